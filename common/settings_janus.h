@@ -1,0 +1,14 @@
+/* Reads a module's <package>.jcfg through Janus's config API into a settings table. */
+#ifndef OICALL_SETTINGS_JANUS_H
+#define OICALL_SETTINGS_JANUS_H
+
+#include "settings.h"
+
+/* Defaults first, then every value found in config_path/<package>.jcfg.
+ * Unknown options and invalid values are logged and ignored (the default
+ * stays). Values are never logged for options whose name says they are
+ * secret. A missing file is not an error: the module runs on defaults. */
+void oicall_settings_load(const char *config_path, const char *package,
+	const oicall_setting_spec *specs, size_t count, void *target);
+
+#endif

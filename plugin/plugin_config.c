@@ -1,0 +1,45 @@
+#include "plugin_config.h"
+
+#include <string.h>
+
+/* A comma-separated list of names, each from the allowed set, no repeats. */
+static gboolean codec_list_valid(const char *value, const char *const *allowed, const char **why) {
+	char **names = g_strsplit(value, ",", -1);
+	gboolean ok = names[0] != NULL;
+	for(guint i = 0; ok && names[i] != NULL; i++) {
+		g_strstrip(names[i]);
+		gboolean known = FALSE;
+		for(guint a = 0; allowed[a] != NULL; a++)
+			known = known || g_ascii_strcasecmp(names[i], allowed[a]) == 0;
+		for(guint j = 0; known && j < i; j++)
+			known = g_ascii_strcasecmp(names[i], names[j]) != 0;
+		ok = known;
+	}
+	g_strfreev(names);
+	if(!ok)
+		*why = "is not a list of supported codecs without repeats";
+	return ok;
+}
+
+static gboolean audio_codecs_valid(const char *value, const char **why) {
+	static const char *const allowed[] = { "opus", NULL };
+	return codec_list_valid(value, allowed, why);
+}
+
+static gboolean video_codecs_valid(const char *value, const char **why) {
+	static const char *const allowed[] = { "vp8", "vp9", "h264", NULL };
+	return codec_list_valid(value, allowed, why);
+}
+
+#define OPT(cat, name, type, def, min, max, field, check) \
+	{ cat, name, type, def, min, max, offsetof(oicall_plugin_config, field), check, FALSE }
+
+const oicall_setting_spec oicall_plugin_settings[] = {
+	OPT("general", "ring_timeout", OICALL_SETTING_UINT, "60", 1, 3600, ring_timeout, NULL),
+	OPT("general", "reconnect_grace", OICALL_SETTING_UINT, "15", 0, 3600, reconnect_grace, NULL),
+	OPT("general", "audio_codecs", OICALL_SETTING_STRING, "opus", 0, 0, audio_codecs, audio_codecs_valid),
+	OPT("general", "video_codecs", OICALL_SETTING_STRING, "vp8,vp9,h264", 0, 0, video_codecs, video_codecs_valid),
+	OPT("general", "max_bitrate", OICALL_SETTING_UINT, "0", 0, 100000000, max_bitrate, NULL),
+	OPT("general", "events", OICALL_SETTING_BOOL, "true", 0, 0, events, NULL),
+};
+const size_t oicall_plugin_settings_count = G_N_ELEMENTS(oicall_plugin_settings);

@@ -1,0 +1,19 @@
+/* janus.plugin.oicall's options (conf/janus.plugin.oicall.jcfg.sample documents them). */
+#ifndef OICALL_PLUGIN_CONFIG_H
+#define OICALL_PLUGIN_CONFIG_H
+
+#include "../common/settings.h"
+
+typedef struct oicall_plugin_config {
+	guint64 ring_timeout;       /* seconds an unanswered call rings */
+	guint64 reconnect_grace;    /* seconds a call survives its peer's session */
+	char *audio_codecs;         /* comma-separated, preference order */
+	char *video_codecs;
+	guint64 max_bitrate;        /* REMB cap in bit/s, 0 = no cap */
+	gboolean events;            /* notify Janus event handlers */
+} oicall_plugin_config;
+
+extern const oicall_setting_spec oicall_plugin_settings[];
+extern const size_t oicall_plugin_settings_count;
+
+#endif

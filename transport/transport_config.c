@@ -1,0 +1,41 @@
+#include "transport_config.h"
+
+#include <string.h>
+
+static gboolean path_valid(const char *value, const char **why) {
+	gsize len = strlen(value);
+	gboolean ok = len >= 2 && len <= 128 && value[0] == '/' && value[len - 1] != '/';
+	for(gsize i = 0; ok && i < len; i++)
+		ok = g_ascii_isalnum(value[i]) || strchr("/-_.~", value[i]) != NULL;
+	if(!ok)
+		*why = "is not a path like /calls (letters, digits, / - _ . ~; no trailing /)";
+	return ok;
+}
+
+static gboolean plugin_valid(const char *value, const char **why) {
+	gboolean ok = g_str_has_prefix(value, "janus.plugin.") && strlen(value) < 64;
+	if(!ok)
+		*why = "is not a Janus plugin package name";
+	return ok;
+}
+
+#define OPT(cat, name, type, def, min, max, field, check, secret) \
+	{ cat, name, type, def, min, max, offsetof(sio_transport_config, field), check, secret }
+
+const oicall_setting_spec sio_transport_settings[] = {
+	OPT("general", "enabled", OICALL_SETTING_BOOL, "true", 0, 0, enabled, NULL, FALSE),
+	OPT("general", "port", OICALL_SETTING_UINT, "8501", 1, 65535, port, NULL, FALSE),
+	OPT("general", "path", OICALL_SETTING_STRING, "/calls", 0, 0, path, path_valid, FALSE),
+	OPT("general", "interface", OICALL_SETTING_STRING, "", 0, 0, interface, NULL, FALSE),
+	OPT("general", "plugin", OICALL_SETTING_STRING, "janus.plugin.oicall", 0, 0, plugin, plugin_valid, FALSE),
+	OPT("general", "demo_folder", OICALL_SETTING_STRING, "", 0, 0, demo_folder, NULL, FALSE),
+	OPT("tls", "enabled", OICALL_SETTING_BOOL, "false", 0, 0, tls, NULL, FALSE),
+	OPT("tls", "cert_pem", OICALL_SETTING_STRING, "", 0, 0, cert_pem, NULL, FALSE),
+	OPT("tls", "cert_key", OICALL_SETTING_STRING, "", 0, 0, cert_key, NULL, FALSE),
+	OPT("tls", "cert_pwd", OICALL_SETTING_STRING, "", 0, 0, cert_pwd, NULL, TRUE),
+	OPT("cors", "allow_origins", OICALL_SETTING_STRING, "*", 0, 0, allow_origins, NULL, FALSE),
+	OPT("engineio", "ping_interval", OICALL_SETTING_UINT, "25000", 100, 600000, ping_interval, NULL, FALSE),
+	OPT("engineio", "ping_timeout", OICALL_SETTING_UINT, "20000", 100, 600000, ping_timeout, NULL, FALSE),
+	OPT("engineio", "max_payload", OICALL_SETTING_UINT, "1000000", 1024, 100000000, max_payload, NULL, FALSE),
+};
+const size_t sio_transport_settings_count = G_N_ELEMENTS(sio_transport_settings);

@@ -1,0 +1,27 @@
+/* janus.transport.socketio's options (conf/janus.transport.socketio.jcfg.sample documents them). */
+#ifndef OICALL_TRANSPORT_CONFIG_H
+#define OICALL_TRANSPORT_CONFIG_H
+
+#include "../common/settings.h"
+
+typedef struct sio_transport_config {
+	gboolean enabled;
+	guint64 port;
+	char *path;                 /* Engine.IO endpoint, e.g. "/calls" */
+	char *interface;            /* bind address or interface name, "" = all */
+	char *plugin;               /* Janus plugin every socket attaches to */
+	char *demo_folder;          /* static files served at "/", "" = none */
+	gboolean tls;
+	char *cert_pem;
+	char *cert_key;
+	char *cert_pwd;
+	char *allow_origins;        /* comma-separated, "*" = any */
+	guint64 ping_interval;      /* ms */
+	guint64 ping_timeout;       /* ms */
+	guint64 max_payload;        /* bytes per HTTP body or WebSocket message */
+} sio_transport_config;
+
+extern const oicall_setting_spec sio_transport_settings[];
+extern const size_t sio_transport_settings_count;
+
+#endif
