@@ -1,17 +1,31 @@
 /*
  * janus.plugin.oicall: OIChat 1:1 calls inside Janus.
- * This file holds the Janus callbacks only; the call logic lives in the
- * modules beside it.
+ * This file holds the Janus callbacks, the message thread and the
+ * dispatch of requests; the call logic (call_engine), the SDP work
+ * (jsep_media) and the media path (relay) live beside it.
+ *
+ * Threads: handle_message and the core's session callbacks only queue work
+ * for the plugin's own thread, which alone runs the call engine (under
+ * engine_mutex, so that the Admin API can read it) and talks to the core
+ * about calls. RTP and RTCP go through relay.c on the handles' threads.
  */
+#include <string.h>
+
 #include <janus/plugins/plugin.h>
+#include <janus/apierror.h>
 #include <janus/debug.h>
 #include <janus/mutex.h>
 #include <janus/refcount.h>
+#include <janus/utils.h>
 
 #include <jansson.h>
 
 #include "../common/settings_janus.h"
+#include "call_engine.h"
+#include "jsep_media.h"
 #include "plugin_config.h"
+#include "relay.h"
+#include "session.h"
 
 #define OICALL_VERSION 1
 #define OICALL_VERSION_STRING "0.1.0"
@@ -20,35 +34,56 @@
 #define OICALL_AUTHOR "OIChat"
 #define OICALL_PACKAGE "janus.plugin.oicall"
 
+/* Error codes for Janus API clients (Socket.IO clients get the message only). */
 #define OICALL_ERROR_INVALID_REQUEST 490
+#define OICALL_ERROR_UNKNOWN_REQUEST 491
+#define OICALL_ERROR_REQUEST_FAILED 492
 
-typedef struct oicall_session {
-	janus_plugin_session *handle;
-	volatile gint destroyed;
-	janus_refcount ref;
-} oicall_session;
+typedef enum oicall_message_kind {
+	OICALL_MSG_REQUEST,         /* a client request */
+	OICALL_MSG_HANGUP,          /* a session's PeerConnection went down */
+	OICALL_MSG_GONE,            /* a session was destroyed */
+	OICALL_MSG_EXIT,
+} oicall_message_kind;
 
 typedef struct oicall_message {
-	oicall_session *session;
+	oicall_message_kind kind;
+	oicall_session *session;    /* a reference (REQUEST, HANGUP) */
+	guint64 session_id;         /* GONE */
 	char *transaction;
 	json_t *body;
 	json_t *jsep;
 } oicall_message;
 
+/* What a JSEP call carries beside its state: the SDPs the gateway sends. */
+typedef struct oicall_call_media {
+	char *callee_offer;
+	char *caller_answer;
+} oicall_call_media;
+
 static janus_plugin oicall_plugin;
 static janus_callbacks *gateway;
 static oicall_plugin_config config;
 static volatile gint initialized, stopping;
+
 static GHashTable *sessions;        /* janus_plugin_session * → oicall_session * */
+static GHashTable *sessions_by_id;  /* guint64 * → oicall_session * (borrowed) */
+static guint64 next_session_id;
 static janus_mutex sessions_mutex = JANUS_MUTEX_INITIALIZER;
+
+static oicall_engine *engine;
+static janus_mutex engine_mutex = JANUS_MUTEX_INITIALIZER;
+
 static GAsyncQueue *messages;
 static GThread *handler_thread;
-static oicall_message exit_message;
+
+/* ---- sessions -------------------------------------------------------- */
 
 static void session_free(const janus_refcount *ref) {
 	oicall_session *session = janus_refcount_containerof(ref, oicall_session, ref);
 	/* Drop the reference the core took for us in create_session. */
 	janus_refcount_decrease(&session->handle->ref);
+	janus_mutex_destroy(&session->mutex);
 	g_free(session);
 }
 
@@ -57,21 +92,10 @@ static void session_destroy(oicall_session *session) {
 		janus_refcount_decrease(&session->ref);
 }
 
-static void message_free(oicall_message *msg) {
-	if(msg == NULL || msg == &exit_message)
-		return;
-	if(msg->session)
-		janus_refcount_decrease(&msg->session->ref);
-	g_free(msg->transaction);
-	json_decref(msg->body);
-	json_decref(msg->jsep);
-	g_free(msg);
-}
-
-/* Looks up a live session and takes a reference; NULL if gone. */
+/* A live session by handle, with a reference; NULL if gone. */
 static oicall_session *session_get(janus_plugin_session *handle) {
 	janus_mutex_lock(&sessions_mutex);
-	oicall_session *session = g_hash_table_lookup(sessions, handle);
+	oicall_session *session = sessions ? g_hash_table_lookup(sessions, handle) : NULL;
 	if(session != NULL && !g_atomic_int_get(&session->destroyed)) {
 		janus_refcount_increase(&session->ref);
 	} else {
@@ -81,33 +105,319 @@ static oicall_session *session_get(janus_plugin_session *handle) {
 	return session;
 }
 
+/* A live session by engine id, with a reference; NULL if gone. */
+static oicall_session *session_by_id(guint64 id) {
+	if(id == 0)
+		return NULL;
+	janus_mutex_lock(&sessions_mutex);
+	oicall_session *session = sessions_by_id ? g_hash_table_lookup(sessions_by_id, &id) : NULL;
+	if(session != NULL && !g_atomic_int_get(&session->destroyed)) {
+		janus_refcount_increase(&session->ref);
+	} else {
+		session = NULL;
+	}
+	janus_mutex_unlock(&sessions_mutex);
+	return session;
+}
+
+static void message_free(oicall_message *msg) {
+	if(msg->session)
+		janus_refcount_decrease(&msg->session->ref);
+	g_free(msg->transaction);
+	json_decref(msg->body);
+	json_decref(msg->jsep);
+	g_free(msg);
+}
+
+static void queue_message(oicall_message_kind kind, oicall_session *session, guint64 session_id) {
+	oicall_message *msg = g_new0(oicall_message, 1);
+	msg->kind = kind;
+	msg->session = session;
+	msg->session_id = session_id;
+	g_async_queue_push(messages, msg);
+}
+
+/* ---- replies and effects --------------------------------------------- */
+
 static json_t *error_reply(int code, const char *message) {
 	return json_pack("{sssi}", "error", message, "error_code", code);
 }
 
-static void handle_request(oicall_message *msg) {
-	json_t *request = json_object_get(msg->body, "request");
-	json_t *reply;
-	if(!json_is_string(request))
-		reply = error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing request");
-	else
-		reply = error_reply(OICALL_ERROR_INVALID_REQUEST, "Unknown request");
-	gateway->push_event(msg->session->handle, &oicall_plugin, msg->transaction, reply, NULL);
-	json_decref(reply);
+/* Adds the numeric code Janus API clients expect to an engine error ack. */
+static json_t *with_error_code(json_t *ack) {
+	if(json_object_get(ack, "error") != NULL && json_object_get(ack, "error_code") == NULL)
+		json_object_set_new(ack, "error_code", json_integer(OICALL_ERROR_REQUEST_FAILED));
+	return ack;
+}
+
+static void call_media_free(gpointer data) {
+	oicall_call_media *media = data;
+	if(media == NULL)
+		return;
+	g_free(media->callee_offer);
+	g_free(media->caller_answer);
+	g_free(media);
+}
+
+static void push_event(oicall_session *session, const char *name, json_t *payload, json_t *jsep) {
+	json_t *event = json_deep_copy(payload);
+	json_object_set_new(event, "event", json_string(name));
+	int rc = gateway->push_event(session->handle, &oicall_plugin, NULL, event, jsep);
+	if(rc != 0)
+		JANUS_LOG(LOG_WARN, "[oicall] %s to session %" G_GUINT64_FORMAT ": %s\n", name, session->id,
+			janus_get_api_error(rc));
+	json_decref(event);
+}
+
+static void dispatch_event(oicall_effect *effect) {
+	oicall_call *call = effect->call;
+	oicall_call_media *media = call ? call->media : NULL;
+	json_t *jsep = NULL;
+	guint64 target = effect->session;
+	if(media != NULL && strcmp(effect->name, "incoming-call") == 0) {
+		jsep = json_pack("{ssss}", "type", "offer", "sdp", media->callee_offer);
+	} else if(media != NULL && media->caller_answer != NULL && strcmp(effect->name, "call-accepted") == 0) {
+		/* The answer belongs to the PeerConnection that made the offer. */
+		jsep = json_pack("{ssss}", "type", "answer", "sdp", media->caller_answer);
+		target = call->media_session[OICALL_CALLER];
+	}
+	oicall_session *session = session_by_id(target);
+	if(session != NULL) {
+		push_event(session, effect->name, effect->payload, jsep);
+		janus_refcount_decrease(&session->ref);
+	}
+	json_decref(jsep);
+}
+
+static void close_media(guint64 id, gboolean end) {
+	oicall_session *session = session_by_id(id);
+	if(session == NULL)
+		return;
+	oicall_relay_unlink(session);
+	gateway->close_pc(session->handle);
+	/* A lingering handle nobody uses any more: let its Janus session go. */
+	if(end)
+		gateway->end_session(session->handle);
+	janus_refcount_decrease(&session->ref);
+}
+
+static void dispatch_effects(GPtrArray *effects) {
+	for(guint i = 0; i < effects->len; i++) {
+		oicall_effect *effect = g_ptr_array_index(effects, i);
+		switch(effect->kind) {
+			case OICALL_EFFECT_EVENT:
+				dispatch_event(effect);
+				break;
+			case OICALL_EFFECT_MUTE: {
+				oicall_session *source = session_by_id(effect->call->media_session[effect->side]);
+				if(source != NULL) {
+					oicall_relay_set_forward(gateway, source, effect->video ? OICALL_VIDEO : OICALL_AUDIO, !effect->muted);
+					janus_refcount_decrease(&source->ref);
+				}
+				break;
+			}
+			case OICALL_EFFECT_ENDED: {
+				oicall_call *call = effect->call;
+				for(int side = 0; side < 2; side++)
+					close_media(call->media_session[side], effect->release[side]);
+				/* Callee sessions that were offered the call but never took it. */
+				GHashTableIter iter;
+				gpointer key;
+				g_hash_table_iter_init(&iter, call->offered_to);
+				while(g_hash_table_iter_next(&iter, &key, NULL)) {
+					guint64 id = *(guint64 *)key;
+					if(id != call->media_session[OICALL_CALLEE])
+						close_media(id, FALSE);
+				}
+				break;
+			}
+			case OICALL_EFFECT_NOTIFY:
+				if(config.events && gateway->events_is_enabled()) {
+					json_t *info = json_deep_copy(effect->payload);
+					json_object_set_new(info, "event", json_string(effect->name));
+					gateway->notify_event(&oicall_plugin, NULL, info);
+				}
+				break;
+		}
+	}
+}
+
+/* ---- requests -------------------------------------------------------- */
+
+static json_t *start_call(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
+	if(jsep == NULL)
+		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing jsep offer");
+	const char *type = json_string_value(json_object_get(jsep, "type"));
+	if(type == NULL || strcmp(type, "offer") != 0)
+		return error_reply(OICALL_ERROR_INVALID_REQUEST, "start-call needs a jsep offer");
+	if(json_is_true(json_object_get(jsep, "update")))
+		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Renegotiation is not supported");
+	char *error = NULL;
+	char *offer = oicall_jsep_callee_offer(json_string_value(json_object_get(jsep, "sdp")), &config, &error);
+	if(offer == NULL) {
+		json_t *reply = error_reply(OICALL_ERROR_INVALID_REQUEST, error);
+		g_free(error);
+		return reply;
+	}
+	oicall_call *call = NULL;
+	janus_mutex_lock(&engine_mutex);
+	json_t *ack = oicall_engine_start_call(engine, session->id, body, effects, janus_get_monotonic_time(), &call);
+	if(call != NULL) {
+		oicall_call_media *media = g_new0(oicall_call_media, 1);
+		media->callee_offer = offer;
+		call->media = media;
+		call->media_free = call_media_free;
+	} else {
+		g_free(offer);
+	}
+	janus_mutex_unlock(&engine_mutex);
+	return with_error_code(ack);
+}
+
+static json_t *accept_call(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
+	janus_mutex_lock(&engine_mutex);
+	oicall_call *call = NULL;
+	json_t *ack = oicall_engine_check_call(engine, session->id, body, &call);
+	if(ack == NULL) {
+		oicall_call_media *media = call->media;
+		const char *type = json_string_value(json_object_get(jsep, "type"));
+		char *error = NULL;
+		char *answer = NULL;
+		if(jsep == NULL || type == NULL || strcmp(type, "answer") != 0)
+			error = g_strdup("accept-call needs a jsep answer");
+		else if(json_is_true(json_object_get(jsep, "update")))
+			error = g_strdup("Renegotiation is not supported");
+		else if(media != NULL)
+			answer = oicall_jsep_caller_answer(json_string_value(json_object_get(jsep, "sdp")), media->callee_offer, &error);
+		if(answer == NULL) {
+			ack = error_reply(OICALL_ERROR_INVALID_REQUEST, error ? error : "This call has no media to accept");
+			g_free(error);
+		} else {
+			ack = oicall_engine_accept_call(engine, session->id, body, effects, janus_get_monotonic_time(), &call);
+			if(json_object_get(ack, "error") == NULL) {
+				media->caller_answer = answer;
+				oicall_session *caller = session_by_id(call->media_session[OICALL_CALLER]);
+				if(caller != NULL) {
+					oicall_relay_link(caller, session);
+					janus_refcount_decrease(&caller->ref);
+				}
+			} else {
+				g_free(answer);
+			}
+		}
+	}
+	janus_mutex_unlock(&engine_mutex);
+	return with_error_code(ack);
+}
+
+static json_t *handle_request(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
+	const char *request = json_string_value(json_object_get(body, "request"));
+	if(request == NULL)
+		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing request");
+	gint64 now = janus_get_monotonic_time();
+	json_t *ack = NULL;
+	oicall_call *call = NULL;
+	if(strcmp(request, "start-call") == 0)
+		return start_call(session, body, jsep, effects);
+	if(strcmp(request, "accept-call") == 0)
+		return accept_call(session, body, jsep, effects);
+	janus_mutex_lock(&engine_mutex);
+	if(strcmp(request, "register") == 0) {
+		ack = oicall_engine_register(engine, session->id, json_object_get(body, "userId"), effects, now);
+	} else if(strcmp(request, "end-call") == 0) {
+		ack = oicall_engine_end_call(engine, session->id, body, effects, now);
+	} else if(strcmp(request, "mute-audio") == 0 || strcmp(request, "mute-video") == 0) {
+		ack = oicall_engine_mute(engine, session->id, body, strcmp(request, "mute-video") == 0, effects, &call);
+	} else if(strcmp(request, "disconnect") == 0) {
+		/* From the Socket.IO transport: the client is gone, may this handle linger? */
+		guint linger = oicall_engine_disconnect(engine, session->id, effects, now);
+		ack = linger > 0 ? json_pack("{si}", "linger", (int)linger) : json_object();
+	} else {
+		ack = error_reply(OICALL_ERROR_UNKNOWN_REQUEST, "Unknown request");
+	}
+	janus_mutex_unlock(&engine_mutex);
+	return with_error_code(ack);
+}
+
+/* The media session of an active call's side, or NULL. */
+static oicall_call *call_with_media(guint64 id, int *side) {
+	GList *calls = oicall_engine_calls(engine);
+	oicall_call *found = NULL;
+	for(GList *l = calls; l != NULL && found == NULL; l = l->next) {
+		oicall_call *call = l->data;
+		for(int s = 0; s < 2 && found == NULL; s++) {
+			if(call->state == OICALL_CALL_ACTIVE && call->media_session[s] == id) {
+				found = call;
+				*side = s;
+			}
+		}
+	}
+	g_list_free(calls);
+	return found;
+}
+
+static void handle_message(oicall_message *msg, GPtrArray *effects) {
+	gint64 now = janus_get_monotonic_time();
+	switch(msg->kind) {
+		case OICALL_MSG_REQUEST: {
+			if(g_atomic_int_get(&msg->session->destroyed))
+				return;
+			json_t *reply = handle_request(msg->session, msg->body, msg->jsep, effects);
+			/* Effects first: an incoming-call goes out before the caller hears back. */
+			dispatch_effects(effects);
+			gateway->push_event(msg->session->handle, &oicall_plugin, msg->transaction, reply, NULL);
+			json_decref(reply);
+			return;
+		}
+		case OICALL_MSG_HANGUP: {
+			janus_mutex_lock(&engine_mutex);
+			int side = -1;
+			oicall_call *call = call_with_media(msg->session->id, &side);
+			if(call != NULL)
+				oicall_engine_media_failed(engine, call, side, effects, now);
+			janus_mutex_unlock(&engine_mutex);
+			break;
+		}
+		case OICALL_MSG_GONE:
+			janus_mutex_lock(&engine_mutex);
+			oicall_engine_session_destroyed(engine, msg->session_id, effects, now);
+			janus_mutex_unlock(&engine_mutex);
+			break;
+		case OICALL_MSG_EXIT:
+			return;
+	}
+	dispatch_effects(effects);
 }
 
 static void *message_thread(void *data) {
 	(void)data;
 	while(!g_atomic_int_get(&stopping)) {
-		oicall_message *msg = g_async_queue_pop(messages);
-		if(msg == &exit_message)
+		janus_mutex_lock(&engine_mutex);
+		gint64 next = oicall_engine_next_deadline(engine);
+		janus_mutex_unlock(&engine_mutex);
+		gint64 wait = next == G_MAXINT64 ? G_USEC_PER_SEC : next - janus_get_monotonic_time();
+		oicall_message *msg = wait > 0 ? g_async_queue_timeout_pop(messages, MIN(wait, G_USEC_PER_SEC))
+			: g_async_queue_try_pop(messages);
+		if(msg != NULL && msg->kind == OICALL_MSG_EXIT) {
+			message_free(msg);
 			break;
-		if(!g_atomic_int_get(&msg->session->destroyed))
-			handle_request(msg);
-		message_free(msg);
+		}
+		GPtrArray *effects = oicall_effects_new();
+		if(msg != NULL) {
+			handle_message(msg, effects);
+			message_free(msg);
+			g_ptr_array_set_size(effects, 0);
+		}
+		janus_mutex_lock(&engine_mutex);
+		oicall_engine_tick(engine, janus_get_monotonic_time(), effects);
+		janus_mutex_unlock(&engine_mutex);
+		dispatch_effects(effects);
+		g_ptr_array_unref(effects);
 	}
 	return NULL;
 }
+
+/* ---- Janus callbacks ------------------------------------------------- */
 
 static int oicall_init(janus_callbacks *callback, const char *config_path) {
 	if(g_atomic_int_get(&stopping) || callback == NULL || config_path == NULL)
@@ -115,6 +425,9 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 	oicall_settings_load(config_path, OICALL_PACKAGE, oicall_plugin_settings, oicall_plugin_settings_count,
 		&config);
 	sessions = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)session_destroy);
+	sessions_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
+	engine = oicall_engine_new((gint64)config.ring_timeout * G_USEC_PER_SEC,
+		(gint64)config.reconnect_grace * G_USEC_PER_SEC);
 	messages = g_async_queue_new_full((GDestroyNotify)message_free);
 	gateway = callback;
 	GError *error = NULL;
@@ -122,7 +435,9 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 	if(error != NULL) {
 		JANUS_LOG(LOG_ERR, "%s: can't start the message thread: %s\n", OICALL_NAME, error->message);
 		g_error_free(error);
+		g_hash_table_destroy(sessions_by_id);
 		g_hash_table_destroy(sessions);
+		oicall_engine_free(engine);
 		g_async_queue_unref(messages);
 		oicall_settings_clear(oicall_plugin_settings, oicall_plugin_settings_count, &config);
 		return -1;
@@ -137,13 +452,17 @@ static void oicall_destroy(void) {
 	if(!g_atomic_int_get(&initialized))
 		return;
 	g_atomic_int_set(&stopping, 1);
-	g_async_queue_push(messages, &exit_message);
+	queue_message(OICALL_MSG_EXIT, NULL, 0);
 	g_thread_join(handler_thread);
 	handler_thread = NULL;
 	janus_mutex_lock(&sessions_mutex);
+	g_hash_table_destroy(sessions_by_id);
+	sessions_by_id = NULL;
 	g_hash_table_destroy(sessions);
 	sessions = NULL;
 	janus_mutex_unlock(&sessions_mutex);
+	oicall_engine_free(engine);
+	engine = NULL;
 	g_async_queue_unref(messages);
 	messages = NULL;
 	oicall_settings_clear(oicall_plugin_settings, oicall_plugin_settings_count, &config);
@@ -185,12 +504,19 @@ static void oicall_create_session(janus_plugin_session *handle, int *error) {
 		*error = -1;
 		return;
 	}
-	oicall_session *session = g_malloc0(sizeof(oicall_session));
+	oicall_session *session = g_new0(oicall_session, 1);
 	session->handle = handle;
+	janus_mutex_init(&session->mutex);
+	for(int kind = 0; kind < 2; kind++) {
+		atomic_init(&session->forward[kind], 1);
+		janus_rtp_switching_context_reset(&session->context[kind]);
+	}
 	janus_refcount_init(&session->ref, session_free);
 	handle->plugin_handle = session;
 	janus_mutex_lock(&sessions_mutex);
+	session->id = ++next_session_id;
 	g_hash_table_insert(sessions, handle, session);
+	g_hash_table_insert(sessions_by_id, &session->id, session);
 	janus_mutex_unlock(&sessions_mutex);
 }
 
@@ -200,9 +526,21 @@ static void oicall_destroy_session(janus_plugin_session *handle, int *error) {
 		return;
 	}
 	janus_mutex_lock(&sessions_mutex);
-	if(!g_hash_table_remove(sessions, handle))
+	oicall_session *session = g_hash_table_lookup(sessions, handle);
+	if(session == NULL) {
+		janus_mutex_unlock(&sessions_mutex);
 		*error = -2;
+		return;
+	}
+	guint64 id = session->id;
+	g_hash_table_remove(sessions_by_id, &session->id);
+	/* The relay's references would keep it alive otherwise. */
+	janus_refcount_increase(&session->ref);
+	g_hash_table_remove(sessions, handle);
 	janus_mutex_unlock(&sessions_mutex);
+	oicall_relay_unlink(session);
+	janus_refcount_decrease(&session->ref);
+	queue_message(OICALL_MSG_GONE, NULL, id);
 }
 
 static json_t *oicall_query_session(janus_plugin_session *handle) {
@@ -210,27 +548,36 @@ static json_t *oicall_query_session(janus_plugin_session *handle) {
 	if(session == NULL)
 		return NULL;
 	json_t *info = json_object();
+	janus_mutex_lock(&engine_mutex);
+	const char *user = oicall_registry_user_of(oicall_engine_registry(engine), session->id);
+	json_object_set_new(info, "userId", user ? json_string(user) : json_null());
+	janus_mutex_unlock(&engine_mutex);
+	json_object_set_new(info, "mediaReady", json_boolean(g_atomic_int_get(&session->media_ready)));
 	janus_refcount_decrease(&session->ref);
 	return info;
 }
 
 static struct janus_plugin_result *oicall_handle_message(janus_plugin_session *handle, char *transaction,
 		json_t *message, json_t *jsep) {
-	if(g_atomic_int_get(&stopping) || !g_atomic_int_get(&initialized)) {
+	oicall_session *session = NULL;
+	const char *refusal = NULL;
+	if(g_atomic_int_get(&stopping) || !g_atomic_int_get(&initialized))
+		refusal = "Shutting down";
+	else if((session = session_get(handle)) == NULL)
+		refusal = "No session associated with this handle";
+	else if(!json_is_object(message))
+		refusal = "The message body must be an object";
+	if(refusal != NULL) {
+		if(session != NULL)
+			janus_refcount_decrease(&session->ref);
 		g_free(transaction);
 		json_decref(message);
 		json_decref(jsep);
-		return janus_plugin_result_new(JANUS_PLUGIN_ERROR, "Shutting down", NULL);
+		return janus_plugin_result_new(JANUS_PLUGIN_ERROR, refusal, NULL);
 	}
-	oicall_session *session = session_get(handle);
-	if(session == NULL) {
-		g_free(transaction);
-		json_decref(message);
-		json_decref(jsep);
-		return janus_plugin_result_new(JANUS_PLUGIN_ERROR, "No session associated with this handle", NULL);
-	}
-	oicall_message *msg = g_malloc0(sizeof(oicall_message));
-	msg->session = session;  /* keeps the reference session_get took */
+	oicall_message *msg = g_new0(oicall_message, 1);
+	msg->kind = OICALL_MSG_REQUEST;
+	msg->session = session;     /* keeps the reference session_get took */
 	msg->transaction = transaction;
 	msg->body = message;
 	msg->jsep = jsep;
@@ -239,11 +586,40 @@ static struct janus_plugin_result *oicall_handle_message(janus_plugin_session *h
 }
 
 static void oicall_setup_media(janus_plugin_session *handle) {
-	(void)handle;
+	oicall_session *session = session_get(handle);
+	if(session == NULL)
+		return;
+	g_atomic_int_set(&session->media_ready, 1);
+	oicall_relay_media_ready(gateway, session, (guint32)config.max_bitrate);
+	janus_refcount_decrease(&session->ref);
 }
 
 static void oicall_hangup_media(janus_plugin_session *handle) {
-	(void)handle;
+	oicall_session *session = session_get(handle);
+	if(session == NULL)
+		return;
+	g_atomic_int_set(&session->media_ready, 0);
+	for(int kind = 0; kind < 2; kind++)
+		janus_rtp_switching_context_reset(&session->context[kind]);
+	queue_message(OICALL_MSG_HANGUP, session, 0);
+}
+
+static void oicall_incoming_rtp(janus_plugin_session *handle, janus_plugin_rtp *packet) {
+	if(handle == NULL || g_atomic_int_get(&handle->stopped) || g_atomic_int_get(&stopping))
+		return;
+	oicall_session *session = handle->plugin_handle;
+	if(session == NULL || g_atomic_int_get(&session->destroyed))
+		return;
+	oicall_relay_rtp(gateway, session, packet);
+}
+
+static void oicall_incoming_rtcp(janus_plugin_session *handle, janus_plugin_rtcp *packet) {
+	if(handle == NULL || g_atomic_int_get(&handle->stopped) || g_atomic_int_get(&stopping))
+		return;
+	oicall_session *session = handle->plugin_handle;
+	if(session == NULL || g_atomic_int_get(&session->destroyed))
+		return;
+	oicall_relay_rtcp(gateway, session, packet, (guint32)config.max_bitrate);
 }
 
 static janus_plugin oicall_plugin = JANUS_PLUGIN_INIT(
@@ -259,6 +635,8 @@ static janus_plugin oicall_plugin = JANUS_PLUGIN_INIT(
 	.create_session = oicall_create_session,
 	.handle_message = oicall_handle_message,
 	.setup_media = oicall_setup_media,
+	.incoming_rtp = oicall_incoming_rtp,
+	.incoming_rtcp = oicall_incoming_rtcp,
 	.hangup_media = oicall_hangup_media,
 	.destroy_session = oicall_destroy_session,
 	.query_session = oicall_query_session,

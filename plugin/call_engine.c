@@ -1,0 +1,557 @@
+#include "call_engine.h"
+
+#include <string.h>
+
+struct oicall_engine {
+	gint64 ring_timeout_us;
+	gint64 grace_us;
+	oicall_registry *registry;
+	GHashTable *calls;          /* id → oicall_call * (a reference) */
+	GHashTable *call_of_user;   /* user → oicall_call * (borrowed from calls) */
+	GQueue order;               /* live calls, oldest first (borrowed) */
+};
+
+/* ---- calls ----------------------------------------------------------- */
+
+oicall_call *oicall_call_ref(oicall_call *call) {
+	g_atomic_int_inc(&call->refs);
+	return call;
+}
+
+void oicall_call_unref(oicall_call *call) {
+	if(call == NULL || !g_atomic_int_dec_and_test(&call->refs))
+		return;
+	if(call->media_free != NULL)
+		call->media_free(call->media);
+	g_free(call->id);
+	g_free(call->user[0]);
+	g_free(call->user[1]);
+	g_free(call->call_type);
+	g_free(call->end_reason);
+	g_hash_table_destroy(call->offered_to);
+	g_free(call);
+}
+
+int oicall_call_side_of(const oicall_call *call, const char *user) {
+	if(user == NULL)
+		return -1;
+	if(strcmp(call->user[OICALL_CALLER], user) == 0)
+		return OICALL_CALLER;
+	if(strcmp(call->user[OICALL_CALLEE], user) == 0)
+		return OICALL_CALLEE;
+	return -1;
+}
+
+static int other(int side) {
+	return 1 - side;
+}
+
+/* ---- effects --------------------------------------------------------- */
+
+static void effect_free(oicall_effect *effect) {
+	g_free(effect->name);
+	json_decref(effect->payload);
+	oicall_call_unref(effect->call);
+	g_free(effect);
+}
+
+GPtrArray *oicall_effects_new(void) {
+	return g_ptr_array_new_with_free_func((GDestroyNotify)effect_free);
+}
+
+static oicall_effect *add_effect(GPtrArray *effects, oicall_effect_kind kind, oicall_call *call) {
+	oicall_effect *effect = g_new0(oicall_effect, 1);
+	effect->kind = kind;
+	effect->call = call ? oicall_call_ref(call) : NULL;
+	g_ptr_array_add(effects, effect);
+	return effect;
+}
+
+/* An event to a session; takes the payload. Nothing when the session is 0 (offline). */
+static void add_event(GPtrArray *effects, guint64 session, const char *name, json_t *payload, oicall_call *call) {
+	if(session == 0) {
+		json_decref(payload);
+		return;
+	}
+	oicall_effect *effect = add_effect(effects, OICALL_EFFECT_EVENT, call);
+	effect->session = session;
+	effect->name = g_strdup(name);
+	effect->payload = payload;
+}
+
+static void add_notify(GPtrArray *effects, const char *name, json_t *payload, oicall_call *call) {
+	oicall_effect *effect = add_effect(effects, OICALL_EFFECT_NOTIFY, call);
+	effect->name = g_strdup(name);
+	effect->payload = payload;
+}
+
+/* ---- engine ---------------------------------------------------------- */
+
+oicall_engine *oicall_engine_new(gint64 ring_timeout_us, gint64 reconnect_grace_us) {
+	oicall_engine *engine = g_new0(oicall_engine, 1);
+	engine->ring_timeout_us = ring_timeout_us;
+	engine->grace_us = reconnect_grace_us;
+	engine->registry = oicall_registry_new();
+	engine->calls = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)oicall_call_unref);
+	engine->call_of_user = g_hash_table_new(g_str_hash, g_str_equal);
+	g_queue_init(&engine->order);
+	return engine;
+}
+
+void oicall_engine_free(oicall_engine *engine) {
+	if(engine == NULL)
+		return;
+	g_queue_clear(&engine->order);
+	g_hash_table_destroy(engine->call_of_user);
+	g_hash_table_destroy(engine->calls);
+	oicall_registry_free(engine->registry);
+	g_free(engine);
+}
+
+oicall_registry *oicall_engine_registry(oicall_engine *engine) {
+	return engine->registry;
+}
+
+const char *oicall_engine_user(oicall_engine *engine, guint64 session) {
+	const char *user = oicall_registry_user_of(engine->registry, session);
+	if(user == NULL || oicall_registry_session_of(engine->registry, user) != session)
+		return NULL;
+	return user;
+}
+
+oicall_call *oicall_engine_call(oicall_engine *engine, const char *call_id) {
+	return call_id ? g_hash_table_lookup(engine->calls, call_id) : NULL;
+}
+
+oicall_call *oicall_engine_call_of_user(oicall_engine *engine, const char *user) {
+	return g_hash_table_lookup(engine->call_of_user, user);
+}
+
+GList *oicall_engine_calls(oicall_engine *engine) {
+	return g_list_copy(engine->order.head);
+}
+
+static guint64 current_session(oicall_engine *engine, oicall_call *call, int side) {
+	return oicall_registry_session_of(engine->registry, call->user[side]);
+}
+
+static json_t *error_ack(const char *message) {
+	return json_pack("{ss}", "error", message);
+}
+
+static json_t *success_ack(void) {
+	return json_pack("{sb}", "success", 1);
+}
+
+static json_t *call_payload(oicall_call *call) {
+	return json_pack("{ss}", "callId", call->id);
+}
+
+/* Removes a call from the live tables and says so to the glue. */
+static void finish(oicall_engine *engine, oicall_call *call, const char *reason, const char *ended_by,
+		GPtrArray *effects, gint64 now) {
+	call->state = OICALL_CALL_ENDED;
+	call->ended_at = now;
+	g_free(call->end_reason);
+	call->end_reason = g_strdup(reason);
+	oicall_effect *ended = add_effect(effects, OICALL_EFFECT_ENDED, call);
+	for(int side = 0; side < 2; side++) {
+		/* A media session that is not its user's current one (lingering, or
+		 * left behind by a newer session) has no other use. */
+		ended->release[side] = call->media_session[side] != 0 &&
+			call->media_session[side] != current_session(engine, call, side);
+		if(g_hash_table_lookup(engine->call_of_user, call->user[side]) == call)
+			g_hash_table_remove(engine->call_of_user, call->user[side]);
+	}
+	gint64 duration_ms = call->accepted_at ? (now - call->accepted_at) / 1000 : 0;
+	json_t *info = json_pack("{sssssssssIss?}", "callId", call->id, "caller", call->user[OICALL_CALLER],
+		"callee", call->user[OICALL_CALLEE], "reason", reason, "duration", (json_int_t)duration_ms,
+		"endedBy", ended_by);
+	add_notify(effects, "call-ended", info, call);
+	g_queue_remove(&engine->order, call);
+	g_hash_table_remove(engine->calls, call->id);
+}
+
+/* call-ended to both users (whoever is online), then finish. */
+static void end_for_both(oicall_engine *engine, oicall_call *call, const char *reason, const char *ended_by,
+		GPtrArray *effects, gint64 now) {
+	for(int side = 0; side < 2; side++) {
+		json_t *payload = json_pack("{ssss}", "callId", call->id, "reason", reason);
+		add_event(effects, current_session(engine, call, side), "call-ended", payload, call);
+	}
+	finish(engine, call, reason, ended_by, effects, now);
+}
+
+/* The side left for good: the other side is told, the call ends. If the
+ * side that left is back online (its media died meanwhile), it is told too. */
+static void end_peer_gone(oicall_engine *engine, oicall_call *call, int gone, GPtrArray *effects, gint64 now) {
+	json_t *payload = json_pack("{ssss}", "callId", call->id, "reason", "peer-disconnected");
+	add_event(effects, current_session(engine, call, other(gone)), "call-ended", payload, call);
+	add_event(effects, current_session(engine, call, gone), "call-ended",
+		json_pack("{ssss}", "callId", call->id, "reason", "error"), call);
+	finish(engine, call, "peer-disconnected", call->user[gone], effects, now);
+}
+
+/* incoming-call to a callee session, once per session. */
+static void offer_to(oicall_engine *engine, oicall_call *call, guint64 session, GPtrArray *effects) {
+	(void)engine;
+	if(session == 0 || g_hash_table_contains(call->offered_to, &session))
+		return;
+	gboolean first = g_hash_table_size(call->offered_to) == 0;
+	guint64 *key = g_new(guint64, 1);
+	*key = session;
+	g_hash_table_add(call->offered_to, key);
+	json_t *payload = json_pack("{ssssss}", "callId", call->id, "fromUserId", call->user[OICALL_CALLER],
+		"callType", call->call_type);
+	add_event(effects, session, "incoming-call", payload, call);
+	if(first)
+		add_notify(effects, "call-ringing", json_pack("{ssss}", "callId", call->id, "callee",
+			call->user[OICALL_CALLEE]), call);
+}
+
+/* ---- requests -------------------------------------------------------- */
+
+json_t *oicall_engine_register(oicall_engine *engine, guint64 session, json_t *user_id, GPtrArray *effects,
+		gint64 now) {
+	(void)now;
+	const char *error = NULL;
+	char *user = oicall_user_id_from_json(user_id, &error);
+	if(user == NULL)
+		return error_ack(error);
+	const char *registered = oicall_registry_user_of(engine->registry, session);
+	if(registered != NULL && strcmp(registered, user) != 0) {
+		g_free(user);
+		return error_ack("Socket already registered as another user");
+	}
+	guint64 replaced = oicall_registry_bind(engine->registry, user, session);
+	add_notify(effects, "user-registered", json_pack("{sssb}", "userId", user, "replacedSession", replaced != 0), NULL);
+	oicall_call *call = oicall_engine_call_of_user(engine, user);
+	if(call != NULL) {
+		int side = oicall_call_side_of(call, user);
+		if(call->state == OICALL_CALL_RINGING && side == OICALL_CALLEE)
+			offer_to(engine, call, session, effects);
+		/* Back within the grace: the call goes on, its media never stopped. */
+		call->grace_deadline[side] = 0;
+	}
+	g_free(user);
+	return success_ack();
+}
+
+static gboolean call_id_valid(const char *id) {
+	gsize len = strlen(id);
+	if(len == 0 || len > OICALL_MAX_CALL_ID_LEN)
+		return FALSE;
+	for(gsize i = 0; i < len; i++) {
+		if(!g_ascii_isalnum(id[i]) && id[i] != '-' && id[i] != '_')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+json_t *oicall_engine_start_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+		gint64 now, oicall_call **out) {
+	*out = NULL;
+	const char *user = oicall_engine_user(engine, session);
+	if(user == NULL)
+		return error_ack("Socket not registered");
+	const char *error = NULL;
+	json_t *to_json = json_object_get(body, "toUserId");
+	if(to_json == NULL)
+		return error_ack("Missing toUserId");
+	char *to = oicall_user_id_from_json(to_json, &error);
+	if(to == NULL)
+		return error_ack("toUserId must be a string or a number");
+	const char *call_type = json_string_value(json_object_get(body, "callType"));
+	json_t *call_id_json = json_object_get(body, "callId");
+	const char *call_id = json_string_value(call_id_json);
+	json_t *reply = NULL;
+	if(call_type == NULL || (strcmp(call_type, "audio") != 0 && strcmp(call_type, "video") != 0))
+		reply = error_ack("callType must be \"audio\" or \"video\"");
+	else if(call_id_json != NULL && !json_is_null(call_id_json) && (call_id == NULL || !call_id_valid(call_id)))
+		reply = error_ack("callId must be 1 to 64 letters, digits, '-' or '_'");
+	else if(call_id != NULL && g_hash_table_contains(engine->calls, call_id))
+		reply = error_ack("callId already in use");
+	else if(strcmp(to, user) == 0)
+		reply = error_ack("Cannot call yourself");
+	else if(oicall_engine_call_of_user(engine, user) != NULL)
+		reply = error_ack("Already in a call");
+	if(reply != NULL) {
+		g_free(to);
+		return reply;
+	}
+
+	oicall_call *call = g_new0(oicall_call, 1);
+	call->refs = 1;
+	call->id = call_id ? g_strdup(call_id) : g_uuid_string_random();
+	call->user[OICALL_CALLER] = g_strdup(user);
+	call->user[OICALL_CALLEE] = to;
+	call->call_type = g_strdup(call_type);
+	call->created_at = now;
+	call->offered_to = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	guint64 callee_session = oicall_registry_session_of(engine->registry, to);
+	call->callee_was_online = callee_session != 0;
+	add_notify(effects, "call-started", json_pack("{sssssssssb}", "callId", call->id, "caller", user, "callee", to,
+		"callType", call_type, "calleeOnline", call->callee_was_online), call);
+
+	if(oicall_engine_call_of_user(engine, to) != NULL) {
+		/* Busy: the call never rings. */
+		add_event(effects, session, "call-ended", json_pack("{ssss}", "callId", call->id, "reason", "busy"), call);
+		call->state = OICALL_CALL_ENDED;
+		call->end_reason = g_strdup("busy");
+		add_notify(effects, "call-ended", json_pack("{sssssssssIss}", "callId", call->id, "caller", user,
+			"callee", to, "reason", "busy", "duration", (json_int_t)0, "endedBy", to), call);
+		reply = json_pack("{ssss}", "error", "busy", "callId", call->id);
+		oicall_call_unref(call);
+		return reply;
+	}
+	call->state = OICALL_CALL_RINGING;
+	call->ring_deadline = now + engine->ring_timeout_us;
+	call->media_session[OICALL_CALLER] = session;
+	g_hash_table_insert(engine->calls, call->id, call);
+	g_queue_push_tail(&engine->order, call);
+	g_hash_table_insert(engine->call_of_user, call->user[OICALL_CALLER], call);
+	g_hash_table_insert(engine->call_of_user, call->user[OICALL_CALLEE], call);
+	offer_to(engine, call, callee_session, effects);
+	*out = call;
+	return call_payload(call);
+}
+
+json_t *oicall_engine_check_call(oicall_engine *engine, guint64 session, json_t *body, oicall_call **out) {
+	*out = NULL;
+	const char *user = oicall_engine_user(engine, session);
+	if(user == NULL)
+		return error_ack("Socket not registered");
+	json_t *id = json_object_get(body, "callId");
+	if(id == NULL)
+		return error_ack("Missing callId");
+	if(!json_is_string(id))
+		return error_ack("callId must be a string");
+	oicall_call *call = oicall_engine_call(engine, json_string_value(id));
+	if(call == NULL)
+		return error_ack("Unknown call");
+	if(oicall_call_side_of(call, user) < 0)
+		return error_ack("Not your call");
+	*out = call;
+	return NULL;
+}
+
+json_t *oicall_engine_accept_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+		gint64 now, oicall_call **out) {
+	oicall_call *call = NULL;
+	json_t *error = oicall_engine_check_call(engine, session, body, &call);
+	*out = call;
+	if(error != NULL)
+		return error;
+	const char *user = oicall_engine_user(engine, session);
+	if(oicall_call_side_of(call, user) != OICALL_CALLEE)
+		return error_ack("Only the callee can accept a call");
+	if(call->state != OICALL_CALL_RINGING)
+		return error_ack("Call already accepted");
+	json_t *from = json_object_get(body, "fromUserId");
+	if(from != NULL) {
+		const char *ignored = NULL;
+		char *from_user = oicall_user_id_from_json(from, &ignored);
+		gboolean matches = from_user != NULL && strcmp(from_user, call->user[OICALL_CALLER]) == 0;
+		g_free(from_user);
+		if(!matches)
+			return error_ack("fromUserId is not the caller of this call");
+	}
+	call->state = OICALL_CALL_ACTIVE;
+	call->accepted_at = now;
+	call->ring_deadline = 0;
+	call->media_session[OICALL_CALLEE] = session;
+	json_t *payload = json_pack("{ssss}", "callId", call->id, "calleeUserId", call->user[OICALL_CALLEE]);
+	add_event(effects, current_session(engine, call, OICALL_CALLER), "call-accepted", payload, call);
+	add_notify(effects, "call-accepted", json_pack("{ssssss}", "callId", call->id, "caller", call->user[OICALL_CALLER],
+		"callee", call->user[OICALL_CALLEE]), call);
+	return success_ack();
+}
+
+json_t *oicall_engine_end_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+		gint64 now) {
+	oicall_call *call = NULL;
+	json_t *error = oicall_engine_check_call(engine, session, body, &call);
+	if(error != NULL)
+		return error;
+	const char *user = oicall_engine_user(engine, session);
+	int side = oicall_call_side_of(call, user);
+	const char *reason = call->state == OICALL_CALL_RINGING && side == OICALL_CALLEE ? "rejected" : "hangup";
+	oicall_call_ref(call);
+	end_for_both(engine, call, reason, user, effects, now);
+	oicall_call_unref(call);
+	return success_ack();
+}
+
+json_t *oicall_engine_mute(oicall_engine *engine, guint64 session, json_t *body, gboolean video,
+		GPtrArray *effects, oicall_call **out) {
+	oicall_call *call = NULL;
+	json_t *error = oicall_engine_check_call(engine, session, body, &call);
+	*out = call;
+	if(error != NULL)
+		return error;
+	json_t *muted = json_object_get(body, "muted");
+	if(!json_is_boolean(muted))
+		return error_ack("muted must be true or false");
+	const char *user = oicall_engine_user(engine, session);
+	int side = oicall_call_side_of(call, user);
+	gboolean value = json_is_true(muted);
+	call->muted[side][video ? 1 : 0] = value;
+	oicall_effect *effect = add_effect(effects, OICALL_EFFECT_MUTE, call);
+	effect->side = side;
+	effect->video = video;
+	effect->muted = value;
+	const char *name = video ? (value ? "remote-user-video-muted" : "remote-user-video-unmuted")
+		: (value ? "remote-user-muted" : "remote-user-unmuted");
+	add_event(effects, current_session(engine, call, other(side)), name,
+		json_pack("{ssss}", "userId", user, "callId", call->id), call);
+	return success_ack();
+}
+
+/* ---- sessions going away --------------------------------------------- */
+
+/* The user of a session went offline (it was their current session). */
+static void user_gone(oicall_engine *engine, const char *user, GPtrArray *effects) {
+	(void)engine;
+	add_notify(effects, "user-gone", json_pack("{ss}", "userId", user), NULL);
+}
+
+/* The live calls, each with a reference: the list survives calls ending. */
+static GList *live_calls(oicall_engine *engine) {
+	GList *calls = NULL;
+	for(GList *l = engine->order.tail; l != NULL; l = l->prev)
+		calls = g_list_prepend(calls, oicall_call_ref(l->data));
+	return calls;
+}
+
+/* Calls touched by a session: where it is a side's media or its user's control. */
+static GList *calls_of_session(oicall_engine *engine, guint64 session, const char *user) {
+	GList *found = NULL;
+	for(GList *l = engine->order.head; l != NULL; l = l->next) {
+		oicall_call *call = l->data;
+		if(call->media_session[0] == session || call->media_session[1] == session ||
+				oicall_call_side_of(call, user) >= 0 || g_hash_table_contains(call->offered_to, &session))
+			found = g_list_append(found, oicall_call_ref(call));
+	}
+	return found;
+}
+
+static void start_grace(oicall_engine *engine, oicall_call *call, int side, GPtrArray *effects, gint64 now) {
+	if(call->grace_deadline[side] != 0)
+		return;
+	if(engine->grace_us <= 0) {
+		end_peer_gone(engine, call, side, effects, now);
+		return;
+	}
+	call->grace_deadline[side] = now + engine->grace_us;
+}
+
+/* Common to disconnect and destroy: returns linger seconds (disconnect only). */
+static guint session_leaves(oicall_engine *engine, guint64 session, gboolean destroyed, GPtrArray *effects,
+		gint64 now) {
+	char *user = g_strdup(oicall_registry_user_of(engine->registry, session));
+	gboolean was_current = oicall_registry_unbind(engine->registry, session);
+	if(was_current)
+		user_gone(engine, user, effects);
+	guint linger = 0;
+	GList *calls = calls_of_session(engine, session, was_current ? user : NULL);
+	for(GList *l = calls; l != NULL; l = l->next) {
+		oicall_call *call = l->data;
+		if(call->state == OICALL_CALL_ENDED)
+			continue;
+		for(int side = 0; side < 2 && call->state != OICALL_CALL_ENDED; side++) {
+			gboolean media_here = call->media_session[side] == session;
+			gboolean control_here = was_current && strcmp(call->user[side], user) == 0;
+			if(!media_here && !control_here) {
+				if(side == OICALL_CALLEE)
+					g_hash_table_remove(call->offered_to, &session);
+				continue;
+			}
+			if(call->state == OICALL_CALL_RINGING) {
+				if(side == OICALL_CALLER) {
+					/* Nobody to answer to: a ringing call ends with its caller. */
+					end_peer_gone(engine, call, side, effects, now);
+				} else {
+					/* Keeps ringing; the callee's next session gets a fresh offer. */
+					g_hash_table_remove(call->offered_to, &session);
+					if(media_here)
+						call->media_session[side] = 0;
+				}
+			} else if(media_here && destroyed) {
+				/* Its PeerConnection went with the handle. */
+				end_peer_gone(engine, call, side, effects, now);
+			} else {
+				start_grace(engine, call, side, effects, now);
+				if(media_here && call->state != OICALL_CALL_ENDED)
+					linger = MAX(linger, (guint)(engine->grace_us / G_USEC_PER_SEC) + OICALL_LINGER_MARGIN_S);
+			}
+		}
+	}
+	g_list_free_full(calls, (GDestroyNotify)oicall_call_unref);
+	g_free(user);
+	return linger;
+}
+
+guint oicall_engine_disconnect(oicall_engine *engine, guint64 session, GPtrArray *effects, gint64 now) {
+	return session_leaves(engine, session, FALSE, effects, now);
+}
+
+void oicall_engine_session_destroyed(oicall_engine *engine, guint64 session, GPtrArray *effects, gint64 now) {
+	session_leaves(engine, session, TRUE, effects, now);
+}
+
+void oicall_engine_media_failed(oicall_engine *engine, oicall_call *call, int side, GPtrArray *effects, gint64 now) {
+	if(call->state != OICALL_CALL_ACTIVE)
+		return;
+	oicall_call_ref(call);
+	end_peer_gone(engine, call, side, effects, now);
+	oicall_call_unref(call);
+}
+
+gboolean oicall_engine_force_end(oicall_engine *engine, const char *call_id, const char *reason,
+		GPtrArray *effects, gint64 now) {
+	oicall_call *call = oicall_engine_call(engine, call_id);
+	if(call == NULL)
+		return FALSE;
+	oicall_call_ref(call);
+	end_for_both(engine, call, reason, NULL, effects, now);
+	oicall_call_unref(call);
+	return TRUE;
+}
+
+/* ---- timers ---------------------------------------------------------- */
+
+void oicall_engine_tick(oicall_engine *engine, gint64 now, GPtrArray *effects) {
+	GList *calls = live_calls(engine);
+	for(GList *l = calls; l != NULL; l = l->next) {
+		oicall_call *call = l->data;
+		if(call->state == OICALL_CALL_RINGING && now >= call->ring_deadline) {
+			add_event(effects, current_session(engine, call, OICALL_CALLEE), "call-expired",
+				json_pack("{ssss}", "callId", call->id, "reason", "timeout"), call);
+			add_event(effects, current_session(engine, call, OICALL_CALLER), "call-ended",
+				json_pack("{ssss}", "callId", call->id, "reason", "timeout"), call);
+			add_notify(effects, "call-expired", json_pack("{ssssss}", "callId", call->id,
+				"caller", call->user[OICALL_CALLER], "callee", call->user[OICALL_CALLEE]), call);
+			finish(engine, call, "timeout", NULL, effects, now);
+			continue;
+		}
+		for(int side = 0; side < 2 && call->state == OICALL_CALL_ACTIVE; side++) {
+			if(call->grace_deadline[side] != 0 && now >= call->grace_deadline[side])
+				end_peer_gone(engine, call, side, effects, now);
+		}
+	}
+	g_list_free_full(calls, (GDestroyNotify)oicall_call_unref);
+}
+
+gint64 oicall_engine_next_deadline(oicall_engine *engine) {
+	gint64 next = G_MAXINT64;
+	for(GList *l = engine->order.head; l != NULL; l = l->next) {
+		oicall_call *call = l->data;
+		if(call->state == OICALL_CALL_RINGING)
+			next = MIN(next, call->ring_deadline);
+		for(int side = 0; side < 2; side++) {
+			if(call->grace_deadline[side] != 0)
+				next = MIN(next, call->grace_deadline[side]);
+		}
+	}
+	return next;
+}

@@ -1,0 +1,166 @@
+#include "jsep_media.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <janus/sdp-utils.h>
+
+#define MAX_SDP_LEN (64 * 1024)
+
+static janus_sdp *parse(const char *text, const char *what, char **error) {
+	if(text == NULL || strlen(text) > MAX_SDP_LEN) {
+		*error = g_strdup_printf("Invalid %s: missing or too large", what);
+		return NULL;
+	}
+	char reason[256] = "";
+	janus_sdp *sdp = janus_sdp_parse(text, reason, sizeof(reason));
+	if(sdp == NULL)
+		*error = g_strdup_printf("Invalid %s: %s", what, reason[0] ? reason : "unparsable SDP");
+	return sdp;
+}
+
+/* "96 VP8/90000" → pt 96, codec "vp8" (lower case, g_free). */
+static char *rtpmap_codec(const char *value, int *pt) {
+	char *end = NULL;
+	long number = strtol(value, &end, 10);
+	if(end == value || *end != ' ' || number < 0 || number > 127)
+		return NULL;
+	*pt = (int)number;
+	const char *name = end + 1;
+	const char *slash = strchr(name, '/');
+	return g_ascii_strdown(name, slash ? (gssize)(slash - name) : -1);
+}
+
+/* The apt= of an RTX fmtp line for pt, or -1. */
+static int rtx_apt(janus_sdp_mline *m, int pt) {
+	char prefix[16];
+	g_snprintf(prefix, sizeof(prefix), "%d apt=", pt);
+	for(GList *a = m->attributes; a != NULL; a = a->next) {
+		janus_sdp_attribute *attr = a->data;
+		if(attr->name && attr->value && strcmp(attr->name, "fmtp") == 0 && g_str_has_prefix(attr->value, prefix))
+			return atoi(attr->value + strlen(prefix));
+	}
+	return -1;
+}
+
+static gboolean listed(const char *list, const char *codec) {
+	char **names = g_strsplit(list, ",", -1);
+	gboolean found = FALSE;
+	for(guint i = 0; !found && names[i] != NULL; i++)
+		found = g_ascii_strcasecmp(g_strstrip(names[i]), codec) == 0;
+	g_strfreev(names);
+	return found;
+}
+
+/* Keeps the configured codecs (and RTX for kept ones); an m-line left with
+ * none, or not audio/video, is rejected. Returns how many stay active. */
+static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
+	int active = 0;
+	for(GList *l = sdp->m_lines; l != NULL; l = l->next) {
+		janus_sdp_mline *m = l->data;
+		if(m->port == 0)
+			continue;
+		if(m->type != JANUS_SDP_AUDIO && m->type != JANUS_SDP_VIDEO) {
+			m->port = 0;    /* data channels and anything else: not relayed */
+			continue;
+		}
+		const char *allowed = m->type == JANUS_SDP_AUDIO ? config->audio_codecs : config->video_codecs;
+		GList *keep = NULL, *drop = NULL, *rtx = NULL;
+		for(GList *a = m->attributes; a != NULL; a = a->next) {
+			janus_sdp_attribute *attr = a->data;
+			if(attr->name == NULL || attr->value == NULL || strcmp(attr->name, "rtpmap") != 0)
+				continue;
+			int pt = -1;
+			char *codec = rtpmap_codec(attr->value, &pt);
+			if(codec == NULL)
+				continue;
+			if(strcmp(codec, "rtx") == 0)
+				rtx = g_list_prepend(rtx, GINT_TO_POINTER(pt));
+			else if(listed(allowed, codec))
+				keep = g_list_prepend(keep, GINT_TO_POINTER(pt));
+			else
+				drop = g_list_prepend(drop, GINT_TO_POINTER(pt));
+			g_free(codec);
+		}
+		for(GList *r = rtx; r != NULL; r = r->next) {
+			int pt = GPOINTER_TO_INT(r->data);
+			if(!g_list_find(keep, GINT_TO_POINTER(rtx_apt(m, pt))))
+				drop = g_list_prepend(drop, r->data);
+		}
+		/* Payload types without an rtpmap (static ones) aren't codecs we relay either. */
+		for(GList *p = m->ptypes; p != NULL; p = p->next) {
+			if(!g_list_find(keep, p->data) && !g_list_find(rtx, p->data) && !g_list_find(drop, p->data))
+				drop = g_list_prepend(drop, p->data);
+		}
+		for(GList *d = drop; d != NULL; d = d->next)
+			janus_sdp_remove_payload_type(sdp, m->index, GPOINTER_TO_INT(d->data));
+		if(keep == NULL)
+			m->port = 0;
+		else
+			active++;
+		g_list_free(keep);
+		g_list_free(drop);
+		g_list_free(rtx);
+	}
+	return active;
+}
+
+char *oicall_jsep_callee_offer(const char *caller_offer, const oicall_plugin_config *config, char **error) {
+	janus_sdp *sdp = parse(caller_offer, "offer", error);
+	if(sdp == NULL)
+		return NULL;
+	char *result = NULL;
+	int mlines = g_list_length(sdp->m_lines);
+	if(mlines > OICALL_MAX_MLINES)
+		*error = g_strdup_printf("Invalid offer: more than %d m-lines", OICALL_MAX_MLINES);
+	else if(restrict_codecs(sdp, config) == 0)
+		*error = g_strdup("Invalid offer: no audio or video with a supported codec");
+	else
+		result = janus_sdp_write(sdp);
+	janus_sdp_destroy(sdp);
+	return result;
+}
+
+char *oicall_jsep_caller_answer(const char *callee_answer, const char *offer, char **error) {
+	janus_sdp *answer = parse(callee_answer, "answer", error);
+	if(answer == NULL)
+		return NULL;
+	janus_sdp *offered = parse(offer, "offer", error);
+	char *result = NULL;
+	if(offered == NULL) {
+		janus_sdp_destroy(answer);
+		return NULL;
+	}
+	GList *a = answer->m_lines, *o = offered->m_lines;
+	gboolean matches = g_list_length(a) == g_list_length(o);
+	for(; matches && a != NULL; a = a->next, o = o->next) {
+		janus_sdp_mline *am = a->data, *om = o->data;
+		matches = am->type == om->type;
+		/* Only codecs that were offered may be answered. */
+		for(GList *p = am->ptypes; matches && am->port != 0 && p != NULL; p = p->next)
+			matches = g_list_find(om->ptypes, p->data) != NULL;
+	}
+	if(!matches)
+		*error = g_strdup("Invalid answer: its m-lines or codecs don't match the offer");
+	else
+		result = janus_sdp_write(answer);
+	janus_sdp_destroy(answer);
+	janus_sdp_destroy(offered);
+	return result;
+}
+
+int oicall_jsep_mline_kinds(const char *text, oicall_mline_kind kinds[OICALL_MAX_MLINES]) {
+	char reason[128];
+	janus_sdp *sdp = janus_sdp_parse(text, reason, sizeof(reason));
+	if(sdp == NULL)
+		return 0;
+	int n = 0;
+	for(GList *l = sdp->m_lines; l != NULL && n < OICALL_MAX_MLINES; l = l->next, n++) {
+		janus_sdp_mline *m = l->data;
+		kinds[n] = m->port == 0 ? OICALL_MLINE_NONE :
+			m->type == JANUS_SDP_AUDIO ? OICALL_MLINE_AUDIO :
+			m->type == JANUS_SDP_VIDEO ? OICALL_MLINE_VIDEO : OICALL_MLINE_NONE;
+	}
+	janus_sdp_destroy(sdp);
+	return n;
+}

@@ -1,0 +1,33 @@
+/*
+ * SDP for plain-WebRTC (JSEP) calls. The caller's offer becomes the offer
+ * the gateway makes to the callee, restricted to the configured codecs;
+ * the callee's answer becomes the gateway's answer to the caller. Both
+ * PeerConnections so keep the same m-lines in the same order, which is
+ * what lets the relay forward m-line i to m-line i. The core adds its own
+ * ICE, DTLS and SSRCs when it sends them.
+ */
+#ifndef OICALL_JSEP_MEDIA_H
+#define OICALL_JSEP_MEDIA_H
+
+#include <glib.h>
+
+#include "plugin_config.h"
+
+#define OICALL_MAX_MLINES 8
+
+typedef enum oicall_mline_kind {
+	OICALL_MLINE_NONE,          /* rejected or not media we relay */
+	OICALL_MLINE_AUDIO,
+	OICALL_MLINE_VIDEO,
+} oicall_mline_kind;
+
+/* The offer for the callee, from the caller's offer; NULL with *error. */
+char *oicall_jsep_callee_offer(const char *caller_offer, const oicall_plugin_config *config, char **error);
+
+/* The answer for the caller, from the callee's answer to offer; NULL with *error. */
+char *oicall_jsep_caller_answer(const char *callee_answer, const char *offer, char **error);
+
+/* What each m-line of an SDP carries (OICALL_MLINE_NONE when port 0). Returns the number of m-lines. */
+int oicall_jsep_mline_kinds(const char *sdp, oicall_mline_kind kinds[OICALL_MAX_MLINES]);
+
+#endif

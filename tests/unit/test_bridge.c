@@ -1,0 +1,188 @@
+/* The Socket.IO event ⇄ Janus message map. */
+#include <glib.h>
+#include <string.h>
+
+#include "../../transport/bridge.h"
+
+static json_t *parse(const char *text) {
+	json_error_t error;
+	json_t *json = json_loads(text, JSON_DECODE_ANY, &error);
+	g_assert_nonnull(json);
+	return json;
+}
+
+/* Compares JSON values structurally. */
+static void assert_json(json_t *actual, const char *expected_text) {
+	json_t *expected = parse(expected_text);
+	if(!json_equal(actual, expected)) {
+		char *a = json_dumps(actual, JSON_SORT_KEYS | JSON_ENCODE_ANY);
+		g_error("got %s, expected %s", a, expected_text);
+	}
+	json_decref(expected);
+}
+
+static json_t *request_for(const char *event, const char *payload_text, const char **error) {
+	json_t *payload = payload_text ? parse(payload_text) : NULL;
+	json_t *request = sio_bridge_request(sio_bridge_route(event), event, payload, 11, 22, "t1", error);
+	json_decref(payload);
+	return request;
+}
+
+static void test_routes(void) {
+	g_assert_cmpint(sio_bridge_route("ice-candidate")->kind, ==, SIO_ROUTE_TRICKLE);
+	g_assert_cmpstr(sio_bridge_route("register")->scalar_field, ==, "userId");
+	g_assert_cmpint(sio_bridge_route("start-call")->kind, ==, SIO_ROUTE_MESSAGE);
+	g_assert_cmpstr(sio_bridge_route("anything")->scalar_field, ==, "value");
+}
+
+static void test_janus_verbs(void) {
+	json_t *r = sio_bridge_janus("create", 0, 0, "t");
+	assert_json(r, "{\"janus\":\"create\",\"transaction\":\"t\"}");
+	json_decref(r);
+	r = sio_bridge_janus("attach", 5, 0, "t");
+	assert_json(r, "{\"janus\":\"attach\",\"transaction\":\"t\",\"session_id\":5}");
+	json_decref(r);
+}
+
+static void test_message_requests(void) {
+	const char *error = NULL;
+	json_t *r = request_for("register", "\"42\"", &error);
+	assert_json(r, "{\"janus\":\"message\",\"transaction\":\"t1\",\"session_id\":11,\"handle_id\":22,"
+		"\"body\":{\"request\":\"register\",\"userId\":\"42\"}}");
+	json_decref(r);
+	r = request_for("register", "42", &error);
+	assert_json(json_object_get(r, "body"), "{\"request\":\"register\",\"userId\":42}");
+	json_decref(r);
+	/* An object payload is spread into the body; "request" can't be overridden. */
+	r = request_for("start-call", "{\"toUserId\":\"b\",\"callType\":\"video\",\"request\":\"evil\"}", &error);
+	assert_json(json_object_get(r, "body"), "{\"request\":\"start-call\",\"toUserId\":\"b\",\"callType\":\"video\"}");
+	g_assert_null(json_object_get(r, "jsep"));
+	json_decref(r);
+	/* jsep travels as the message's jsep. */
+	r = request_for("start-call", "{\"toUserId\":\"b\",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}", &error);
+	assert_json(json_object_get(r, "body"), "{\"request\":\"start-call\",\"toUserId\":\"b\"}");
+	assert_json(json_object_get(r, "jsep"), "{\"type\":\"offer\",\"sdp\":\"v=0\"}");
+	json_decref(r);
+	r = request_for("end-call", NULL, &error);
+	assert_json(json_object_get(r, "body"), "{\"request\":\"end-call\"}");
+	json_decref(r);
+	r = request_for("end-call", "[1,2]", &error);
+	assert_json(json_object_get(r, "body"), "{\"request\":\"end-call\",\"value\":[1,2]}");
+	json_decref(r);
+	r = request_for("end-call", "null", &error);
+	assert_json(json_object_get(r, "body"), "{\"request\":\"end-call\",\"value\":null}");
+	json_decref(r);
+}
+
+static void test_trickle_requests(void) {
+	const char *error = NULL;
+	json_t *r = request_for("ice-candidate",
+		"{\"callId\":\"c\",\"candidate\":{\"candidate\":\"candidate:1 1 udp 1 10.0.0.1 9 typ host\",\"sdpMid\":\"0\"}}", &error);
+	assert_json(r, "{\"janus\":\"trickle\",\"transaction\":\"t1\",\"session_id\":11,\"handle_id\":22,"
+		"\"candidate\":{\"candidate\":\"candidate:1 1 udp 1 10.0.0.1 9 typ host\",\"sdpMid\":\"0\"}}");
+	json_decref(r);
+	r = request_for("ice-candidate", "{\"callId\":\"c\",\"candidate\":null}", &error);
+	assert_json(json_object_get(r, "candidate"), "{\"completed\":true}");
+	json_decref(r);
+	r = request_for("ice-candidate", "{\"candidate\":{\"candidate\":\"\"}}", &error);
+	assert_json(json_object_get(r, "candidate"), "{\"completed\":true}");
+	json_decref(r);
+	const char *bad[] = { "{\"callId\":\"c\"}", "\"x\"", "{\"candidate\":{\"candidate\":5}}", "{\"candidate\":7}" };
+	for(gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		error = NULL;
+		g_assert_null(request_for("ice-candidate", bad[i], &error));
+		g_assert_nonnull(error);
+	}
+	error = NULL;
+	g_assert_null(request_for("ice-candidate", NULL, &error));
+	g_assert_nonnull(error);
+}
+
+static json_t *reply(const char *message_text, sio_route_kind kind, sio_reply *status) {
+	json_t *message = parse(message_text);
+	json_t *ack = NULL;
+	*status = sio_bridge_reply(message, kind, &ack);
+	json_decref(message);
+	return ack;
+}
+
+static void test_replies(void) {
+	sio_reply status;
+	json_t *ack = reply("{\"janus\":\"ack\",\"transaction\":\"t\"}", SIO_ROUTE_MESSAGE, &status);
+	g_assert_cmpint(status, ==, SIO_REPLY_WAIT);
+	g_assert_null(ack);
+	ack = reply("{\"janus\":\"ack\",\"transaction\":\"t\"}", SIO_ROUTE_TRICKLE, &status);
+	g_assert_cmpint(status, ==, SIO_REPLY_DONE);
+	assert_json(ack, "{\"success\":true}");
+	json_decref(ack);
+	ack = reply("{\"janus\":\"error\",\"error\":{\"code\":458,\"reason\":\"No such session\"}}", SIO_ROUTE_MESSAGE, &status);
+	assert_json(ack, "{\"error\":\"No such session\"}");
+	json_decref(ack);
+	ack = reply("{\"janus\":\"success\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"success\":true}}}", SIO_ROUTE_MESSAGE, &status);
+	assert_json(ack, "{\"success\":true}");
+	json_decref(ack);
+	ack = reply("{\"janus\":\"event\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"error\":\"Socket not registered\","
+		"\"error_code\":491}}}", SIO_ROUTE_MESSAGE, &status);
+	assert_json(ack, "{\"error\":\"Socket not registered\"}");
+	json_decref(ack);
+	ack = reply("{\"janus\":\"event\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"callId\":\"c\",\"error_code\":1}},"
+		"\"jsep\":{\"type\":\"answer\",\"sdp\":\"v=0\"}}", SIO_ROUTE_MESSAGE, &status);
+	assert_json(ack, "{\"callId\":\"c\",\"error_code\":1,\"jsep\":{\"type\":\"answer\",\"sdp\":\"v=0\"}}");
+	json_decref(ack);
+	ack = reply("{\"transaction\":\"t\"}", SIO_ROUTE_MESSAGE, &status);
+	g_assert_nonnull(json_object_get(ack, "error"));
+	json_decref(ack);
+	ack = reply("{\"janus\":\"success\"}", SIO_ROUTE_MESSAGE, &status);
+	assert_json(ack, "{\"success\":true}");
+	json_decref(ack);
+}
+
+static char *event(const char *message_text, json_t **payload) {
+	json_t *message = parse(message_text);
+	*payload = NULL;
+	char *name = sio_bridge_event(message, payload);
+	json_decref(message);
+	return name;
+}
+
+static void test_events(void) {
+	json_t *payload;
+	char *name = event("{\"janus\":\"event\",\"sender\":1,\"plugindata\":{\"plugin\":\"p\",\"data\":{\"event\":\"incoming-call\","
+		"\"callId\":\"c\"}},\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}", &payload);
+	g_assert_cmpstr(name, ==, "incoming-call");
+	assert_json(payload, "{\"callId\":\"c\",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}");
+	g_free(name);
+	json_decref(payload);
+	name = event("{\"janus\":\"trickle\",\"sender\":1,\"candidate\":{\"candidate\":\"candidate:x\",\"sdpMLineIndex\":0}}", &payload);
+	g_assert_cmpstr(name, ==, "ice-candidate");
+	assert_json(payload, "{\"candidate\":{\"candidate\":\"candidate:x\",\"sdpMLineIndex\":0}}");
+	g_free(name);
+	json_decref(payload);
+	const char *silent[] = {
+		"{\"janus\":\"event\",\"plugindata\":{\"data\":{\"echotest\":\"event\"}}}",
+		"{\"janus\":\"event\",\"plugindata\":{\"data\":{\"event\":\"disconnect\"}}}",
+		"{\"janus\":\"event\",\"plugindata\":{\"data\":{\"event\":\"\"}}}",
+		"{\"janus\":\"event\",\"plugindata\":{\"data\":{\"event\":5}}}",
+		"{\"janus\":\"webrtcup\",\"sender\":1}",
+		"{\"janus\":\"hangup\",\"sender\":1}",
+		"{\"janus\":\"trickle\",\"sender\":1}",
+		"{\"nothing\":1}",
+	};
+	for(gsize i = 0; i < G_N_ELEMENTS(silent); i++) {
+		g_assert_null(event(silent[i], &payload));
+		g_assert_null(payload);
+	}
+	g_assert_true(sio_bridge_event_reserved("connect_error"));
+	g_assert_false(sio_bridge_event_reserved("call-ended"));
+}
+
+int main(int argc, char **argv) {
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/bridge/routes", test_routes);
+	g_test_add_func("/bridge/janus-verbs", test_janus_verbs);
+	g_test_add_func("/bridge/message-requests", test_message_requests);
+	g_test_add_func("/bridge/trickle-requests", test_trickle_requests);
+	g_test_add_func("/bridge/replies", test_replies);
+	g_test_add_func("/bridge/events", test_events);
+	return g_test_run();
+}

@@ -1,0 +1,599 @@
+/* Users and the 1:1 call state machine: every transition, timer and error. */
+#include <glib.h>
+#include <string.h>
+
+#include "../../plugin/call_engine.h"
+
+#define S (G_USEC_PER_SEC)
+#define RING (60 * S)
+#define GRACE (15 * S)
+
+/* Sessions: A1/A2 for user "a", B1/B2 for user "b", C1 for "c". */
+enum { A1 = 11, A2 = 12, B1 = 21, B2 = 22, C1 = 31, X = 99 };
+
+typedef struct fixture {
+	oicall_engine *engine;
+	GPtrArray *fx;
+	gint64 now;
+} fixture;
+
+static json_t *parse(const char *text) {
+	json_error_t error;
+	json_t *json = json_loads(text, JSON_DECODE_ANY, &error);
+	g_assert_nonnull(json);
+	return json;
+}
+
+static void setup(fixture *f, gconstpointer data) {
+	(void)data;
+	f->engine = oicall_engine_new(RING, GRACE);
+	f->fx = oicall_effects_new();
+	f->now = 1000 * S;
+}
+
+static void teardown(fixture *f, gconstpointer data) {
+	(void)data;
+	g_ptr_array_unref(f->fx);
+	oicall_engine_free(f->engine);
+}
+
+static void clear(fixture *f) {
+	g_ptr_array_set_size(f->fx, 0);
+}
+
+/* The ack's "error", or NULL; frees the ack. */
+static char *ack_error(json_t *ack) {
+	char *error = g_strdup(json_string_value(json_object_get(ack, "error")));
+	json_decref(ack);
+	return error;
+}
+
+static void assert_ok(json_t *ack) {
+	char *error = ack_error(ack);
+	if(error)
+		g_error("unexpected error: %s", error);
+}
+
+static void assert_error(json_t *ack, const char *expected) {
+	char *error = ack_error(ack);
+	g_assert_cmpstr(error, ==, expected);
+	g_free(error);
+}
+
+static void reg(fixture *f, guint64 session, const char *user_json) {
+	json_t *id = parse(user_json);
+	assert_ok(oicall_engine_register(f->engine, session, id, f->fx, f->now));
+	json_decref(id);
+}
+
+static json_t *request(fixture *f, const char *what, guint64 session, const char *body_text, oicall_call **call) {
+	json_t *body = parse(body_text);
+	json_t *ack = NULL;
+	oicall_call *ignored = NULL;
+	if(call == NULL)
+		call = &ignored;
+	if(strcmp(what, "start") == 0)
+		ack = oicall_engine_start_call(f->engine, session, body, f->fx, f->now, call);
+	else if(strcmp(what, "accept") == 0)
+		ack = oicall_engine_accept_call(f->engine, session, body, f->fx, f->now, call);
+	else if(strcmp(what, "end") == 0)
+		ack = oicall_engine_end_call(f->engine, session, body, f->fx, f->now);
+	else if(strcmp(what, "mute-audio") == 0)
+		ack = oicall_engine_mute(f->engine, session, body, FALSE, f->fx, call);
+	else if(strcmp(what, "mute-video") == 0)
+		ack = oicall_engine_mute(f->engine, session, body, TRUE, f->fx, call);
+	json_decref(body);
+	return ack;
+}
+
+/* Finds the n-th effect of a kind (and name) going to a session (0 = any). */
+static oicall_effect *find(fixture *f, oicall_effect_kind kind, const char *name, guint64 session) {
+	for(guint i = 0; i < f->fx->len; i++) {
+		oicall_effect *e = g_ptr_array_index(f->fx, i);
+		if(e->kind == kind && (name == NULL || g_strcmp0(e->name, name) == 0) && (session == 0 || e->session == session))
+			return e;
+	}
+	return NULL;
+}
+
+static guint count(fixture *f, oicall_effect_kind kind, const char *name) {
+	guint n = 0;
+	for(guint i = 0; i < f->fx->len; i++) {
+		oicall_effect *e = g_ptr_array_index(f->fx, i);
+		if(e->kind == kind && (name == NULL || g_strcmp0(e->name, name) == 0))
+			n++;
+	}
+	return n;
+}
+
+static const char *payload_str(oicall_effect *e, const char *key) {
+	return json_string_value(json_object_get(e->payload, key));
+}
+
+/* a calls b (both online); returns the call id (owned by the engine). */
+static const char *ringing_call(fixture *f) {
+	reg(f, A1, "\"a\"");
+	reg(f, B1, "\"b\"");
+	oicall_call *call = NULL;
+	json_t *ack = request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"video\"}", &call);
+	g_assert_nonnull(call);
+	g_assert_cmpstr(json_string_value(json_object_get(ack, "callId")), ==, call->id);
+	json_decref(ack);
+	return call->id;
+}
+
+static const char *active_call(fixture *f) {
+	const char *id = ringing_call(f);
+	char *body = g_strdup_printf("{\"callId\":\"%s\",\"fromUserId\":\"a\"}", id);
+	assert_ok(request(f, "accept", B1, body, NULL));
+	g_free(body);
+	clear(f);
+	return id;
+}
+
+static char *with_id(const char *format, const char *id) {
+	return g_strdup_printf(format, id);
+}
+
+/* ---- users ----------------------------------------------------------- */
+
+static void test_user_ids(void) {
+	const char *error = NULL;
+	json_t *v = parse("42");
+	char *id = oicall_user_id_from_json(v, &error);
+	g_assert_cmpstr(id, ==, "42");
+	g_free(id);
+	json_decref(v);
+	v = parse("42.0");
+	id = oicall_user_id_from_json(v, &error);
+	g_assert_cmpstr(id, ==, "42");
+	g_free(id);
+	json_decref(v);
+	const char *bad[] = { "42.5", "\"\"", "null", "{}", "[1]", "true" };
+	for(gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		v = parse(bad[i]);
+		error = NULL;
+		g_assert_null(oicall_user_id_from_json(v, &error));
+		g_assert_nonnull(error);
+		json_decref(v);
+	}
+	char *x = g_strnfill(129, 'x');
+	char *long_id = g_strdup_printf("\"%s\"", x);
+	v = parse(long_id);
+	g_assert_null(oicall_user_id_from_json(v, &error));
+	json_decref(v);
+	g_free(long_id);
+	g_free(x);
+	g_assert_null(oicall_user_id_from_json(NULL, &error));
+	g_assert_cmpstr(error, ==, "Missing userId");
+}
+
+static void test_register(fixture *f, gconstpointer data) {
+	(void)data;
+	reg(f, A1, "42");
+	/* A number and its string are the same user. */
+	g_assert_cmpstr(oicall_engine_user(f->engine, A1), ==, "42");
+	reg(f, A2, "\"42\"");
+	g_assert_null(oicall_engine_user(f->engine, A1));  /* taken over */
+	g_assert_cmpstr(oicall_engine_user(f->engine, A2), ==, "42");
+	g_assert_cmpuint(oicall_registry_session_of(oicall_engine_registry(f->engine), "42"), ==, A2);
+	oicall_effect *n = find(f, OICALL_EFFECT_NOTIFY, "user-registered", 0);
+	g_assert_nonnull(n);
+	/* Registering the same user again is fine; another user is not. */
+	reg(f, A2, "42");
+	json_t *other = parse("\"7\"");
+	assert_error(oicall_engine_register(f->engine, A2, other, f->fx, f->now), "Socket already registered as another user");
+	json_decref(other);
+	json_t *bad = parse("{\"id\":1}");
+	assert_error(oicall_engine_register(f->engine, B1, bad, f->fx, f->now), "userId must be a string or a number");
+	json_decref(bad);
+	assert_error(oicall_engine_register(f->engine, B1, NULL, f->fx, f->now), "Missing userId");
+	g_assert_cmpuint(oicall_registry_count(oicall_engine_registry(f->engine)), ==, 1);
+}
+
+static void test_not_registered(fixture *f, gconstpointer data) {
+	(void)data;
+	assert_error(request(f, "start", X, "{\"toUserId\":\"b\",\"callType\":\"audio\"}", NULL), "Socket not registered");
+	assert_error(request(f, "accept", X, "{\"callId\":\"c\"}", NULL), "Socket not registered");
+	assert_error(request(f, "end", X, "{\"callId\":\"c\"}", NULL), "Socket not registered");
+	assert_error(request(f, "mute-audio", X, "{\"callId\":\"c\",\"muted\":true}", NULL), "Socket not registered");
+	/* A session taken over by a newer one of its user is not registered any more. */
+	reg(f, A1, "\"a\"");
+	reg(f, A2, "\"a\"");
+	assert_error(request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"audio\"}", NULL), "Socket not registered");
+	g_assert_cmpuint(f->fx->len, ==, 2);  /* two user-registered notifications, nothing else */
+}
+
+/* ---- start-call ------------------------------------------------------ */
+
+static void test_start_call_online(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = ringing_call(f);
+	oicall_call *call = oicall_engine_call(f->engine, id);
+	g_assert_cmpint(call->state, ==, OICALL_CALL_RINGING);
+	g_assert_true(call->callee_was_online);
+	g_assert_cmpuint(call->media_session[OICALL_CALLER], ==, A1);
+	g_assert_cmpuint(strlen(id), ==, 36);  /* a UUID */
+	oicall_effect *incoming = find(f, OICALL_EFFECT_EVENT, "incoming-call", B1);
+	g_assert_nonnull(incoming);
+	g_assert_cmpstr(payload_str(incoming, "callId"), ==, id);
+	g_assert_cmpstr(payload_str(incoming, "fromUserId"), ==, "a");
+	g_assert_cmpstr(payload_str(incoming, "callType"), ==, "video");
+	oicall_effect *started = find(f, OICALL_EFFECT_NOTIFY, "call-started", 0);
+	g_assert_true(json_is_true(json_object_get(started->payload, "calleeOnline")));
+	g_assert_nonnull(find(f, OICALL_EFFECT_NOTIFY, "call-ringing", 0));
+	g_assert_true(oicall_engine_call_of_user(f->engine, "a") == call);
+	g_assert_true(oicall_engine_call_of_user(f->engine, "b") == call);
+	g_assert_cmpint(oicall_engine_next_deadline(f->engine), ==, f->now + RING);
+}
+
+static void test_start_call_client_id_and_errors(fixture *f, gconstpointer data) {
+	(void)data;
+	reg(f, A1, "\"a\"");
+	reg(f, C1, "\"c\"");
+	assert_error(request(f, "start", A1, "{\"callType\":\"audio\"}", NULL), "Missing toUserId");
+	assert_error(request(f, "start", A1, "{\"toUserId\":{},\"callType\":\"audio\"}", NULL), "toUserId must be a string or a number");
+	assert_error(request(f, "start", A1, "{\"toUserId\":\"b\"}", NULL), "callType must be \"audio\" or \"video\"");
+	assert_error(request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"fax\"}", NULL), "callType must be \"audio\" or \"video\"");
+	assert_error(request(f, "start", A1, "{\"toUserId\":\"a\",\"callType\":\"audio\"}", NULL), "Cannot call yourself");
+	assert_error(request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"audio\",\"callId\":\"no spaces\"}", NULL),
+		"callId must be 1 to 64 letters, digits, '-' or '_'");
+	assert_error(request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"audio\",\"callId\":5}", NULL),
+		"callId must be 1 to 64 letters, digits, '-' or '_'");
+	g_assert_cmpuint(count(f, OICALL_EFFECT_EVENT, NULL), ==, 0);
+	oicall_call *call = NULL;
+	assert_ok(request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"audio\",\"callId\":\"my-call_1\"}", &call));
+	g_assert_cmpstr(call->id, ==, "my-call_1");
+	assert_error(request(f, "start", C1, "{\"toUserId\":\"d\",\"callType\":\"audio\",\"callId\":\"my-call_1\"}", NULL),
+		"callId already in use");
+	assert_error(request(f, "start", A1, "{\"toUserId\":\"c\",\"callType\":\"audio\"}", NULL), "Already in a call");
+}
+
+static void test_busy(fixture *f, gconstpointer data) {
+	(void)data;
+	ringing_call(f);
+	reg(f, C1, "\"c\"");
+	clear(f);
+	json_t *ack = request(f, "start", C1, "{\"toUserId\":\"b\",\"callType\":\"video\"}", NULL);
+	g_assert_cmpstr(json_string_value(json_object_get(ack, "error")), ==, "busy");
+	const char *busy_id = json_string_value(json_object_get(ack, "callId"));
+	g_assert_nonnull(busy_id);
+	oicall_effect *ended = find(f, OICALL_EFFECT_EVENT, "call-ended", C1);
+	g_assert_nonnull(ended);
+	g_assert_cmpstr(payload_str(ended, "reason"), ==, "busy");
+	g_assert_cmpstr(payload_str(ended, "callId"), ==, busy_id);
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, "incoming-call", 0));
+	g_assert_null(oicall_engine_call(f->engine, busy_id));
+	g_assert_null(oicall_engine_call_of_user(f->engine, "c"));
+	json_decref(ack);
+	/* c is free to call someone else. */
+	assert_ok(request(f, "start", C1, "{\"toUserId\":\"d\",\"callType\":\"video\"}", NULL));
+}
+
+static void test_callee_offline_then_registers(fixture *f, gconstpointer data) {
+	(void)data;
+	reg(f, A1, "\"a\"");
+	oicall_call *call = NULL;
+	assert_ok(request(f, "start", A1, "{\"toUserId\":77,\"callType\":\"audio\"}", &call));
+	g_assert_false(call->callee_was_online);
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, "incoming-call", 0));
+	g_assert_null(find(f, OICALL_EFFECT_NOTIFY, "call-ringing", 0));
+	clear(f);
+	reg(f, B1, "\"77\"");
+	oicall_effect *incoming = find(f, OICALL_EFFECT_EVENT, "incoming-call", B1);
+	g_assert_nonnull(incoming);
+	g_assert_true(incoming->call == call);
+	g_assert_nonnull(find(f, OICALL_EFFECT_NOTIFY, "call-ringing", 0));
+	/* Once per session. */
+	clear(f);
+	reg(f, B1, "\"77\"");
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, "incoming-call", 0));
+	/* A new session of the callee gets it too, without a second ringing notification. */
+	reg(f, B2, "77");
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "incoming-call", B2));
+	g_assert_null(find(f, OICALL_EFFECT_NOTIFY, "call-ringing", 0));
+}
+
+/* ---- accept / end ---------------------------------------------------- */
+
+static void test_accept(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = ringing_call(f);
+	clear(f);
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	assert_error(request(f, "accept", A1, body, NULL), "Only the callee can accept a call");
+	char *wrong_from = with_id("{\"callId\":\"%s\",\"fromUserId\":\"zzz\"}", id);
+	assert_error(request(f, "accept", B1, wrong_from, NULL), "fromUserId is not the caller of this call");
+	oicall_call *call = NULL;
+	assert_ok(request(f, "accept", B1, body, &call));
+	g_assert_cmpint(call->state, ==, OICALL_CALL_ACTIVE);
+	g_assert_cmpuint(call->media_session[OICALL_CALLEE], ==, B1);
+	oicall_effect *accepted = find(f, OICALL_EFFECT_EVENT, "call-accepted", A1);
+	g_assert_nonnull(accepted);
+	g_assert_cmpstr(payload_str(accepted, "calleeUserId"), ==, "b");
+	g_assert_nonnull(find(f, OICALL_EFFECT_NOTIFY, "call-accepted", 0));
+	assert_error(request(f, "accept", B1, body, NULL), "Call already accepted");
+	/* No more ring timeout. */
+	g_assert_cmpint(oicall_engine_next_deadline(f->engine), ==, G_MAXINT64);
+	g_free(body);
+	g_free(wrong_from);
+}
+
+static void test_call_errors(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = ringing_call(f);
+	reg(f, C1, "\"c\"");
+	assert_error(request(f, "accept", B1, "{}", NULL), "Missing callId");
+	assert_error(request(f, "accept", B1, "{\"callId\":1}", NULL), "callId must be a string");
+	assert_error(request(f, "accept", B1, "{\"callId\":\"nope\"}", NULL), "Unknown call");
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	assert_error(request(f, "accept", C1, body, NULL), "Not your call");
+	assert_error(request(f, "end", C1, body, NULL), "Not your call");
+	char *mute = with_id("{\"callId\":\"%s\",\"muted\":true}", id);
+	assert_error(request(f, "mute-audio", C1, mute, NULL), "Not your call");
+	/* Someone else's requests changed nothing. */
+	g_assert_cmpint(oicall_engine_call(f->engine, id)->state, ==, OICALL_CALL_RINGING);
+	g_free(body);
+	g_free(mute);
+}
+
+static void test_reject(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = ringing_call(f);
+	oicall_call *call = oicall_call_ref(oicall_engine_call(f->engine, id));
+	clear(f);
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	assert_ok(request(f, "end", B1, body, NULL));
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", A1), "reason"), ==, "rejected");
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", B1), "reason"), ==, "rejected");
+	oicall_effect *ended = find(f, OICALL_EFFECT_ENDED, NULL, 0);
+	g_assert_true(ended->call == call);
+	g_assert_false(ended->release[0] || ended->release[1]);
+	g_assert_cmpint(call->state, ==, OICALL_CALL_ENDED);
+	g_assert_null(oicall_engine_call(f->engine, id));
+	g_assert_null(oicall_engine_call_of_user(f->engine, "a"));
+	assert_error(request(f, "end", B1, body, NULL), "Unknown call");
+	oicall_call_unref(call);
+	g_free(body);
+}
+
+static void test_hangup(fixture *f, gconstpointer data) {
+	(void)data;
+	/* The caller cancels a ringing call: hangup. */
+	const char *id = ringing_call(f);
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	clear(f);
+	assert_ok(request(f, "end", A1, body, NULL));
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", B1), "reason"), ==, "hangup");
+	g_free(body);
+	/* Either side ends an active call: hangup for both, with a duration. */
+	id = active_call(f);
+	body = with_id("{\"callId\":\"%s\"}", id);
+	f->now += 42 * S;
+	assert_ok(request(f, "end", B1, body, NULL));
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", A1), "reason"), ==, "hangup");
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", B1), "reason"), ==, "hangup");
+	oicall_effect *n = find(f, OICALL_EFFECT_NOTIFY, "call-ended", 0);
+	g_assert_cmpint(json_integer_value(json_object_get(n->payload, "duration")), ==, 42000);
+	g_assert_cmpstr(payload_str(n, "endedBy"), ==, "b");
+	g_free(body);
+}
+
+static void test_mute(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = active_call(f);
+	char *on = with_id("{\"callId\":\"%s\",\"muted\":true}", id);
+	char *off = with_id("{\"callId\":\"%s\",\"muted\":false}", id);
+	char *bad = with_id("{\"callId\":\"%s\",\"muted\":\"yes\"}", id);
+	assert_error(request(f, "mute-audio", A1, bad, NULL), "muted must be true or false");
+	assert_ok(request(f, "mute-audio", A1, on, NULL));
+	oicall_effect *m = find(f, OICALL_EFFECT_MUTE, NULL, 0);
+	g_assert_cmpint(m->side, ==, OICALL_CALLER);
+	g_assert_false(m->video);
+	g_assert_true(m->muted);
+	oicall_effect *e = find(f, OICALL_EFFECT_EVENT, "remote-user-muted", B1);
+	g_assert_cmpstr(payload_str(e, "userId"), ==, "a");
+	g_assert_cmpstr(payload_str(e, "callId"), ==, id);
+	assert_ok(request(f, "mute-audio", A1, off, NULL));
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "remote-user-unmuted", B1));
+	assert_ok(request(f, "mute-video", B1, on, NULL));
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "remote-user-video-muted", A1));
+	assert_ok(request(f, "mute-video", B1, off, NULL));
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "remote-user-video-unmuted", A1));
+	oicall_call *call = oicall_engine_call(f->engine, id);
+	g_assert_false(call->muted[0][0] || call->muted[1][1]);
+	g_free(on);
+	g_free(off);
+	g_free(bad);
+}
+
+/* ---- timers ---------------------------------------------------------- */
+
+static void test_ring_timeout(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = ringing_call(f);
+	char *saved = g_strdup(id);
+	clear(f);
+	oicall_engine_tick(f->engine, f->now + RING - 1, f->fx);
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	oicall_engine_tick(f->engine, f->now + RING, f->fx);
+	oicall_effect *expired = find(f, OICALL_EFFECT_EVENT, "call-expired", B1);
+	g_assert_cmpstr(payload_str(expired, "reason"), ==, "timeout");
+	g_assert_cmpstr(payload_str(expired, "callId"), ==, saved);
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", A1), "reason"), ==, "timeout");
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, "call-ended", B1));
+	g_assert_nonnull(find(f, OICALL_EFFECT_NOTIFY, "call-expired", 0));
+	g_assert_nonnull(find(f, OICALL_EFFECT_ENDED, NULL, 0));
+	g_assert_null(oicall_engine_call(f->engine, saved));
+	g_assert_cmpint(oicall_engine_next_deadline(f->engine), ==, G_MAXINT64);
+	g_free(saved);
+}
+
+/* ---- reconnect grace ------------------------------------------------- */
+
+static void test_grace_reconnect(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = active_call(f);
+	oicall_call *call = oicall_engine_call(f->engine, id);
+	/* b's socket drops: its handle must linger, nobody is told yet. */
+	guint linger = oicall_engine_disconnect(f->engine, B1, f->fx, f->now);
+	g_assert_cmpuint(linger, ==, 15 + OICALL_LINGER_MARGIN_S);
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, NULL, 0));
+	g_assert_nonnull(find(f, OICALL_EFFECT_NOTIFY, "user-gone", 0));
+	g_assert_cmpint(call->grace_deadline[OICALL_CALLEE], ==, f->now + GRACE);
+	g_assert_cmpint(oicall_engine_next_deadline(f->engine), ==, f->now + GRACE);
+	/* Back before the grace is over, on a new session: the call goes on. */
+	f->now += GRACE - 1;
+	reg(f, B2, "\"b\"");
+	g_assert_cmpint(call->grace_deadline[OICALL_CALLEE], ==, 0);
+	g_assert_cmpuint(call->media_session[OICALL_CALLEE], ==, B1);  /* media never moved */
+	oicall_engine_tick(f->engine, f->now + GRACE, f->fx);
+	g_assert_cmpint(call->state, ==, OICALL_CALL_ACTIVE);
+	/* Events now go to the new session; the end releases the lingering one. */
+	clear(f);
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	assert_ok(request(f, "end", A1, body, NULL));
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "call-ended", B2));
+	oicall_effect *ended = find(f, OICALL_EFFECT_ENDED, NULL, 0);
+	g_assert_false(ended->release[OICALL_CALLER]);
+	g_assert_true(ended->release[OICALL_CALLEE]);
+	g_free(body);
+}
+
+static void test_grace_expiry(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = active_call(f);
+	char *saved = g_strdup(id);
+	g_assert_cmpuint(oicall_engine_disconnect(f->engine, A1, f->fx, f->now), >, 0);
+	clear(f);
+	oicall_engine_tick(f->engine, f->now + GRACE - 1, f->fx);
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	oicall_engine_tick(f->engine, f->now + GRACE, f->fx);
+	oicall_effect *ended = find(f, OICALL_EFFECT_EVENT, "call-ended", B1);
+	g_assert_cmpstr(payload_str(ended, "reason"), ==, "peer-disconnected");
+	g_assert_cmpuint(count(f, OICALL_EFFECT_EVENT, "call-ended"), ==, 1);  /* a is offline */
+	oicall_effect *over = find(f, OICALL_EFFECT_ENDED, NULL, 0);
+	g_assert_true(over->release[OICALL_CALLER]);
+	g_assert_null(oicall_engine_call(f->engine, saved));
+	g_free(saved);
+}
+
+static void test_destroyed_media_ends_at_once(fixture *f, gconstpointer data) {
+	(void)data;
+	active_call(f);
+	oicall_engine_session_destroyed(f->engine, B1, f->fx, f->now);
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", A1), "reason"), ==, "peer-disconnected");
+	g_assert_null(oicall_engine_call_of_user(f->engine, "a"));
+	/* A lingering handle that finally goes, after its user came back, ends the call too. */
+	clear(f);
+	reg(f, B1, "\"b\"");
+	const char *id = NULL;
+	oicall_call *call = NULL;
+	assert_ok(request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"audio\"}", &call));
+	id = call->id;
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	assert_ok(request(f, "accept", B1, body, NULL));
+	oicall_engine_disconnect(f->engine, B1, f->fx, f->now);
+	reg(f, B2, "\"b\"");
+	clear(f);
+	oicall_engine_session_destroyed(f->engine, B1, f->fx, f->now);
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", A1), "reason"), ==, "peer-disconnected");
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", B2), "reason"), ==, "error");
+	g_free(body);
+}
+
+static void test_ringing_caller_leaves(fixture *f, gconstpointer data) {
+	(void)data;
+	ringing_call(f);
+	clear(f);
+	g_assert_cmpuint(oicall_engine_disconnect(f->engine, A1, f->fx, f->now), ==, 0);
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", B1), "reason"), ==, "peer-disconnected");
+	g_assert_null(oicall_engine_call_of_user(f->engine, "b"));
+}
+
+static void test_ringing_callee_leaves_and_returns(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = ringing_call(f);
+	oicall_call *call = oicall_engine_call(f->engine, id);
+	clear(f);
+	g_assert_cmpuint(oicall_engine_disconnect(f->engine, B1, f->fx, f->now), ==, 0);
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, NULL, 0));
+	g_assert_cmpint(call->state, ==, OICALL_CALL_RINGING);
+	oicall_engine_session_destroyed(f->engine, B1, f->fx, f->now);
+	g_assert_cmpint(call->state, ==, OICALL_CALL_RINGING);
+	/* The same session id coming back later is a new session: it gets the offer. */
+	reg(f, B1, "\"b\"");
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "incoming-call", B1));
+	/* The ring timeout still holds. */
+	clear(f);
+	oicall_engine_tick(f->engine, f->now + RING, f->fx);
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "call-expired", B1));
+}
+
+static void test_zero_grace(void) {
+	fixture f;
+	f.engine = oicall_engine_new(RING, 0);
+	f.fx = oicall_effects_new();
+	f.now = 1000 * S;
+	active_call(&f);
+	g_assert_cmpuint(oicall_engine_disconnect(f.engine, A1, f.fx, f.now), ==, 0);
+	g_assert_cmpstr(payload_str(find(&f, OICALL_EFFECT_EVENT, "call-ended", B1), "reason"), ==, "peer-disconnected");
+	teardown(&f, NULL);
+}
+
+static void test_force_end(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = active_call(f);
+	char *saved = g_strdup(id);
+	g_assert_false(oicall_engine_force_end(f->engine, "nope", "admin", f->fx, f->now));
+	g_assert_true(oicall_engine_force_end(f->engine, saved, "admin", f->fx, f->now));
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", A1), "reason"), ==, "admin");
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", B1), "reason"), ==, "admin");
+	g_assert_null(oicall_engine_call(f->engine, saved));
+	g_free(saved);
+}
+
+static void test_many_calls_memory(fixture *f, gconstpointer data) {
+	(void)data;
+	/* Start/end cycles leave nothing behind (valgrind checks the rest). */
+	reg(f, A1, "\"a\"");
+	reg(f, B1, "\"b\"");
+	for(int i = 0; i < 1000; i++) {
+		oicall_call *call = NULL;
+		assert_ok(request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"video\"}", &call));
+		char *body = with_id("{\"callId\":\"%s\"}", call->id);
+		assert_ok(request(f, "accept", B1, body, NULL));
+		assert_ok(request(f, "end", A1, body, NULL));
+		g_free(body);
+		clear(f);
+	}
+	GList *calls = oicall_engine_calls(f->engine);
+	g_assert_null(calls);
+}
+
+int main(int argc, char **argv) {
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/engine/user-ids", test_user_ids);
+	g_test_add_func("/engine/zero-grace", test_zero_grace);
+#define ADD(name, fn) g_test_add("/engine/" name, fixture, NULL, setup, fn, teardown)
+	ADD("register", test_register);
+	ADD("not-registered", test_not_registered);
+	ADD("start-call-online", test_start_call_online);
+	ADD("start-call-client-id-and-errors", test_start_call_client_id_and_errors);
+	ADD("busy", test_busy);
+	ADD("callee-offline-then-registers", test_callee_offline_then_registers);
+	ADD("accept", test_accept);
+	ADD("call-errors", test_call_errors);
+	ADD("reject", test_reject);
+	ADD("hangup", test_hangup);
+	ADD("mute", test_mute);
+	ADD("ring-timeout", test_ring_timeout);
+	ADD("grace-reconnect", test_grace_reconnect);
+	ADD("grace-expiry", test_grace_expiry);
+	ADD("destroyed-media-ends-at-once", test_destroyed_media_ends_at_once);
+	ADD("ringing-caller-leaves", test_ringing_caller_leaves);
+	ADD("ringing-callee-leaves-and-returns", test_ringing_callee_leaves_and_returns);
+	ADD("force-end", test_force_end);
+	ADD("many-calls-memory", test_many_calls_memory);
+	return g_test_run();
+}

@@ -1,0 +1,66 @@
+/* HTTP helpers: CORS origins, the endpoint path, demo file paths, error bodies. */
+#include <glib.h>
+
+#include "../../transport/http_util.h"
+
+static void test_origins(void) {
+	g_assert_true(sio_origin_allowed("*", "https://evil.example"));
+	g_assert_true(sio_origin_allowed("https://a.example", NULL));
+	g_assert_true(sio_origin_allowed("https://a.example, https://b.example", "https://b.example"));
+	g_assert_true(sio_origin_allowed("https://A.example", "https://a.example"));
+	g_assert_false(sio_origin_allowed("https://a.example", "https://a.example.evil"));
+	g_assert_false(sio_origin_allowed("https://a.example", "http://a.example"));
+	g_assert_false(sio_origin_allowed("", "https://a.example"));
+}
+
+static void test_endpoint(void) {
+	g_assert_true(sio_path_is_endpoint("/calls", "/calls"));
+	g_assert_true(sio_path_is_endpoint("/calls", "/calls/"));
+	g_assert_false(sio_path_is_endpoint("/calls", "/calls/x"));
+	g_assert_false(sio_path_is_endpoint("/calls", "/callsx"));
+	g_assert_false(sio_path_is_endpoint("/calls", "/"));
+	g_assert_false(sio_path_is_endpoint("/calls", "/call"));
+}
+
+static void test_static_files(void) {
+	char *f = sio_static_file("/srv/html", "/");
+	g_assert_cmpstr(f, ==, "/srv/html/index.html");
+	g_free(f);
+	f = sio_static_file("/srv/html", "/js/app.js");
+	g_assert_cmpstr(f, ==, "/srv/html/js/app.js");
+	g_free(f);
+	const char *bad[] = { "/../etc/passwd", "/a/../b", "/.hidden", "/a//b", "x", "/a b", "/a%2e", "/a/./b", "/a\\b" };
+	for(gsize i = 0; i < G_N_ELEMENTS(bad); i++)
+		g_assert_null(sio_static_file("/srv/html", bad[i]));
+	char *long_path = g_strnfill(300, 'a');
+	long_path[0] = '/';
+	g_assert_null(sio_static_file("/srv/html", long_path));
+	g_free(long_path);
+	g_assert_cmpstr(sio_mime_type("a.html"), ==, "text/html; charset=utf-8");
+	g_assert_cmpstr(sio_mime_type("a.js"), ==, "text/javascript; charset=utf-8");
+	g_assert_cmpstr(sio_mime_type("a.bin"), ==, "application/octet-stream");
+}
+
+static void test_errors(void) {
+	unsigned int status = 0;
+	char *body = sio_eio_error_body(SIO_EIO_UNKNOWN_SID, &status);
+	g_assert_cmpstr(body, ==, "{\"code\":1,\"message\":\"Session ID unknown\"}");
+	g_assert_cmpuint(status, ==, 400);
+	g_free(body);
+	body = sio_eio_error_body(SIO_EIO_FORBIDDEN, &status);
+	g_assert_cmpstr(body, ==, "{\"code\":4,\"message\":\"Forbidden\"}");
+	g_assert_cmpuint(status, ==, 403);
+	g_free(body);
+	body = sio_eio_error_body(SIO_EIO_UNSUPPORTED_PROTOCOL_VERSION, &status);
+	g_assert_cmpstr(body, ==, "{\"code\":5,\"message\":\"Unsupported protocol version\"}");
+	g_free(body);
+}
+
+int main(int argc, char **argv) {
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/http/origins", test_origins);
+	g_test_add_func("/http/endpoint", test_endpoint);
+	g_test_add_func("/http/static-files", test_static_files);
+	g_test_add_func("/http/errors", test_errors);
+	return g_test_run();
+}

@@ -1,0 +1,356 @@
+/* One Socket.IO connection bridged to a Janus session, driven without Janus. */
+#include <glib.h>
+#include <string.h>
+
+#include "../../transport/socketio_socket.h"
+
+typedef struct fake {
+	GPtrArray *sent;            /* char * packets to the client */
+	GPtrArray *requests;        /* json_t * Janus requests */
+	int closes;
+	gboolean told_client;
+	char *close_reason;
+} fake;
+
+static void fake_send(void *owner, char *packet) {
+	g_ptr_array_add(((fake *)owner)->sent, packet);
+}
+
+static void fake_janus(void *owner, json_t *request) {
+	g_ptr_array_add(((fake *)owner)->requests, request);
+}
+
+static void fake_close(void *owner, gboolean tell_client, const char *reason) {
+	fake *f = owner;
+	f->closes++;
+	f->told_client = tell_client;
+	g_free(f->close_reason);
+	f->close_reason = g_strdup(reason);
+}
+
+static const sio_socket_ops ops = { fake_send, fake_janus, fake_close };
+
+static void fake_init(fake *f) {
+	f->sent = g_ptr_array_new_with_free_func(g_free);
+	f->requests = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+	f->closes = 0;
+	f->close_reason = NULL;
+}
+
+static void fake_clear(fake *f) {
+	g_ptr_array_unref(f->sent);
+	g_ptr_array_unref(f->requests);
+	g_free(f->close_reason);
+}
+
+static void receive(sio_socket *s, const char *text) {
+	sio_socket_receive(s, text, strlen(text));
+}
+
+static void janus(sio_socket *s, const char *format, ...) G_GNUC_PRINTF(2, 3);
+static void janus(sio_socket *s, const char *format, ...) {
+	va_list args;
+	va_start(args, format);
+	char *text = g_strdup_vprintf(format, args);
+	va_end(args);
+	json_error_t error;
+	json_t *message = json_loads(text, 0, &error);
+	g_assert_nonnull(message);
+	sio_socket_janus_message(s, message);
+	json_decref(message);
+	g_free(text);
+}
+
+static json_t *last_request(fake *f) {
+	g_assert_cmpuint(f->requests->len, >, 0);
+	return g_ptr_array_index(f->requests, f->requests->len - 1);
+}
+
+static const char *transaction_of(json_t *request) {
+	return json_string_value(json_object_get(request, "transaction"));
+}
+
+static const char *last_sent(fake *f) {
+	g_assert_cmpuint(f->sent->len, >, 0);
+	return g_ptr_array_index(f->sent, f->sent->len - 1);
+}
+
+/* CONNECT → create → attach → "0{sid}" */
+static sio_socket *connected_socket(fake *f) {
+	fake_init(f);
+	sio_socket *s = sio_socket_new(&ops, f, "janus.plugin.oicall");
+	receive(s, "0");
+	json_t *create = last_request(f);
+	g_assert_cmpstr(json_string_value(json_object_get(create, "janus")), ==, "create");
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":111}}", transaction_of(create));
+	json_t *attach = last_request(f);
+	g_assert_cmpstr(json_string_value(json_object_get(attach, "janus")), ==, "attach");
+	g_assert_cmpstr(json_string_value(json_object_get(attach, "plugin")), ==, "janus.plugin.oicall");
+	g_assert_cmpint(json_integer_value(json_object_get(attach, "session_id")), ==, 111);
+	g_assert_cmpuint(f->sent->len, ==, 0);
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":222}}", transaction_of(attach));
+	g_assert_cmpint(s->state, ==, SIO_SOCKET_CONNECTED);
+	char *expected = g_strdup_printf("0{\"sid\":\"%s\"}", s->sid);
+	g_assert_cmpstr(last_sent(f), ==, expected);
+	g_free(expected);
+	return s;
+}
+
+static void done(sio_socket *s, fake *f) {
+	sio_socket_free(s);
+	fake_clear(f);
+}
+
+static void test_connect(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	g_assert_cmpuint(s->session_id, ==, 111);
+	g_assert_cmpuint(s->handle_id, ==, 222);
+	/* A repeated CONNECT changes nothing. */
+	guint requests = f.requests->len;
+	receive(s, "0");
+	g_assert_cmpuint(f.requests->len, ==, requests);
+	done(s, &f);
+}
+
+static void test_connect_auth_and_namespace(void) {
+	fake f;
+	fake_init(&f);
+	sio_socket *s = sio_socket_new(&ops, &f, "p");
+	receive(s, "0/admin,");
+	g_assert_cmpstr(last_sent(&f), ==, "4/admin,{\"message\":\"Invalid namespace\"}");
+	g_assert_cmpint(s->state, ==, SIO_SOCKET_NEW);
+	receive(s, "0[1]");
+	g_assert_true(g_str_has_prefix(last_sent(&f), "4{\"message\":\"Invalid CONNECT payload"));
+	receive(s, "0{\"token\":\"abc\"}");
+	g_assert_cmpint(s->state, ==, SIO_SOCKET_CONNECTING);
+	g_assert_cmpstr(json_string_value(json_object_get(s->auth, "token")), ==, "abc");
+	done(s, &f);
+}
+
+static void test_setup_failures(void) {
+	fake f;
+	fake_init(&f);
+	sio_socket *s = sio_socket_new(&ops, &f, "p");
+	receive(s, "0");
+	janus(s, "{\"janus\":\"error\",\"transaction\":\"%s\",\"error\":{\"code\":490,\"reason\":\"nope\"}}",
+		transaction_of(last_request(&f)));
+	g_assert_cmpstr(last_sent(&f), ==, "4{\"message\":\"Cannot create a session: nope\"}");
+	g_assert_cmpint(s->state, ==, SIO_SOCKET_NEW);
+	/* It can try again; an attach failure destroys the session it made. */
+	receive(s, "0");
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":5}}", transaction_of(last_request(&f)));
+	janus(s, "{\"janus\":\"error\",\"transaction\":\"%s\",\"error\":{\"code\":460,\"reason\":\"No such plugin\"}}",
+		transaction_of(last_request(&f)));
+	g_assert_cmpstr(last_sent(&f), ==, "4{\"message\":\"Cannot attach to the plugin: No such plugin\"}");
+	json_t *destroy = last_request(&f);
+	g_assert_cmpstr(json_string_value(json_object_get(destroy, "janus")), ==, "destroy");
+	g_assert_cmpint(json_integer_value(json_object_get(destroy, "session_id")), ==, 5);
+	done(s, &f);
+}
+
+static void test_event_with_ack(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	receive(s, "27[\"start-call\",{\"toUserId\":\"b\"}]");
+	json_t *message = last_request(&f);
+	g_assert_cmpstr(json_string_value(json_object_get(message, "janus")), ==, "message");
+	g_assert_cmpint(json_integer_value(json_object_get(message, "handle_id")), ==, 222);
+	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(message, "body"), "request")), ==, "start-call");
+	char *transaction = g_strdup(transaction_of(message));
+	guint sent = f.sent->len;
+	janus(s, "{\"janus\":\"ack\",\"transaction\":\"%s\"}", transaction);
+	g_assert_cmpuint(f.sent->len, ==, sent);
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"callId\":\"c1\"}}}",
+		transaction);
+	g_assert_cmpstr(last_sent(&f), ==, "37[{\"callId\":\"c1\"}]");
+	/* A second answer for the same transaction is not an ack anymore. */
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"callId\":\"c1\"}}}",
+		transaction);
+	g_assert_cmpuint(f.sent->len, ==, sent + 1);
+	g_free(transaction);
+	done(s, &f);
+}
+
+static void test_event_without_ack_and_reused_ids(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	receive(s, "2[\"end-call\",{\"callId\":\"c\"}]");
+	char *t1 = g_strdup(transaction_of(last_request(&f)));
+	guint sent = f.sent->len;
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"success\":true}}}", t1);
+	g_assert_cmpuint(f.sent->len, ==, sent);
+	/* The same ack id twice: two requests, two acks. */
+	receive(s, "25[\"a\"]");
+	char *t2 = g_strdup(transaction_of(last_request(&f)));
+	receive(s, "25[\"b\"]");
+	char *t3 = g_strdup(transaction_of(last_request(&f)));
+	g_assert_cmpstr(t2, !=, t3);
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"n\":2}}}", t3);
+	janus(s, "{\"janus\":\"error\",\"transaction\":\"%s\",\"error\":{\"code\":1,\"reason\":\"bad\"}}", t2);
+	g_assert_cmpstr(g_ptr_array_index(f.sent, sent), ==, "35[{\"n\":2}]");
+	g_assert_cmpstr(g_ptr_array_index(f.sent, sent + 1), ==, "35[{\"error\":\"bad\"}]");
+	g_free(t1);
+	g_free(t2);
+	g_free(t3);
+	done(s, &f);
+}
+
+static void test_early_events(void) {
+	fake f;
+	fake_init(&f);
+	sio_socket *s = sio_socket_new(&ops, &f, "p");
+	receive(s, "0");
+	receive(s, "21[\"register\",\"7\"]");
+	g_assert_cmpuint(f.requests->len, ==, 1);  /* held until attached */
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":1}}", transaction_of(last_request(&f)));
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":2}}", transaction_of(last_request(&f)));
+	json_t *message = last_request(&f);
+	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(message, "body"), "userId")), ==, "7");
+	g_assert_cmpint(json_integer_value(json_object_get(message, "handle_id")), ==, 2);
+	done(s, &f);
+}
+
+static void test_bad_input(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	receive(s, "29[\"x\",{bad json");
+	g_assert_cmpstr(last_sent(&f), ==, "39[{\"error\":\"Invalid event: invalid JSON payload\"}]");
+	receive(s, "210[5]");
+	g_assert_true(g_str_has_prefix(last_sent(&f), "310[{\"error\":\"Invalid event"));
+	guint sent = f.sent->len;
+	receive(s, "2{\"no\":\"ack\"}");
+	g_assert_cmpuint(f.sent->len, ==, sent);
+	receive(s, "2/other,3[\"x\"]");
+	g_assert_cmpstr(last_sent(&f), ==, "33[{\"error\":\"Not connected to this namespace\"}]");
+	/* Binary events are refused and their attachments skipped. */
+	receive(s, "52-4[\"x\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
+	g_assert_cmpstr(last_sent(&f), ==, "34[{\"error\":\"Binary payloads are not supported\"}]");
+	sio_socket_receive_binary(s);
+	sio_socket_receive_binary(s);
+	g_assert_cmpint(f.closes, ==, 0);
+	receive(s, "3[1]");     /* acks from the client: nothing asked, nothing done */
+	g_assert_cmpint(f.closes, ==, 0);
+	sio_socket_receive_binary(s);
+	g_assert_cmpint(f.closes, ==, 1);
+	g_assert_cmpstr(f.close_reason, ==, "unexpected binary message");
+	receive(s, "9garbage");
+	g_assert_cmpint(f.closes, ==, 2);
+	g_assert_cmpstr(f.close_reason, ==, "parse error");
+	done(s, &f);
+}
+
+static void test_not_connected(void) {
+	fake f;
+	fake_init(&f);
+	sio_socket *s = sio_socket_new(&ops, &f, "p");
+	receive(s, "21[\"register\",\"7\"]");
+	g_assert_cmpstr(last_sent(&f), ==, "31[{\"error\":\"Not connected to this namespace\"}]");
+	g_assert_cmpuint(f.requests->len, ==, 0);
+	done(s, &f);
+}
+
+static void test_in_flight_limit(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	guint requests = f.requests->len;
+	for(int i = 0; i < SIO_MAX_IN_FLIGHT + 10; i++) {
+		char *packet = g_strdup_printf("2%d[\"x\"]", i);
+		receive(s, packet);
+		g_free(packet);
+	}
+	g_assert_cmpuint(f.requests->len - requests, ==, SIO_MAX_IN_FLIGHT);
+	g_assert_cmpstr(last_sent(&f), ==, "3265[{\"error\":\"Too many requests in flight\"}]");
+	/* Answers free room again. */
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":{}}}",
+		transaction_of(last_request(&f)));
+	receive(s, "2[\"y\"]");
+	g_assert_cmpuint(f.requests->len - requests, ==, SIO_MAX_IN_FLIGHT + 1);
+	done(s, &f);
+}
+
+static void test_events_and_trickle(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	janus(s, "{\"janus\":\"event\",\"session_id\":111,\"sender\":222,\"plugindata\":{\"plugin\":\"p\","
+		"\"data\":{\"event\":\"call-ended\",\"callId\":\"c\",\"reason\":\"hangup\"}}}");
+	g_assert_cmpstr(last_sent(&f), ==, "2[\"call-ended\",{\"callId\":\"c\",\"reason\":\"hangup\"}]");
+	receive(s, "23[\"ice-candidate\",{\"candidate\":null}]");
+	json_t *trickle = last_request(&f);
+	g_assert_cmpstr(json_string_value(json_object_get(trickle, "janus")), ==, "trickle");
+	janus(s, "{\"janus\":\"ack\",\"transaction\":\"%s\"}", transaction_of(trickle));
+	g_assert_cmpstr(last_sent(&f), ==, "33[{\"success\":true}]");
+	receive(s, "24[\"ice-candidate\",{}]");
+	g_assert_cmpstr(last_sent(&f), ==, "34[{\"error\":\"Missing candidate\"}]");
+	done(s, &f);
+}
+
+static void test_session_end(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	/* Someone else's handle or session: nothing. */
+	janus(s, "{\"janus\":\"detached\",\"session_id\":111,\"sender\":999}");
+	sio_socket_session_over(s, 5, FALSE);
+	g_assert_cmpint(f.closes, ==, 0);
+	janus(s, "{\"janus\":\"detached\",\"session_id\":111,\"sender\":222}");
+	g_assert_cmpint(f.closes, ==, 1);
+	g_assert_true(f.told_client);
+	done(s, &f);
+
+	s = connected_socket(&f);
+	sio_socket_session_over(s, 111, TRUE);
+	g_assert_cmpint(f.closes, ==, 1);
+	g_assert_false(f.told_client);
+	done(s, &f);
+
+	s = connected_socket(&f);
+	receive(s, "1");
+	g_assert_cmpint(f.closes, ==, 1);
+	g_assert_cmpstr(f.close_reason, ==, "client namespace disconnect");
+	sio_socket_closed(s);
+	guint sent = f.sent->len, requests = f.requests->len;
+	receive(s, "21[\"x\"]");
+	janus(s, "{\"janus\":\"event\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"event\":\"x\"}}}");
+	sio_socket_tick(s, G_MAXINT64 / 2);
+	g_assert_cmpuint(f.sent->len, ==, sent);
+	g_assert_cmpuint(f.requests->len, ==, requests);
+	done(s, &f);
+}
+
+static void test_keepalive(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	guint requests = f.requests->len;
+	gint64 t = 1000 * G_USEC_PER_SEC;
+	sio_socket_tick(s, t);
+	g_assert_cmpuint(f.requests->len, ==, requests);
+	sio_socket_tick(s, t + SIO_KEEPALIVE_US - 1);
+	g_assert_cmpuint(f.requests->len, ==, requests);
+	sio_socket_tick(s, t + SIO_KEEPALIVE_US);
+	g_assert_cmpuint(f.requests->len, ==, requests + 1);
+	json_t *keepalive = last_request(&f);
+	g_assert_cmpstr(json_string_value(json_object_get(keepalive, "janus")), ==, "keepalive");
+	g_assert_cmpint(json_integer_value(json_object_get(keepalive, "session_id")), ==, 111);
+	/* Its answer is consumed quietly and frees its slot. */
+	guint pending = g_hash_table_size(s->pending);
+	janus(s, "{\"janus\":\"ack\",\"transaction\":\"%s\"}", transaction_of(keepalive));
+	g_assert_cmpuint(g_hash_table_size(s->pending), ==, pending - 1);
+	done(s, &f);
+}
+
+int main(int argc, char **argv) {
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/socket/connect", test_connect);
+	g_test_add_func("/socket/connect-auth-namespace", test_connect_auth_and_namespace);
+	g_test_add_func("/socket/setup-failures", test_setup_failures);
+	g_test_add_func("/socket/event-with-ack", test_event_with_ack);
+	g_test_add_func("/socket/event-without-ack-reused-ids", test_event_without_ack_and_reused_ids);
+	g_test_add_func("/socket/early-events", test_early_events);
+	g_test_add_func("/socket/bad-input", test_bad_input);
+	g_test_add_func("/socket/not-connected", test_not_connected);
+	g_test_add_func("/socket/in-flight-limit", test_in_flight_limit);
+	g_test_add_func("/socket/events-and-trickle", test_events_and_trickle);
+	g_test_add_func("/socket/session-end", test_session_end);
+	g_test_add_func("/socket/keepalive", test_keepalive);
+	return g_test_run();
+}

@@ -1,0 +1,159 @@
+#include "bridge.h"
+
+#include <string.h>
+
+static const sio_route routes[] = {
+	{ "register", SIO_ROUTE_MESSAGE, "userId" },
+	{ "ice-candidate", SIO_ROUTE_TRICKLE, NULL },
+};
+static const sio_route default_route = { NULL, SIO_ROUTE_MESSAGE, "value" };
+
+const sio_route *sio_bridge_route(const char *event) {
+	for(gsize i = 0; i < G_N_ELEMENTS(routes); i++) {
+		if(strcmp(routes[i].event, event) == 0)
+			return &routes[i];
+	}
+	return &default_route;
+}
+
+json_t *sio_bridge_janus(const char *verb, guint64 session_id, guint64 handle_id, const char *transaction) {
+	json_t *request = json_pack("{ssss}", "janus", verb, "transaction", transaction);
+	if(session_id != 0)
+		json_object_set_new(request, "session_id", json_integer((json_int_t)session_id));
+	if(handle_id != 0)
+		json_object_set_new(request, "handle_id", json_integer((json_int_t)handle_id));
+	return request;
+}
+
+static json_t *trickle_request(json_t *payload, json_t *request, const char **error) {
+	/* { candidate: RTCIceCandidateInit | null } — null or an empty candidate ends gathering. */
+	json_t *candidate = json_is_object(payload) ? json_object_get(payload, "candidate") : NULL;
+	if(json_is_null(candidate) || (json_is_object(payload) && candidate == NULL && json_object_get(payload, "completed"))) {
+		json_object_set_new(request, "candidate", json_pack("{sb}", "completed", 1));
+		return request;
+	}
+	if(json_is_object(candidate)) {
+		json_t *line = json_object_get(candidate, "candidate");
+		if(!json_is_string(line)) {
+			*error = "candidate.candidate must be a string";
+			json_decref(request);
+			return NULL;
+		}
+		if(json_string_length(line) == 0)
+			json_object_set_new(request, "candidate", json_pack("{sb}", "completed", 1));
+		else
+			json_object_set(request, "candidate", candidate);
+		return request;
+	}
+	*error = "Missing candidate";
+	json_decref(request);
+	return NULL;
+}
+
+json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *payload,
+		guint64 session_id, guint64 handle_id, const char *transaction, const char **error) {
+	if(route->kind == SIO_ROUTE_TRICKLE)
+		return trickle_request(payload, sio_bridge_janus("trickle", session_id, handle_id, transaction), error);
+	json_t *body;
+	json_t *jsep = NULL;
+	if(json_is_object(payload)) {
+		body = json_deep_copy(payload);
+		jsep = json_object_get(body, "jsep");
+		if(jsep != NULL) {
+			json_incref(jsep);
+			json_object_del(body, "jsep");
+		}
+	} else {
+		body = json_object();
+		if(payload != NULL)
+			json_object_set(body, route->scalar_field, payload);
+	}
+	json_object_set_new(body, "request", json_string(event));
+	json_t *request = sio_bridge_janus("message", session_id, handle_id, transaction);
+	json_object_set_new(request, "body", body);
+	if(jsep != NULL)
+		json_object_set_new(request, "jsep", jsep);
+	return request;
+}
+
+/* plugindata.data plus the jsep, as one object; NULL when there is none. */
+static json_t *plugin_payload(json_t *janus_message) {
+	json_t *data = json_object_get(json_object_get(janus_message, "plugindata"), "data");
+	if(!json_is_object(data))
+		return NULL;
+	json_t *payload = json_deep_copy(data);
+	json_t *jsep = json_object_get(janus_message, "jsep");
+	if(json_is_object(jsep))
+		json_object_set(payload, "jsep", jsep);
+	return payload;
+}
+
+static json_t *error_payload(const char *message) {
+	return json_pack("{ss}", "error", message);
+}
+
+sio_reply sio_bridge_reply(json_t *janus_message, sio_route_kind kind, json_t **ack) {
+	const char *verb = json_string_value(json_object_get(janus_message, "janus"));
+	if(verb == NULL) {
+		*ack = error_payload("Invalid reply from the server");
+		return SIO_REPLY_DONE;
+	}
+	if(strcmp(verb, "ack") == 0) {
+		if(kind == SIO_ROUTE_MESSAGE)
+			return SIO_REPLY_WAIT;
+		*ack = json_pack("{sb}", "success", 1);
+		return SIO_REPLY_DONE;
+	}
+	if(strcmp(verb, "error") == 0) {
+		const char *reason = json_string_value(json_object_get(json_object_get(janus_message, "error"), "reason"));
+		*ack = error_payload(reason ? reason : "Request failed");
+		return SIO_REPLY_DONE;
+	}
+	json_t *payload = plugin_payload(janus_message);
+	if(payload == NULL) {
+		*ack = strcmp(verb, "success") == 0 ? json_pack("{sb}", "success", 1) : error_payload("Empty reply");
+		return SIO_REPLY_DONE;
+	}
+	/* Plugins add a numeric code for Janus API clients; Socket.IO clients get { error } only. */
+	if(json_object_get(payload, "error") != NULL)
+		json_object_del(payload, "error_code");
+	*ack = payload;
+	return SIO_REPLY_DONE;
+}
+
+gboolean sio_bridge_event_reserved(const char *event) {
+	static const char *const reserved[] = {
+		"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
+	};
+	for(gsize i = 0; i < G_N_ELEMENTS(reserved); i++) {
+		if(strcmp(event, reserved[i]) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+char *sio_bridge_event(json_t *janus_message, json_t **payload) {
+	const char *verb = json_string_value(json_object_get(janus_message, "janus"));
+	if(verb == NULL)
+		return NULL;
+	if(strcmp(verb, "trickle") == 0) {
+		/* The gateway's own candidates (only sent with full-trickle). */
+		json_t *candidate = json_object_get(janus_message, "candidate");
+		if(candidate == NULL)
+			return NULL;
+		*payload = json_pack("{sO}", "candidate", candidate);
+		return g_strdup("ice-candidate");
+	}
+	if(strcmp(verb, "event") != 0)
+		return NULL;
+	json_t *data = plugin_payload(janus_message);
+	const char *event = json_string_value(json_object_get(data, "event"));
+	if(event == NULL || *event == '\0' || sio_bridge_event_reserved(event)) {
+		json_decref(data);
+		return NULL;
+	}
+	char *name = g_strdup(event);
+	json_object_del(data, "event");
+	*payload = data;
+	return name;
+}

@@ -1,0 +1,54 @@
+/*
+ * The map between Socket.IO events and Janus API messages (pure).
+ * An event E with payload P becomes a plugin message whose body is
+ * { "request": E, ...P }; a payload that is not an object goes under the
+ * route's scalar field ("userId" for register, "value" otherwise); a
+ * "jsep" member travels as the message's jsep. ice-candidate becomes a
+ * Janus trickle. Replies become the ack's single argument; plugin events
+ * { "event": E, ... } become Socket.IO events E.
+ */
+#ifndef SIO_BRIDGE_H
+#define SIO_BRIDGE_H
+
+#include <glib.h>
+#include <jansson.h>
+
+typedef enum sio_route_kind {
+	SIO_ROUTE_MESSAGE,      /* Janus "message" to the plugin */
+	SIO_ROUTE_TRICKLE,      /* Janus "trickle" */
+} sio_route_kind;
+
+typedef struct sio_route {
+	const char *event;
+	sio_route_kind kind;
+	const char *scalar_field;   /* where a non-object payload goes */
+} sio_route;
+
+/* The route for an event (a default route for events not in the table). */
+const sio_route *sio_bridge_route(const char *event);
+
+/* A Janus API request without body: create, attach, keepalive, destroy...
+ * Zero ids are left out. */
+json_t *sio_bridge_janus(const char *verb, guint64 session_id, guint64 handle_id, const char *transaction);
+
+/* The Janus request for an event; NULL with *error set when the payload
+ * can't be mapped (the caller acks the error). Does not take payload. */
+json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *payload,
+	guint64 session_id, guint64 handle_id, const char *transaction, const char **error);
+
+typedef enum sio_reply {
+	SIO_REPLY_WAIT,         /* Janus acked; the plugin answers later with the same transaction */
+	SIO_REPLY_DONE,         /* *ack holds the ack payload (new reference) */
+} sio_reply;
+
+/* Interprets Janus's answer to a request that took the given route. */
+sio_reply sio_bridge_reply(json_t *janus_message, sio_route_kind kind, json_t **ack);
+
+/* For a Janus message that answers no request: the Socket.IO event name to
+ * emit (g_free) and its payload (new reference), or NULL to emit nothing. */
+char *sio_bridge_event(json_t *janus_message, json_t **payload);
+
+/* Socket.IO's own event names, which a server must never emit. */
+gboolean sio_bridge_event_reserved(const char *event);
+
+#endif

@@ -1,0 +1,33 @@
+/* Small pure helpers for the HTTP side of the Socket.IO server. */
+#ifndef SIO_HTTP_UTIL_H
+#define SIO_HTTP_UTIL_H
+
+#include <glib.h>
+
+/* Whether a browser Origin may connect, given the comma-separated allowed
+ * list ("*" = any). A request without Origin (not a browser) is allowed. */
+gboolean sio_origin_allowed(const char *allowed, const char *origin);
+
+/* Whether an HTTP path is the Engine.IO endpoint ("/calls" or "/calls/"). */
+gboolean sio_path_is_endpoint(const char *endpoint, const char *path);
+
+/* The file under folder for a URL path, or NULL when the path is unsafe
+ * (dot segments, odd characters) or too long. "/" maps to index.html. */
+char *sio_static_file(const char *folder, const char *path);
+
+/* A MIME type by file extension, for the demo files. */
+const char *sio_mime_type(const char *file);
+
+/* Engine.IO error answers, as the reference server words them. */
+typedef enum sio_eio_error {
+	SIO_EIO_UNKNOWN_TRANSPORT = 0,
+	SIO_EIO_UNKNOWN_SID = 1,
+	SIO_EIO_BAD_HANDSHAKE_METHOD = 2,
+	SIO_EIO_BAD_REQUEST = 3,
+	SIO_EIO_FORBIDDEN = 4,
+	SIO_EIO_UNSUPPORTED_PROTOCOL_VERSION = 5,
+} sio_eio_error;
+/* {"code":N,"message":"..."} (g_free) and the HTTP status to send it with. */
+char *sio_eio_error_body(sio_eio_error code, unsigned int *status);
+
+#endif

@@ -1,0 +1,1056 @@
+/*
+ * The libwebsockets side of the Socket.IO server. Everything below runs on
+ * the service thread except sio_server_post_* and sio_server_get_stats;
+ * connection state is therefore never locked.
+ */
+#include "sio_server.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+#include <janus/debug.h>
+
+#include "engineio_session.h"
+#include "http_util.h"
+#include "socketio_socket.h"
+
+#define TICK_US (100 * LWS_US_PER_MS)
+/* A polling session told to close waits this long for its last GET. */
+#define CLOSING_GRACE_US (5 * G_USEC_PER_SEC)
+/* Packets written per WebSocket writable callback, for fairness. */
+#define WS_WRITES_PER_CALLBACK 32
+#define MAX_PACKETS_PER_PAYLOAD 1024
+
+typedef enum wsi_role {
+	WSI_IDLE,           /* an HTTP connection between requests */
+	WSI_RESPONSE,       /* a complete answer waits for WRITEABLE */
+	WSI_POLL,           /* a long-polling GET held open */
+	WSI_POST,           /* receiving a polling POST body */
+	WSI_FILE,           /* serving a demo file */
+	WSI_WS,             /* a WebSocket (probing or upgraded) */
+} wsi_role;
+
+typedef struct sio_wsi {
+	wsi_role role;
+	sio_conn *conn;
+	unsigned int status;
+	const char *content_type;
+	GString *body;              /* WSI_RESPONSE */
+	gboolean close_after;       /* drop the TCP connection after the answer */
+	char *origin;               /* allowed Origin to echo in CORS headers */
+	GByteArray *rx;             /* POST body or WebSocket message */
+	gboolean rx_binary;
+	gsize rx_total;             /* POST bytes seen, kept or not */
+	gboolean probe_reply_due;   /* "3probe" to write */
+	gboolean session_closed;    /* detached because its session ended */
+} sio_wsi;
+
+struct sio_conn {
+	sio_server *server;
+	char sid[EIO_SID_LEN + 1];
+	eio_session *eio;           /* NULL once the client is gone (lingering) */
+	sio_socket *socket;
+	void *peer;
+	struct lws *poll_wsi, *post_wsi, *ws_wsi, *probe_wsi;
+	gboolean closing;
+	gint64 closing_deadline;
+	gboolean counted_as_session;
+};
+
+typedef enum inbox_kind {
+	INBOX_MESSAGE,
+	INBOX_SESSION_OVER,
+} inbox_kind;
+
+typedef struct inbox_item {
+	inbox_kind kind;
+	void *peer;
+	json_t *message;
+	guint64 session_id;
+	gboolean timeout;
+} inbox_item;
+
+struct sio_server {
+	const sio_transport_config *config;
+	const sio_server_hooks *hooks;
+	eio_session_config eio_config;
+	struct lws_context *context;
+	GThread *thread;
+	volatile gint stopping;
+	GAsyncQueue *inbox;
+	GHashTable *conns;          /* sid → sio_conn * with a client */
+	GHashTable *lingering;      /* sio_conn * whose Janus session outlives the client */
+	lws_sorted_usec_list_t tick;
+	/* Written on the service thread, read by query_transport on another. */
+	struct {
+		atomic_int polling, websocket, sessions;
+		atomic_llong connections, rejected_handshakes;
+		atomic_llong messages_in, messages_out, bytes_in, bytes_out;
+		atomic_llong events_in, acks_out, events_out;
+	} stats;
+	struct lws_protocols protocols[2];
+};
+
+static void conn_destroy(sio_conn *conn, const char *reason);
+static void conn_close(sio_conn *conn, gboolean tell_client, const char *reason);
+
+/* ---- statistics ------------------------------------------------------ */
+
+#define STAT_ADD(server, field, n) atomic_fetch_add_explicit(&(server)->stats.field, (n), memory_order_relaxed)
+
+static void stat_transport(sio_server *server, eio_transport transport, int delta) {
+	if(transport == EIO_TRANSPORT_POLLING)
+		STAT_ADD(server, polling, delta);
+	else
+		STAT_ADD(server, websocket, delta);
+}
+
+void sio_server_get_stats(sio_server *server, sio_server_stats *stats) {
+#define READ(field) stats->field = atomic_load_explicit(&server->stats.field, memory_order_relaxed)
+	READ(polling);
+	READ(websocket);
+	READ(sessions);
+	READ(connections);
+	READ(rejected_handshakes);
+	READ(messages_in);
+	READ(messages_out);
+	READ(bytes_in);
+	READ(bytes_out);
+	READ(events_in);
+	READ(acks_out);
+	READ(events_out);
+#undef READ
+}
+
+/* ---- HTTP answers ---------------------------------------------------- */
+
+static void wsi_reset(sio_wsi *w) {
+	if(w->body)
+		g_string_free(w->body, TRUE);
+	if(w->rx)
+		g_byte_array_unref(w->rx);
+	g_free(w->origin);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Queues a complete answer; it is written on the next WRITEABLE. */
+static void respond(struct lws *wsi, sio_wsi *w, unsigned int status, const char *content_type,
+		const char *body, gsize len) {
+	w->role = WSI_RESPONSE;
+	w->status = status;
+	w->content_type = content_type;
+	if(w->body == NULL)
+		w->body = g_string_sized_new(len);
+	g_string_append_len(w->body, body, (gssize)len);
+	lws_callback_on_writable(wsi);
+}
+
+static void respond_eio_error(struct lws *wsi, sio_wsi *w, sio_eio_error code) {
+	unsigned int status;
+	char *body = sio_eio_error_body(code, &status);
+	respond(wsi, w, status, "application/json", body, strlen(body));
+	g_free(body);
+}
+
+static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p, unsigned char *end) {
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name, (const unsigned char *)value,
+		(int)strlen(value), p, end);
+}
+
+/* Writes status, headers (with CORS) and body in one go. */
+static int write_response(sio_server *server, struct lws *wsi, sio_wsi *w, unsigned int status,
+		const char *content_type, const char *body, gsize len, const char *extra_allow) {
+	gsize size = LWS_PRE + 1024 + len;
+	unsigned char *buffer = g_malloc(size);
+	unsigned char *start = buffer + LWS_PRE, *p = start, *end = buffer + size - len;
+	int failed = lws_add_http_common_headers(wsi, status, content_type, len, &p, end);
+	if(!failed && w->origin != NULL) {
+		failed = add_header(wsi, "access-control-allow-origin:", w->origin, &p, end) ||
+			add_header(wsi, "access-control-allow-credentials:", "true", &p, end) ||
+			add_header(wsi, "vary:", "Origin", &p, end);
+	}
+	if(!failed && extra_allow != NULL) {
+		failed = add_header(wsi, "access-control-allow-methods:", "GET, POST, OPTIONS", &p, end) ||
+			add_header(wsi, "access-control-allow-headers:", extra_allow, &p, end) ||
+			add_header(wsi, "access-control-max-age:", "86400", &p, end);
+	}
+	if(!failed && w->close_after)
+		failed = add_header(wsi, "connection:", "close", &p, end);
+	if(!failed)
+		failed = lws_finalize_http_header(wsi, &p, end);
+	if(failed) {
+		g_free(buffer);
+		return -1;
+	}
+	memcpy(p, body, len);
+	gsize total = (gsize)(p - start) + len;
+	int written = lws_write(wsi, start, total, LWS_WRITE_HTTP_FINAL);
+	g_free(buffer);
+	if(written < (int)total)
+		return -1;
+	STAT_ADD(server, bytes_out, total);
+	return 0;
+}
+
+/* After an answer: keep the connection for the next request, or drop it. */
+static int transaction_done(struct lws *wsi, sio_wsi *w) {
+	gboolean close = w->close_after;
+	wsi_reset(w);
+	if(close) {
+		/* Let the answer leave, then give up on the unread request body. */
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, 1);
+		return 0;
+	}
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* ---- connections ----------------------------------------------------- */
+
+static void conn_flush(sio_conn *conn) {
+	if(conn->eio->transport == EIO_TRANSPORT_POLLING) {
+		if(conn->poll_wsi != NULL && eio_session_has_output(conn->eio))
+			lws_callback_on_writable(conn->poll_wsi);
+	} else if(conn->ws_wsi != NULL) {
+		lws_callback_on_writable(conn->ws_wsi);
+	}
+}
+
+static void socket_send(void *owner, char *packet) {
+	sio_conn *conn = owner;
+	STAT_ADD(conn->server, messages_out, 1);
+	if(packet[0] == '0' && !conn->counted_as_session) {
+		/* The CONNECT answer: a Janus session now stands behind this socket. */
+		conn->counted_as_session = TRUE;
+		STAT_ADD(conn->server, sessions, 1);
+	}
+	if(packet[0] == '3')
+		STAT_ADD(conn->server, acks_out, 1);
+	else if(packet[0] == '2')
+		STAT_ADD(conn->server, events_out, 1);
+	gboolean ok = eio_session_send_message(conn->eio, packet);
+	g_free(packet);
+	if(!ok) {
+		/* The client doesn't read what it is sent: it won't hold others up. */
+		conn_destroy(conn, "output queue full");
+		return;
+	}
+	conn_flush(conn);
+}
+
+static void socket_janus(void *owner, json_t *request) {
+	sio_conn *conn = owner;
+	conn->server->hooks->peer_request(conn->peer, request);
+}
+
+static void conn_free(sio_conn *conn);
+
+static void socket_close(void *owner, gboolean tell_client, const char *reason) {
+	sio_conn *conn = owner;
+	if(conn->eio == NULL) {
+		JANUS_LOG(LOG_VERB, "[socketio] %s: Janus session released: %s\n", conn->sid, reason);
+		conn_free(conn);
+	} else {
+		conn_close(conn, tell_client, reason);
+	}
+}
+
+static const sio_socket_ops socket_ops = {
+	.send = socket_send,
+	.janus = socket_janus,
+	.close = socket_close,
+};
+
+static sio_conn *conn_new(sio_server *server, eio_transport transport) {
+	sio_conn *conn = g_new0(sio_conn, 1);
+	conn->server = server;
+	conn->eio = eio_session_new(transport, &server->eio_config, g_get_monotonic_time());
+	memcpy(conn->sid, conn->eio->sid, sizeof(conn->sid));
+	conn->socket = sio_socket_new(&socket_ops, conn, server->config->plugin);
+	conn->peer = server->hooks->peer_open(conn);
+	g_hash_table_insert(server->conns, conn->sid, conn);
+	stat_transport(server, transport, 1);
+	STAT_ADD(server, connections, 1);
+	return conn;
+}
+
+typedef enum detach_mode {
+	DETACH_RELEASE,     /* a held GET answers noop (the client moved to WebSocket) */
+	DETACH_CLOSE,       /* a held GET answers close (the session ended) */
+	DETACH_KILL,        /* drop the connection */
+} detach_mode;
+
+/* Unlinks a wsi from its connection; it answers or closes on its own. */
+static void detach_wsi(struct lws *wsi, detach_mode mode) {
+	if(wsi == NULL)
+		return;
+	sio_wsi *w = lws_wsi_user(wsi);
+	if(w != NULL) {
+		w->conn = NULL;
+		w->session_closed = mode == DETACH_CLOSE;
+	}
+	if(mode == DETACH_KILL)
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	else
+		lws_callback_on_writable(wsi);
+}
+
+/* The Janus side is done too: let go of everything. */
+static void conn_free(sio_conn *conn) {
+	sio_server *server = conn->server;
+	if(conn->counted_as_session)
+		STAT_ADD(server, sessions, -1);
+	sio_socket_closed(conn->socket);
+	server->hooks->peer_close(conn->peer);
+	g_hash_table_remove(server->lingering, conn);
+	sio_socket_free(conn->socket);
+	g_free(conn);
+}
+
+/* Ends the client side now: every wsi let go. The Janus session may
+ * linger if the plugin asks for it. */
+static void conn_destroy(sio_conn *conn, const char *reason) {
+	sio_server *server = conn->server;
+	JANUS_LOG(LOG_VERB, "[socketio] %s closed: %s\n", conn->sid, reason);
+	/* A held GET gets a close packet; sockets are dropped. */
+	detach_wsi(conn->poll_wsi, DETACH_CLOSE);
+	detach_wsi(conn->post_wsi, DETACH_CLOSE);
+	detach_wsi(conn->ws_wsi, DETACH_KILL);
+	detach_wsi(conn->probe_wsi, DETACH_KILL);
+	conn->poll_wsi = conn->post_wsi = conn->ws_wsi = conn->probe_wsi = NULL;
+	stat_transport(server, conn->eio->transport, -1);
+	g_hash_table_remove(server->conns, conn->sid);
+	eio_session_free(conn->eio);
+	conn->eio = NULL;
+	if(!g_atomic_int_get(&server->stopping) && sio_socket_client_gone(conn->socket, g_get_monotonic_time()))
+		g_hash_table_add(server->lingering, conn);
+	else
+		conn_free(conn);
+}
+
+/* Ends a connection, first letting the client read what is queued. */
+static void conn_close(sio_conn *conn, gboolean tell_client, const char *reason) {
+	if(conn->closing)
+		return;
+	if(!tell_client) {
+		conn_destroy(conn, reason);
+		return;
+	}
+	JANUS_LOG(LOG_VERB, "[socketio] %s closing: %s\n", conn->sid, reason);
+	/* DISCONNECT, then Engine.IO's close (past the queue limit: it's closing anyway). */
+	STAT_ADD(conn->server, messages_out, 1);
+	eio_session_send_message(conn->eio, "1");
+	conn->closing = TRUE;
+	conn->closing_deadline = g_get_monotonic_time() + CLOSING_GRACE_US;
+	eio_session_send(conn->eio, eio_packet_new(EIO_CLOSE, FALSE, "", 0));
+	eio_session_close(conn->eio);
+	sio_socket_closed(conn->socket);
+	conn_flush(conn);
+}
+
+static void conn_deliver(sio_conn *conn, const eio_packet *packet) {
+	sio_server *server = conn->server;
+	STAT_ADD(server, messages_in, 1);
+	if(packet->binary) {
+		sio_socket_receive_binary(conn->socket);
+		return;
+	}
+	gsize len = 0;
+	const char *text = eio_packet_text(packet, &len);
+	if(len > 0 && (text[0] == '2' || text[0] == '5'))
+		STAT_ADD(server, events_in, 1);
+	sio_socket_receive(conn->socket, text, len);
+}
+
+/* Whether the connection still has its client after handling something for it. */
+static gboolean conn_alive(sio_server *server, const char *sid, sio_conn *conn) {
+	return g_hash_table_lookup(server->conns, sid) == conn;
+}
+
+/* Feeds packets into a connection; FALSE when it ended on the way. */
+static gboolean conn_receive(sio_conn *conn, const eio_packet *packet, eio_via via, struct lws *wsi) {
+	sio_server *server = conn->server;
+	char sid[EIO_SID_LEN + 1];
+	memcpy(sid, conn->sid, sizeof(sid));
+	switch(eio_session_receive(conn->eio, packet, via, g_get_monotonic_time())) {
+		case EIO_INPUT_NONE:
+			break;
+		case EIO_INPUT_MESSAGE:
+			conn_deliver(conn, packet);
+			if(!conn_alive(server, sid, conn))
+				return FALSE;
+			break;
+		case EIO_INPUT_PROBE: {
+			sio_wsi *w = lws_wsi_user(wsi);
+			w->probe_reply_due = TRUE;
+			lws_callback_on_writable(wsi);
+			conn_flush(conn);   /* the noop releasing the GET */
+			break;
+		}
+		case EIO_INPUT_UPGRADED:
+			conn->ws_wsi = conn->probe_wsi;
+			conn->probe_wsi = NULL;
+			stat_transport(server, EIO_TRANSPORT_POLLING, -1);
+			stat_transport(server, EIO_TRANSPORT_WEBSOCKET, 1);
+			/* A GET still held gets a noop: polling is over for this client. */
+			if(conn->poll_wsi != NULL) {
+				detach_wsi(conn->poll_wsi, DETACH_RELEASE);
+				conn->poll_wsi = NULL;
+			}
+			conn_flush(conn);
+			break;
+		case EIO_INPUT_DROP_TRANSPORT:
+			/* A probing WebSocket broke the upgrade handshake: drop it, polling goes on. */
+			if(conn->probe_wsi == wsi) {
+				conn->probe_wsi = NULL;
+				detach_wsi(wsi, DETACH_KILL);
+			}
+			break;
+		case EIO_INPUT_CLOSE:
+			conn_destroy(conn, "client close");
+			return FALSE;
+		case EIO_INPUT_ERROR:
+			conn_destroy(conn, "protocol error");
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- the Engine.IO endpoint over HTTP -------------------------------- */
+
+static const char *urlarg(struct lws *wsi, const char *name, char *buf, int len) {
+	const char *value = lws_get_urlarg_by_name(wsi, name, buf, len);
+	return value;
+}
+
+static char *header(struct lws *wsi, enum lws_token_indexes token) {
+	int len = lws_hdr_total_length(wsi, token);
+	if(len <= 0 || len > 1024)
+		return NULL;
+	char *value = g_malloc((gsize)len + 1);
+	if(lws_hdr_copy(wsi, value, len + 1, token) < 0) {
+		g_free(value);
+		return NULL;
+	}
+	return value;
+}
+
+typedef struct eio_query {
+	gboolean eio4;
+	const char *transport;
+	const char *sid;
+	char eio_buf[16], transport_buf[32], sid_buf[64];
+} eio_query;
+
+static void read_query(struct lws *wsi, eio_query *q) {
+	memset(q, 0, sizeof(*q));
+	const char *eio = urlarg(wsi, "EIO=", q->eio_buf, sizeof(q->eio_buf));
+	q->eio4 = eio != NULL && strcmp(eio, "4") == 0;
+	q->transport = urlarg(wsi, "transport=", q->transport_buf, sizeof(q->transport_buf));
+	q->sid = urlarg(wsi, "sid=", q->sid_buf, sizeof(q->sid_buf));
+}
+
+/* Validates an Engine.IO request; on error answers it and returns FALSE. */
+static gboolean check_query(struct lws *wsi, sio_wsi *w, const eio_query *q, const char *want_transport) {
+	sio_server *server = lws_context_user(lws_get_context(wsi));
+	if(!q->eio4) {
+		respond_eio_error(wsi, w, SIO_EIO_UNSUPPORTED_PROTOCOL_VERSION);
+	} else if(q->transport == NULL || (strcmp(q->transport, "polling") != 0 && strcmp(q->transport, "websocket") != 0)) {
+		respond_eio_error(wsi, w, SIO_EIO_UNKNOWN_TRANSPORT);
+	} else if(strcmp(q->transport, want_transport) != 0) {
+		/* e.g. transport=websocket without an Upgrade header */
+		respond_eio_error(wsi, w, SIO_EIO_BAD_REQUEST);
+	} else {
+		return TRUE;
+	}
+	if(q->sid == NULL)
+		STAT_ADD(server, rejected_handshakes, 1);
+	return FALSE;
+}
+
+static int handle_poll(struct lws *wsi, sio_wsi *w, sio_conn *conn) {
+	if(conn->poll_wsi != NULL) {
+		/* Two GETs at once: the reference server ends the session. */
+		respond_eio_error(wsi, w, SIO_EIO_BAD_REQUEST);
+		conn_destroy(conn, "overlapping GET");
+		return 0;
+	}
+	w->role = WSI_POLL;
+	w->conn = conn;
+	conn->poll_wsi = wsi;
+	conn_flush(conn);
+	return 0;
+}
+
+static int handle_post_start(struct lws *wsi, sio_wsi *w, sio_conn *conn) {
+	sio_server *server = conn->server;
+	char *content_type = header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+	gboolean binary = content_type != NULL && g_str_has_prefix(content_type, "application/octet-stream");
+	g_free(content_type);
+	char *length_text = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+	guint64 length = length_text ? g_ascii_strtoull(length_text, NULL, 10) : 0;
+	g_free(length_text);
+	if(conn->post_wsi != NULL || binary) {
+		respond_eio_error(wsi, w, SIO_EIO_BAD_REQUEST);
+		conn_destroy(conn, binary ? "binary POST" : "overlapping POST");
+		return 0;
+	}
+	if(length > server->config->max_payload) {
+		w->close_after = TRUE;
+		respond(wsi, w, 413, "text/plain", "Payload Too Large", 17);
+		conn_destroy(conn, "POST over maxPayload");
+		return 0;
+	}
+	w->role = WSI_POST;
+	w->conn = conn;
+	w->rx = g_byte_array_new();
+	conn->post_wsi = wsi;
+	/* A body that trickles in forever gives up its connection. */
+	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		(int)((server->config->ping_interval + server->config->ping_timeout) / 1000 + 1));
+	return 0;
+}
+
+static int handle_post_body(struct lws *wsi, sio_wsi *w, const void *in, size_t len) {
+	sio_server *server = lws_context_user(lws_get_context(wsi));
+	if(w->role != WSI_POST)
+		return 0;   /* the rest of a body already refused */
+	STAT_ADD(server, bytes_in, len);
+	w->rx_total += len;
+	if(w->rx_total > server->config->max_payload) {
+		sio_conn *conn = w->conn;
+		w->close_after = TRUE;
+		g_byte_array_set_size(w->rx, 0);
+		if(conn != NULL) {
+			conn->post_wsi = NULL;
+			w->conn = NULL;
+			conn_destroy(conn, "POST over maxPayload");
+		}
+		respond(wsi, w, 413, "text/plain", "Payload Too Large", 17);
+		return 0;
+	}
+	/* A session that ended meanwhile gets "unknown sid" at the end; drop its data. */
+	if(w->conn != NULL)
+		g_byte_array_append(w->rx, in, (guint)len);
+	return 0;
+}
+
+static int handle_post_complete(struct lws *wsi, sio_wsi *w) {
+	sio_conn *conn = w->conn;
+	if(w->role != WSI_POST)
+		return 0;
+	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	if(conn == NULL) {
+		respond_eio_error(wsi, w, SIO_EIO_UNKNOWN_SID);
+		return 0;
+	}
+	conn->post_wsi = NULL;
+	w->conn = NULL;
+	GError *error = NULL;
+	GPtrArray *packets = eio_decode_payload((const char *)w->rx->data, w->rx->len, MAX_PACKETS_PER_PAYLOAD, &error);
+	if(packets == NULL) {
+		JANUS_LOG(LOG_VERB, "[socketio] %s: bad payload: %s\n", conn->sid, error->message);
+		g_error_free(error);
+		respond_eio_error(wsi, w, SIO_EIO_BAD_REQUEST);
+		conn_destroy(conn, "parse error");
+		return 0;
+	}
+	for(guint i = 0; i < packets->len; i++) {
+		if(!conn_receive(conn, g_ptr_array_index(packets, i), EIO_VIA_POLLING, wsi))
+			break;
+	}
+	g_ptr_array_unref(packets);
+	respond(wsi, w, 200, "text/html", "ok", 2);
+	return 0;
+}
+
+static int handle_engineio_http(struct lws *wsi, sio_wsi *w, int method) {
+	sio_server *server = lws_context_user(lws_get_context(wsi));
+	eio_query q;
+	read_query(wsi, &q);
+	if(method == LWSHUMETH_OPTIONS) {
+		w->role = WSI_RESPONSE;
+		w->status = 204;
+		w->content_type = "text/plain";
+		w->body = g_string_new(NULL);
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if(!check_query(wsi, w, &q, "polling"))
+		return 0;
+	if(q.sid == NULL) {
+		if(method != LWSHUMETH_GET) {
+			STAT_ADD(server, rejected_handshakes, 1);
+			respond_eio_error(wsi, w, SIO_EIO_BAD_HANDSHAKE_METHOD);
+			return 0;
+		}
+		sio_conn *conn = conn_new(server, EIO_TRANSPORT_POLLING);
+		JANUS_LOG(LOG_VERB, "[socketio] %s opened (polling)\n", conn->sid);
+		return handle_poll(wsi, w, conn);
+	}
+	sio_conn *conn = g_hash_table_lookup(server->conns, q.sid);
+	if(conn == NULL) {
+		respond_eio_error(wsi, w, SIO_EIO_UNKNOWN_SID);
+		return 0;
+	}
+	if(conn->eio->transport != EIO_TRANSPORT_POLLING && !(method == LWSHUMETH_GET && conn->closing)) {
+		respond_eio_error(wsi, w, SIO_EIO_BAD_REQUEST);
+		return 0;
+	}
+	if(method == LWSHUMETH_GET)
+		return handle_poll(wsi, w, conn);
+	if(method == LWSHUMETH_POST)
+		return handle_post_start(wsi, w, conn);
+	respond_eio_error(wsi, w, SIO_EIO_BAD_REQUEST);
+	return 0;
+}
+
+static int handle_http(struct lws *wsi, sio_wsi *w, const char *path) {
+	sio_server *server = lws_context_user(lws_get_context(wsi));
+	wsi_reset(w);
+	char *uri = NULL;
+	int uri_len = 0;
+	int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+	char *origin = header(wsi, WSI_TOKEN_ORIGIN);
+	if(sio_path_is_endpoint(server->config->path, path)) {
+		if(!sio_origin_allowed(server->config->allow_origins, origin)) {
+			g_free(origin);
+			STAT_ADD(server, rejected_handshakes, 1);
+			respond_eio_error(wsi, w, SIO_EIO_FORBIDDEN);
+			return 0;
+		}
+		w->origin = origin;
+		return handle_engineio_http(wsi, w, method);
+	}
+	g_free(origin);
+	if(method == LWSHUMETH_GET && server->config->demo_folder[0] != '\0') {
+		char *file = sio_static_file(server->config->demo_folder, path);
+		if(file != NULL && g_file_test(file, G_FILE_TEST_IS_REGULAR)) {
+			w->role = WSI_FILE;
+			int rc = lws_serve_http_file(wsi, file, sio_mime_type(file), NULL, 0);
+			g_free(file);
+			if(rc < 0)
+				return -1;
+			return rc > 0 ? (lws_http_transaction_completed(wsi) ? -1 : 0) : 0;
+		}
+		g_free(file);
+	}
+	respond(wsi, w, 404, "text/plain", "Not Found", 9);
+	return 0;
+}
+
+static int write_poll(sio_server *server, struct lws *wsi, sio_wsi *w) {
+	sio_conn *conn = w->conn;
+	GString *payload = NULL;
+	if(conn == NULL) {
+		/* The session ended (close) or upgraded (noop) while this GET waited. */
+		payload = g_string_new(NULL);
+		eio_packet packet = { .type = w->session_closed ? EIO_CLOSE : EIO_NOOP, .data = g_bytes_new_static("", 0) };
+		eio_encode_payload_append(payload, &packet);
+		g_bytes_unref(packet.data);
+	} else {
+		payload = eio_session_take_payload(conn->eio);
+		if(payload == NULL)
+			return 0;   /* nothing yet: keep holding */
+		conn->poll_wsi = NULL;
+	}
+	w->conn = NULL;
+	int rc = write_response(server, wsi, w, 200, "text/plain; charset=UTF-8", payload->str, payload->len, NULL);
+	g_string_free(payload, TRUE);
+	if(conn != NULL && conn->closing && !eio_session_has_output(conn->eio))
+		conn_destroy(conn, "closed");
+	if(rc != 0)
+		return -1;
+	return transaction_done(wsi, w);
+}
+
+/* ---- WebSocket ------------------------------------------------------- */
+
+static int ws_filter(struct lws *wsi) {
+	sio_server *server = lws_context_user(lws_get_context(wsi));
+	char path[256];
+	if(lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) < 0 || !sio_path_is_endpoint(server->config->path, path))
+		return 1;
+	char *origin = header(wsi, WSI_TOKEN_ORIGIN);
+	gboolean allowed = sio_origin_allowed(server->config->allow_origins, origin);
+	g_free(origin);
+	eio_query q;
+	read_query(wsi, &q);
+	gboolean ok = allowed && q.eio4 && q.transport != NULL && strcmp(q.transport, "websocket") == 0;
+	if(ok && q.sid != NULL) {
+		sio_conn *conn = g_hash_table_lookup(server->conns, q.sid);
+		ok = conn != NULL && conn->eio->transport == EIO_TRANSPORT_POLLING && conn->probe_wsi == NULL && !conn->closing;
+	}
+	if(!ok && q.sid == NULL)
+		STAT_ADD(server, rejected_handshakes, 1);
+	return ok ? 0 : 1;
+}
+
+static int ws_established(struct lws *wsi, sio_wsi *w) {
+	sio_server *server = lws_context_user(lws_get_context(wsi));
+	memset(w, 0, sizeof(*w));
+	w->role = WSI_WS;
+	eio_query q;
+	read_query(wsi, &q);
+	if(q.sid != NULL) {
+		sio_conn *conn = g_hash_table_lookup(server->conns, q.sid);
+		if(conn == NULL || conn->probe_wsi != NULL || conn->eio->transport != EIO_TRANSPORT_POLLING)
+			return -1;  /* it went away between filter and now */
+		conn->probe_wsi = wsi;
+		w->conn = conn;
+		return 0;
+	}
+	sio_conn *conn = conn_new(server, EIO_TRANSPORT_WEBSOCKET);
+	JANUS_LOG(LOG_VERB, "[socketio] %s opened (websocket)\n", conn->sid);
+	conn->ws_wsi = wsi;
+	w->conn = conn;
+	conn_flush(conn);
+	return 0;
+}
+
+static int ws_receive(struct lws *wsi, sio_wsi *w, const void *in, size_t len) {
+	sio_conn *conn = w->conn;
+	if(conn == NULL)
+		return -1;
+	sio_server *server = conn->server;
+	STAT_ADD(server, bytes_in, len);
+	if(lws_is_first_fragment(wsi)) {
+		if(w->rx == NULL)
+			w->rx = g_byte_array_new();
+		g_byte_array_set_size(w->rx, 0);
+		w->rx_binary = lws_frame_is_binary(wsi);
+	}
+	if(w->rx == NULL || w->rx->len + len > server->config->max_payload) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+		if(wsi == conn->ws_wsi) {
+			conn->ws_wsi = NULL;
+			w->conn = NULL;
+			conn_destroy(conn, "message over maxPayload");
+		}
+		return -1;
+	}
+	g_byte_array_append(w->rx, in, (guint)len);
+	if(!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
+		return 0;
+	GError *error = NULL;
+	eio_packet *packet = eio_decode_frame(w->rx->data, w->rx->len, w->rx_binary, &error);
+	g_byte_array_set_size(w->rx, 0);
+	if(packet == NULL) {
+		JANUS_LOG(LOG_VERB, "[socketio] %s: bad frame: %s\n", conn->sid, error->message);
+		g_error_free(error);
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0);
+		if(wsi == conn->ws_wsi) {
+			conn->ws_wsi = NULL;
+			w->conn = NULL;
+			conn_destroy(conn, "parse error");
+		}
+		return -1;
+	}
+	conn_receive(conn, packet, EIO_VIA_WEBSOCKET, wsi);
+	eio_packet_free(packet);
+	return w->conn == NULL ? -1 : 0;
+}
+
+static int ws_write_packet(sio_server *server, struct lws *wsi, const eio_packet *packet) {
+	GByteArray *frame = g_byte_array_sized_new(LWS_PRE + (guint)g_bytes_get_size(packet->data) + 1);
+	g_byte_array_set_size(frame, LWS_PRE);
+	gboolean binary = FALSE;
+	eio_encode_frame(packet, frame, &binary);
+	gsize len = frame->len - LWS_PRE;
+	int written = lws_write(wsi, frame->data + LWS_PRE, len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+	g_byte_array_unref(frame);
+	if(written < (int)len)
+		return -1;
+	STAT_ADD(server, bytes_out, len);
+	return 0;
+}
+
+static int ws_writeable(struct lws *wsi, sio_wsi *w) {
+	sio_server *server = lws_context_user(lws_get_context(wsi));
+	sio_conn *conn = w->conn;
+	if(conn == NULL)
+		return -1;
+	if(w->probe_reply_due) {
+		w->probe_reply_due = FALSE;
+		eio_packet probe = { .type = EIO_PONG, .data = g_bytes_new_static("probe", 5) };
+		int rc = ws_write_packet(server, wsi, &probe);
+		g_bytes_unref(probe.data);
+		return rc;
+	}
+	if(wsi != conn->ws_wsi)
+		return 0;
+	for(int i = 0; i < WS_WRITES_PER_CALLBACK && !lws_send_pipe_choked(wsi); i++) {
+		eio_packet *packet = eio_session_take_packet(conn->eio);
+		if(packet == NULL)
+			break;
+		int rc = ws_write_packet(server, wsi, packet);
+		eio_packet_free(packet);
+		if(rc != 0)
+			return -1;
+	}
+	if(eio_session_has_output(conn->eio)) {
+		lws_callback_on_writable(wsi);
+	} else if(conn->closing) {
+		conn->ws_wsi = NULL;
+		w->conn = NULL;
+		conn_destroy(conn, "closed");
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static void ws_closed(struct lws *wsi, sio_wsi *w) {
+	sio_conn *conn = w->conn;
+	if(conn != NULL) {
+		if(conn->probe_wsi == wsi) {
+			conn->probe_wsi = NULL;
+			conn->eio->probing = FALSE;
+			conn->eio->noop_due = FALSE;
+		} else if(conn->ws_wsi == wsi) {
+			conn->ws_wsi = NULL;
+			conn_destroy(conn, "transport close");
+		}
+	}
+	wsi_reset(w);
+}
+
+/* ---- cross-thread work and timers ------------------------------------ */
+
+static void inbox_item_free(inbox_item *item, const sio_server_hooks *hooks) {
+	hooks->peer_unref(item->peer);
+	json_decref(item->message);
+	g_free(item);
+}
+
+static void drain_inbox(sio_server *server) {
+	inbox_item *item;
+	while((item = g_async_queue_try_pop(server->inbox)) != NULL) {
+		sio_conn *conn = server->hooks->peer_conn(item->peer);
+		if(conn != NULL) {
+			if(item->kind == INBOX_MESSAGE)
+				sio_socket_janus_message(conn->socket, item->message);
+			else
+				sio_socket_session_over(conn->socket, item->session_id, item->timeout);
+		}
+		inbox_item_free(item, server->hooks);
+	}
+}
+
+static void tick(lws_sorted_usec_list_t *sul) {
+	sio_server *server = lws_container_of(sul, sio_server, tick);
+	gint64 now = g_get_monotonic_time();
+	GList *conns = g_hash_table_get_values(server->conns);
+	for(GList *l = conns; l != NULL; l = l->next) {
+		sio_conn *conn = l->data;
+		if(conn->closing) {
+			if(now >= conn->closing_deadline)
+				conn_destroy(conn, "closed (client gone)");
+			continue;
+		}
+		switch(eio_session_tick(conn->eio, now)) {
+			case EIO_TICK_NONE:
+				break;
+			case EIO_TICK_OUTPUT:
+				conn_flush(conn);
+				break;
+			case EIO_TICK_TIMEOUT:
+				conn_destroy(conn, "ping timeout");
+				continue;
+			case EIO_TICK_UPGRADE_EXPIRED:
+				detach_wsi(conn->probe_wsi, DETACH_KILL);
+				conn->probe_wsi = NULL;
+				break;
+		}
+		sio_socket_tick(conn->socket, now);
+	}
+	g_list_free(conns);
+	GList *lingering = g_hash_table_get_keys(server->lingering);
+	for(GList *l = lingering; l != NULL; l = l->next)
+		sio_socket_tick(((sio_conn *)l->data)->socket, now);
+	g_list_free(lingering);
+	if(!g_atomic_int_get(&server->stopping))
+		lws_sul_schedule(server->context, 0, &server->tick, tick, TICK_US);
+}
+
+/* ---- the libwebsockets callback -------------------------------------- */
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+	sio_server *server = lws_context_user(lws_get_context(wsi));
+	sio_wsi *w = user;
+	switch(reason) {
+		case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+			drain_inbox(server);
+			return 0;
+		case LWS_CALLBACK_HTTP:
+			STAT_ADD(server, bytes_in, lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) +
+				lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI));
+			return handle_http(wsi, w, in ? (const char *)in : "/");
+		case LWS_CALLBACK_HTTP_BODY:
+			return handle_post_body(wsi, w, in, len);
+		case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+			return handle_post_complete(wsi, w);
+		case LWS_CALLBACK_HTTP_WRITEABLE:
+			if(w == NULL)
+				return 0;
+			if(w->role == WSI_POLL)
+				return write_poll(server, wsi, w);
+			if(w->role == WSI_RESPONSE) {
+				const char *allow_headers = w->status == 204 ? "content-type" : NULL;
+				if(write_response(server, wsi, w, w->status, w->content_type, w->body->str, w->body->len, allow_headers))
+					return -1;
+				return transaction_done(wsi, w);
+			}
+			return 0;
+		case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+			wsi_reset(w);
+			return lws_http_transaction_completed(wsi) ? -1 : 0;
+		case LWS_CALLBACK_CLOSED_HTTP:
+			if(w != NULL && w->conn != NULL) {
+				sio_conn *conn = w->conn;
+				if(conn->post_wsi == wsi)
+					conn->post_wsi = NULL;
+				if(conn->poll_wsi == wsi) {
+					/* As the reference server: a GET dropped early ends the session. */
+					conn->poll_wsi = NULL;
+					w->conn = NULL;
+					conn_destroy(conn, "poll connection closed prematurely");
+				}
+			}
+			if(w != NULL)
+				wsi_reset(w);
+			return 0;
+		case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+			return ws_filter(wsi);
+		case LWS_CALLBACK_ESTABLISHED:
+			return ws_established(wsi, w);
+		case LWS_CALLBACK_RECEIVE:
+			return ws_receive(wsi, w, in, len);
+		case LWS_CALLBACK_SERVER_WRITEABLE:
+			return ws_writeable(wsi, w);
+		case LWS_CALLBACK_CLOSED:
+			ws_closed(wsi, w);
+			return 0;
+		default:
+			break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* ---- life cycle ------------------------------------------------------ */
+
+static void *service_thread(void *data) {
+	sio_server *server = data;
+	while(!g_atomic_int_get(&server->stopping)) {
+		if(lws_service(server->context, 0) < 0)
+			break;
+	}
+	return NULL;
+}
+
+static void lws_log(int level, const char *line) {
+	if(level == LLL_ERR)
+		JANUS_LOG(LOG_ERR, "[socketio] libwebsockets: %s", line);
+	else
+		JANUS_LOG(LOG_WARN, "[socketio] libwebsockets: %s", line);
+}
+
+sio_server *sio_server_start(const sio_transport_config *config, const sio_server_hooks *hooks, char **error) {
+	sio_server *server = g_new0(sio_server, 1);
+	server->config = config;
+	server->hooks = hooks;
+	server->eio_config.ping_interval_us = (gint64)config->ping_interval * 1000;
+	server->eio_config.ping_timeout_us = (gint64)config->ping_timeout * 1000;
+	server->eio_config.max_payload = config->max_payload;
+	/* Room for a burst of replies, but a client that never reads can't grow it forever. */
+	server->eio_config.max_queued_bytes = MAX(4 * config->max_payload, 4 * 1024 * 1024);
+	server->inbox = g_async_queue_new();
+	server->conns = g_hash_table_new(g_str_hash, g_str_equal);
+	server->lingering = g_hash_table_new(NULL, NULL);
+	server->protocols[0] = (struct lws_protocols){
+		.name = "socketio",
+		.callback = callback,
+		.per_session_data_size = sizeof(sio_wsi),
+		.rx_buffer_size = 16384,
+	};
+
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof(info));
+	info.port = (int)config->port;
+	info.iface = config->interface[0] != '\0' ? config->interface : NULL;
+	info.protocols = server->protocols;
+	info.user = server;
+	info.count_threads = 1;
+	info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.max_http_header_data = 4096;
+	if(config->tls) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = config->cert_pem;
+		info.ssl_private_key_filepath = config->cert_key;
+		info.ssl_private_key_password = config->cert_pwd[0] != '\0' ? config->cert_pwd : NULL;
+		info.alpn = "http/1.1";
+	}
+	server->context = lws_create_context(&info);
+	if(server->context == NULL) {
+		*error = g_strdup_printf("cannot listen on %s:%" G_GUINT64_FORMAT "%s",
+			config->interface[0] ? config->interface : "*", config->port, config->tls ? " (check the TLS files)" : "");
+		g_async_queue_unref(server->inbox);
+		g_hash_table_destroy(server->conns);
+		g_hash_table_destroy(server->lingering);
+		g_free(server);
+		return NULL;
+	}
+	lws_sul_schedule(server->context, 0, &server->tick, tick, TICK_US);
+	server->thread = g_thread_new("socketio lws", service_thread, server);
+	return server;
+}
+
+void sio_server_stop(sio_server *server) {
+	if(server == NULL)
+		return;
+	g_atomic_int_set(&server->stopping, 1);
+	lws_cancel_service(server->context);
+	g_thread_join(server->thread);
+	/* Closing wsis call back into us on this thread; connections go with them. */
+	GList *conns = g_hash_table_get_values(server->conns);
+	for(GList *l = conns; l != NULL; l = l->next)
+		conn_destroy(l->data, "shutting down");
+	g_list_free(conns);
+	/* Nobody answers "disconnect" any more. */
+	GList *lingering = g_hash_table_get_keys(server->lingering);
+	for(GList *l = lingering; l != NULL; l = l->next)
+		conn_free(l->data);
+	g_list_free(lingering);
+	lws_sul_schedule(server->context, 0, &server->tick, tick, LWS_SET_TIMER_USEC_CANCEL);
+	lws_context_destroy(server->context);
+	inbox_item *item;
+	while((item = g_async_queue_try_pop(server->inbox)) != NULL)
+		inbox_item_free(item, server->hooks);
+	g_async_queue_unref(server->inbox);
+	g_hash_table_destroy(server->conns);
+	g_hash_table_destroy(server->lingering);
+	g_free(server);
+}
+
+static void post(sio_server *server, inbox_item *item) {
+	g_async_queue_push(server->inbox, item);
+	lws_cancel_service(server->context);
+}
+
+void sio_server_post_message(sio_server *server, void *peer, json_t *message) {
+	inbox_item *item = g_new0(inbox_item, 1);
+	item->kind = INBOX_MESSAGE;
+	item->peer = peer;
+	item->message = message;
+	post(server, item);
+}
+
+void sio_server_post_session_over(sio_server *server, void *peer, guint64 session_id, gboolean timeout) {
+	inbox_item *item = g_new0(inbox_item, 1);
+	item->kind = INBOX_SESSION_OVER;
+	item->peer = peer;
+	item->session_id = session_id;
+	item->timeout = timeout;
+	post(server, item);
+}

@@ -1,0 +1,369 @@
+#include "socketio_socket.h"
+
+#include <string.h>
+
+#include "engineio_session.h"
+#include "socketio_codec.h"
+
+typedef enum pending_kind {
+	PENDING_CREATE,
+	PENDING_ATTACH,
+	PENDING_DISCONNECT,
+	PENDING_INTERNAL,           /* keepalive: nobody waits for it */
+	PENDING_EVENT,
+} pending_kind;
+
+typedef struct sio_pending {
+	pending_kind kind;
+	sio_route_kind route;
+	gint64 ack_id;              /* SIO_NO_ACK when the client asked for none */
+} sio_pending;
+
+sio_socket *sio_socket_new(const sio_socket_ops *ops, void *owner, const char *plugin) {
+	sio_socket *socket = g_new0(sio_socket, 1);
+	socket->ops = ops;
+	socket->owner = owner;
+	socket->plugin = plugin;
+	eio_random_id(socket->sid);
+	socket->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_queue_init(&socket->early_events);
+	return socket;
+}
+
+static void early_event_free(gpointer data) {
+	sio_packet_clear(data);
+	g_free(data);
+}
+
+void sio_socket_free(sio_socket *socket) {
+	if(socket == NULL)
+		return;
+	g_hash_table_destroy(socket->pending);
+	g_queue_clear_full(&socket->early_events, early_event_free);
+	json_decref(socket->auth);
+	g_free(socket);
+}
+
+/* Sends a Janus request tracked under a fresh transaction. */
+static void submit(sio_socket *socket, json_t *request, pending_kind kind, sio_route_kind route, gint64 ack_id) {
+	sio_pending *pending = g_new0(sio_pending, 1);
+	pending->kind = kind;
+	pending->route = route;
+	pending->ack_id = ack_id;
+	g_hash_table_insert(socket->pending,
+		g_strdup(json_string_value(json_object_get(request, "transaction"))), pending);
+	socket->ops->janus(socket->owner, request);
+}
+
+/* Everything for the client goes through here: nothing once it is gone. */
+static void send_packet(sio_socket *socket, char *packet) {
+	if(socket->state == SIO_SOCKET_LINGERING || socket->state == SIO_SOCKET_CLOSED) {
+		g_free(packet);
+		return;
+	}
+	socket->ops->send(socket->owner, packet);
+}
+
+static char *new_transaction(sio_socket *socket) {
+	return g_strdup_printf("sio-%" G_GUINT64_FORMAT, ++socket->next_transaction);
+}
+
+static void send_ack(sio_socket *socket, gint64 ack_id, json_t *payload) {
+	if(ack_id == SIO_NO_ACK)
+		return;
+	send_packet(socket, sio_encode_ack(ack_id, payload));
+}
+
+static void ack_error(sio_socket *socket, gint64 ack_id, const char *message) {
+	json_t *payload = json_pack("{ss}", "error", message);
+	send_ack(socket, ack_id, payload);
+	json_decref(payload);
+}
+
+static void connect_error(sio_socket *socket, const char *nsp, const char *message) {
+	json_t *payload = json_pack("{ss}", "message", message);
+	send_packet(socket, sio_encode(SIO_CONNECT_ERROR, nsp, SIO_NO_ACK, payload));
+	json_decref(payload);
+}
+
+static void handle_event(sio_socket *socket, sio_packet *packet) {
+	const char *event = json_string_value(json_array_get(packet->data, 0));
+	if(g_hash_table_size(socket->pending) >= SIO_MAX_IN_FLIGHT) {
+		ack_error(socket, packet->ack_id, "Too many requests in flight");
+		return;
+	}
+	/* One argument is the protocol's shape; further ones are ignored. */
+	json_t *payload = json_array_get(packet->data, 1);
+	const sio_route *route = sio_bridge_route(event);
+	char *transaction = new_transaction(socket);
+	const char *error = NULL;
+	json_t *request = sio_bridge_request(route, event, payload, socket->session_id, socket->handle_id,
+		transaction, &error);
+	g_free(transaction);
+	if(request == NULL) {
+		ack_error(socket, packet->ack_id, error);
+		return;
+	}
+	submit(socket, request, PENDING_EVENT, route->kind, packet->ack_id);
+}
+
+static void handle_connect(sio_socket *socket, sio_packet *packet) {
+	if(strcmp(packet->nsp, "/") != 0) {
+		connect_error(socket, packet->nsp, "Invalid namespace");
+		return;
+	}
+	if(socket->state != SIO_SOCKET_NEW)
+		return;     /* a repeated CONNECT changes nothing */
+	socket->state = SIO_SOCKET_CONNECTING;
+	socket->auth = json_incref(packet->data);
+	char *transaction = new_transaction(socket);
+	submit(socket, sio_bridge_janus("create", 0, 0, transaction), PENDING_CREATE, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+	g_free(transaction);
+}
+
+static void handle_packet(sio_socket *socket, sio_packet *packet, sio_decode_status status, const char *error) {
+	switch(packet->type) {
+		case SIO_CONNECT:
+			if(status != SIO_DECODE_OK)
+				connect_error(socket, packet->nsp, "Invalid CONNECT payload: an object is expected");
+			else
+				handle_connect(socket, packet);
+			return;
+		case SIO_DISCONNECT:
+			if(strcmp(packet->nsp, "/") == 0)
+				socket->ops->close(socket->owner, FALSE, "client namespace disconnect");
+			return;
+		case SIO_EVENT:
+			if(strcmp(packet->nsp, "/") != 0 || socket->state != SIO_SOCKET_CONNECTED) {
+				ack_error(socket, packet->ack_id, "Not connected to this namespace");
+				return;
+			}
+			if(status != SIO_DECODE_OK) {
+				char *message = g_strdup_printf("Invalid event: %s", error);
+				ack_error(socket, packet->ack_id, message);
+				g_free(message);
+				return;
+			}
+			handle_event(socket, packet);
+			return;
+		case SIO_BINARY_EVENT:
+		case SIO_BINARY_ACK:
+			/* Its attachments follow as binary messages: drop them too. */
+			socket->skip_attachments += packet->attachments;
+			if(packet->type == SIO_BINARY_EVENT)
+				ack_error(socket, packet->ack_id, "Binary payloads are not supported");
+			return;
+		case SIO_ACK:
+		case SIO_CONNECT_ERROR:
+			return;     /* the server never asks clients for acks */
+	}
+}
+
+void sio_socket_receive(sio_socket *socket, const char *text, gsize len) {
+	if(socket->state == SIO_SOCKET_CLOSED || socket->state == SIO_SOCKET_LINGERING)
+		return;
+	sio_packet *packet = g_new0(sio_packet, 1);
+	const char *error = NULL;
+	sio_decode_status status = sio_decode(text, len, packet, &error);
+	if(status == SIO_DECODE_BAD_HEADER) {
+		early_event_free(packet);
+		/* Nothing to answer to: like the reference server, drop the connection. */
+		socket->ops->close(socket->owner, FALSE, "parse error");
+		return;
+	}
+	if(socket->state == SIO_SOCKET_CONNECTING && packet->type == SIO_EVENT && status == SIO_DECODE_OK &&
+			strcmp(packet->nsp, "/") == 0) {
+		if(g_queue_get_length(&socket->early_events) >= SIO_MAX_EARLY_EVENTS) {
+			ack_error(socket, packet->ack_id, "Too many requests in flight");
+			early_event_free(packet);
+		} else {
+			g_queue_push_tail(&socket->early_events, packet);
+		}
+		return;
+	}
+	handle_packet(socket, packet, status, error);
+	early_event_free(packet);
+}
+
+void sio_socket_receive_binary(sio_socket *socket) {
+	if(socket->skip_attachments > 0) {
+		socket->skip_attachments--;
+		return;
+	}
+	socket->ops->close(socket->owner, FALSE, "unexpected binary message");
+}
+
+static void connected(sio_socket *socket) {
+	socket->state = SIO_SOCKET_CONNECTED;
+	json_t *payload = json_pack("{ss}", "sid", socket->sid);
+	send_packet(socket, sio_encode(SIO_CONNECT, "/", SIO_NO_ACK, payload));
+	json_decref(payload);
+	sio_packet *packet;
+	while((packet = g_queue_pop_head(&socket->early_events)) != NULL) {
+		if(socket->state == SIO_SOCKET_CONNECTED)
+			handle_event(socket, packet);
+		early_event_free(packet);
+	}
+}
+
+static void setup_failed(sio_socket *socket, const char *what, json_t *message) {
+	const char *reason = json_string_value(json_object_get(json_object_get(message, "error"), "reason"));
+	char *text = g_strdup_printf("%s: %s", what, reason ? reason : "unexpected reply");
+	connect_error(socket, "/", text);
+	g_free(text);
+	socket->state = SIO_SOCKET_NEW;
+	g_queue_clear_full(&socket->early_events, early_event_free);
+	if(socket->session_id != 0) {
+		char *transaction = new_transaction(socket);
+		submit(socket, sio_bridge_janus("destroy", socket->session_id, 0, transaction), PENDING_INTERNAL,
+			SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+		g_free(transaction);
+		socket->session_id = 0;
+	}
+}
+
+static guint64 reply_id(json_t *message) {
+	const char *verb = json_string_value(json_object_get(message, "janus"));
+	json_t *id = json_object_get(json_object_get(message, "data"), "id");
+	if(verb == NULL || strcmp(verb, "success") != 0 || !json_is_integer(id) || json_integer_value(id) <= 0)
+		return 0;
+	return (guint64)json_integer_value(id);
+}
+
+static void handle_reply(sio_socket *socket, sio_pending *pending, json_t *message) {
+	switch(pending->kind) {
+		case PENDING_CREATE:
+			socket->session_id = reply_id(message);
+			if(socket->session_id == 0) {
+				setup_failed(socket, "Cannot create a session", message);
+				return;
+			}
+			{
+				char *transaction = new_transaction(socket);
+				json_t *attach = sio_bridge_janus("attach", socket->session_id, 0, transaction);
+				json_object_set_new(attach, "plugin", json_string(socket->plugin));
+				submit(socket, attach, PENDING_ATTACH, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+				g_free(transaction);
+			}
+			return;
+		case PENDING_ATTACH:
+			socket->handle_id = reply_id(message);
+			if(socket->handle_id == 0)
+				setup_failed(socket, "Cannot attach to the plugin", message);
+			else
+				connected(socket);
+			return;
+		case PENDING_DISCONNECT: {
+			json_t *ack = NULL;
+			if(sio_bridge_reply(message, SIO_ROUTE_MESSAGE, &ack) == SIO_REPLY_WAIT)
+				return;
+			json_t *linger = json_object_get(ack, "linger");
+			json_int_t seconds = json_is_integer(linger) ? json_integer_value(linger) : 0;
+			json_decref(ack);
+			if(seconds <= 0)
+				socket->ops->close(socket->owner, FALSE, "no reason to linger");
+			else
+				socket->linger_deadline = g_get_monotonic_time() + MIN(seconds, SIO_MAX_LINGER_S) * G_USEC_PER_SEC;
+			return;
+		}
+		case PENDING_INTERNAL:
+		case PENDING_EVENT:
+			return;
+	}
+}
+
+void sio_socket_janus_message(sio_socket *socket, json_t *message) {
+	if(socket->state == SIO_SOCKET_CLOSED)
+		return;
+	const char *transaction = json_string_value(json_object_get(message, "transaction"));
+	sio_pending *pending = transaction ? g_hash_table_lookup(socket->pending, transaction) : NULL;
+	if(pending != NULL) {
+		if(pending->kind == PENDING_EVENT) {
+			json_t *ack = NULL;
+			if(sio_bridge_reply(message, pending->route, &ack) == SIO_REPLY_WAIT)
+				return;
+			send_ack(socket, pending->ack_id, ack);
+			json_decref(ack);
+			g_hash_table_remove(socket->pending, transaction);
+		} else {
+			/* Removed first: the reply may end the socket. */
+			sio_pending copy = *pending;
+			const char *verb = json_string_value(json_object_get(message, "janus"));
+			if(copy.kind == PENDING_DISCONNECT && verb != NULL && strcmp(verb, "ack") == 0)
+				return;
+			g_hash_table_remove(socket->pending, transaction);
+			handle_reply(socket, &copy, message);
+		}
+		return;
+	}
+	const char *verb = json_string_value(json_object_get(message, "janus"));
+	if(verb != NULL && strcmp(verb, "detached") == 0) {
+		json_t *sender = json_object_get(message, "sender");
+		/* The plugin ended our handle: an operator kicked the user, or a
+		 * lingering session is no longer needed. */
+		if(json_is_integer(sender) && (guint64)json_integer_value(sender) == socket->handle_id) {
+			socket->ops->close(socket->owner, socket->state == SIO_SOCKET_CONNECTED, "handle detached");
+			return;
+		}
+	}
+	if(socket->state != SIO_SOCKET_CONNECTED)
+		return;
+	json_t *payload = NULL;
+	char *event = sio_bridge_event(message, &payload);
+	if(event == NULL)
+		return;
+	send_packet(socket, sio_encode_event(event, payload));
+	g_free(event);
+	json_decref(payload);
+}
+
+void sio_socket_session_over(sio_socket *socket, guint64 session_id, gboolean timeout) {
+	if((socket->state != SIO_SOCKET_CONNECTED && socket->state != SIO_SOCKET_LINGERING) ||
+			session_id != socket->session_id)
+		return;
+	socket->session_id = 0;
+	socket->handle_id = 0;
+	socket->ops->close(socket->owner, !timeout && socket->state == SIO_SOCKET_CONNECTED,
+		timeout ? "session timeout" : "session destroyed");
+}
+
+void sio_socket_tick(sio_socket *socket, gint64 now) {
+	if(socket->state == SIO_SOCKET_LINGERING && now >= socket->linger_deadline) {
+		socket->ops->close(socket->owner, FALSE, "linger time over");
+		return;
+	}
+	if((socket->state != SIO_SOCKET_CONNECTED && socket->state != SIO_SOCKET_LINGERING) ||
+			now - socket->last_keepalive < SIO_KEEPALIVE_US)
+		return;
+	if(socket->last_keepalive != 0) {
+		char *transaction = new_transaction(socket);
+		submit(socket, sio_bridge_janus("keepalive", socket->session_id, 0, transaction), PENDING_INTERNAL,
+			SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+		g_free(transaction);
+	}
+	socket->last_keepalive = now;
+}
+
+gboolean sio_socket_client_gone(sio_socket *socket, gint64 now) {
+	if(socket->state != SIO_SOCKET_CONNECTED) {
+		sio_socket_closed(socket);
+		return FALSE;
+	}
+	socket->state = SIO_SOCKET_LINGERING;
+	/* Until the plugin answers; its answer sets the real deadline. */
+	socket->linger_deadline = now + SIO_DISCONNECT_REPLY_US;
+	g_queue_clear_full(&socket->early_events, early_event_free);
+	char *transaction = new_transaction(socket);
+	json_t *body = json_pack("{ss}", "request", "disconnect");
+	json_t *request = sio_bridge_janus("message", socket->session_id, socket->handle_id, transaction);
+	json_object_set_new(request, "body", body);
+	submit(socket, request, PENDING_DISCONNECT, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+	g_free(transaction);
+	return TRUE;
+}
+
+void sio_socket_closed(sio_socket *socket) {
+	socket->state = SIO_SOCKET_CLOSED;
+	g_hash_table_remove_all(socket->pending);
+	g_queue_clear_full(&socket->early_events, early_event_free);
+}

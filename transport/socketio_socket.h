@@ -1,0 +1,98 @@
+/*
+ * One Socket.IO connection on the default namespace, bridged to one Janus
+ * session with a handle on the configured plugin (pure: Janus requests and
+ * packets to the client go out through the ops the caller provides).
+ *
+ * CONNECT creates the Janus session and attaches the handle, then answers
+ * { sid }; each EVENT becomes a Janus request whose reply answers its ack;
+ * Janus events become Socket.IO events.
+ *
+ * When the client goes away, the plugin is asked with a "disconnect"
+ * request (a name no client can emit: Socket.IO reserves it) whether the
+ * session must outlive the connection: a reply { "linger": seconds } keeps
+ * it (media of a call in its reconnect grace lives on its handles) until
+ * the plugin detaches the handle or the time is up; any other reply ends it.
+ */
+#ifndef SIO_SOCKETIO_SOCKET_H
+#define SIO_SOCKETIO_SOCKET_H
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "bridge.h"
+
+/* Requests in flight per socket; more are refused at once with an error ack. */
+#define SIO_MAX_IN_FLIGHT 256
+/* Events held while the Janus session is being set up. */
+#define SIO_MAX_EARLY_EVENTS 64
+/* Janus sessions expire without traffic (session_timeout, 60 s by default). */
+#define SIO_KEEPALIVE_US (15 * G_USEC_PER_SEC)
+/* The longest a plugin may keep a session after its connection is gone. */
+#define SIO_MAX_LINGER_S 3600
+/* How long to wait for the plugin's answer to "disconnect". */
+#define SIO_DISCONNECT_REPLY_US (5 * G_USEC_PER_SEC)
+
+typedef struct sio_socket_ops {
+	/* A Socket.IO packet for the client (takes the string). */
+	void (*send)(void *owner, char *packet);
+	/* A Janus API request for the core (takes the reference). */
+	void (*janus)(void *owner, json_t *request);
+	/* The connection must end; tell_client: say DISCONNECT first. When
+	 * lingering, this means the Janus session is done with. */
+	void (*close)(void *owner, gboolean tell_client, const char *reason);
+} sio_socket_ops;
+
+typedef enum sio_socket_state {
+	SIO_SOCKET_NEW,             /* waiting for CONNECT */
+	SIO_SOCKET_CONNECTING,      /* creating the Janus session and handle */
+	SIO_SOCKET_CONNECTED,
+	SIO_SOCKET_LINGERING,       /* client gone, Janus session kept for the plugin */
+	SIO_SOCKET_CLOSED,
+} sio_socket_state;
+
+typedef struct sio_socket {
+	const sio_socket_ops *ops;
+	void *owner;
+	const char *plugin;         /* package of the plugin to attach to */
+	char sid[24];
+	sio_socket_state state;
+	guint64 session_id;
+	guint64 handle_id;
+	json_t *auth;               /* the CONNECT payload, if any */
+	GHashTable *pending;        /* transaction → sio_pending * */
+	guint64 next_transaction;
+	GQueue early_events;        /* sio_packet * received while CONNECTING */
+	guint skip_attachments;     /* binary parts of a refused binary event */
+	gint64 last_keepalive;
+	gint64 linger_deadline;
+} sio_socket;
+
+sio_socket *sio_socket_new(const sio_socket_ops *ops, void *owner, const char *plugin);
+/* Frees without calling any op. */
+void sio_socket_free(sio_socket *socket);
+
+/* A text Engine.IO message from the client. */
+void sio_socket_receive(sio_socket *socket, const char *text, gsize len);
+/* A binary Engine.IO message from the client. */
+void sio_socket_receive_binary(sio_socket *socket);
+
+/* A Janus message for this socket's session. Takes no reference. */
+void sio_socket_janus_message(sio_socket *socket, json_t *message);
+
+/* Janus ended a session (timeout: the client may reconnect; otherwise it
+ * was destroyed on purpose and the client is told so). Ignored unless it
+ * is this socket's current session. */
+void sio_socket_session_over(sio_socket *socket, guint64 session_id, gboolean timeout);
+
+/* Keepalives for the Janus session; the end of lingering. */
+void sio_socket_tick(sio_socket *socket, gint64 now);
+
+/* The client is gone. TRUE: the socket asked the plugin whether to linger
+ * and now waits (ops->close ends it); FALSE: it is closed, the Janus
+ * session can go. */
+gboolean sio_socket_client_gone(sio_socket *socket, gint64 now);
+
+/* Nothing more goes in or out. Idempotent. */
+void sio_socket_closed(sio_socket *socket);
+
+#endif
