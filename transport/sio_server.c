@@ -79,6 +79,7 @@ struct sio_server {
 	GThread *thread;
 	volatile gint stopping;
 	GAsyncQueue *inbox;
+	volatile gint wake_pending;     /* a wake-up of the service thread is on its way */
 	GHashTable *conns;          /* sid → sio_conn * with a client */
 	GHashTable *lingering;      /* sio_conn * whose Janus session outlives the client */
 	lws_sorted_usec_list_t tick;
@@ -824,6 +825,8 @@ static void inbox_item_free(inbox_item *item, const sio_server_hooks *hooks) {
 }
 
 static void drain_inbox(sio_server *server) {
+	/* Cleared first: whatever is posted from now on asks for a new wake-up. */
+	g_atomic_int_set(&server->wake_pending, 0);
 	inbox_item *item;
 	while((item = g_async_queue_try_pop(server->inbox)) != NULL) {
 		sio_conn *conn = server->hooks->peer_conn(item->peer);
@@ -1035,7 +1038,9 @@ void sio_server_stop(sio_server *server) {
 
 static void post(sio_server *server, inbox_item *item) {
 	g_async_queue_push(server->inbox, item);
-	lws_cancel_service(server->context);
+	/* One wake-up per batch: the service thread drains everything it finds. */
+	if(g_atomic_int_compare_and_exchange(&server->wake_pending, 0, 1))
+		lws_cancel_service(server->context);
 }
 
 void sio_server_post_message(sio_server *server, void *peer, json_t *message) {
