@@ -139,6 +139,13 @@ static json_t *error_ack(const char *message) {
 	return json_pack("{ss}", "error", message);
 }
 
+static json_t *field_error(const char *field, const char *problem) {
+	char *message = g_strdup_printf("%s %s", field, problem);
+	json_t *ack = error_ack(message);
+	g_free(message);
+	return ack;
+}
+
 static json_t *success_ack(void) {
 	return json_pack("{sb}", "success", 1);
 }
@@ -217,7 +224,7 @@ json_t *oicall_engine_register(oicall_engine *engine, guint64 session, json_t *u
 	const char *error = NULL;
 	char *user = oicall_user_id_from_json(user_id, &error);
 	if(user == NULL)
-		return error_ack(error);
+		return field_error("userId", error);
 	const char *registered = oicall_registry_user_of(engine->registry, session);
 	if(registered != NULL && strcmp(registered, user) != 0) {
 		g_free(user);
@@ -260,7 +267,7 @@ json_t *oicall_engine_start_call(oicall_engine *engine, guint64 session, json_t 
 		return error_ack("Missing toUserId");
 	char *to = oicall_user_id_from_json(to_json, &error);
 	if(to == NULL)
-		return error_ack("toUserId must be a string or a number");
+		return field_error("toUserId", error);
 	const char *call_type = json_string_value(json_object_get(body, "callType"));
 	json_t *call_id_json = json_object_get(body, "callId");
 	const char *call_id = json_string_value(call_id_json);

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include <janus/plugins/plugin.h>
-#include <janus/apierror.h>
 #include <janus/debug.h>
 #include <janus/mutex.h>
 #include <janus/refcount.h>
@@ -76,6 +75,19 @@ static janus_mutex engine_mutex = JANUS_MUTEX_INITIALIZER;
 
 static GAsyncQueue *messages;
 static GThread *handler_thread;
+/* Sessions whose PeerConnection is closing (references), plugin thread only. */
+static GList *closing_sessions;
+/* The core closes PeerConnections on a one-second timer: wait a little longer. */
+#define OICALL_CLOSE_WAIT_US (2 * G_USEC_PER_SEC)
+/* hangup_media comes just before the core frees the old PeerConnection:
+ * an offer pushed in between finds half of it. */
+#define OICALL_AFTER_HANGUP_US (100 * 1000)
+
+typedef struct oicall_held_push {
+	char *transaction;
+	json_t *message;
+	json_t *jsep;
+} oicall_held_push;
 
 /* ---- sessions -------------------------------------------------------- */
 
@@ -159,14 +171,72 @@ static void call_media_free(gpointer data) {
 	g_free(media);
 }
 
-static void push_event(oicall_session *session, const char *name, json_t *payload, json_t *jsep) {
-	json_t *event = json_deep_copy(payload);
-	json_object_set_new(event, "event", json_string(name));
-	int rc = gateway->push_event(session->handle, &oicall_plugin, NULL, event, jsep);
+static void push_now(oicall_session *session, const char *transaction, json_t *message, json_t *jsep) {
+	int rc = gateway->push_event(session->handle, &oicall_plugin, transaction, message, jsep);
+	/* Fails when the handle is going away meanwhile: nothing to tell then. */
 	if(rc != 0)
-		JANUS_LOG(LOG_WARN, "[oicall] %s to session %" G_GUINT64_FORMAT ": %s\n", name, session->id,
-			janus_get_api_error(rc));
-	json_decref(event);
+		JANUS_LOG(LOG_VERB, "[oicall] push to session %" G_GUINT64_FORMAT " not delivered (%d)\n", session->id, rc);
+}
+
+/* Pushes to a session, or holds it until its PeerConnection is closed. Takes no references. */
+static void push_or_hold(oicall_session *session, const char *transaction, json_t *message, json_t *jsep) {
+	if(!session->closing) {
+		push_now(session, transaction, message, jsep);
+		return;
+	}
+	oicall_held_push *held = g_new0(oicall_held_push, 1);
+	held->transaction = g_strdup(transaction);
+	held->message = json_incref(message);
+	held->jsep = json_incref(jsep);
+	g_queue_push_tail(&session->held, held);
+}
+
+/* The session's PeerConnection is closed (or we waited long enough): deliver what waited. */
+static void session_closed(oicall_session *session) {
+	if(!session->closing)
+		return;
+	session->closing = FALSE;
+	oicall_held_push *held;
+	while((held = g_queue_pop_head(&session->held)) != NULL) {
+		if(!g_atomic_int_get(&session->destroyed))
+			push_now(session, held->transaction, held->message, held->jsep);
+		g_free(held->transaction);
+		json_decref(held->message);
+		json_decref(held->jsep);
+		g_free(held);
+	}
+	closing_sessions = g_list_remove(closing_sessions, session);
+	janus_refcount_decrease(&session->ref);
+}
+
+/* Asks the core to close the session's PeerConnection; pushes wait for it. */
+static void close_pc(oicall_session *session) {
+	if(!session->closing) {
+		session->closing = TRUE;
+		janus_refcount_increase(&session->ref);
+		closing_sessions = g_list_prepend(closing_sessions, session);
+	}
+	session->closing_until = janus_get_monotonic_time() + OICALL_CLOSE_WAIT_US;
+	gateway->close_pc(session->handle);
+}
+
+static void release_closed_sessions(gint64 now) {
+	GList *done = NULL;
+	for(GList *l = closing_sessions; l != NULL; l = l->next) {
+		oicall_session *session = l->data;
+		if(now >= session->closing_until)
+			done = g_list_prepend(done, session);
+	}
+	for(GList *l = done; l != NULL; l = l->next)
+		session_closed(l->data);
+	g_list_free(done);
+}
+
+static gint64 next_closing_deadline(void) {
+	gint64 next = G_MAXINT64;
+	for(GList *l = closing_sessions; l != NULL; l = l->next)
+		next = MIN(next, ((oicall_session *)l->data)->closing_until);
+	return next;
 }
 
 static void dispatch_event(oicall_effect *effect) {
@@ -183,7 +253,10 @@ static void dispatch_event(oicall_effect *effect) {
 	}
 	oicall_session *session = session_by_id(target);
 	if(session != NULL) {
-		push_event(session, effect->name, effect->payload, jsep);
+		json_t *event = json_deep_copy(effect->payload);
+		json_object_set_new(event, "event", json_string(effect->name));
+		push_or_hold(session, NULL, event, jsep);
+		json_decref(event);
 		janus_refcount_decrease(&session->ref);
 	}
 	json_decref(jsep);
@@ -194,14 +267,34 @@ static void close_media(guint64 id, gboolean end) {
 	if(session == NULL)
 		return;
 	oicall_relay_unlink(session);
-	gateway->close_pc(session->handle);
+	close_pc(session);
 	/* A lingering handle nobody uses any more: let its Janus session go. */
 	if(end)
 		gateway->end_session(session->handle);
 	janus_refcount_decrease(&session->ref);
 }
 
+static void end_media(oicall_call *call, const gboolean release[2]) {
+	for(int side = 0; side < 2; side++)
+		close_media(call->media_session[side], release[side]);
+	/* Callee sessions that were offered the call but never took it. */
+	GHashTableIter iter;
+	gpointer key;
+	g_hash_table_iter_init(&iter, call->offered_to);
+	while(g_hash_table_iter_next(&iter, &key, NULL)) {
+		guint64 id = *(guint64 *)key;
+		if(id != call->media_session[OICALL_CALLEE])
+			close_media(id, FALSE);
+	}
+}
+
 static void dispatch_effects(GPtrArray *effects) {
+	/* Media first: events about an ended call then wait for its PeerConnections to close. */
+	for(guint i = 0; i < effects->len; i++) {
+		oicall_effect *effect = g_ptr_array_index(effects, i);
+		if(effect->kind == OICALL_EFFECT_ENDED)
+			end_media(effect->call, effect->release);
+	}
 	for(guint i = 0; i < effects->len; i++) {
 		oicall_effect *effect = g_ptr_array_index(effects, i);
 		switch(effect->kind) {
@@ -216,21 +309,8 @@ static void dispatch_effects(GPtrArray *effects) {
 				}
 				break;
 			}
-			case OICALL_EFFECT_ENDED: {
-				oicall_call *call = effect->call;
-				for(int side = 0; side < 2; side++)
-					close_media(call->media_session[side], effect->release[side]);
-				/* Callee sessions that were offered the call but never took it. */
-				GHashTableIter iter;
-				gpointer key;
-				g_hash_table_iter_init(&iter, call->offered_to);
-				while(g_hash_table_iter_next(&iter, &key, NULL)) {
-					guint64 id = *(guint64 *)key;
-					if(id != call->media_session[OICALL_CALLEE])
-						close_media(id, FALSE);
-				}
-				break;
-			}
+			case OICALL_EFFECT_ENDED:
+				break;      /* done above */
 			case OICALL_EFFECT_NOTIFY:
 				if(config.events && gateway->events_is_enabled()) {
 					json_t *info = json_deep_copy(effect->payload);
@@ -339,14 +419,14 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 	return with_error_code(ack);
 }
 
-/* The media session of an active call's side, or NULL. */
-static oicall_call *call_with_media(guint64 id, int *side) {
+/* The call (active only, or ringing too) whose side has its media on a session; NULL if none. */
+static oicall_call *call_with_media(guint64 id, gboolean active_only, int *side) {
 	GList *calls = oicall_engine_calls(engine);
 	oicall_call *found = NULL;
 	for(GList *l = calls; l != NULL && found == NULL; l = l->next) {
 		oicall_call *call = l->data;
 		for(int s = 0; s < 2 && found == NULL; s++) {
-			if(call->state == OICALL_CALL_ACTIVE && call->media_session[s] == id) {
+			if((call->state == OICALL_CALL_ACTIVE || !active_only) && call->media_session[s] == id) {
 				found = call;
 				*side = s;
 			}
@@ -363,16 +443,29 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			if(g_atomic_int_get(&msg->session->destroyed))
 				return;
 			json_t *reply = handle_request(msg->session, msg->body, msg->jsep, effects);
+			if(msg->jsep != NULL && json_object_get(reply, "error") != NULL) {
+				/* The core applied that SDP before asking us: undo it, so that the
+				 * next offer on this handle starts afresh (not as a renegotiation).
+				 * A PeerConnection that carries a call is left alone. */
+				janus_mutex_lock(&engine_mutex);
+				int side = -1;
+				gboolean in_call = call_with_media(msg->session->id, FALSE, &side) != NULL;
+				janus_mutex_unlock(&engine_mutex);
+				if(!in_call)
+					close_pc(msg->session);
+			}
 			/* Effects first: an incoming-call goes out before the caller hears back. */
 			dispatch_effects(effects);
-			gateway->push_event(msg->session->handle, &oicall_plugin, msg->transaction, reply, NULL);
+			push_or_hold(msg->session, msg->transaction, reply, NULL);
 			json_decref(reply);
 			return;
 		}
 		case OICALL_MSG_HANGUP: {
+			if(msg->session->closing)
+				msg->session->closing_until = MIN(msg->session->closing_until, now + OICALL_AFTER_HANGUP_US);
 			janus_mutex_lock(&engine_mutex);
 			int side = -1;
-			oicall_call *call = call_with_media(msg->session->id, &side);
+			oicall_call *call = call_with_media(msg->session->id, TRUE, &side);
 			if(call != NULL)
 				oicall_engine_media_failed(engine, call, side, effects, now);
 			janus_mutex_unlock(&engine_mutex);
@@ -393,7 +486,7 @@ static void *message_thread(void *data) {
 	(void)data;
 	while(!g_atomic_int_get(&stopping)) {
 		janus_mutex_lock(&engine_mutex);
-		gint64 next = oicall_engine_next_deadline(engine);
+		gint64 next = MIN(oicall_engine_next_deadline(engine), next_closing_deadline());
 		janus_mutex_unlock(&engine_mutex);
 		gint64 wait = next == G_MAXINT64 ? G_USEC_PER_SEC : next - janus_get_monotonic_time();
 		oicall_message *msg = wait > 0 ? g_async_queue_timeout_pop(messages, MIN(wait, G_USEC_PER_SEC))
@@ -408,12 +501,17 @@ static void *message_thread(void *data) {
 			message_free(msg);
 			g_ptr_array_set_size(effects, 0);
 		}
+		gint64 now = janus_get_monotonic_time();
+		release_closed_sessions(now);
 		janus_mutex_lock(&engine_mutex);
-		oicall_engine_tick(engine, janus_get_monotonic_time(), effects);
+		oicall_engine_tick(engine, now, effects);
 		janus_mutex_unlock(&engine_mutex);
 		dispatch_effects(effects);
 		g_ptr_array_unref(effects);
 	}
+	/* Shutting down: nobody waits for these any more. */
+	while(closing_sessions != NULL)
+		session_closed(closing_sessions->data);
 	return NULL;
 }
 
@@ -456,6 +554,12 @@ static void oicall_destroy(void) {
 	g_thread_join(handler_thread);
 	handler_thread = NULL;
 	janus_mutex_lock(&sessions_mutex);
+	/* Calls still up hold their two sessions in a cycle of relay links: cut it. */
+	GHashTableIter iter;
+	gpointer value;
+	g_hash_table_iter_init(&iter, sessions);
+	while(g_hash_table_iter_next(&iter, NULL, &value))
+		oicall_relay_unlink(value);
 	g_hash_table_destroy(sessions_by_id);
 	sessions_by_id = NULL;
 	g_hash_table_destroy(sessions);

@@ -36,17 +36,17 @@ char *oicall_user_id_from_json(json_t *value, const char **error) {
 		double number = json_real_value(value);
 		if(number == (double)(gint64)number && number > -9007199254740992.0 && number < 9007199254740992.0)
 			return g_strdup_printf("%" G_GINT64_FORMAT, (gint64)number);
-		*error = "userId must be a whole number or a string";
+		*error = "must be a whole number or a string";
 		return NULL;
 	}
 	if(!json_is_string(value)) {
-		*error = value == NULL ? "Missing userId" : "userId must be a string or a number";
+		*error = value == NULL ? "is missing" : "must be a string or a number";
 		return NULL;
 	}
 	const char *text = json_string_value(value);
 	gsize len = json_string_length(value);
 	if(len == 0 || len > OICALL_MAX_USER_ID_LEN || strlen(text) != len) {
-		*error = "userId must be 1 to 128 characters";
+		*error = "must be 1 to 128 characters";
 		return NULL;
 	}
 	return g_strdup(text);

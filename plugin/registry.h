@@ -17,7 +17,8 @@ typedef struct oicall_registry oicall_registry;
 oicall_registry *oicall_registry_new(void);
 void oicall_registry_free(oicall_registry *registry);
 
-/* The canonical string of a JSON user id (g_free), or NULL with *error set. */
+/* The canonical string of a JSON user id (g_free), or NULL with *error set
+ * to what is wrong with it, worded to follow the field's name. */
 char *oicall_user_id_from_json(json_t *value, const char **error);
 
 /* Binds user to session. Returns the session it took over from (0 if none). */

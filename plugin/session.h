@@ -26,6 +26,13 @@ typedef struct oicall_session {
 	atomic_int resume[2];           /* sequence/timestamp continuity wanted after a pause */
 	/* Rewriting of what this session sends on, used on its own RTP thread only. */
 	janus_rtp_switching_context context[2];
+	/* While the core closes this session's PeerConnection (it does so on a
+	 * timer), what we push to it waits: a client told its call is over, or
+	 * that its request failed, may send a new offer at once, and the core
+	 * would take it for a renegotiation of the closing one. Plugin thread only. */
+	gboolean closing;
+	gint64 closing_until;
+	GQueue held;                    /* oicall_held_push *, in order */
 	/* Counters for the Admin API. */
 	atomic_ullong packets_in[2], bytes_in[2], packets_out[2], bytes_out[2];
 } oicall_session;

@@ -165,7 +165,7 @@ static void test_user_ids(void) {
 	g_free(long_id);
 	g_free(x);
 	g_assert_null(oicall_user_id_from_json(NULL, &error));
-	g_assert_cmpstr(error, ==, "Missing userId");
+	g_assert_cmpstr(error, ==, "is missing");
 }
 
 static void test_register(fixture *f, gconstpointer data) {
@@ -187,7 +187,7 @@ static void test_register(fixture *f, gconstpointer data) {
 	json_t *bad = parse("{\"id\":1}");
 	assert_error(oicall_engine_register(f->engine, B1, bad, f->fx, f->now), "userId must be a string or a number");
 	json_decref(bad);
-	assert_error(oicall_engine_register(f->engine, B1, NULL, f->fx, f->now), "Missing userId");
+	assert_error(oicall_engine_register(f->engine, B1, NULL, f->fx, f->now), "userId is missing");
 	g_assert_cmpuint(oicall_registry_count(oicall_engine_registry(f->engine)), ==, 1);
 }
 

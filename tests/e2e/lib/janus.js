@@ -68,7 +68,7 @@ export async function startJanus(opts = {}) {
   if (process.env.OICALL_SANITIZERS === '1') {
     // The modules are built with ASan/UBSan but /usr/bin/janus is not: preload the runtime.
     env.LD_PRELOAD = [process.env.OICALL_ASAN_LIB, env.LD_PRELOAD].filter(Boolean).join(':');
-    env.ASAN_OPTIONS = `log_path=${sanitizerLog}:detect_leaks=1:abort_on_error=0:detect_odr_violation=0`;
+    env.ASAN_OPTIONS = `log_path=${sanitizerLog}:detect_leaks=1:abort_on_error=0${process.env.OICALL_SLOW_UNWIND ? ":fast_unwind_on_malloc=0" : ""}:detect_odr_violation=0`;
     env.UBSAN_OPTIONS = `log_path=${sanitizerLog}:print_stacktrace=1:halt_on_error=1`;
   }
   const logFile = join(dir, 'janus.log');
