@@ -121,6 +121,28 @@ char *oicall_jsep_callee_offer(const char *caller_offer, const oicall_plugin_con
 	return result;
 }
 
+/* Drops what the core writes itself when it sends an SDP for a handle
+ * (it would add its own beside ours): the stream ids of the other client. */
+static void strip_core_attributes(janus_sdp *sdp) {
+	static const char *const names[] = { "mid", "msid", "ssrc", "ssrc-group" };
+	for(GList *l = sdp->m_lines; l != NULL; l = l->next) {
+		janus_sdp_mline *m = l->data;
+		GList *a = m->attributes;
+		while(a != NULL) {
+			GList *next = a->next;
+			janus_sdp_attribute *attr = a->data;
+			for(gsize i = 0; attr->name != NULL && i < G_N_ELEMENTS(names); i++) {
+				if(strcmp(attr->name, names[i]) == 0) {
+					m->attributes = g_list_delete_link(m->attributes, a);
+					janus_sdp_attribute_destroy(attr);
+					break;
+				}
+			}
+			a = next;
+		}
+	}
+}
+
 char *oicall_jsep_caller_answer(const char *callee_answer, const char *offer, char **error) {
 	janus_sdp *answer = parse(callee_answer, "answer", error);
 	if(answer == NULL)
@@ -140,10 +162,12 @@ char *oicall_jsep_caller_answer(const char *callee_answer, const char *offer, ch
 		for(GList *p = am->ptypes; matches && am->port != 0 && p != NULL; p = p->next)
 			matches = g_list_find(om->ptypes, p->data) != NULL;
 	}
-	if(!matches)
+	if(!matches) {
 		*error = g_strdup("Invalid answer: its m-lines or codecs don't match the offer");
-	else
+	} else {
+		strip_core_attributes(answer);
 		result = janus_sdp_write(answer);
+	}
 	janus_sdp_destroy(answer);
 	janus_sdp_destroy(offered);
 	return result;

@@ -100,10 +100,18 @@ void oicall_relay_rtcp(janus_callbacks *gateway, oicall_session *session, janus_
 void oicall_relay_media_ready(janus_callbacks *gateway, oicall_session *session, guint32 max_bitrate) {
 	if(max_bitrate > 0)
 		gateway->send_remb(session->handle, max_bitrate);
+	/* Whichever PeerConnection comes up second, both directions start on a
+	 * keyframe: what was sent before the receiver was ready is lost. */
 	oicall_session *source = linked(session, FALSE);
-	if(source == NULL)
-		return;
-	if(g_atomic_int_get(&source->media_ready))
-		gateway->send_pli(source->handle);
-	janus_refcount_decrease(&source->ref);
+	if(source != NULL) {
+		if(g_atomic_int_get(&source->media_ready))
+			gateway->send_pli(source->handle);
+		janus_refcount_decrease(&source->ref);
+	}
+	oicall_session *receiver = linked(session, TRUE);
+	if(receiver != NULL) {
+		if(g_atomic_int_get(&receiver->media_ready))
+			gateway->send_pli(session->handle);
+		janus_refcount_decrease(&receiver->ref);
+	}
 }

@@ -24,8 +24,8 @@ void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_p
 void oicall_relay_rtcp(janus_callbacks *gateway, oicall_session *session, janus_plugin_rtcp *packet,
 	guint32 max_bitrate);
 
-/* The session's PeerConnection is up: ask its source for a keyframe and
- * cap its own sending bitrate if configured. */
+/* The session's PeerConnection is up: keyframes for both directions that
+ * can flow now, and its own sending bitrate capped if configured. */
 void oicall_relay_media_ready(janus_callbacks *gateway, oicall_session *session, guint32 max_bitrate);
 
 #endif
