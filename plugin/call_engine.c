@@ -28,6 +28,8 @@ void oicall_call_unref(oicall_call *call) {
 	g_free(call->user[1]);
 	g_free(call->call_type);
 	g_free(call->end_reason);
+	g_free(call->codec[0]);
+	g_free(call->codec[1]);
 	g_hash_table_destroy(call->offered_to);
 	g_free(call);
 }
@@ -218,13 +220,17 @@ static void offer_to(oicall_engine *engine, oicall_call *call, guint64 session, 
 
 /* ---- requests -------------------------------------------------------- */
 
-json_t *oicall_engine_register(oicall_engine *engine, guint64 session, json_t *user_id, GPtrArray *effects,
-		gint64 now) {
+json_t *oicall_engine_register(oicall_engine *engine, guint64 session, json_t *user_id, const char *proven_user,
+		GPtrArray *effects, gint64 now) {
 	(void)now;
 	const char *error = NULL;
 	char *user = oicall_user_id_from_json(user_id, &error);
 	if(user == NULL)
 		return field_error("userId", error);
+	if(proven_user != NULL && strcmp(proven_user, user) != 0) {
+		g_free(user);
+		return error_ack("userId is not the user your token is for");
+	}
 	const char *registered = oicall_registry_user_of(engine->registry, session);
 	if(registered != NULL && strcmp(registered, user) != 0) {
 		g_free(user);

@@ -43,6 +43,7 @@ typedef struct oicall_call {
 	GHashTable *offered_to;     /* callee sessions that got incoming-call */
 	gboolean muted[2][2];       /* [side][0 audio, 1 video] */
 	char *end_reason;
+	char *codec[2];             /* negotiated audio/video codec names, set by the glue */
 	void *media;                /* owned by the glue */
 	GDestroyNotify media_free;
 } oicall_call;
@@ -89,8 +90,10 @@ GList *oicall_engine_calls(oicall_engine *engine);
 
 /* Requests. Each returns the ack payload ({ error } on failure). *call is
  * set (no reference) when the request concerns an existing or new call. */
-json_t *oicall_engine_register(oicall_engine *engine, guint64 session, json_t *user_id, GPtrArray *effects,
-	gint64 now);
+/* proven_user: the user id a signed token proved for this client (NULL when
+ * tokens are off); register then accepts that user only. */
+json_t *oicall_engine_register(oicall_engine *engine, guint64 session, json_t *user_id, const char *proven_user,
+	GPtrArray *effects, gint64 now);
 json_t *oicall_engine_start_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
 	gint64 now, oicall_call **call);
 json_t *oicall_engine_accept_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,

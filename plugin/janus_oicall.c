@@ -21,6 +21,7 @@
 
 #include "../common/settings_janus.h"
 #include "call_engine.h"
+#include "inspect.h"
 #include "jsep_media.h"
 #include "plugin_config.h"
 #include "relay.h"
@@ -42,8 +43,29 @@ typedef enum oicall_message_kind {
 	OICALL_MSG_REQUEST,         /* a client request */
 	OICALL_MSG_HANGUP,          /* a session's PeerConnection went down */
 	OICALL_MSG_GONE,            /* a session was destroyed */
+	OICALL_MSG_ADMIN,           /* an Admin API request that changes calls */
 	OICALL_MSG_EXIT,
 } oicall_message_kind;
+
+/* An Admin API request run by the plugin thread while the admin thread waits. */
+typedef struct oicall_admin_job {
+	volatile gint refs;         /* the waiting admin thread and the queued message */
+	json_t *request;
+	json_t *response;
+	gboolean done;
+	GMutex mutex;
+	GCond cond;
+} oicall_admin_job;
+
+static void admin_job_unref(oicall_admin_job *job) {
+	if(job == NULL || !g_atomic_int_dec_and_test(&job->refs))
+		return;
+	json_decref(job->request);
+	json_decref(job->response);
+	g_mutex_clear(&job->mutex);
+	g_cond_clear(&job->cond);
+	g_free(job);
+}
 
 typedef struct oicall_message {
 	oicall_message_kind kind;
@@ -52,6 +74,7 @@ typedef struct oicall_message {
 	char *transaction;
 	json_t *body;
 	json_t *jsep;
+	oicall_admin_job *job;      /* ADMIN */
 } oicall_message;
 
 /* What a JSEP call carries beside its state: the SDPs the gateway sends. */
@@ -135,6 +158,7 @@ static oicall_session *session_by_id(guint64 id) {
 static void message_free(oicall_message *msg) {
 	if(msg->session)
 		janus_refcount_decrease(&msg->session->ref);
+	admin_job_unref(msg->job);
 	g_free(msg->transaction);
 	json_decref(msg->body);
 	json_decref(msg->jsep);
@@ -376,6 +400,7 @@ static json_t *accept_call(oicall_session *session, json_t *body, json_t *jsep, 
 			ack = oicall_engine_accept_call(engine, session->id, body, effects, janus_get_monotonic_time(), &call);
 			if(json_object_get(ack, "error") == NULL) {
 				media->caller_answer = answer;
+				oicall_jsep_codecs(answer, call->codec);
 				oicall_session *caller = session_by_id(call->media_session[OICALL_CALLER]);
 				if(caller != NULL) {
 					oicall_relay_link(caller, session);
@@ -403,7 +428,13 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 		return accept_call(session, body, jsep, effects);
 	janus_mutex_lock(&engine_mutex);
 	if(strcmp(request, "register") == 0) {
-		ack = oicall_engine_register(engine, session->id, json_object_get(body, "userId"), effects, now);
+		ack = oicall_engine_register(engine, session->id, json_object_get(body, "userId"),
+			json_string_value(json_object_get(body, "authUserId")), effects, now);
+		json_t *janus_session = json_object_get(body, "janusSessionId"), *janus_handle = json_object_get(body, "janusHandleId");
+		if(json_object_get(ack, "error") == NULL && json_is_integer(janus_session) && json_is_integer(janus_handle)) {
+			atomic_store(&session->janus_session_id, (guint64)json_integer_value(janus_session));
+			atomic_store(&session->janus_handle_id, (guint64)json_integer_value(janus_handle));
+		}
 	} else if(strcmp(request, "end-call") == 0) {
 		ack = oicall_engine_end_call(engine, session->id, body, effects, now);
 	} else if(strcmp(request, "mute-audio") == 0 || strcmp(request, "mute-video") == 0) {
@@ -434,6 +465,41 @@ static oicall_call *call_with_media(guint64 id, gboolean active_only, int *side)
 	}
 	g_list_free(calls);
 	return found;
+}
+
+/* end-call and kick-user from the Admin API, on the plugin thread. */
+static json_t *admin_change(json_t *request, GPtrArray *effects, gint64 now) {
+	const char *name = json_string_value(json_object_get(request, "request"));
+	json_t *response = NULL;
+	janus_mutex_lock(&engine_mutex);
+	if(strcmp(name, "end-call") == 0) {
+		const char *call_id = json_string_value(json_object_get(request, "callId"));
+		if(call_id == NULL)
+			response = error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing callId");
+		else if(!oicall_engine_force_end(engine, call_id, "admin", effects, now))
+			response = error_reply(OICALL_ERROR_REQUEST_FAILED, "Unknown call");
+	} else {
+		const char *error = NULL;
+		char *user = oicall_user_id_from_json(json_object_get(request, "userId"), &error);
+		guint64 id = user ? oicall_registry_session_of(oicall_engine_registry(engine), user) : 0;
+		if(user == NULL) {
+			char *message = g_strdup_printf("userId %s", error);
+			response = error_reply(OICALL_ERROR_INVALID_REQUEST, message);
+			g_free(message);
+		} else if(id == 0) {
+			response = error_reply(OICALL_ERROR_REQUEST_FAILED, "Unknown user");
+		} else {
+			/* Detaching its handle ends its call and disconnects its socket. */
+			oicall_session *session = session_by_id(id);
+			if(session != NULL) {
+				gateway->end_session(session->handle);
+				janus_refcount_decrease(&session->ref);
+			}
+		}
+		g_free(user);
+	}
+	janus_mutex_unlock(&engine_mutex);
+	return response ? response : json_pack("{sb}", "success", 1);
 }
 
 static void handle_message(oicall_message *msg, GPtrArray *effects) {
@@ -476,6 +542,16 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			oicall_engine_session_destroyed(engine, msg->session_id, effects, now);
 			janus_mutex_unlock(&engine_mutex);
 			break;
+		case OICALL_MSG_ADMIN: {
+			json_t *response = admin_change(msg->job->request, effects, now);
+			dispatch_effects(effects);
+			g_mutex_lock(&msg->job->mutex);
+			msg->job->response = response;
+			msg->job->done = TRUE;
+			g_cond_signal(&msg->job->cond);
+			g_mutex_unlock(&msg->job->mutex);
+			return;     /* message_free drops the message's reference on the job */
+		}
 		case OICALL_MSG_EXIT:
 			return;
 	}
@@ -651,14 +727,62 @@ static json_t *oicall_query_session(janus_plugin_session *handle) {
 	oicall_session *session = session_get(handle);
 	if(session == NULL)
 		return NULL;
-	json_t *info = json_object();
 	janus_mutex_lock(&engine_mutex);
-	const char *user = oicall_registry_user_of(oicall_engine_registry(engine), session->id);
-	json_object_set_new(info, "userId", user ? json_string(user) : json_null());
+	json_t *info = oicall_inspect_session(engine, session, session_by_id, janus_get_monotonic_time());
 	janus_mutex_unlock(&engine_mutex);
-	json_object_set_new(info, "mediaReady", json_boolean(g_atomic_int_get(&session->media_ready)));
 	janus_refcount_decrease(&session->ref);
 	return info;
+}
+
+/* Runs an Admin API request on the plugin thread and waits for its answer. */
+static json_t *admin_on_plugin_thread(json_t *message) {
+	oicall_admin_job *job = g_new0(oicall_admin_job, 1);
+	job->refs = 2;
+	job->request = json_incref(message);
+	g_mutex_init(&job->mutex);
+	g_cond_init(&job->cond);
+	oicall_message *msg = g_new0(oicall_message, 1);
+	msg->kind = OICALL_MSG_ADMIN;
+	msg->job = job;
+	g_async_queue_push(messages, msg);
+	g_mutex_lock(&job->mutex);
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while(!job->done && g_cond_wait_until(&job->cond, &job->mutex, deadline))
+		;
+	json_t *response = job->done ? json_incref(job->response) : NULL;
+	g_mutex_unlock(&job->mutex);
+	admin_job_unref(job);
+	if(response == NULL) {
+		JANUS_LOG(LOG_ERR, "[oicall] Admin API request not handled within 5 s\n");
+		return error_reply(OICALL_ERROR_REQUEST_FAILED, "Timed out");
+	}
+	return response;
+}
+
+static json_t *oicall_handle_admin_message(json_t *message) {
+	const char *request = json_string_value(json_object_get(message, "request"));
+	if(!g_atomic_int_get(&initialized) || g_atomic_int_get(&stopping))
+		return error_reply(OICALL_ERROR_REQUEST_FAILED, "Shutting down");
+	if(request == NULL)
+		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing request");
+	if(strcmp(request, "end-call") == 0 || strcmp(request, "kick-user") == 0)
+		return admin_on_plugin_thread(message);
+	gint64 now = janus_get_monotonic_time();
+	json_t *response = NULL;
+	janus_mutex_lock(&engine_mutex);
+	if(strcmp(request, "list-users") == 0) {
+		response = oicall_inspect_users(engine, session_by_id);
+	} else if(strcmp(request, "list-calls") == 0) {
+		response = oicall_inspect_calls(engine, session_by_id, now);
+	} else if(strcmp(request, "call-info") == 0) {
+		oicall_call *call = oicall_engine_call(engine, json_string_value(json_object_get(message, "callId")));
+		response = call ? oicall_inspect_call(engine, call, session_by_id, now)
+			: error_reply(OICALL_ERROR_REQUEST_FAILED, "Unknown call");
+	} else {
+		response = error_reply(OICALL_ERROR_UNKNOWN_REQUEST, "Unknown request");
+	}
+	janus_mutex_unlock(&engine_mutex);
+	return response;
 }
 
 static struct janus_plugin_result *oicall_handle_message(janus_plugin_session *handle, char *transaction,
@@ -744,6 +868,7 @@ static janus_plugin oicall_plugin = JANUS_PLUGIN_INIT(
 	.hangup_media = oicall_hangup_media,
 	.destroy_session = oicall_destroy_session,
 	.query_session = oicall_query_session,
+	.handle_admin_message = oicall_handle_admin_message,
 );
 
 janus_plugin *create(void);

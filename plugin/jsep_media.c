@@ -173,18 +173,19 @@ char *oicall_jsep_caller_answer(const char *callee_answer, const char *offer, ch
 	return result;
 }
 
-int oicall_jsep_mline_kinds(const char *text, oicall_mline_kind kinds[OICALL_MAX_MLINES]) {
+void oicall_jsep_codecs(const char *text, char *codecs[2]) {
+	codecs[0] = codecs[1] = NULL;
 	char reason[128];
 	janus_sdp *sdp = janus_sdp_parse(text, reason, sizeof(reason));
 	if(sdp == NULL)
-		return 0;
-	int n = 0;
-	for(GList *l = sdp->m_lines; l != NULL && n < OICALL_MAX_MLINES; l = l->next, n++) {
+		return;
+	for(GList *l = sdp->m_lines; l != NULL; l = l->next) {
 		janus_sdp_mline *m = l->data;
-		kinds[n] = m->port == 0 ? OICALL_MLINE_NONE :
-			m->type == JANUS_SDP_AUDIO ? OICALL_MLINE_AUDIO :
-			m->type == JANUS_SDP_VIDEO ? OICALL_MLINE_VIDEO : OICALL_MLINE_NONE;
+		int kind = m->type == JANUS_SDP_AUDIO ? 0 : m->type == JANUS_SDP_VIDEO ? 1 : -1;
+		if(kind < 0 || m->port == 0 || codecs[kind] != NULL || m->ptypes == NULL)
+			continue;
+		const char *name = janus_sdp_get_codec_name(sdp, m->index, GPOINTER_TO_INT(m->ptypes->data));
+		codecs[kind] = name ? g_ascii_strdown(name, -1) : NULL;
 	}
 	janus_sdp_destroy(sdp);
-	return n;
 }

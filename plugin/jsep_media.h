@@ -15,19 +15,14 @@
 
 #define OICALL_MAX_MLINES 8
 
-typedef enum oicall_mline_kind {
-	OICALL_MLINE_NONE,          /* rejected or not media we relay */
-	OICALL_MLINE_AUDIO,
-	OICALL_MLINE_VIDEO,
-} oicall_mline_kind;
-
 /* The offer for the callee, from the caller's offer; NULL with *error. */
 char *oicall_jsep_callee_offer(const char *caller_offer, const oicall_plugin_config *config, char **error);
 
 /* The answer for the caller, from the callee's answer to offer; NULL with *error. */
 char *oicall_jsep_caller_answer(const char *callee_answer, const char *offer, char **error);
 
-/* What each m-line of an SDP carries (OICALL_MLINE_NONE when port 0). Returns the number of m-lines. */
-int oicall_jsep_mline_kinds(const char *sdp, oicall_mline_kind kinds[OICALL_MAX_MLINES]);
+/* The first codec of the first active audio and video m-line ("opus", "vp8"...;
+ * NULL when none), lower case, each g_free'd by the caller. */
+void oicall_jsep_codecs(const char *sdp, char *codecs[2]);
 
 #endif

@@ -1,6 +1,9 @@
 #include "relay.h"
 
+#include <arpa/inet.h>
+
 #include <janus/rtcp.h>
+#include <janus/utils.h>
 
 /* Takes a reference on the linked session, or returns NULL. */
 static oicall_session *linked(oicall_session *session, gboolean to) {
@@ -55,6 +58,10 @@ void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_p
 	int kind = packet->video ? OICALL_VIDEO : OICALL_AUDIO;
 	atomic_fetch_add_explicit(&session->packets_in[kind], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&session->bytes_in[kind], packet->length, memory_order_relaxed);
+	atomic_store_explicit(&session->last_packet_us[kind], janus_get_monotonic_time(), memory_order_relaxed);
+	if(packet->length >= sizeof(janus_rtp_header))
+		atomic_store_explicit(&session->ssrc_in[kind], ntohl(((janus_rtp_header *)packet->buffer)->ssrc),
+			memory_order_relaxed);
 	if(!atomic_load_explicit(&session->forward[kind], memory_order_relaxed))
 		return;
 	oicall_session *peer = linked(session, TRUE);

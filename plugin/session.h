@@ -35,6 +35,10 @@ typedef struct oicall_session {
 	GQueue held;                    /* oicall_held_push *, in order */
 	/* Counters for the Admin API. */
 	atomic_ullong packets_in[2], bytes_in[2], packets_out[2], bytes_out[2];
+	atomic_llong last_packet_us[2];     /* monotonic time of the last packet received */
+	atomic_uint ssrc_in[2];             /* SSRC of what the client sends */
+	/* The Janus ids the Socket.IO transport reported at register (informational). */
+	atomic_ullong janus_session_id, janus_handle_id;
 } oicall_session;
 
 #endif

@@ -3,10 +3,11 @@
 #include <string.h>
 
 static const sio_route routes[] = {
-	{ "register", SIO_ROUTE_MESSAGE, "userId" },
-	{ "ice-candidate", SIO_ROUTE_TRICKLE, NULL },
+	/* The plugin shows an operator which Janus session a user is on. */
+	{ "register", SIO_ROUTE_MESSAGE, "userId", TRUE },
+	{ "ice-candidate", SIO_ROUTE_TRICKLE, NULL, FALSE },
 };
-static const sio_route default_route = { NULL, SIO_ROUTE_MESSAGE, "value" };
+static const sio_route default_route = { NULL, SIO_ROUTE_MESSAGE, "value", FALSE };
 
 const sio_route *sio_bridge_route(const char *event) {
 	for(gsize i = 0; i < G_N_ELEMENTS(routes); i++) {
@@ -51,7 +52,7 @@ static json_t *trickle_request(json_t *payload, json_t *request, const char **er
 }
 
 json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *payload,
-		guint64 session_id, guint64 handle_id, const char *transaction, const char **error) {
+		guint64 session_id, guint64 handle_id, const char *transaction, const char *auth_user, const char **error) {
 	if(route->kind == SIO_ROUTE_TRICKLE)
 		return trickle_request(payload, sio_bridge_janus("trickle", session_id, handle_id, transaction), error);
 	json_t *body;
@@ -69,6 +70,13 @@ json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *pa
 			json_object_set(body, route->scalar_field, payload);
 	}
 	json_object_set_new(body, "request", json_string(event));
+	json_object_del(body, "authUserId");
+	if(auth_user != NULL)
+		json_object_set_new(body, "authUserId", json_string(auth_user));
+	if(route->janus_ids) {
+		json_object_set_new(body, "janusSessionId", json_integer((json_int_t)session_id));
+		json_object_set_new(body, "janusHandleId", json_integer((json_int_t)handle_id));
+	}
 	json_t *request = sio_bridge_janus("message", session_id, handle_id, transaction);
 	json_object_set_new(request, "body", body);
 	if(jsep != NULL)

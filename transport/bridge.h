@@ -22,6 +22,7 @@ typedef struct sio_route {
 	const char *event;
 	sio_route_kind kind;
 	const char *scalar_field;   /* where a non-object payload goes */
+	gboolean janus_ids;         /* tell the plugin the Janus session and handle ids (janusSessionId, janusHandleId) */
 } sio_route;
 
 /* The route for an event (a default route for events not in the table). */
@@ -32,9 +33,11 @@ const sio_route *sio_bridge_route(const char *event);
 json_t *sio_bridge_janus(const char *verb, guint64 session_id, guint64 handle_id, const char *transaction);
 
 /* The Janus request for an event; NULL with *error set when the payload
- * can't be mapped (the caller acks the error). Does not take payload. */
+ * can't be mapped (the caller acks the error). Does not take payload.
+ * auth_user: the user id the connection's token proved, sent as the body's
+ * "authUserId" (a client's own "authUserId" never goes through). */
 json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *payload,
-	guint64 session_id, guint64 handle_id, const char *transaction, const char **error);
+	guint64 session_id, guint64 handle_id, const char *transaction, const char *auth_user, const char **error);
 
 typedef enum sio_reply {
 	SIO_REPLY_WAIT,         /* Janus acked; the plugin answers later with the same transaction */

@@ -12,6 +12,7 @@
 #include <janus/debug.h>
 
 #include "engineio_session.h"
+#include "auth_token.h"
 #include "http_util.h"
 #include "socketio_socket.h"
 
@@ -91,6 +92,7 @@ struct sio_server {
 		atomic_llong events_in, acks_out, events_out;
 	} stats;
 	struct lws_protocols protocols[2];
+	char *auth_secret;          /* NULL: tokens not required */
 };
 
 static void conn_destroy(sio_conn *conn, const char *reason);
@@ -267,7 +269,7 @@ static sio_conn *conn_new(sio_server *server, eio_transport transport) {
 	conn->server = server;
 	conn->eio = eio_session_new(transport, &server->eio_config, g_get_monotonic_time());
 	memcpy(conn->sid, conn->eio->sid, sizeof(conn->sid));
-	conn->socket = sio_socket_new(&socket_ops, conn, server->config->plugin);
+	conn->socket = sio_socket_new(&socket_ops, conn, server->config->plugin, server->auth_secret);
 	conn->peer = server->hooks->peer_open(conn);
 	g_hash_table_insert(server->conns, conn->sid, conn);
 	stat_transport(server, transport, 1);
@@ -967,6 +969,18 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 	server->eio_config.max_payload = config->max_payload;
 	/* Room for a burst of replies, but a client that never reads can't grow it forever. */
 	server->eio_config.max_queued_bytes = MAX(4 * config->max_payload, 4 * 1024 * 1024);
+	if(config->auth) {
+		if(strlen(config->auth_secret) >= SIO_AUTH_MIN_SECRET_LEN) {
+			server->auth_secret = g_strdup(config->auth_secret);
+		} else {
+			/* Fail closed: with a secret nobody knows, every token is refused. */
+			JANUS_LOG(LOG_ERR, "[socketio] auth.enabled without an auth.secret of at least %d characters: "
+				"every connection will be refused\n", SIO_AUTH_MIN_SECRET_LEN);
+			char random[EIO_SID_LEN + 1];
+			eio_random_id(random);
+			server->auth_secret = g_strdup_printf("%s%s", random, random);
+		}
+	}
 	server->inbox = g_async_queue_new();
 	server->conns = g_hash_table_new(g_str_hash, g_str_equal);
 	server->lingering = g_hash_table_new(NULL, NULL);
@@ -1001,6 +1015,7 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 		g_async_queue_unref(server->inbox);
 		g_hash_table_destroy(server->conns);
 		g_hash_table_destroy(server->lingering);
+		g_free(server->auth_secret);
 		g_free(server);
 		return NULL;
 	}
@@ -1033,6 +1048,7 @@ void sio_server_stop(sio_server *server) {
 	g_async_queue_unref(server->inbox);
 	g_hash_table_destroy(server->conns);
 	g_hash_table_destroy(server->lingering);
+	g_free(server->auth_secret);
 	g_free(server);
 }
 

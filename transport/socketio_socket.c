@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "auth_token.h"
 #include "engineio_session.h"
 #include "socketio_codec.h"
 
@@ -19,11 +20,12 @@ typedef struct sio_pending {
 	gint64 ack_id;              /* SIO_NO_ACK when the client asked for none */
 } sio_pending;
 
-sio_socket *sio_socket_new(const sio_socket_ops *ops, void *owner, const char *plugin) {
+sio_socket *sio_socket_new(const sio_socket_ops *ops, void *owner, const char *plugin, const char *auth_secret) {
 	sio_socket *socket = g_new0(sio_socket, 1);
 	socket->ops = ops;
 	socket->owner = owner;
 	socket->plugin = plugin;
+	socket->auth_secret = auth_secret;
 	eio_random_id(socket->sid);
 	socket->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_queue_init(&socket->early_events);
@@ -41,6 +43,7 @@ void sio_socket_free(sio_socket *socket) {
 	g_hash_table_destroy(socket->pending);
 	g_queue_clear_full(&socket->early_events, early_event_free);
 	json_decref(socket->auth);
+	g_free(socket->auth_user);
 	g_free(socket);
 }
 
@@ -98,7 +101,7 @@ static void handle_event(sio_socket *socket, sio_packet *packet) {
 	char *transaction = new_transaction(socket);
 	const char *error = NULL;
 	json_t *request = sio_bridge_request(route, event, payload, socket->session_id, socket->handle_id,
-		transaction, &error);
+		transaction, socket->auth_user, &error);
 	g_free(transaction);
 	if(request == NULL) {
 		ack_error(socket, packet->ack_id, error);
@@ -114,6 +117,21 @@ static void handle_connect(sio_socket *socket, sio_packet *packet) {
 	}
 	if(socket->state != SIO_SOCKET_NEW)
 		return;     /* a repeated CONNECT changes nothing */
+	if(socket->auth_secret != NULL) {
+		const char *token = json_string_value(json_object_get(packet->data, "token"));
+		if(token == NULL) {
+			connect_error(socket, "/", "Missing token");
+			return;
+		}
+		char *user = NULL;
+		sio_auth_result result = sio_auth_verify(socket->auth_secret, token, g_get_real_time() / G_USEC_PER_SEC, &user);
+		if(result != SIO_AUTH_OK) {
+			connect_error(socket, "/", sio_auth_message(result));
+			return;
+		}
+		g_free(socket->auth_user);
+		socket->auth_user = user;
+	}
 	socket->state = SIO_SOCKET_CONNECTING;
 	socket->auth = json_incref(packet->data);
 	char *transaction = new_transaction(socket);

@@ -54,6 +54,8 @@ typedef struct sio_socket {
 	const sio_socket_ops *ops;
 	void *owner;
 	const char *plugin;         /* package of the plugin to attach to */
+	const char *auth_secret;    /* NULL: no token needed */
+	char *auth_user;            /* the user id a valid token proved */
 	char sid[24];
 	sio_socket_state state;
 	guint64 session_id;
@@ -67,7 +69,10 @@ typedef struct sio_socket {
 	gint64 linger_deadline;
 } sio_socket;
 
-sio_socket *sio_socket_new(const sio_socket_ops *ops, void *owner, const char *plugin);
+/* auth_secret: when not NULL, CONNECT must carry { token } signed with it
+ * (see auth_token.h), and the proven user id goes with every request as
+ * "authUserId" for the plugin to hold register to. */
+sio_socket *sio_socket_new(const sio_socket_ops *ops, void *owner, const char *plugin, const char *auth_secret);
 /* Frees without calling any op. */
 void sio_socket_free(sio_socket *socket);
 

@@ -19,6 +19,13 @@ static gboolean plugin_valid(const char *value, const char **why) {
 	return ok;
 }
 
+static gboolean secret_valid(const char *value, const char **why) {
+	gboolean ok = value[0] == '\0' || strlen(value) >= 16;
+	if(!ok)
+		*why = "is shorter than 16 characters";
+	return ok;
+}
+
 #define OPT(cat, name, type, def, min, max, field, check, secret) \
 	{ cat, name, type, def, min, max, offsetof(sio_transport_config, field), check, secret }
 
@@ -37,5 +44,7 @@ const oicall_setting_spec sio_transport_settings[] = {
 	OPT("engineio", "ping_interval", OICALL_SETTING_UINT, "25000", 100, 600000, ping_interval, NULL, FALSE),
 	OPT("engineio", "ping_timeout", OICALL_SETTING_UINT, "20000", 100, 600000, ping_timeout, NULL, FALSE),
 	OPT("engineio", "max_payload", OICALL_SETTING_UINT, "1000000", 1024, 100000000, max_payload, NULL, FALSE),
+	OPT("auth", "enabled", OICALL_SETTING_BOOL, "false", 0, 0, auth, NULL, FALSE),
+	OPT("auth", "secret", OICALL_SETTING_STRING, "", 0, 0, auth_secret, secret_valid, TRUE),
 };
 const size_t sio_transport_settings_count = G_N_ELEMENTS(sio_transport_settings);

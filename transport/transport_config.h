@@ -19,6 +19,8 @@ typedef struct sio_transport_config {
 	guint64 ping_interval;      /* ms */
 	guint64 ping_timeout;       /* ms */
 	guint64 max_payload;        /* bytes per HTTP body or WebSocket message */
+	gboolean auth;              /* CONNECT must carry a signed token */
+	char *auth_secret;          /* HMAC-SHA256 key shared with the backend (never logged) */
 } sio_transport_config;
 
 extern const oicall_setting_spec sio_transport_settings[];

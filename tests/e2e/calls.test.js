@@ -11,7 +11,7 @@ const RING_S = 3;
 const GRACE_S = 4;
 
 describe('calls between two browsers (JSEP)', () => {
-  const ctx = useJanus({ demoFolder: DEMO_FOLDER, debugLevel: Number(process.env.OICALL_JANUS_DEBUG || 4), plugin: { general: { ring_timeout: RING_S, reconnect_grace: GRACE_S } } });
+  const ctx = useJanus({ demoFolder: DEMO_FOLDER, plugin: { general: { ring_timeout: RING_S, reconnect_grace: GRACE_S } } });
   let browser;
   before(async () => { browser = await demoBrowser(ctx.janus); });
   after(async () => { await browser?.close(); });

@@ -37,7 +37,7 @@ describe('bad module configuration', () => {
         general: { ring_timeout: 'soon', reconnect_grace: 30, video_codecs: 'av1', surprise: 1 },
         mystery: { x: 1 },
       },
-      transport: { engineio: { ping_interval: -5, max_payload: 'huge' }, tls: { cert_pwd: 'hunter2-secret' } },
+      transport: { engineio: { ping_interval: -5, max_payload: 'huge' }, tls: { cert_pwd: 'hunter2-secret' }, auth: { secret: 'hunter2' } },
   });
 
   test('invalid values are logged and replaced by defaults, valid ones kept', () => {
@@ -48,6 +48,7 @@ describe('bad module configuration', () => {
     assert.match(log, /janus\.plugin\.oicall: unknown section mystery ignored/);
     assert.match(log, /janus\.transport\.socketio: invalid engineio\.ping_interval/);
     assert.match(log, /janus\.transport\.socketio: invalid engineio\.max_payload/);
+    assert.match(log, /janus\.transport\.socketio: invalid auth\.secret, using the default\n/);
     assert.match(log, /oicall initialized \(ring timeout 60 s, reconnect grace 30 s\)/);
   });
 

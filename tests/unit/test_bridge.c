@@ -23,7 +23,7 @@ static void assert_json(json_t *actual, const char *expected_text) {
 
 static json_t *request_for(const char *event, const char *payload_text, const char **error) {
 	json_t *payload = payload_text ? parse(payload_text) : NULL;
-	json_t *request = sio_bridge_request(sio_bridge_route(event), event, payload, 11, 22, "t1", error);
+	json_t *request = sio_bridge_request(sio_bridge_route(event), event, payload, 11, 22, "t1", NULL, error);
 	json_decref(payload);
 	return request;
 }
@@ -48,10 +48,11 @@ static void test_message_requests(void) {
 	const char *error = NULL;
 	json_t *r = request_for("register", "\"42\"", &error);
 	assert_json(r, "{\"janus\":\"message\",\"transaction\":\"t1\",\"session_id\":11,\"handle_id\":22,"
-		"\"body\":{\"request\":\"register\",\"userId\":\"42\"}}");
+		"\"body\":{\"request\":\"register\",\"userId\":\"42\",\"janusSessionId\":11,\"janusHandleId\":22}}");
 	json_decref(r);
-	r = request_for("register", "42", &error);
-	assert_json(json_object_get(r, "body"), "{\"request\":\"register\",\"userId\":42}");
+	/* The transport's word on the ids, not the client's. */
+	r = request_for("register", "{\"userId\":42,\"janusSessionId\":1,\"janusHandleId\":2}", &error);
+	assert_json(json_object_get(r, "body"), "{\"request\":\"register\",\"userId\":42,\"janusSessionId\":11,\"janusHandleId\":22}");
 	json_decref(r);
 	/* An object payload is spread into the body; "request" can't be overridden. */
 	r = request_for("start-call", "{\"toUserId\":\"b\",\"callType\":\"video\",\"request\":\"evil\"}", &error);

@@ -62,7 +62,7 @@ static void assert_error(json_t *ack, const char *expected) {
 
 static void reg(fixture *f, guint64 session, const char *user_json) {
 	json_t *id = parse(user_json);
-	assert_ok(oicall_engine_register(f->engine, session, id, f->fx, f->now));
+	assert_ok(oicall_engine_register(f->engine, session, id, NULL, f->fx, f->now));
 	json_decref(id);
 }
 
@@ -182,13 +182,23 @@ static void test_register(fixture *f, gconstpointer data) {
 	/* Registering the same user again is fine; another user is not. */
 	reg(f, A2, "42");
 	json_t *other = parse("\"7\"");
-	assert_error(oicall_engine_register(f->engine, A2, other, f->fx, f->now), "Socket already registered as another user");
+	assert_error(oicall_engine_register(f->engine, A2, other, NULL, f->fx, f->now), "Socket already registered as another user");
 	json_decref(other);
 	json_t *bad = parse("{\"id\":1}");
-	assert_error(oicall_engine_register(f->engine, B1, bad, f->fx, f->now), "userId must be a string or a number");
+	assert_error(oicall_engine_register(f->engine, B1, bad, NULL, f->fx, f->now), "userId must be a string or a number");
 	json_decref(bad);
-	assert_error(oicall_engine_register(f->engine, B1, NULL, f->fx, f->now), "userId is missing");
+	assert_error(oicall_engine_register(f->engine, B1, NULL, NULL, f->fx, f->now), "userId is missing");
 	g_assert_cmpuint(oicall_registry_count(oicall_engine_registry(f->engine)), ==, 1);
+}
+
+static void test_register_proven_user(fixture *f, gconstpointer data) {
+	(void)data;
+	json_t *id = parse("42");
+	assert_error(oicall_engine_register(f->engine, A1, id, "7", f->fx, f->now), "userId is not the user your token is for");
+	g_assert_null(oicall_engine_user(f->engine, A1));
+	/* Compared as strings, like every user id. */
+	assert_ok(oicall_engine_register(f->engine, A1, id, "42", f->fx, f->now));
+	json_decref(id);
 }
 
 static void test_not_registered(fixture *f, gconstpointer data) {
@@ -577,6 +587,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/engine/zero-grace", test_zero_grace);
 #define ADD(name, fn) g_test_add("/engine/" name, fixture, NULL, setup, fn, teardown)
 	ADD("register", test_register);
+	ADD("register-proven-user", test_register_proven_user);
 	ADD("not-registered", test_not_registered);
 	ADD("start-call-online", test_start_call_online);
 	ADD("start-call-client-id-and-errors", test_start_call_client_id_and_errors);

@@ -2,6 +2,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "../../transport/auth_token.h"
 #include "../../transport/socketio_socket.h"
 
 typedef struct fake {
@@ -78,7 +79,7 @@ static const char *last_sent(fake *f) {
 /* CONNECT → create → attach → "0{sid}" */
 static sio_socket *connected_socket(fake *f) {
 	fake_init(f);
-	sio_socket *s = sio_socket_new(&ops, f, "janus.plugin.oicall");
+	sio_socket *s = sio_socket_new(&ops, f, "janus.plugin.oicall", NULL);
 	receive(s, "0");
 	json_t *create = last_request(f);
 	g_assert_cmpstr(json_string_value(json_object_get(create, "janus")), ==, "create");
@@ -116,7 +117,7 @@ static void test_connect(void) {
 static void test_connect_auth_and_namespace(void) {
 	fake f;
 	fake_init(&f);
-	sio_socket *s = sio_socket_new(&ops, &f, "p");
+	sio_socket *s = sio_socket_new(&ops, &f, "p", NULL);
 	receive(s, "0/admin,");
 	g_assert_cmpstr(last_sent(&f), ==, "4/admin,{\"message\":\"Invalid namespace\"}");
 	g_assert_cmpint(s->state, ==, SIO_SOCKET_NEW);
@@ -131,7 +132,7 @@ static void test_connect_auth_and_namespace(void) {
 static void test_setup_failures(void) {
 	fake f;
 	fake_init(&f);
-	sio_socket *s = sio_socket_new(&ops, &f, "p");
+	sio_socket *s = sio_socket_new(&ops, &f, "p", NULL);
 	receive(s, "0");
 	janus(s, "{\"janus\":\"error\",\"transaction\":\"%s\",\"error\":{\"code\":490,\"reason\":\"nope\"}}",
 		transaction_of(last_request(&f)));
@@ -199,7 +200,7 @@ static void test_event_without_ack_and_reused_ids(void) {
 static void test_early_events(void) {
 	fake f;
 	fake_init(&f);
-	sio_socket *s = sio_socket_new(&ops, &f, "p");
+	sio_socket *s = sio_socket_new(&ops, &f, "p", NULL);
 	receive(s, "0");
 	receive(s, "21[\"register\",\"7\"]");
 	g_assert_cmpuint(f.requests->len, ==, 1);  /* held until attached */
@@ -243,7 +244,7 @@ static void test_bad_input(void) {
 static void test_not_connected(void) {
 	fake f;
 	fake_init(&f);
-	sio_socket *s = sio_socket_new(&ops, &f, "p");
+	sio_socket *s = sio_socket_new(&ops, &f, "p", NULL);
 	receive(s, "21[\"register\",\"7\"]");
 	g_assert_cmpstr(last_sent(&f), ==, "31[{\"error\":\"Not connected to this namespace\"}]");
 	g_assert_cmpuint(f.requests->len, ==, 0);
@@ -338,6 +339,58 @@ static void test_keepalive(void) {
 	done(s, &f);
 }
 
+#define SECRET "0123456789abcdef-test-secret"
+
+static sio_socket *auth_socket(fake *f) {
+	fake_init(f);
+	return sio_socket_new(&ops, f, "p", SECRET);
+}
+
+static void test_auth(void) {
+	fake f;
+	sio_socket *s = auth_socket(&f);
+	receive(s, "0");
+	g_assert_cmpstr(last_sent(&f), ==, "4{\"message\":\"Missing token\"}");
+	receive(s, "0{\"token\":42}");
+	g_assert_cmpstr(last_sent(&f), ==, "4{\"message\":\"Missing token\"}");
+	char *forged = sio_auth_sign("another secret entirely", "alice", G_MAXINT32);
+	char *packet = g_strdup_printf("0{\"token\":\"%s\"}", forged);
+	receive(s, packet);
+	g_assert_cmpstr(last_sent(&f), ==, "4{\"message\":\"Invalid token: bad signature\"}");
+	g_free(packet);
+	g_free(forged);
+	char *expired = sio_auth_sign(SECRET, "alice", g_get_real_time() / G_USEC_PER_SEC - 1);
+	packet = g_strdup_printf("0{\"token\":\"%s\"}", expired);
+	receive(s, packet);
+	g_assert_cmpstr(last_sent(&f), ==, "4{\"message\":\"Token expired\"}");
+	g_free(packet);
+	g_free(expired);
+	g_assert_cmpint(s->state, ==, SIO_SOCKET_NEW);
+	g_assert_cmpuint(f.requests->len, ==, 0);
+	char *token = sio_auth_sign(SECRET, "alice", g_get_real_time() / G_USEC_PER_SEC + 60);
+	packet = g_strdup_printf("0{\"token\":\"%s\"}", token);
+	receive(s, packet);
+	g_assert_cmpint(s->state, ==, SIO_SOCKET_CONNECTING);
+	g_assert_cmpstr(s->auth_user, ==, "alice");
+	g_free(packet);
+	g_free(token);
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":1}}", transaction_of(last_request(&f)));
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":2}}", transaction_of(last_request(&f)));
+	/* Every request carries the proven user; a client can't forge it. */
+	receive(s, "21[\"register\",{\"userId\":\"bob\",\"authUserId\":\"bob\"}]");
+	json_t *body = json_object_get(last_request(&f), "body");
+	g_assert_cmpstr(json_string_value(json_object_get(body, "authUserId")), ==, "alice");
+	g_assert_cmpstr(json_string_value(json_object_get(body, "userId")), ==, "bob");
+	sio_socket_free(s);
+	fake_clear(&f);
+
+	/* Without auth, a client's authUserId is dropped. */
+	sio_socket *open = connected_socket(&f);
+	receive(open, "21[\"register\",{\"userId\":\"bob\",\"authUserId\":\"bob\"}]");
+	g_assert_null(json_object_get(json_object_get(last_request(&f), "body"), "authUserId"));
+	done(open, &f);
+}
+
 int main(int argc, char **argv) {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/socket/connect", test_connect);
@@ -352,5 +405,6 @@ int main(int argc, char **argv) {
 	g_test_add_func("/socket/events-and-trickle", test_events_and_trickle);
 	g_test_add_func("/socket/session-end", test_session_end);
 	g_test_add_func("/socket/keepalive", test_keepalive);
+	g_test_add_func("/socket/auth", test_auth);
 	return g_test_run();
 }

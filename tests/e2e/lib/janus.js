@@ -49,7 +49,7 @@ export async function startJanus(opts = {}) {
   const args = [dir, '--build', BUILD_DIR, '--http-port', ports.http, '--admin-port', ports.admin,
     '--sio-port', ports.sio, '--admin-secret', ADMIN_SECRET, '--bind', JANUS_IP,
     '--rtp-ports', `${20000 + n * 200}-${20199 + n * 200}`,
-    '--debug-level', String(opts.debugLevel ?? 4)];
+    '--debug-level', String(process.env.OICALL_JANUS_DEBUG ?? opts.debugLevel ?? 4)];
   if (process.env.OICALL_NETNS) args.push('--interface', JANUS_IP, '--ice-enforce', 'veth0');
   for (const p of opts.plugins || []) args.push('--plugin', p);
   for (const e of opts.eventHandlers || []) args.push('--event-handler', e);
