@@ -127,10 +127,10 @@ static void session_destroy(oicall_session *session) {
 		janus_refcount_decrease(&session->ref);
 }
 
-/* A live session by handle, with a reference; NULL if gone. */
-static oicall_session *session_get(janus_plugin_session *handle) {
+/* A live session from one of the tables, with a reference; NULL if gone. */
+static oicall_session *session_lookup(GHashTable **table, gconstpointer key) {
 	janus_mutex_lock(&sessions_mutex);
-	oicall_session *session = sessions ? g_hash_table_lookup(sessions, handle) : NULL;
+	oicall_session *session = *table ? g_hash_table_lookup(*table, key) : NULL;
 	if(session != NULL && !g_atomic_int_get(&session->destroyed)) {
 		janus_refcount_increase(&session->ref);
 	} else {
@@ -140,19 +140,12 @@ static oicall_session *session_get(janus_plugin_session *handle) {
 	return session;
 }
 
-/* A live session by engine id, with a reference; NULL if gone. */
+static oicall_session *session_get(janus_plugin_session *handle) {
+	return session_lookup(&sessions, handle);
+}
+
 static oicall_session *session_by_id(guint64 id) {
-	if(id == 0)
-		return NULL;
-	janus_mutex_lock(&sessions_mutex);
-	oicall_session *session = sessions_by_id ? g_hash_table_lookup(sessions_by_id, &id) : NULL;
-	if(session != NULL && !g_atomic_int_get(&session->destroyed)) {
-		janus_refcount_increase(&session->ref);
-	} else {
-		session = NULL;
-	}
-	janus_mutex_unlock(&sessions_mutex);
-	return session;
+	return id != 0 ? session_lookup(&sessions_by_id, &id) : NULL;
 }
 
 static void message_free(oicall_message *msg) {
