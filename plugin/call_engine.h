@@ -18,6 +18,8 @@
 #include "registry.h"
 
 #define OICALL_MAX_CALL_ID_LEN 64
+/* Handles that may carry one side's media: a JSEP PeerConnection, or a send and a recv transport. */
+#define OICALL_MAX_MEDIA_SESSIONS 2
 /* Extra seconds a lingering session outlives the grace, so the grace decides. */
 #define OICALL_LINGER_MARGIN_S 5
 
@@ -44,6 +46,8 @@ typedef struct oicall_call {
 	gboolean muted[2][2];       /* [side][0 audio, 1 video] */
 	char *end_reason;
 	char *codec[2];             /* negotiated audio/video codec names, set by the glue */
+	gboolean mediasoup;         /* mediasoup-style signalling on the caller's side (set by the glue) */
+	guint64 media_sessions[2][OICALL_MAX_MEDIA_SESSIONS];   /* handles carrying each side's media (glue) */
 	void *media;                /* owned by the glue */
 	GDestroyNotify media_free;
 } oicall_call;

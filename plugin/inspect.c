@@ -2,10 +2,10 @@
 
 #include <string.h>
 
-#include "jsep_media.h"
-
 /* Media counts as flowing when a packet came in during the last two seconds. */
 #define FLOWING_US (2 * G_USEC_PER_SEC)
+
+static const char *const kind_names[] = { "audio", "video" };
 
 static const char *state_name(oicall_call_state state) {
 	switch(state) {
@@ -19,90 +19,103 @@ static const char *state_name(oicall_call_state state) {
 	return "unknown";
 }
 
+static const char *role_name(oicall_role role) {
+	switch(role) {
+		case OICALL_ROLE_CONTROL:
+			return "control";
+		case OICALL_ROLE_SEND_TRANSPORT:
+			return "send transport";
+		case OICALL_ROLE_RECV_TRANSPORT:
+			return "recv transport";
+	}
+	return "unknown";
+}
+
 static gboolean flowing(oicall_session *session, gint64 now) {
 	if(session == NULL)
 		return FALSE;
-	for(int kind = 0; kind < 2; kind++) {
-		if(now - atomic_load(&session->last_packet_us[kind]) < FLOWING_US)
+	for(int i = 0; i < OICALL_MAX_SLOTS; i++) {
+		if(session->slots[i].kind >= 0 && now - atomic_load(&session->slots[i].last_packet_us) < FLOWING_US)
 			return TRUE;
 	}
 	return FALSE;
 }
 
-/* The call whose media a session carries (any live state), and on which side. */
-static oicall_call *call_of_media(oicall_engine *engine, guint64 id, int *side) {
-	GList *calls = oicall_engine_calls(engine);
-	oicall_call *found = NULL;
-	for(GList *l = calls; l != NULL && found == NULL; l = l->next) {
-		oicall_call *call = l->data;
-		for(int s = 0; s < 2 && found == NULL; s++) {
-			if(call->media_session[s] == id) {
-				found = call;
-				*side = s;
-			}
-		}
-	}
-	g_list_free(calls);
-	return found;
-}
-
-/* Producers (what the client sends) and consumers (what it receives from its peer). */
-static json_t *streams(oicall_call *call, int side, oicall_session *session, oicall_session *peer) {
-	static const char *const kinds[] = { "audio", "video" };
+/* Producers (what the client sends on this handle) and consumers (what it receives). */
+static json_t *streams(oicall_session *session) {
 	json_t *list = json_array();
-	for(int kind = 0; kind < 2; kind++) {
-		const char *codec = call ? call->codec[kind] : NULL;
-		if(session != NULL) {
-			json_array_append_new(list, json_pack("{ssssss?sIsbsIsIsIsI}", "type", "producer", "kind", kinds[kind],
-				"codec", codec, "ssrc", (json_int_t)atomic_load(&session->ssrc_in[kind]),
-				"paused", call ? call->muted[side][kind] : FALSE,
-				"packetsIn", (json_int_t)atomic_load(&session->packets_in[kind]),
-				"bytesIn", (json_int_t)atomic_load(&session->bytes_in[kind]),
-				"packetsRelayed", (json_int_t)atomic_load(&session->packets_out[kind]),
-				"bytesRelayed", (json_int_t)atomic_load(&session->bytes_out[kind])));
+	janus_mutex_lock(&session->mutex);
+	for(int i = 0; i < OICALL_MAX_SLOTS; i++) {
+		oicall_slot *slot = &session->slots[i];
+		if(slot->kind < 0)
+			continue;
+		if(slot->forward != NULL || atomic_load(&slot->packets_in) > 0 || session->role == OICALL_ROLE_SEND_TRANSPORT) {
+			json_t *p = json_pack("{sssisssIsbsIsI}", "type", "producer", "mindex", i, "kind", kind_names[slot->kind],
+				"ssrc", (json_int_t)atomic_load(&slot->ssrc_in), "paused", atomic_load(&slot->paused) != 0,
+				"packetsIn", (json_int_t)atomic_load(&slot->packets_in), "bytesIn", (json_int_t)atomic_load(&slot->bytes_in));
+			if(slot->forward != NULL) {
+				json_object_set_new(p, "packetsRelayed", json_integer((json_int_t)atomic_load(&slot->forward->packets)));
+				json_object_set_new(p, "bytesRelayed", json_integer((json_int_t)atomic_load(&slot->forward->bytes)));
+			}
+			if(slot->codec[0] != '\0')
+				json_object_set_new(p, "codec", json_string(slot->codec));
+			if(slot->id != NULL)
+				json_object_set_new(p, "id", json_string(slot->id));
+			json_array_append_new(list, p);
 		}
-		if(peer != NULL) {
+		if(slot->source != NULL) {
 			/* The gateway sends with its own SSRC; the source's is shown. */
-			json_array_append_new(list, json_pack("{ssssss?sIsbsIsI}", "type", "consumer", "kind", kinds[kind],
-				"codec", codec, "sourceSsrc", (json_int_t)atomic_load(&peer->ssrc_in[kind]),
-				"paused", call ? call->muted[1 - side][kind] : FALSE,
-				"packets", (json_int_t)atomic_load(&peer->packets_out[kind]),
-				"bytes", (json_int_t)atomic_load(&peer->bytes_out[kind])));
+			oicall_slot *from = &slot->source->slots[slot->source_mindex];
+			oicall_forward *forward = from->forward;
+			json_t *c = json_pack("{sssisssIsbsIsI}", "type", "consumer", "mindex", i, "kind", kind_names[slot->kind],
+				"sourceSsrc", (json_int_t)atomic_load(&from->ssrc_in),
+				"paused", atomic_load(&from->paused) != 0 || (forward && atomic_load(&forward->paused) != 0),
+				"packets", (json_int_t)(forward ? atomic_load(&forward->packets) : 0),
+				"bytes", (json_int_t)(forward ? atomic_load(&forward->bytes) : 0));
+			if(slot->codec[0] != '\0')
+				json_object_set_new(c, "codec", json_string(slot->codec));
+			if(slot->id != NULL)
+				json_object_set_new(c, "id", json_string(slot->id));
+			json_array_append_new(list, c);
 		}
 	}
+	janus_mutex_unlock(&session->mutex);
 	return list;
 }
 
-json_t *oicall_inspect_session(oicall_engine *engine, oicall_session *session, oicall_session_lookup lookup,
-		gint64 now) {
+json_t *oicall_inspect_session(oicall_engine *engine, oicall_session *session, gint64 now) {
 	json_t *info = json_object();
 	const char *user = oicall_registry_user_of(oicall_engine_registry(engine), session->id);
 	json_object_set_new(info, "session", json_integer((json_int_t)session->id));
 	json_object_set_new(info, "userId", user ? json_string(user) : json_null());
 	json_object_set_new(info, "registered", json_boolean(oicall_engine_user(engine, session->id) != NULL));
-	int side = -1;
-	oicall_call *call = call_of_media(engine, session->id, &side);
-	json_object_set_new(info, "role", json_string(call != NULL ? "jsep" : "control"));
-	if(call == NULL && user != NULL) {
-		call = oicall_engine_call_of_user(engine, user);
-		side = call ? oicall_call_side_of(call, user) : -1;
-	}
+	oicall_call *call = user ? oicall_engine_call_of_user(engine, user) : NULL;
+	int side = call ? oicall_call_side_of(call, user) : -1;
+	gboolean media_here = call && call->media_session[side] == session->id && session->role == OICALL_ROLE_CONTROL &&
+		!call->mediasoup;
+	json_object_set_new(info, "role", json_string(media_here ? "jsep" : role_name(session->role)));
+	if(session->transport_id != NULL)
+		json_object_set_new(info, "transportId", json_string(session->transport_id));
 	if(call != NULL) {
 		json_object_set_new(info, "call", json_pack("{sssssssssb}", "callId", call->id, "state", state_name(call->state),
-			"side", side == OICALL_CALLER ? "caller" : "callee", "peer", call->user[1 - side],
-			"mediaHere", call->media_session[side] == session->id));
+			"side", side == OICALL_CALLER ? "caller" : "callee", "peer", call->user[1 - side], "mediaHere", media_here));
 	} else {
 		json_object_set_new(info, "call", json_null());
 	}
 	json_object_set_new(info, "mediaReady", json_boolean(g_atomic_int_get(&session->media_ready)));
 	json_object_set_new(info, "mediaFlowing", json_boolean(flowing(session, now)));
-	oicall_session *peer = NULL;
-	if(call != NULL && call->media_session[side] == session->id)
-		peer = lookup(call->media_session[1 - side]);
-	json_object_set_new(info, "streams", streams(call, side, session, peer));
-	if(peer != NULL)
-		janus_refcount_decrease(&peer->ref);
+	json_object_set_new(info, "streams", streams(session));
 	return info;
+}
+
+/* The Janus session and handle ids the transport reported for a session, if any. */
+static void janus_ids(json_t *object, oicall_session *session) {
+	guint64 janus_session = atomic_load(&session->janus_session_id);
+	guint64 janus_handle = atomic_load(&session->janus_handle_id);
+	if(janus_session != 0)
+		json_object_set_new(object, "janusSessionId", json_integer((json_int_t)janus_session));
+	if(janus_handle != 0)
+		json_object_set_new(object, "janusHandleId", json_integer((json_int_t)janus_handle));
 }
 
 json_t *oicall_inspect_users(oicall_engine *engine, oicall_session_lookup lookup) {
@@ -117,12 +130,7 @@ json_t *oicall_inspect_users(oicall_engine *engine, oicall_session_lookup lookup
 			"callId", call ? json_string(call->id) : json_null());
 		oicall_session *session = lookup(id);
 		if(session != NULL) {
-			guint64 janus_session = atomic_load(&session->janus_session_id);
-			guint64 janus_handle = atomic_load(&session->janus_handle_id);
-			if(janus_session != 0)
-				json_object_set_new(entry, "janusSessionId", json_integer((json_int_t)janus_session));
-			if(janus_handle != 0)
-				json_object_set_new(entry, "janusHandleId", json_integer((json_int_t)janus_handle));
+			janus_ids(entry, session);
 			janus_refcount_decrease(&session->ref);
 		}
 		json_array_append_new(users, entry);
@@ -131,13 +139,32 @@ json_t *oicall_inspect_users(oicall_engine *engine, oicall_session_lookup lookup
 	return json_pack("{so}", "users", users);
 }
 
+/* The sessions that carry a side's media: the JSEP handle, or its transports. */
+static GList *media_sessions(oicall_call *call, int side, oicall_session_lookup lookup) {
+	GList *list = NULL;
+	for(int i = 0; i < OICALL_MAX_MEDIA_SESSIONS; i++) {
+		oicall_session *session = lookup(call->media_sessions[side][i]);
+		if(session != NULL)
+			list = g_list_append(list, session);
+	}
+	return list;
+}
+
+static void unref_sessions(GList *sessions) {
+	for(GList *l = sessions; l != NULL; l = l->next)
+		janus_refcount_decrease(&((oicall_session *)l->data)->ref);
+	g_list_free(sessions);
+}
+
 static json_t *call_summary(oicall_call *call, oicall_session_lookup lookup, gint64 now) {
 	gboolean media = call->state == OICALL_CALL_ACTIVE;
 	for(int side = 0; side < 2 && media; side++) {
-		oicall_session *session = lookup(call->media_session[side]);
-		media = flowing(session, now);
-		if(session != NULL)
-			janus_refcount_decrease(&session->ref);
+		GList *sessions = media_sessions(call, side, lookup);
+		gboolean any = FALSE;
+		for(GList *l = sessions; l != NULL; l = l->next)
+			any = any || flowing(l->data, now);
+		unref_sessions(sessions);
+		media = any;
 	}
 	return json_pack("{sssssssssssIsb}", "callId", call->id, "state", state_name(call->state),
 		"caller", call->user[OICALL_CALLER], "callee", call->user[OICALL_CALLEE], "callType", call->call_type,
@@ -155,24 +182,34 @@ json_t *oicall_inspect_calls(oicall_engine *engine, oicall_session_lookup lookup
 
 json_t *oicall_inspect_call(oicall_engine *engine, oicall_call *call, oicall_session_lookup lookup, gint64 now) {
 	json_t *info = call_summary(call, lookup, now);
+	json_object_set_new(info, "signalling", json_string(call->mediasoup ? "mediasoup" : "jsep"));
 	json_t *sides = json_array();
 	for(int side = 0; side < 2; side++) {
-		oicall_session *session = lookup(call->media_session[side]);
-		oicall_session *peer = lookup(call->media_session[1 - side]);
 		guint64 control = oicall_registry_session_of(oicall_engine_registry(engine), call->user[side]);
-		json_t *entry = json_pack("{sssssIsIsbsb}", "side", side == OICALL_CALLER ? "caller" : "callee",
+		json_t *entry = json_pack("{sssssIsIsb}", "side", side == OICALL_CALLER ? "caller" : "callee",
 			"userId", call->user[side], "controlSession", (json_int_t)control,
-			"mediaSession", (json_int_t)call->media_session[side], "online", control != 0,
-			"mediaReady", session ? g_atomic_int_get(&session->media_ready) : FALSE);
+			"mediaSession", (json_int_t)call->media_session[side], "online", control != 0);
 		if(call->grace_deadline[side] != 0)
 			json_object_set_new(entry, "graceRemainingSeconds",
 				json_integer((json_int_t)((call->grace_deadline[side] - now) / G_USEC_PER_SEC)));
-		json_object_set_new(entry, "streams", streams(call, side, session, peer));
+		json_t *handles = json_array();
+		GList *sessions = media_sessions(call, side, lookup);
+		gboolean ready = sessions != NULL;
+		for(GList *l = sessions; l != NULL; l = l->next) {
+			oicall_session *session = l->data;
+			ready = ready && g_atomic_int_get(&session->media_ready);
+			json_t *handle = json_pack("{sIsssbso}", "session", (json_int_t)session->id, "role",
+				call->mediasoup ? role_name(session->role) : "jsep", "mediaReady", g_atomic_int_get(&session->media_ready),
+				"streams", streams(session));
+			if(session->transport_id != NULL)
+				json_object_set_new(handle, "transportId", json_string(session->transport_id));
+			janus_ids(handle, session);
+			json_array_append_new(handles, handle);
+		}
+		unref_sessions(sessions);
+		json_object_set_new(entry, "mediaReady", json_boolean(ready));
+		json_object_set_new(entry, "handles", handles);
 		json_array_append_new(sides, entry);
-		if(session != NULL)
-			janus_refcount_decrease(&session->ref);
-		if(peer != NULL)
-			janus_refcount_decrease(&peer->ref);
 	}
 	json_object_set_new(info, "peers", sides);
 	if(call->accepted_at != 0)

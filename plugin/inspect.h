@@ -15,7 +15,6 @@ json_t *oicall_inspect_users(oicall_engine *engine, oicall_session_lookup lookup
 json_t *oicall_inspect_calls(oicall_engine *engine, oicall_session_lookup lookup, gint64 now);
 json_t *oicall_inspect_call(oicall_engine *engine, oicall_call *call, oicall_session_lookup lookup, gint64 now);
 /* handle_info's plugin_specific for one session. */
-json_t *oicall_inspect_session(oicall_engine *engine, oicall_session *session, oicall_session_lookup lookup,
-	gint64 now);
+json_t *oicall_inspect_session(oicall_engine *engine, oicall_session *session, gint64 now);
 
 #endif

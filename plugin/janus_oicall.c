@@ -23,6 +23,7 @@
 #include "call_engine.h"
 #include "inspect.h"
 #include "jsep_media.h"
+#include "msflow.h"
 #include "plugin_config.h"
 #include "relay.h"
 #include "session.h"
@@ -118,6 +119,8 @@ static void session_free(const janus_refcount *ref) {
 	oicall_session *session = janus_refcount_containerof(ref, oicall_session, ref);
 	/* Drop the reference the core took for us in create_session. */
 	janus_refcount_decrease(&session->handle->ref);
+	oicall_relay_clear(session);
+	g_free(session->transport_id);
 	janus_mutex_destroy(&session->mutex);
 	g_free(session);
 }
@@ -258,7 +261,12 @@ static gint64 next_closing_deadline(void) {
 
 static void dispatch_event(oicall_effect *effect) {
 	oicall_call *call = effect->call;
-	oicall_call_media *media = call ? call->media : NULL;
+	if(call != NULL && call->mediasoup && strcmp(effect->name, "incoming-call") == 0) {
+		/* Sent once the callee's transports exist, with their parameters. */
+		oicall_ms_incoming_call(call, effect->session, effect->payload);
+		return;
+	}
+	oicall_call_media *media = call && !call->mediasoup ? call->media : NULL;
 	json_t *jsep = NULL;
 	guint64 target = effect->session;
 	if(media != NULL && strcmp(effect->name, "incoming-call") == 0) {
@@ -292,6 +300,18 @@ static void close_media(guint64 id, gboolean end) {
 }
 
 static void end_media(oicall_call *call, const gboolean release[2]) {
+	if(call->mediasoup) {
+		/* Control sessions carry no media here: only the transports go. */
+		oicall_ms_call_ended(call);
+		for(int side = 0; side < 2; side++) {
+			oicall_session *session = release[side] ? session_by_id(call->media_session[side]) : NULL;
+			if(session != NULL) {
+				gateway->end_session(session->handle);
+				janus_refcount_decrease(&session->ref);
+			}
+		}
+		return;
+	}
 	for(int side = 0; side < 2; side++)
 		close_media(call->media_session[side], release[side]);
 	/* Callee sessions that were offered the call but never took it. */
@@ -303,6 +323,22 @@ static void end_media(oicall_call *call, const gboolean release[2]) {
 		if(id != call->media_session[OICALL_CALLEE])
 			close_media(id, FALSE);
 	}
+}
+
+/* Pauses what a side sends of a kind, where it comes into the gateway. */
+static void mute_media(oicall_call *call, int side, gboolean video, gboolean muted) {
+	if(call->mediasoup) {
+		oicall_ms_mute(call, side, video, muted, NULL);
+		return;
+	}
+	oicall_session *source = session_by_id(call->media_session[side]);
+	if(source == NULL)
+		return;
+	for(int mindex = 0; mindex < OICALL_MAX_SLOTS; mindex++) {
+		if(source->slots[mindex].kind == (video ? OICALL_VIDEO : OICALL_AUDIO))
+			oicall_relay_pause_source(gateway, source, mindex, muted);
+	}
+	janus_refcount_decrease(&source->ref);
 }
 
 static void dispatch_effects(GPtrArray *effects) {
@@ -318,14 +354,9 @@ static void dispatch_effects(GPtrArray *effects) {
 			case OICALL_EFFECT_EVENT:
 				dispatch_event(effect);
 				break;
-			case OICALL_EFFECT_MUTE: {
-				oicall_session *source = session_by_id(effect->call->media_session[effect->side]);
-				if(source != NULL) {
-					oicall_relay_set_forward(gateway, source, effect->video ? OICALL_VIDEO : OICALL_AUDIO, !effect->muted);
-					janus_refcount_decrease(&source->ref);
-				}
+			case OICALL_EFFECT_MUTE:
+				mute_media(effect->call, effect->side, effect->video, effect->muted);
 				break;
-			}
 			case OICALL_EFFECT_ENDED:
 				break;      /* done above */
 			case OICALL_EFFECT_NOTIFY:
@@ -371,6 +402,21 @@ static json_t *start_call(oicall_session *session, json_t *body, json_t *jsep, G
 	return with_error_code(ack);
 }
 
+/* Both PeerConnections of a JSEP call have the same m-lines in the same
+ * order (the gateway wrote one's offer from the other's): each goes to its twin. */
+static void link_jsep_media(oicall_session *caller, oicall_session *callee, const char *answer, char *const codecs[2]) {
+	int kinds[OICALL_MAX_SLOTS];
+	int count = oicall_jsep_mline_kinds(answer, kinds, OICALL_MAX_SLOTS);
+	for(int mindex = 0; mindex < count; mindex++) {
+		if(kinds[mindex] < 0)
+			continue;
+		oicall_relay_describe(caller, mindex, kinds[mindex], codecs[kinds[mindex]], NULL);
+		oicall_relay_describe(callee, mindex, kinds[mindex], codecs[kinds[mindex]], NULL);
+		oicall_relay_connect(caller, mindex, callee, mindex, kinds[mindex], NULL, FALSE);
+		oicall_relay_connect(callee, mindex, caller, mindex, kinds[mindex], NULL, FALSE);
+	}
+}
+
 static json_t *accept_call(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
 	janus_mutex_lock(&engine_mutex);
 	oicall_call *call = NULL;
@@ -396,9 +442,11 @@ static json_t *accept_call(oicall_session *session, json_t *body, json_t *jsep, 
 				oicall_jsep_codecs(answer, call->codec);
 				oicall_session *caller = session_by_id(call->media_session[OICALL_CALLER]);
 				if(caller != NULL) {
-					oicall_relay_link(caller, session);
+					link_jsep_media(caller, session, answer, call->codec);
 					janus_refcount_decrease(&caller->ref);
 				}
+				call->media_sessions[OICALL_CALLER][0] = call->media_session[OICALL_CALLER];
+				call->media_sessions[OICALL_CALLEE][0] = session->id;
 			} else {
 				g_free(answer);
 			}
@@ -431,7 +479,12 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 	} else if(strcmp(request, "end-call") == 0) {
 		ack = oicall_engine_end_call(engine, session->id, body, effects, now);
 	} else if(strcmp(request, "mute-audio") == 0 || strcmp(request, "mute-video") == 0) {
-		ack = oicall_engine_mute(engine, session->id, body, strcmp(request, "mute-video") == 0, effects, &call);
+		gboolean video = strcmp(request, "mute-video") == 0;
+		/* A producerId, if given, must be one of the caller's of that kind. */
+		json_t *check = oicall_engine_check_call(engine, session->id, body, &call);
+		json_t *bad = check == NULL ? oicall_ms_check_mute(call, session->id, body, video) : NULL;
+		json_decref(check);
+		ack = bad ? bad : oicall_engine_mute(engine, session->id, body, video, effects, &call);
 	} else if(strcmp(request, "disconnect") == 0) {
 		/* From the Socket.IO transport: the client is gone, may this handle linger? */
 		guint linger = oicall_engine_disconnect(engine, session->id, effects, now);
@@ -501,6 +554,11 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 		case OICALL_MSG_REQUEST: {
 			if(g_atomic_int_get(&msg->session->destroyed))
 				return;
+			const char *request = json_string_value(json_object_get(msg->body, "request"));
+			if(request != NULL && oicall_ms_handles(msg->session, request, msg->body, msg->jsep)) {
+				oicall_ms_request(msg->session, request, msg->body, msg->jsep, msg->transaction);
+				return;
+			}
 			json_t *reply = handle_request(msg->session, msg->body, msg->jsep, effects);
 			if(msg->jsep != NULL && json_object_get(reply, "error") != NULL) {
 				/* The core applied that SDP before asking us: undo it, so that the
@@ -534,6 +592,7 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			janus_mutex_lock(&engine_mutex);
 			oicall_engine_session_destroyed(engine, msg->session_id, effects, now);
 			janus_mutex_unlock(&engine_mutex);
+			oicall_ms_session_gone(msg->session_id);
 			break;
 		case OICALL_MSG_ADMIN: {
 			json_t *response = admin_change(msg->job->request, effects, now);
@@ -557,6 +616,7 @@ static void *message_thread(void *data) {
 		janus_mutex_lock(&engine_mutex);
 		gint64 next = MIN(oicall_engine_next_deadline(engine), next_closing_deadline());
 		janus_mutex_unlock(&engine_mutex);
+		next = MIN(next, oicall_ms_next_deadline());
 		gint64 wait = next == G_MAXINT64 ? G_USEC_PER_SEC : next - janus_get_monotonic_time();
 		oicall_message *msg = wait > 0 ? g_async_queue_timeout_pop(messages, MIN(wait, G_USEC_PER_SEC))
 			: g_async_queue_try_pop(messages);
@@ -572,6 +632,7 @@ static void *message_thread(void *data) {
 		}
 		gint64 now = janus_get_monotonic_time();
 		release_closed_sessions(now);
+		oicall_ms_tick(now);
 		janus_mutex_lock(&engine_mutex);
 		oicall_engine_tick(engine, now, effects);
 		janus_mutex_unlock(&engine_mutex);
@@ -586,6 +647,11 @@ static void *message_thread(void *data) {
 
 /* ---- Janus callbacks ------------------------------------------------- */
 
+static void ms_reply(oicall_session *session, const char *transaction, json_t *reply) {
+	push_or_hold(session, transaction, reply, NULL);
+	json_decref(reply);
+}
+
 static int oicall_init(janus_callbacks *callback, const char *config_path) {
 	if(g_atomic_int_get(&stopping) || callback == NULL || config_path == NULL)
 		return -1;
@@ -597,6 +663,9 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		(gint64)config.reconnect_grace * G_USEC_PER_SEC);
 	messages = g_async_queue_new_full((GDestroyNotify)message_free);
 	gateway = callback;
+	oicall_ms_env ms_env = { .gateway = gateway, .plugin = &oicall_plugin, .config = &config, .engine = engine,
+		.engine_mutex = &engine_mutex, .session_by_id = session_by_id, .reply = ms_reply, .dispatch = dispatch_effects };
+	oicall_ms_init(&ms_env);
 	GError *error = NULL;
 	handler_thread = g_thread_try_new("oicall handler", message_thread, NULL, &error);
 	if(error != NULL) {
@@ -605,6 +674,7 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		g_hash_table_destroy(sessions_by_id);
 		g_hash_table_destroy(sessions);
 		oicall_engine_free(engine);
+		oicall_ms_destroy();
 		g_async_queue_unref(messages);
 		oicall_settings_clear(oicall_plugin_settings, oicall_plugin_settings_count, &config);
 		return -1;
@@ -634,8 +704,10 @@ static void oicall_destroy(void) {
 	g_hash_table_destroy(sessions);
 	sessions = NULL;
 	janus_mutex_unlock(&sessions_mutex);
+	/* Calls go first: their transports are in msflow's tables. */
 	oicall_engine_free(engine);
 	engine = NULL;
+	oicall_ms_destroy();
 	g_async_queue_unref(messages);
 	messages = NULL;
 	oicall_settings_clear(oicall_plugin_settings, oicall_plugin_settings_count, &config);
@@ -680,10 +752,7 @@ static void oicall_create_session(janus_plugin_session *handle, int *error) {
 	oicall_session *session = g_new0(oicall_session, 1);
 	session->handle = handle;
 	janus_mutex_init(&session->mutex);
-	for(int kind = 0; kind < 2; kind++) {
-		atomic_init(&session->forward[kind], 1);
-		janus_rtp_switching_context_reset(&session->context[kind]);
-	}
+	oicall_relay_init(session);
 	janus_refcount_init(&session->ref, session_free);
 	handle->plugin_handle = session;
 	janus_mutex_lock(&sessions_mutex);
@@ -721,7 +790,7 @@ static json_t *oicall_query_session(janus_plugin_session *handle) {
 	if(session == NULL)
 		return NULL;
 	janus_mutex_lock(&engine_mutex);
-	json_t *info = oicall_inspect_session(engine, session, session_by_id, janus_get_monotonic_time());
+	json_t *info = oicall_inspect_session(engine, session, janus_get_monotonic_time());
 	janus_mutex_unlock(&engine_mutex);
 	janus_refcount_decrease(&session->ref);
 	return info;
@@ -820,8 +889,6 @@ static void oicall_hangup_media(janus_plugin_session *handle) {
 	if(session == NULL)
 		return;
 	g_atomic_int_set(&session->media_ready, 0);
-	for(int kind = 0; kind < 2; kind++)
-		janus_rtp_switching_context_reset(&session->context[kind]);
 	queue_message(OICALL_MSG_HANGUP, session, 0);
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <janus/rtp.h>
 #include <janus/sdp-utils.h>
 
 #define MAX_SDP_LEN (64 * 1024)
@@ -188,4 +189,133 @@ void oicall_jsep_codecs(const char *text, char *codecs[2]) {
 		codecs[kind] = name ? g_ascii_strdown(name, -1) : NULL;
 	}
 	janus_sdp_destroy(sdp);
+}
+
+int oicall_jsep_mline_kinds(const char *text, int kinds[], int max) {
+	char reason[128];
+	janus_sdp *sdp = janus_sdp_parse(text, reason, sizeof(reason));
+	if(sdp == NULL)
+		return 0;
+	int n = 0;
+	for(GList *l = sdp->m_lines; l != NULL && n < max; l = l->next, n++) {
+		janus_sdp_mline *m = l->data;
+		kinds[n] = m->port == 0 ? -1 : m->type == JANUS_SDP_AUDIO ? 0 : m->type == JANUS_SDP_VIDEO ? 1 : -1;
+	}
+	janus_sdp_destroy(sdp);
+	return n;
+}
+
+char *oicall_jsep_gateway_answer(const char *offer, char **error) {
+	janus_sdp *sdp = parse(offer, "offer", error);
+	if(sdp == NULL)
+		return NULL;
+	for(GList *l = sdp->m_lines; l != NULL; l = l->next) {
+		janus_sdp_mline *m = l->data;
+		if(m->port == 0 || m->ptypes == NULL)
+			continue;
+		/* The first codec offered, and its RTX: nothing else is answered. */
+		int chosen = GPOINTER_TO_INT(m->ptypes->data);
+		GList *drop = NULL;
+		for(GList *p = m->ptypes; p != NULL; p = p->next) {
+			int pt = GPOINTER_TO_INT(p->data);
+			if(pt != chosen && rtx_apt(m, pt) != chosen)
+				drop = g_list_prepend(drop, p->data);
+		}
+		for(GList *d = drop; d != NULL; d = d->next)
+			janus_sdp_remove_payload_type(sdp, m->index, GPOINTER_TO_INT(d->data));
+		g_list_free(drop);
+		if(m->direction == JANUS_SDP_SENDONLY)
+			m->direction = JANUS_SDP_RECVONLY;
+		else if(m->direction == JANUS_SDP_RECVONLY)
+			m->direction = JANUS_SDP_SENDONLY;
+	}
+	strip_core_attributes(sdp);
+	char *answer = janus_sdp_write(sdp);
+	janus_sdp_destroy(sdp);
+	return answer;
+}
+
+char *oicall_jsep_gateway_offer(const char *audio_codec, int audio_pt, const char *video_codec, int video_pt) {
+	janus_sdp *offer = janus_sdp_generate_offer("oicall", "0.0.0.0",
+		JANUS_SDP_OA_MLINE, JANUS_SDP_AUDIO,
+			JANUS_SDP_OA_CODEC, audio_codec,
+			JANUS_SDP_OA_PT, audio_pt,
+			JANUS_SDP_OA_EXTENSION, JANUS_RTP_EXTMAP_MID, 1,
+			JANUS_SDP_OA_EXTENSION, JANUS_RTP_EXTMAP_TRANSPORT_WIDE_CC, 5,
+			JANUS_SDP_OA_EXTENSION, JANUS_RTP_EXTMAP_AUDIO_LEVEL, 10,
+		JANUS_SDP_OA_DONE);
+	if(offer == NULL)
+		return NULL;
+	if(video_codec != NULL) {
+		janus_sdp_generate_offer_mline(offer,
+			JANUS_SDP_OA_MLINE, JANUS_SDP_VIDEO,
+				JANUS_SDP_OA_CODEC, video_codec,
+				JANUS_SDP_OA_PT, video_pt,
+				JANUS_SDP_OA_EXTENSION, JANUS_RTP_EXTMAP_MID, 1,
+				JANUS_SDP_OA_EXTENSION, JANUS_RTP_EXTMAP_TRANSPORT_WIDE_CC, 5,
+			JANUS_SDP_OA_DONE);
+	}
+	char *text = janus_sdp_write(offer);
+	janus_sdp_destroy(offer);
+	return text;
+}
+
+/* "a=b;c=1" → { "a": "b", "c": 1 } (numbers as numbers, as mediasoup has them). */
+static json_t *fmtp_parameters(const char *text) {
+	json_t *parameters = json_object();
+	char **pairs = g_strsplit(text, ";", -1);
+	for(guint i = 0; pairs[i] != NULL; i++) {
+		char **kv = g_strsplit(g_strstrip(pairs[i]), "=", 2);
+		if(kv[0] != NULL && kv[0][0] != '\0' && kv[1] != NULL) {
+			char *end = NULL;
+			long long number = g_ascii_strtoll(kv[1], &end, 10);
+			gboolean numeric = kv[1][0] != '\0' && *end == '\0' && strlen(kv[1]) < 10 && (kv[1][0] != '0' || kv[1][1] == '\0');
+			json_object_set_new(parameters, kv[0], numeric ? json_integer(number) : json_string(kv[1]));
+		}
+		g_strfreev(kv);
+	}
+	g_strfreev(pairs);
+	return parameters;
+}
+
+oicall_stream *oicall_jsep_stream(const char *text, int kind, int *mindex) {
+	char *error = NULL;
+	janus_sdp *sdp = parse(text, "SDP", &error);
+	g_free(error);
+	if(sdp == NULL)
+		return NULL;
+	oicall_stream *stream = NULL;
+	for(GList *l = sdp->m_lines; l != NULL && stream == NULL; l = l->next) {
+		janus_sdp_mline *m = l->data;
+		if(m->port == 0 || m->ptypes == NULL || (kind == OICALL_KIND_AUDIO ? m->type != JANUS_SDP_AUDIO : m->type != JANUS_SDP_VIDEO))
+			continue;
+		int pt = GPOINTER_TO_INT(m->ptypes->data);
+		const char *name = janus_sdp_get_codec_name(sdp, m->index, pt);
+		const char *rtpmap = name ? janus_sdp_get_codec_rtpmap(name) : NULL;
+		if(name == NULL || rtpmap == NULL)
+			continue;
+		char *mid = g_strdup_printf("%d", m->index);
+		stream = oicall_stream_new(mid, kind, FALSE);
+		g_free(mid);
+		/* The first codec is the one in use; its RTX, if any. */
+		oicall_codec *codec = g_new0(oicall_codec, 1);
+		codec->mime = g_strdup_printf("%s/%s", kind == OICALL_KIND_AUDIO ? "audio" : "video", name);
+		codec->pt = pt;
+		const char *rate = strchr(rtpmap, '/');
+		codec->clock_rate = rate ? atoi(rate + 1) : 0;
+		const char *channels = rate ? strchr(rate + 1, '/') : NULL;
+		codec->channels = channels ? atoi(channels + 1) : 0;
+		const char *fmtp = janus_sdp_get_fmtp(sdp, m->index, pt);
+		codec->parameters = fmtp ? fmtp_parameters(fmtp) : json_object();
+		codec->feedback = json_array();
+		codec->rtx_pt = -1;
+		for(GList *p = m->ptypes; p != NULL; p = p->next) {
+			if(rtx_apt(m, GPOINTER_TO_INT(p->data)) == pt)
+				codec->rtx_pt = GPOINTER_TO_INT(p->data);
+		}
+		g_ptr_array_add(stream->codecs, codec);
+		*mindex = m->index;
+	}
+	janus_sdp_destroy(sdp);
+	return stream;
 }

@@ -11,6 +11,7 @@
 
 #include <glib.h>
 
+#include "ortc.h"
 #include "plugin_config.h"
 
 #define OICALL_MAX_MLINES 8
@@ -20,6 +21,23 @@ char *oicall_jsep_callee_offer(const char *caller_offer, const oicall_plugin_con
 
 /* The answer for the caller, from the callee's answer to offer; NULL with *error. */
 char *oicall_jsep_caller_answer(const char *callee_answer, const char *offer, char **error);
+
+/* The gateway's own answer to an offer it wrote for a callee (whose
+ * codecs are the configured ones): the first codec of each m-line and its
+ * RTX, directions reversed. For a callee that doesn't use SDP. */
+char *oicall_jsep_gateway_answer(const char *offer, char **error);
+
+/* The gateway's offer to a callee that uses SDP when the caller doesn't:
+ * one audio m-line and, unless video_codec is NULL, one video m-line. */
+char *oicall_jsep_gateway_offer(const char *audio_codec, int audio_pt, const char *video_codec, int video_pt);
+
+/* The codec in use on the first active m-line of a kind (OICALL_KIND_AUDIO or
+ * OICALL_KIND_VIDEO) of a negotiated SDP, as a stream; NULL if there is none. */
+oicall_stream *oicall_jsep_stream(const char *sdp, int kind, int *mindex);
+
+/* What each m-line carries: OICALL_AUDIO, OICALL_VIDEO, or -1 (rejected,
+ * or not media we relay). Returns how many m-lines there are. */
+int oicall_jsep_mline_kinds(const char *sdp, int kinds[], int max);
 
 /* The first codec of the first active audio and video m-line ("opus", "vp8"...;
  * NULL when none), lower case, each g_free'd by the caller. */

@@ -1,102 +1,220 @@
 #include "relay.h"
 
 #include <arpa/inet.h>
+#include <string.h>
 
 #include <janus/rtcp.h>
 #include <janus/utils.h>
 
-/* Takes a reference on the linked session, or returns NULL. */
-static oicall_session *linked(oicall_session *session, gboolean to) {
-	janus_mutex_lock(&session->mutex);
-	oicall_session *other = to ? session->to : session->from;
-	if(other != NULL)
-		janus_refcount_increase(&other->ref);
-	janus_mutex_unlock(&session->mutex);
-	return other;
+static void forward_free(const janus_refcount *ref) {
+	oicall_forward *forward = janus_refcount_containerof(ref, oicall_forward, ref);
+	janus_refcount_decrease(&forward->target->ref);
+	g_free(forward);
 }
 
-static void set_link(oicall_session *session, oicall_session *to, oicall_session *from) {
-	if(to)
-		janus_refcount_increase(&to->ref);
-	if(from)
-		janus_refcount_increase(&from->ref);
-	janus_mutex_lock(&session->mutex);
-	oicall_session *old_to = session->to, *old_from = session->from;
-	session->to = to;
-	session->from = from;
-	janus_mutex_unlock(&session->mutex);
-	if(old_to)
-		janus_refcount_decrease(&old_to->ref);
-	if(old_from)
-		janus_refcount_decrease(&old_from->ref);
+void oicall_relay_init(oicall_session *session) {
+	for(int i = 0; i < OICALL_MAX_SLOTS; i++)
+		session->slots[i].kind = -1;
 }
 
-void oicall_relay_link(oicall_session *a, oicall_session *b) {
-	for(int kind = 0; kind < 2; kind++) {
-		atomic_store(&a->forward[kind], 1);
-		atomic_store(&b->forward[kind], 1);
-	}
-	set_link(a, b, b);
-	set_link(b, a, a);
+static gboolean valid_mindex(int mindex) {
+	return mindex >= 0 && mindex < OICALL_MAX_SLOTS;
+}
+
+void oicall_relay_clear(oicall_session *session) {
+	for(int i = 0; i < OICALL_MAX_SLOTS; i++)
+		g_free(session->slots[i].id);
+}
+
+void oicall_relay_describe(oicall_session *session, int mindex, int kind, const char *codec, const char *id) {
+	if(!valid_mindex(mindex))
+		return;
+	oicall_slot *slot = &session->slots[mindex];
+	slot->kind = kind;
+	g_strlcpy(slot->codec, codec ? codec : "", sizeof(slot->codec));
+	g_free(slot->id);
+	slot->id = g_strdup(id);
+}
+
+void oicall_relay_connect(oicall_session *source, int source_mindex, oicall_session *target, int target_mindex,
+		int kind, const int *pt_map, gboolean paused) {
+	if(!valid_mindex(source_mindex) || !valid_mindex(target_mindex))
+		return;
+	oicall_forward *forward = g_new0(oicall_forward, 1);
+	janus_refcount_init(&forward->ref, forward_free);
+	janus_refcount_increase(&target->ref);
+	forward->target = target;
+	forward->target_mindex = target_mindex;
+	forward->kind = kind;
+	for(int pt = 0; pt < 128; pt++)
+		forward->pt_map[pt] = pt_map ? pt_map[pt] : pt;
+	atomic_init(&forward->paused, paused ? 1 : 0);
+	janus_rtp_switching_context_reset(&forward->context);
+	janus_mutex_lock(&source->mutex);
+	oicall_slot *slot = &source->slots[source_mindex];
+	oicall_forward *old = slot->forward;
+	slot->kind = kind;
+	slot->forward = forward;
+	janus_mutex_unlock(&source->mutex);
+	if(old != NULL)
+		janus_refcount_decrease(&old->ref);
+	janus_refcount_increase(&source->ref);
+	janus_mutex_lock(&target->mutex);
+	oicall_slot *back = &target->slots[target_mindex];
+	oicall_session *old_source = back->source;
+	back->kind = kind;
+	back->source = source;
+	back->source_mindex = source_mindex;
+	janus_mutex_unlock(&target->mutex);
+	if(old_source != NULL)
+		janus_refcount_decrease(&old_source->ref);
 }
 
 void oicall_relay_unlink(oicall_session *session) {
-	set_link(session, NULL, NULL);
+	oicall_forward *forwards[OICALL_MAX_SLOTS];
+	oicall_session *sources[OICALL_MAX_SLOTS];
+	janus_mutex_lock(&session->mutex);
+	for(int i = 0; i < OICALL_MAX_SLOTS; i++) {
+		forwards[i] = session->slots[i].forward;
+		sources[i] = session->slots[i].source;
+		session->slots[i].forward = NULL;
+		session->slots[i].source = NULL;
+	}
+	janus_mutex_unlock(&session->mutex);
+	for(int i = 0; i < OICALL_MAX_SLOTS; i++) {
+		if(forwards[i] != NULL)
+			janus_refcount_decrease(&forwards[i]->ref);
+		if(sources[i] != NULL)
+			janus_refcount_decrease(&sources[i]->ref);
+	}
 }
 
-void oicall_relay_set_forward(janus_callbacks *gateway, oicall_session *source, int kind, gboolean forward) {
-	int was = atomic_exchange(&source->forward[kind], forward ? 1 : 0);
-	if(forward && !was) {
-		/* Resume where the receiver left off, and with a keyframe. */
-		atomic_store(&source->resume[kind], 1);
-		if(kind == OICALL_VIDEO && g_atomic_int_get(&source->media_ready))
-			gateway->send_pli(source->handle);
+/* The forward of an m-line, with a reference; NULL if none. */
+static oicall_forward *forward_of(oicall_session *session, int mindex) {
+	if(!valid_mindex(mindex))
+		return NULL;
+	janus_mutex_lock(&session->mutex);
+	oicall_forward *forward = session->slots[mindex].forward;
+	if(forward != NULL)
+		janus_refcount_increase(&forward->ref);
+	janus_mutex_unlock(&session->mutex);
+	return forward;
+}
+
+/* Who feeds an m-line, with a reference; NULL if nobody. */
+static oicall_session *source_of(oicall_session *session, int mindex, int *source_mindex) {
+	if(!valid_mindex(mindex))
+		return NULL;
+	janus_mutex_lock(&session->mutex);
+	oicall_session *source = session->slots[mindex].source;
+	if(source != NULL) {
+		janus_refcount_increase(&source->ref);
+		*source_mindex = session->slots[mindex].source_mindex;
 	}
+	janus_mutex_unlock(&session->mutex);
+	return source;
+}
+
+static void keyframe(janus_callbacks *gateway, oicall_session *source, int mindex) {
+	if(g_atomic_int_get(&source->media_ready) && !g_atomic_int_get(&source->destroyed) &&
+			source->slots[mindex].kind == OICALL_VIDEO)
+		gateway->send_pli_stream(source->handle, mindex);
+}
+
+void oicall_relay_pause_source(janus_callbacks *gateway, oicall_session *session, int mindex, gboolean paused) {
+	if(!valid_mindex(mindex))
+		return;
+	int was = atomic_exchange(&session->slots[mindex].paused, paused ? 1 : 0);
+	if(!paused && was) {
+		/* Resume where the receiver left off, and with a keyframe. */
+		oicall_forward *forward = forward_of(session, mindex);
+		if(forward != NULL) {
+			atomic_store(&forward->resume, 1);
+			janus_refcount_decrease(&forward->ref);
+		}
+		keyframe(gateway, session, mindex);
+	}
+}
+
+void oicall_relay_pause_forward(janus_callbacks *gateway, oicall_session *source, int mindex, gboolean paused) {
+	oicall_forward *forward = forward_of(source, mindex);
+	if(forward == NULL)
+		return;
+	int was = atomic_exchange(&forward->paused, paused ? 1 : 0);
+	if(!paused && was) {
+		atomic_store(&forward->resume, 1);
+		keyframe(gateway, source, mindex);
+	}
+	janus_refcount_decrease(&forward->ref);
 }
 
 void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_plugin_rtp *packet) {
-	int kind = packet->video ? OICALL_VIDEO : OICALL_AUDIO;
-	atomic_fetch_add_explicit(&session->packets_in[kind], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&session->bytes_in[kind], packet->length, memory_order_relaxed);
-	atomic_store_explicit(&session->last_packet_us[kind], janus_get_monotonic_time(), memory_order_relaxed);
-	if(packet->length >= sizeof(janus_rtp_header))
-		atomic_store_explicit(&session->ssrc_in[kind], ntohl(((janus_rtp_header *)packet->buffer)->ssrc),
-			memory_order_relaxed);
-	if(!atomic_load_explicit(&session->forward[kind], memory_order_relaxed))
+	if(!valid_mindex(packet->mindex) || packet->length < sizeof(janus_rtp_header))
 		return;
-	oicall_session *peer = linked(session, TRUE);
-	if(peer == NULL)
+	oicall_slot *slot = &session->slots[packet->mindex];
+	janus_rtp_header *header = (janus_rtp_header *)packet->buffer;
+	atomic_fetch_add_explicit(&slot->packets_in, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&slot->bytes_in, packet->length, memory_order_relaxed);
+	atomic_store_explicit(&slot->last_packet_us, janus_get_monotonic_time(), memory_order_relaxed);
+	atomic_store_explicit(&slot->ssrc_in, ntohl(header->ssrc), memory_order_relaxed);
+	if(atomic_load_explicit(&slot->paused, memory_order_relaxed))
 		return;
-	if(!g_atomic_int_get(&peer->destroyed) && g_atomic_int_get(&peer->media_ready) &&
-			packet->length >= sizeof(janus_rtp_header)) {
-		janus_rtp_header *header = (janus_rtp_header *)packet->buffer;
+	oicall_forward *forward = forward_of(session, packet->mindex);
+	if(forward == NULL)
+		return;
+	oicall_session *target = forward->target;
+	int pt = forward->pt_map[header->type];
+	if(pt >= 0 && !atomic_load_explicit(&forward->paused, memory_order_relaxed) &&
+			!g_atomic_int_get(&target->destroyed) && g_atomic_int_get(&target->media_ready)) {
 		/* The core keeps statistics on the original header: restore it after. */
 		uint32_t timestamp = header->timestamp;
 		uint16_t seq = header->seq_number;
-		janus_rtp_switching_context *context = &session->context[kind];
-		if(atomic_exchange(&session->resume[kind], 0)) {
-			context->seq_reset = TRUE;
-			context->ts_reset = TRUE;
+		int type = header->type, mindex = packet->mindex;
+		if(atomic_exchange(&forward->resume, 0)) {
+			forward->context.seq_reset = TRUE;
+			forward->context.ts_reset = TRUE;
 		}
-		janus_rtp_header_update(header, context, packet->video, 0);
-		gateway->relay_rtp(peer->handle, packet);
+		janus_rtp_header_update(header, &forward->context, packet->video, 0);
+		header->type = pt;
+		packet->mindex = forward->target_mindex;
+		gateway->relay_rtp(target->handle, packet);
+		packet->mindex = mindex;
+		header->type = type;
 		header->timestamp = timestamp;
 		header->seq_number = seq;
-		atomic_fetch_add_explicit(&session->packets_out[kind], 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&session->bytes_out[kind], packet->length, memory_order_relaxed);
+		atomic_fetch_add_explicit(&forward->packets, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&forward->bytes, packet->length, memory_order_relaxed);
 	}
-	janus_refcount_decrease(&peer->ref);
+	janus_refcount_decrease(&forward->ref);
+}
+
+/* Keyframes from whoever feeds this session's video m-lines. */
+static void keyframes_for(janus_callbacks *gateway, oicall_session *session) {
+	for(int mindex = 0; mindex < OICALL_MAX_SLOTS; mindex++) {
+		if(session->slots[mindex].kind != OICALL_VIDEO)
+			continue;
+		int source_mindex = 0;
+		oicall_session *source = source_of(session, mindex, &source_mindex);
+		if(source != NULL) {
+			keyframe(gateway, source, source_mindex);
+			janus_refcount_decrease(&source->ref);
+		}
+	}
 }
 
 void oicall_relay_rtcp(janus_callbacks *gateway, oicall_session *session, janus_plugin_rtcp *packet,
 		guint32 max_bitrate) {
-	oicall_session *source = linked(session, FALSE);
+	/* The core names the m-line of a compound packet after its first report
+	 * block, often the audio one even when it carries a video PLI: a 1:1 call
+	 * has one video stream per direction, so any keyframe request is for it. */
+	if(janus_rtcp_has_pli(packet->buffer, packet->length) || janus_rtcp_has_fir(packet->buffer, packet->length))
+		keyframes_for(gateway, session);
+	int source_mindex = 0;
+	oicall_session *source = source_of(session, packet->mindex, &source_mindex);
 	if(source == NULL)
 		return;
 	if(!g_atomic_int_get(&source->destroyed) && g_atomic_int_get(&source->media_ready)) {
-		/* What this session's client says about the media it receives goes to that media's sender. */
-		if(janus_rtcp_has_pli(packet->buffer, packet->length) || janus_rtcp_has_fir(packet->buffer, packet->length))
-			gateway->send_pli(source->handle);
+		/* What this session's client says about what it receives goes to that media's sender. */
 		guint32 bitrate = janus_rtcp_get_remb(packet->buffer, packet->length);
 		if(bitrate > 0)
 			gateway->send_remb(source->handle, max_bitrate > 0 ? MIN(bitrate, max_bitrate) : bitrate);
@@ -107,18 +225,20 @@ void oicall_relay_rtcp(janus_callbacks *gateway, oicall_session *session, janus_
 void oicall_relay_media_ready(janus_callbacks *gateway, oicall_session *session, guint32 max_bitrate) {
 	if(max_bitrate > 0)
 		gateway->send_remb(session->handle, max_bitrate);
-	/* Whichever PeerConnection comes up second, both directions start on a
-	 * keyframe: what was sent before the receiver was ready is lost. */
-	oicall_session *source = linked(session, FALSE);
-	if(source != NULL) {
-		if(g_atomic_int_get(&source->media_ready))
-			gateway->send_pli(source->handle);
-		janus_refcount_decrease(&source->ref);
-	}
-	oicall_session *receiver = linked(session, TRUE);
-	if(receiver != NULL) {
-		if(g_atomic_int_get(&receiver->media_ready))
-			gateway->send_pli(session->handle);
-		janus_refcount_decrease(&receiver->ref);
+	/* Whichever PeerConnection comes up second, every flow that can start now
+	 * starts on a keyframe: what was sent before the receiver was ready is lost. */
+	for(int mindex = 0; mindex < OICALL_MAX_SLOTS; mindex++) {
+		int source_mindex = 0;
+		oicall_session *source = source_of(session, mindex, &source_mindex);
+		if(source != NULL) {
+			keyframe(gateway, source, source_mindex);
+			janus_refcount_decrease(&source->ref);
+		}
+		oicall_forward *forward = forward_of(session, mindex);
+		if(forward != NULL) {
+			if(g_atomic_int_get(&forward->target->media_ready) && !atomic_load(&forward->paused))
+				keyframe(gateway, session, mindex);
+			janus_refcount_decrease(&forward->ref);
+		}
 	}
 }

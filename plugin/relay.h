@@ -1,9 +1,9 @@
 /*
- * The media path of a call: RTP from one session's PeerConnection to its
- * peer's, with sequence numbers and timestamps kept continuous across
- * pauses, and the RTCP that matters (keyframe requests, REMB) back to the
- * source. Runs on the handles' own threads; takes only the sending
- * session's own lock, never a global one.
+ * The media path: RTP from an m-line of one handle's PeerConnection to an
+ * m-line of another's, with payload types mapped, sequence numbers and
+ * timestamps kept continuous across pauses, and the RTCP that matters
+ * (keyframe requests, REMB) back to the source. Runs on the handles' own
+ * threads; takes only the sending session's own lock, never a global one.
  */
 #ifndef OICALL_RELAY_H
 #define OICALL_RELAY_H
@@ -12,12 +12,23 @@
 
 #include "session.h"
 
-/* a's media to b and b's media to a; NULLs unlink. Plugin thread. */
-void oicall_relay_link(oicall_session *a, oicall_session *b);
+void oicall_relay_init(oicall_session *session);
+void oicall_relay_clear(oicall_session *session);
+
+/* Plugin thread: what an m-line carries, for keyframe requests and the Admin API. */
+void oicall_relay_describe(oicall_session *session, int mindex, int kind, const char *codec, const char *id);
+
+/* Plugin thread: source's m-line goes to target's m-line. pt_map NULL:
+ * payload types pass unchanged. A paused forward waits for resume. */
+void oicall_relay_connect(oicall_session *source, int source_mindex, oicall_session *target, int target_mindex,
+	int kind, const int *pt_map, gboolean paused);
+/* Drops every link from and to this session's m-lines. */
 void oicall_relay_unlink(oicall_session *session);
 
-/* Starts or stops forwarding a session's audio or video (mute). */
-void oicall_relay_set_forward(janus_callbacks *gateway, oicall_session *source, int kind, gboolean forward);
+/* What the client sends on an m-line is muted or not (mute-audio/video). */
+void oicall_relay_pause_source(janus_callbacks *gateway, oicall_session *session, int mindex, gboolean paused);
+/* A forward waits or flows (a consumer paused or resumed); resuming asks for a keyframe. */
+void oicall_relay_pause_forward(janus_callbacks *gateway, oicall_session *source, int mindex, gboolean paused);
 
 /* RTP and RTCP callbacks of a session. */
 void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_plugin_rtp *packet);

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 
 #include <glib.h>
+#include <jansson.h>
 #include <janus/mutex.h>
 #include <janus/plugins/plugin.h>
 #include <janus/refcount.h>
@@ -12,20 +13,52 @@
 
 enum { OICALL_AUDIO = 0, OICALL_VIDEO = 1 };
 
+/* m-lines a handle can relay: an anchor and up to 16 streams. */
+#define OICALL_MAX_SLOTS 17
+
+typedef enum oicall_role {
+	OICALL_ROLE_CONTROL,            /* signalling (and, for JSEP calls, media) */
+	OICALL_ROLE_SEND_TRANSPORT,     /* a mediasoup-style transport the client sends on */
+	OICALL_ROLE_RECV_TRANSPORT,     /* ... and receives on */
+} oicall_role;
+
+struct oicall_session;
+
+/* One m-line's media going from a source handle to a target handle. */
+typedef struct oicall_forward {
+	janus_refcount ref;
+	struct oicall_session *target;  /* a reference */
+	int target_mindex;
+	int kind;
+	int pt_map[128];                /* source payload type → target's, -1 drops */
+	atomic_int paused;              /* a consumer not resumed yet */
+	atomic_int resume;              /* continuity reset wanted after a pause */
+	janus_rtp_switching_context context;    /* source's RTP thread only */
+	atomic_ullong packets, bytes;
+} oicall_forward;
+
+/* One m-line of a handle's PeerConnection. */
+typedef struct oicall_slot {
+	int kind;                       /* -1 while unused */
+	char codec[24];                 /* for the Admin API: "opus", "vp8"... */
+	char *id;                       /* mediasoup producer or consumer id, if any (plugin thread) */
+	atomic_int paused;              /* what the client sends here is muted */
+	oicall_forward *forward;        /* where it goes (under the session's mutex) */
+	struct oicall_session *source;  /* who feeds what is sent here (a reference, under the mutex) */
+	int source_mindex;
+	atomic_ullong packets_in, bytes_in;
+	atomic_uint ssrc_in;
+	atomic_llong last_packet_us;
+} oicall_slot;
+
 typedef struct oicall_session {
 	janus_plugin_session *handle;
 	guint64 id;                     /* the call engine's name for it */
 	volatile gint destroyed;
 	volatile gint media_ready;      /* between setup_media and hangup_media */
 	janus_refcount ref;
-	/* Relay links, changed by the plugin thread under mutex, read on the RTP path. */
-	janus_mutex mutex;
-	struct oicall_session *to;      /* where this session's incoming media goes (a reference) */
-	struct oicall_session *from;    /* whose media this session receives (a reference) */
-	atomic_int forward[2];          /* [audio, video]: 0 while muted */
-	atomic_int resume[2];           /* sequence/timestamp continuity wanted after a pause */
-	/* Rewriting of what this session sends on, used on its own RTP thread only. */
-	janus_rtp_switching_context context[2];
+	janus_mutex mutex;              /* the slots' forward and source links */
+	oicall_slot slots[OICALL_MAX_SLOTS];
 	/* While the core closes this session's PeerConnection (it does so on a
 	 * timer), what we push to it waits: a client told its call is over, or
 	 * that its request failed, may send a new offer at once, and the core
@@ -33,10 +66,9 @@ typedef struct oicall_session {
 	gboolean closing;
 	gint64 closing_until;
 	GQueue held;                    /* oicall_held_push *, in order */
-	/* Counters for the Admin API. */
-	atomic_ullong packets_in[2], bytes_in[2], packets_out[2], bytes_out[2];
-	atomic_llong last_packet_us[2];     /* monotonic time of the last packet received */
-	atomic_uint ssrc_in[2];             /* SSRC of what the client sends */
+	/* What it is (plugin thread writes, Admin API reads under the engine lock). */
+	oicall_role role;
+	char *transport_id;             /* transports: the mediasoup transport id */
 	/* The Janus ids the Socket.IO transport reported at register (informational). */
 	atomic_ullong janus_session_id, janus_handle_id;
 } oicall_session;

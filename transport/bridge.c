@@ -140,6 +140,14 @@ gboolean sio_bridge_event_reserved(const char *event) {
 	return FALSE;
 }
 
+json_t *sio_bridge_instruction(json_t *janus_message) {
+	const char *verb = json_string_value(json_object_get(janus_message, "janus"));
+	if(verb == NULL || strcmp(verb, "event") != 0 || json_object_get(janus_message, "transaction") != NULL)
+		return NULL;
+	json_t *sio = json_object_get(json_object_get(json_object_get(janus_message, "plugindata"), "data"), "sio");
+	return json_is_object(sio) ? sio : NULL;
+}
+
 char *sio_bridge_event(json_t *janus_message, json_t **payload) {
 	const char *verb = json_string_value(json_object_get(janus_message, "janus"));
 	if(verb == NULL)

@@ -51,6 +51,16 @@ sio_reply sio_bridge_reply(json_t *janus_message, sio_route_kind kind, json_t **
  * emit (g_free) and its payload (new reference), or NULL to emit nothing. */
 char *sio_bridge_event(json_t *janus_message, json_t **payload);
 
+/* A plugin event that is an instruction for the transport rather than for
+ * the client: plugindata.data.sio (borrowed), else NULL. The plugin uses
+ * them to have transport handles attached and their SDPs carried (only a
+ * transport can attach handles or give the core a remote description):
+ *   { "attach": { "transportId", "nonce" } }  attach a handle, then send it
+ *       { "request": "bind-transport", "transportId", "nonce" }
+ *   { "local-sdp": true } with a jsep: send back { "request": "local-sdp", "sdp" }
+ *   { "remote-sdp": { "type", "sdp" } }: send { "request": "remote-sdp-applied" } with that jsep */
+json_t *sio_bridge_instruction(json_t *janus_message);
+
 /* Socket.IO's own event names, which a server must never emit. */
 gboolean sio_bridge_event_reserved(const char *event);
 

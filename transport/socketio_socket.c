@@ -9,6 +9,7 @@
 typedef enum pending_kind {
 	PENDING_CREATE,
 	PENDING_ATTACH,
+	PENDING_ATTACH_TRANSPORT,   /* a handle the plugin asked for */
 	PENDING_DISCONNECT,
 	PENDING_INTERNAL,           /* keepalive: nobody waits for it */
 	PENDING_EVENT,
@@ -18,7 +19,14 @@ typedef struct sio_pending {
 	pending_kind kind;
 	sio_route_kind route;
 	gint64 ack_id;              /* SIO_NO_ACK when the client asked for none */
+	char *transport_id, *nonce; /* PENDING_ATTACH_TRANSPORT */
 } sio_pending;
+
+static void pending_free(sio_pending *pending) {
+	g_free(pending->transport_id);
+	g_free(pending->nonce);
+	g_free(pending);
+}
 
 sio_socket *sio_socket_new(const sio_socket_ops *ops, void *owner, const char *plugin, const char *auth_secret) {
 	sio_socket *socket = g_new0(sio_socket, 1);
@@ -27,7 +35,8 @@ sio_socket *sio_socket_new(const sio_socket_ops *ops, void *owner, const char *p
 	socket->plugin = plugin;
 	socket->auth_secret = auth_secret;
 	eio_random_id(socket->sid);
-	socket->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	socket->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)pending_free);
+	socket->transports = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_queue_init(&socket->early_events);
 	return socket;
 }
@@ -41,6 +50,7 @@ void sio_socket_free(sio_socket *socket) {
 	if(socket == NULL)
 		return;
 	g_hash_table_destroy(socket->pending);
+	g_hash_table_destroy(socket->transports);
 	g_queue_clear_full(&socket->early_events, early_event_free);
 	json_decref(socket->auth);
 	g_free(socket->auth_user);
@@ -48,7 +58,7 @@ void sio_socket_free(sio_socket *socket) {
 }
 
 /* Sends a Janus request tracked under a fresh transaction. */
-static void submit(sio_socket *socket, json_t *request, pending_kind kind, sio_route_kind route, gint64 ack_id) {
+static sio_pending *submit(sio_socket *socket, json_t *request, pending_kind kind, sio_route_kind route, gint64 ack_id) {
 	sio_pending *pending = g_new0(sio_pending, 1);
 	pending->kind = kind;
 	pending->route = route;
@@ -56,6 +66,7 @@ static void submit(sio_socket *socket, json_t *request, pending_kind kind, sio_r
 	g_hash_table_insert(socket->pending,
 		g_strdup(json_string_value(json_object_get(request, "transaction"))), pending);
 	socket->ops->janus(socket->owner, request);
+	return pending;
 }
 
 /* Everything for the client goes through here: nothing once it is gone. */
@@ -98,9 +109,20 @@ static void handle_event(sio_socket *socket, sio_packet *packet) {
 	/* One argument is the protocol's shape; further ones are ignored. */
 	json_t *payload = json_array_get(packet->data, 1);
 	const sio_route *route = sio_bridge_route(event);
+	guint64 handle_id = socket->handle_id;
+	if(route->kind == SIO_ROUTE_TRICKLE && json_object_get(payload, "transportId") != NULL) {
+		/* A candidate for one of the transports the plugin had attached. */
+		const char *id = json_string_value(json_object_get(payload, "transportId"));
+		guint64 *transport = id ? g_hash_table_lookup(socket->transports, id) : NULL;
+		if(transport == NULL) {
+			ack_error(socket, packet->ack_id, "Unknown transportId");
+			return;
+		}
+		handle_id = *transport;
+	}
 	char *transaction = new_transaction(socket);
 	const char *error = NULL;
-	json_t *request = sio_bridge_request(route, event, payload, socket->session_id, socket->handle_id,
+	json_t *request = sio_bridge_request(route, event, payload, socket->session_id, handle_id,
 		transaction, socket->auth_user, &error);
 	g_free(transaction);
 	if(request == NULL) {
@@ -284,10 +306,54 @@ static void handle_reply(sio_socket *socket, sio_pending *pending, json_t *messa
 				socket->linger_deadline = g_get_monotonic_time() + MIN(seconds, SIO_MAX_LINGER_S) * G_USEC_PER_SEC;
 			return;
 		}
+		case PENDING_ATTACH_TRANSPORT: {
+			guint64 handle = reply_id(message);
+			if(handle == 0)
+				return;     /* the plugin gives up on it after a while */
+			guint64 *boxed = g_new(guint64, 1);
+			*boxed = handle;
+			g_hash_table_insert(socket->transports, g_strdup(pending->transport_id), boxed);
+			char *transaction = new_transaction(socket);
+			json_t *bind = sio_bridge_janus("message", socket->session_id, handle, transaction);
+			json_object_set_new(bind, "body", json_pack("{sssssssIsI}", "request", "bind-transport",
+				"transportId", pending->transport_id, "nonce", pending->nonce ? pending->nonce : "",
+				"janusSessionId", (json_int_t)socket->session_id, "janusHandleId", (json_int_t)handle));
+			submit(socket, bind, PENDING_INTERNAL, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+			g_free(transaction);
+			return;
+		}
 		case PENDING_INTERNAL:
 		case PENDING_EVENT:
 			return;
 	}
+}
+
+/* Carries out what the plugin asks of the transport (see sio_bridge_instruction). */
+static void handle_instruction(sio_socket *socket, json_t *message, json_t *instruction) {
+	json_t *sender = json_object_get(message, "sender");
+	guint64 handle = json_is_integer(sender) ? (guint64)json_integer_value(sender) : 0;
+	json_t *attach = json_object_get(instruction, "attach");
+	json_t *remote = json_object_get(instruction, "remote-sdp");
+	json_t *jsep = json_object_get(message, "jsep");
+	char *transaction = new_transaction(socket);
+	if(json_is_object(attach) && json_is_string(json_object_get(attach, "transportId"))) {
+		json_t *request = sio_bridge_janus("attach", socket->session_id, 0, transaction);
+		json_object_set_new(request, "plugin", json_string(socket->plugin));
+		sio_pending *pending = submit(socket, request, PENDING_ATTACH_TRANSPORT, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+		pending->transport_id = g_strdup(json_string_value(json_object_get(attach, "transportId")));
+		pending->nonce = g_strdup(json_string_value(json_object_get(attach, "nonce")));
+	} else if(json_is_true(json_object_get(instruction, "local-sdp")) && json_is_string(json_object_get(jsep, "sdp")) &&
+			handle != 0) {
+		json_t *request = sio_bridge_janus("message", socket->session_id, handle, transaction);
+		json_object_set_new(request, "body", json_pack("{sssO}", "request", "local-sdp", "sdp", json_object_get(jsep, "sdp")));
+		submit(socket, request, PENDING_INTERNAL, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+	} else if(json_is_object(remote) && handle != 0) {
+		json_t *request = sio_bridge_janus("message", socket->session_id, handle, transaction);
+		json_object_set_new(request, "body", json_pack("{ss}", "request", "remote-sdp-applied"));
+		json_object_set(request, "jsep", remote);
+		submit(socket, request, PENDING_INTERNAL, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+	}
+	g_free(transaction);
 }
 
 void sio_socket_janus_message(sio_socket *socket, json_t *message) {
@@ -304,19 +370,34 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 			json_decref(ack);
 			g_hash_table_remove(socket->pending, transaction);
 		} else {
-			/* Removed first: the reply may end the socket. */
-			sio_pending copy = *pending;
 			const char *verb = json_string_value(json_object_get(message, "janus"));
-			if(copy.kind == PENDING_DISCONNECT && verb != NULL && strcmp(verb, "ack") == 0)
+			if(pending->kind == PENDING_DISCONNECT && verb != NULL && strcmp(verb, "ack") == 0)
 				return;
-			g_hash_table_remove(socket->pending, transaction);
-			handle_reply(socket, &copy, message);
+			/* Taken out first: the reply may end the socket. */
+			gpointer key = NULL;
+			g_hash_table_steal_extended(socket->pending, transaction, &key, NULL);
+			handle_reply(socket, pending, message);
+			g_free(key);
+			pending_free(pending);
 		}
+		return;
+	}
+	json_t *instruction = sio_bridge_instruction(message);
+	if(instruction != NULL) {
+		handle_instruction(socket, message, instruction);
 		return;
 	}
 	const char *verb = json_string_value(json_object_get(message, "janus"));
 	if(verb != NULL && strcmp(verb, "detached") == 0) {
 		json_t *sender = json_object_get(message, "sender");
+		/* A transport handle going away: its candidates have nowhere to go. */
+		GHashTableIter iter;
+		gpointer value;
+		g_hash_table_iter_init(&iter, socket->transports);
+		while(json_is_integer(sender) && g_hash_table_iter_next(&iter, NULL, &value)) {
+			if(*(guint64 *)value == (guint64)json_integer_value(sender))
+				g_hash_table_iter_remove(&iter);
+		}
 		/* The plugin ended our handle: an operator kicked the user, or a
 		 * lingering session is no longer needed. */
 		if(json_is_integer(sender) && (guint64)json_integer_value(sender) == socket->handle_id) {

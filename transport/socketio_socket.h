@@ -67,6 +67,7 @@ typedef struct sio_socket {
 	guint skip_attachments;     /* binary parts of a refused binary event */
 	gint64 last_keepalive;
 	gint64 linger_deadline;
+	GHashTable *transports;     /* transportId → handle id (guint64 *), for trickles */
 } sio_socket;
 
 /* auth_secret: when not NULL, CONNECT must carry { token } signed with it

@@ -134,8 +134,9 @@ describe('the Admin API shows users, calls, handles and streams, and acts on the
     for (const peer of info.peers) {
       assert.equal(peer.online, true);
       assert.equal(peer.mediaReady, true);
-      const producers = peer.streams.filter((s) => s.type === 'producer');
-      const consumers = peer.streams.filter((s) => s.type === 'consumer');
+      const streams = peer.handles.flatMap((h) => h.streams);
+      const producers = streams.filter((s) => s.type === 'producer');
+      const consumers = streams.filter((s) => s.type === 'consumer');
       assert.deepEqual(producers.map((s) => s.kind).sort(), ['audio', 'video']);
       assert.deepEqual(consumers.map((s) => s.kind).sort(), ['audio', 'video']);
       for (const s of producers) {
@@ -157,7 +158,7 @@ describe('the Admin API shows users, calls, handles and streams, and acts on the
     // mute shows as paused
     await alice.demo(() => window.demo.mute('audio', true));
     const paused = await pluginAdmin({ request: 'call-info', callId });
-    assert.equal(paused.peers[0].streams.find((s) => s.type === 'producer' && s.kind === 'audio').paused, true);
+    assert.equal(paused.peers[0].handles[0].streams.find((s) => s.type === 'producer' && s.kind === 'audio').paused, true);
 
     // end-call from the Admin API: reason admin for both
     const endedA = alice.nextEvent('call-ended', await alice.eventCount());

@@ -73,7 +73,7 @@ export async function startJanus(opts = {}) {
   }
   const logFile = join(dir, 'janus.log');
   const proc = spawn('/usr/bin/janus', ['-C', join(dir, 'janus.jcfg'), '-F', dir, '-L', logFile, '-N', '-o'],
-    { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));

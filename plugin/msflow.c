@@ -1,0 +1,906 @@
+#include "msflow.h"
+
+#include <string.h>
+
+#include <janus/debug.h>
+#include <janus/utils.h>
+
+#include "ortc.h"
+#include "relay.h"
+
+#define OP_TIMEOUT_US (10 * G_USEC_PER_SEC)
+#define ERROR_INVALID 490
+#define ERROR_FAILED 492
+
+typedef enum transport_state {
+	TRANSPORT_UNBOUND,          /* its handle is being attached */
+	TRANSPORT_IDLE,
+	TRANSPORT_OFFERING,         /* our offer went out: waiting for the core's version of it */
+	TRANSPORT_ANSWERING,        /* the client's answer went out: waiting for the core to apply it */
+} transport_state;
+
+struct ms_call;
+struct ms_transport;
+
+typedef void (*ms_done)(struct ms_transport *t, const char *error, gpointer data);
+
+typedef struct ms_waiter {
+	ms_done done;
+	gpointer data;
+	GDestroyNotify free_data;
+	gint64 deadline;
+} ms_waiter;
+
+typedef struct ms_transport {
+	char *id;
+	char *nonce;
+	struct ms_call *owner;
+	int side;
+	gboolean send;
+	guint64 control;            /* the control session it was made for */
+	oicall_session *session;    /* its handle once bound (a reference) */
+	GPtrArray *streams;         /* oicall_stream *, section i + 1 */
+	guint next_mid;
+	guint64 version;
+	char *local_sdp;
+	json_t *parameters;         /* for the client, once the core made the first offer */
+	oicall_client_transport client;
+	gboolean connected;
+	transport_state state;
+	gboolean dirty;             /* streams or connection changed during a round */
+	GQueue waiters;             /* ms_waiter *, done when a round ends with nothing left to do */
+} ms_transport;
+
+typedef struct ms_producer {
+	char *id;
+	int side;
+	ms_transport *transport;
+	int mindex;
+	int kind;
+} ms_producer;
+
+typedef struct ms_consumer {
+	char *id;
+	int side;
+	ms_producer *producer;
+	ms_transport *transport;
+	int mindex;
+	gboolean resumed;
+} ms_consumer;
+
+typedef struct ms_call {
+	oicall_call *call;          /* borrowed: the call owns this */
+	json_t *router_caps;
+	ms_transport *transports[2][2];     /* [side][0 send, 1 recv] */
+	GPtrArray *producers;
+	GPtrArray *consumers;
+} ms_call;
+
+static oicall_ms_env env;
+static GHashTable *by_id;       /* transport id → ms_transport * */
+static GHashTable *by_session;  /* guint64 session id → ms_transport * */
+
+/* ---- helpers --------------------------------------------------------- */
+
+static json_t *error_reply(int code, const char *message) {
+	return json_pack("{sssi}", "error", message, "error_code", code);
+}
+
+static void reply(oicall_session *session, const char *transaction, json_t *message) {
+	env.reply(session, transaction, message);
+}
+
+static void reply_to(guint64 session_id, const char *transaction, json_t *message) {
+	oicall_session *session = env.session_by_id(session_id);
+	if(session != NULL) {
+		reply(session, transaction, message);
+		janus_refcount_decrease(&session->ref);
+	} else {
+		json_decref(message);
+	}
+}
+
+/* An event to a side's user, wherever they are now. */
+static void event_to_user(oicall_call *call, int side, const char *name, json_t *payload) {
+	janus_mutex_lock(env.engine_mutex);
+	guint64 session = oicall_registry_session_of(oicall_engine_registry(env.engine), call->user[side]);
+	janus_mutex_unlock(env.engine_mutex);
+	json_object_set_new(payload, "event", json_string(name));
+	reply_to(session, NULL, payload);
+}
+
+static ms_call *ms_of(oicall_call *call) {
+	return call != NULL && call->mediasoup ? call->media : NULL;
+}
+
+/* ---- waiters --------------------------------------------------------- */
+
+static void wait_for(ms_transport *t, ms_done done, gpointer data, GDestroyNotify free_data) {
+	ms_waiter *w = g_new0(ms_waiter, 1);
+	w->done = done;
+	w->data = data;
+	w->free_data = free_data;
+	w->deadline = janus_get_monotonic_time() + OP_TIMEOUT_US;
+	g_queue_push_tail(&t->waiters, w);
+}
+
+static void waiter_finish(ms_transport *t, ms_waiter *w, const char *error) {
+	w->done(t, error, w->data);
+	if(w->free_data)
+		w->free_data(w->data);
+	g_free(w);
+}
+
+static void fail_waiters(ms_transport *t, const char *error) {
+	ms_waiter *w;
+	while((w = g_queue_pop_head(&t->waiters)) != NULL)
+		waiter_finish(t, w, error);
+}
+
+/* ---- negotiation ----------------------------------------------------- */
+
+static void push_instruction(oicall_session *session, json_t *instruction, json_t *jsep) {
+	json_t *event = json_pack("{so}", "sio", instruction);
+	int rc = env.gateway->push_event(session->handle, env.plugin, NULL, event, jsep);
+	if(rc != 0)
+		JANUS_LOG(LOG_WARN, "[oicall] transport instruction not delivered (%d)\n", rc);
+	json_decref(event);
+}
+
+static void negotiate(ms_transport *t);
+
+static void round_done(ms_transport *t) {
+	t->state = TRANSPORT_IDLE;
+	if(t->dirty) {
+		negotiate(t);
+		return;
+	}
+	ms_waiter *w;
+	while(t->state == TRANSPORT_IDLE && !t->dirty && (w = g_queue_pop_head(&t->waiters)) != NULL)
+		waiter_finish(t, w, NULL);
+}
+
+static void send_answer(ms_transport *t) {
+	t->state = TRANSPORT_ANSWERING;
+	char *answer = oicall_ortc_answer(t->streams, &t->client, t->version);
+	push_instruction(t->session, json_pack("{s{ssss}}", "remote-sdp", "type", "answer", "sdp", answer), NULL);
+	g_free(answer);
+}
+
+/* A new offer with the current streams, then (once connected) the client's answer. */
+static void negotiate(ms_transport *t) {
+	if(t->state != TRANSPORT_IDLE || t->session == NULL) {
+		t->dirty = TRUE;
+		return;
+	}
+	t->dirty = FALSE;
+	t->state = TRANSPORT_OFFERING;
+	t->version++;
+	char *offer = oicall_ortc_offer(t->streams, t->version);
+	json_t *jsep = json_pack("{ssss}", "type", "offer", "sdp", offer);
+	g_free(offer);
+	json_t *event = json_pack("{s{sb}}", "sio", "local-sdp", 1);
+	/* The core merges in its ICE and DTLS and hands it to the transport, which hands it back. */
+	int rc = env.gateway->push_event(t->session->handle, env.plugin, NULL, event, jsep);
+	json_decref(event);
+	json_decref(jsep);
+	if(rc != 0) {
+		t->state = TRANSPORT_IDLE;
+		fail_waiters(t, "The gateway could not set up this transport");
+	}
+}
+
+/* ---- transports ------------------------------------------------------ */
+
+static void transport_free(ms_transport *t) {
+	fail_waiters(t, "The call ended");
+	g_hash_table_remove(by_id, t->id);
+	if(t->session != NULL) {
+		g_hash_table_remove(by_session, &t->session->id);
+		oicall_relay_unlink(t->session);
+		/* Its Janus handle has no use any more: the transport lets it go. */
+		env.gateway->end_session(t->session->handle);
+		janus_refcount_decrease(&t->session->ref);
+	}
+	g_ptr_array_unref(t->streams);
+	oicall_client_transport_clear(&t->client);
+	json_decref(t->parameters);
+	g_free(t->local_sdp);
+	g_free(t->nonce);
+	g_free(t->id);
+	g_free(t);
+}
+
+static ms_transport *transport_new(ms_call *owner, int side, gboolean send, guint64 control) {
+	ms_transport *t = g_new0(ms_transport, 1);
+	t->id = g_uuid_string_random();
+	t->nonce = g_uuid_string_random();
+	t->owner = owner;
+	t->side = side;
+	t->send = send;
+	t->control = control;
+	t->streams = g_ptr_array_new_with_free_func((GDestroyNotify)oicall_stream_free);
+	t->state = TRANSPORT_UNBOUND;
+	g_queue_init(&t->waiters);
+	g_hash_table_insert(by_id, t->id, t);
+	oicall_session *session = env.session_by_id(control);
+	if(session != NULL) {
+		push_instruction(session, json_pack("{s{ssss}}", "attach", "transportId", t->id, "nonce", t->nonce), NULL);
+		janus_refcount_decrease(&session->ref);
+	}
+	return t;
+}
+
+static void ms_call_free(gpointer data) {
+	ms_call *ms = data;
+	for(int side = 0; side < 2; side++) {
+		for(int dir = 0; dir < 2; dir++) {
+			if(ms->transports[side][dir] != NULL)
+				transport_free(ms->transports[side][dir]);
+		}
+	}
+	g_ptr_array_unref(ms->consumers);
+	g_ptr_array_unref(ms->producers);
+	json_decref(ms->router_caps);
+	g_free(ms);
+}
+
+static void producer_free(ms_producer *p) {
+	g_free(p->id);
+	g_free(p);
+}
+
+static void consumer_free(ms_consumer *c) {
+	g_free(c->id);
+	g_free(c);
+}
+
+/* A pair of transports being made for a side; what to do once both are ready. */
+typedef struct ms_pair {
+	oicall_call *call;          /* a reference */
+	int side;
+	int pending;
+	char *error;
+	void (*ready)(struct ms_pair *pair);
+	guint64 session;
+	char *transaction;
+	json_t *payload;
+} ms_pair;
+
+static void pair_free(ms_pair *pair) {
+	oicall_call_unref(pair->call);
+	g_free(pair->error);
+	g_free(pair->transaction);
+	json_decref(pair->payload);
+	g_free(pair);
+}
+
+static void pair_step(ms_transport *t, const char *error, gpointer data) {
+	(void)t;
+	ms_pair *pair = data;
+	if(error != NULL && pair->error == NULL)
+		pair->error = g_strdup(error);
+	if(--pair->pending == 0) {
+		pair->ready(pair);
+		pair_free(pair);
+	}
+}
+
+/* Makes a side's send and recv transports on a control session. */
+static void make_transports(ms_call *ms, int side, ms_pair *pair) {
+	for(int dir = 0; dir < 2; dir++) {
+		if(ms->transports[side][dir] != NULL)
+			transport_free(ms->transports[side][dir]);
+		ms->transports[side][dir] = transport_new(ms, side, dir == 0, pair->session);
+	}
+	pair->pending = 2;
+	for(int dir = 0; dir < 2; dir++)
+		wait_for(ms->transports[side][dir], pair_step, pair, NULL);
+}
+
+static void add_transports(json_t *payload, ms_call *ms, int side) {
+	json_object_set(payload, "rtpCapabilities", ms->router_caps);
+	json_object_set(payload, "sendTransport", ms->transports[side][0]->parameters);
+	json_object_set(payload, "recvTransport", ms->transports[side][1]->parameters);
+}
+
+/* ---- start-call, incoming-call, accept-call --------------------------- */
+
+static void start_call_ready(ms_pair *pair) {
+	ms_call *ms = ms_of(pair->call);
+	if(pair->error != NULL || ms == NULL) {
+		reply_to(pair->session, pair->transaction, error_reply(ERROR_FAILED, pair->error ? pair->error : "The call ended"));
+		return;
+	}
+	json_t *ack = json_pack("{ss}", "callId", pair->call->id);
+	add_transports(ack, ms, OICALL_CALLER);
+	reply_to(pair->session, pair->transaction, ack);
+}
+
+static void start_call(oicall_session *session, json_t *body, const char *transaction) {
+	GPtrArray *effects = oicall_effects_new();
+	oicall_call *call = NULL;
+	janus_mutex_lock(env.engine_mutex);
+	json_t *ack = oicall_engine_start_call(env.engine, session->id, body, effects, janus_get_monotonic_time(), &call);
+	ms_call *ms = NULL;
+	/* A refused call (busy...) may exist, already ended. */
+	if(call != NULL && json_object_get(ack, "error") != NULL)
+		call = NULL;
+	if(call != NULL) {
+		ms = g_new0(ms_call, 1);
+		ms->call = call;
+		/* Like a mediasoup router's: the same whatever the call type. */
+		ms->router_caps = oicall_ortc_router_capabilities(env.config->audio_codecs, env.config->video_codecs);
+		ms->producers = g_ptr_array_new_with_free_func((GDestroyNotify)producer_free);
+		ms->consumers = g_ptr_array_new_with_free_func((GDestroyNotify)consumer_free);
+		call->mediasoup = TRUE;
+		call->media = ms;
+		call->media_free = ms_call_free;
+		oicall_call_ref(call);
+	}
+	janus_mutex_unlock(env.engine_mutex);
+	if(call == NULL) {
+		if(json_object_get(ack, "error") != NULL && json_object_get(ack, "error_code") == NULL)
+			json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
+		reply(session, transaction, ack);
+	} else {
+		json_decref(ack);
+		ms_pair *pair = g_new0(ms_pair, 1);
+		pair->call = call;  /* the reference taken above */
+		pair->side = OICALL_CALLER;
+		pair->session = session->id;
+		pair->transaction = g_strdup(transaction);
+		pair->ready = start_call_ready;
+		make_transports(ms, OICALL_CALLER, pair);
+	}
+	env.dispatch(effects);
+	g_ptr_array_unref(effects);
+}
+
+static void incoming_ready(ms_pair *pair) {
+	ms_call *ms = ms_of(pair->call);
+	if(pair->error != NULL || ms == NULL || pair->call->state != OICALL_CALL_RINGING)
+		return;     /* the call ended meanwhile, or the callee can't be offered it */
+	add_transports(pair->payload, ms, OICALL_CALLEE);
+	json_object_set_new(pair->payload, "event", json_string("incoming-call"));
+	reply_to(pair->session, NULL, json_incref(pair->payload));
+}
+
+void oicall_ms_incoming_call(oicall_call *call, guint64 session, json_t *payload) {
+	ms_call *ms = ms_of(call);
+	if(ms == NULL)
+		return;
+	ms_pair *pair = g_new0(ms_pair, 1);
+	pair->call = oicall_call_ref(call);
+	pair->side = OICALL_CALLEE;
+	pair->session = session;
+	pair->payload = json_deep_copy(payload);
+	pair->ready = incoming_ready;
+	make_transports(ms, OICALL_CALLEE, pair);
+}
+
+static void new_producer_event(oicall_call *call, ms_producer *p) {
+	event_to_user(call, 1 - p->side, "new-producer", json_pack("{ssssssss}", "callId", call->id, "producerId", p->id,
+		"kind", p->kind == OICALL_KIND_AUDIO ? "audio" : "video", "userId", call->user[p->side]));
+}
+
+static void accept_call(oicall_session *session, json_t *body, const char *transaction) {
+	GPtrArray *effects = oicall_effects_new();
+	janus_mutex_lock(env.engine_mutex);
+	oicall_call *call = NULL;
+	json_t *ack = oicall_engine_check_call(env.engine, session->id, body, &call);
+	ms_call *ms = ms_of(call);
+	if(ack == NULL) {
+		ms_transport *send = ms->transports[OICALL_CALLEE][0];
+		if(send == NULL || send->control != session->id || send->parameters == NULL)
+			ack = error_reply(ERROR_FAILED, "Your transports for this call are not ready: wait for incoming-call");
+		else
+			ack = oicall_engine_accept_call(env.engine, session->id, body, effects, janus_get_monotonic_time(), &call);
+	}
+	gboolean accepted = json_object_get(ack, "error") == NULL;
+	if(accepted)
+		oicall_call_ref(call);
+	janus_mutex_unlock(env.engine_mutex);
+	if(!accepted) {
+		if(json_object_get(ack, "error_code") == NULL)
+			json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
+		reply(session, transaction, ack);
+		env.dispatch(effects);
+		g_ptr_array_unref(effects);
+		return;
+	}
+	json_decref(ack);
+	env.dispatch(effects);
+	g_ptr_array_unref(effects);
+	reply(session, transaction, json_pack("{sO}", "rtpCapabilities", ms->router_caps));
+	/* What the caller already produces. */
+	for(guint i = 0; i < ms->producers->len; i++) {
+		ms_producer *p = g_ptr_array_index(ms->producers, i);
+		if(p->side == OICALL_CALLER)
+			new_producer_event(call, p);
+	}
+	oicall_call_unref(call);
+}
+
+/* ---- connect-transport ----------------------------------------------- */
+
+typedef struct ms_request {
+	guint64 session;
+	char *transaction;
+	oicall_call *call;          /* a reference */
+	gpointer item;              /* the producer or consumer concerned, until the call owns it */
+	GDestroyNotify item_free;
+} ms_request;
+
+static ms_request *request_new(oicall_session *session, const char *transaction, oicall_call *call, gpointer item,
+		GDestroyNotify item_free) {
+	ms_request *r = g_new0(ms_request, 1);
+	r->session = session->id;
+	r->transaction = g_strdup(transaction);
+	r->call = oicall_call_ref(call);
+	r->item = item;
+	r->item_free = item_free;
+	return r;
+}
+
+static void request_free(ms_request *r) {
+	if(r->item != NULL)
+		r->item_free(r->item);
+	g_free(r->transaction);
+	oicall_call_unref(r->call);
+	g_free(r);
+}
+
+static void connect_done(ms_transport *t, const char *error, gpointer data) {
+	(void)t;
+	ms_request *r = data;
+	reply_to(r->session, r->transaction, error ? error_reply(ERROR_FAILED, error) : json_pack("{sb}", "success", 1));
+}
+
+/* The call, its mediasoup side of the requester, and a transport of it; NULL with the error reply. */
+static json_t *find_transport(oicall_session *session, json_t *body, oicall_call **call, int *side, ms_transport **t) {
+	json_t *error = oicall_engine_check_call(env.engine, session->id, body, call);
+	if(error != NULL)
+		return error;
+	ms_call *ms = ms_of(*call);
+	if(ms == NULL)
+		return error_reply(ERROR_INVALID, "This call has no transports (it uses SDP offers and answers)");
+	*side = oicall_call_side_of(*call, oicall_engine_user(env.engine, session->id));
+	json_t *id = json_object_get(body, "transportId");
+	if(id == NULL)
+		return error_reply(ERROR_INVALID, "Missing transportId");
+	ms_transport *found = json_is_string(id) ? g_hash_table_lookup(by_id, json_string_value(id)) : NULL;
+	if(found == NULL || found->owner != ms)
+		return error_reply(ERROR_FAILED, "Unknown transportId");
+	if(found->side != *side)
+		return error_reply(ERROR_FAILED, "Not your transport");
+	*t = found;
+	return NULL;
+}
+
+static void connect_transport(oicall_session *session, json_t *body, const char *transaction) {
+	oicall_call *call = NULL;
+	ms_transport *t = NULL;
+	int side = -1;
+	janus_mutex_lock(env.engine_mutex);
+	json_t *error = find_transport(session, body, &call, &side, &t);
+	char *message = NULL;
+	if(error == NULL && t->connected)
+		error = error_reply(ERROR_FAILED, "Transport already connected");
+	if(error == NULL && !oicall_ortc_client_transport(body, &t->client, &message)) {
+		error = error_reply(ERROR_INVALID, message);
+		g_free(message);
+	}
+	janus_mutex_unlock(env.engine_mutex);
+	if(error != NULL) {
+		reply(session, transaction, error);
+		return;
+	}
+	t->connected = TRUE;
+	wait_for(t, connect_done, request_new(session, transaction, call, NULL, NULL), (GDestroyNotify)request_free);
+	/* With the core's offer in hand, the answer can go now; else it follows the offer. */
+	if(t->state == TRANSPORT_IDLE && t->local_sdp != NULL)
+		send_answer(t);
+}
+
+/* ---- producers and consumers ----------------------------------------- */
+
+static gboolean ssrc_taken(ms_call *ms, guint32 ssrc) {
+	for(int side = 0; side < 2; side++) {
+		ms_transport *t = ms->transports[side][0];
+		for(guint i = 0; t != NULL && i < t->streams->len; i++) {
+			oicall_stream *s = g_ptr_array_index(t->streams, i);
+			if(ssrc != 0 && (s->ssrc == ssrc || s->rtx_ssrc == ssrc))
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static void producer_done(ms_transport *t, const char *error, gpointer data) {
+	ms_request *r = data;
+	ms_producer *p = r->item;
+	ms_call *ms = ms_of(r->call);
+	if(error != NULL || ms == NULL) {
+		reply_to(r->session, r->transaction, error_reply(ERROR_FAILED, error ? error : "The call ended"));
+		return;
+	}
+	oicall_stream *stream = g_ptr_array_index(t->streams, p->mindex - 1);
+	const oicall_codec *codec = g_ptr_array_index(stream->codecs, 0);
+	char *name = g_ascii_strdown(strchr(codec->mime, '/') + 1, -1);
+	oicall_relay_describe(t->session, p->mindex, p->kind, name, p->id);
+	g_free(name);
+	g_ptr_array_add(ms->producers, p);
+	r->item = NULL;
+	reply_to(r->session, r->transaction, json_pack("{ss}", "producerId", p->id));
+	if(r->call->state == OICALL_CALL_ACTIVE)
+		new_producer_event(r->call, p);
+}
+
+static void create_producer(oicall_session *session, json_t *body, const char *transaction) {
+	oicall_call *call = NULL;
+	ms_transport *t = NULL;
+	int side = -1;
+	janus_mutex_lock(env.engine_mutex);
+	json_t *error = find_transport(session, body, &call, &side, &t);
+	janus_mutex_unlock(env.engine_mutex);
+	char *message = NULL;
+	oicall_stream *stream = NULL;
+	if(error == NULL && !t->send)
+		error = error_reply(ERROR_INVALID, "Producers need a send transport");
+	if(error == NULL && t->streams->len >= OICALL_MAX_STREAMS)
+		error = error_reply(ERROR_FAILED, "Too many producers on this transport");
+	if(error == NULL) {
+		stream = oicall_ortc_producer(json_string_value(json_object_get(body, "kind")),
+			json_object_get(body, "rtpParameters"), t->owner->router_caps, &message);
+		if(stream == NULL) {
+			error = error_reply(ERROR_INVALID, message);
+			g_free(message);
+		}
+	}
+	for(guint i = 0; error == NULL && i < t->streams->len; i++) {
+		if(strcmp(((oicall_stream *)g_ptr_array_index(t->streams, i))->mid, stream->mid) == 0)
+			error = error_reply(ERROR_INVALID, "rtpParameters.mid is already used on this transport");
+	}
+	if(error == NULL && (ssrc_taken(t->owner, stream->ssrc) || ssrc_taken(t->owner, stream->rtx_ssrc)))
+		error = error_reply(ERROR_INVALID, "Duplicate SSRC: another producer of this call uses it");
+	if(error != NULL) {
+		oicall_stream_free(stream);
+		reply(session, transaction, error);
+		return;
+	}
+	ms_producer *p = g_new0(ms_producer, 1);
+	p->id = g_uuid_string_random();
+	p->side = side;
+	p->transport = t;
+	p->kind = stream->kind;
+	g_ptr_array_add(t->streams, stream);
+	p->mindex = (int)t->streams->len;
+	ms_request *r = request_new(session, transaction, call, p, (GDestroyNotify)producer_free);
+	wait_for(t, producer_done, r, (GDestroyNotify)request_free);
+	negotiate(t);
+}
+
+static ms_producer *find_producer(ms_call *ms, const char *id) {
+	for(guint i = 0; id != NULL && i < ms->producers->len; i++) {
+		ms_producer *p = g_ptr_array_index(ms->producers, i);
+		if(strcmp(p->id, id) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static void consumer_done(ms_transport *t, const char *error, gpointer data) {
+	ms_request *r = data;
+	ms_consumer *c = r->item;
+	ms_call *ms = ms_of(r->call);
+	oicall_stream *stream = g_ptr_array_index(t->streams, c->mindex - 1);
+	if(error == NULL && ms != NULL)
+		oicall_ortc_local_ssrcs(t->local_sdp, stream->mid, &stream->ssrc, &stream->rtx_ssrc);
+	if(error != NULL || ms == NULL || stream->ssrc == 0 || c->producer->transport->session == NULL) {
+		reply_to(r->session, r->transaction, error_reply(ERROR_FAILED, error ? error : "The gateway could not add this consumer"));
+		return;
+	}
+	ms_producer *p = c->producer;
+	oicall_stream *source = g_ptr_array_index(p->transport->streams, p->mindex - 1);
+	int map[128];
+	oicall_ortc_payload_map(source, stream, map);
+	oicall_relay_connect(p->transport->session, p->mindex, t->session, c->mindex, p->kind, map, TRUE);
+	const oicall_codec *codec = g_ptr_array_index(stream->codecs, 0);
+	char *name = g_ascii_strdown(strchr(codec->mime, '/') + 1, -1);
+	oicall_relay_describe(t->session, c->mindex, p->kind, name, c->id);
+	g_free(name);
+	g_ptr_array_add(ms->consumers, c);
+	r->item = NULL;
+	reply_to(r->session, r->transaction, json_pack("{ssssssso}", "id", c->id, "producerId", p->id, "kind",
+		p->kind == OICALL_KIND_AUDIO ? "audio" : "video", "rtpParameters", oicall_ortc_consumer_parameters(stream)));
+}
+
+static void create_consumer(oicall_session *session, json_t *body, const char *transaction) {
+	janus_mutex_lock(env.engine_mutex);
+	oicall_call *call = NULL;
+	json_t *error = oicall_engine_check_call(env.engine, session->id, body, &call);
+	ms_call *ms = ms_of(call);
+	int side = call ? oicall_call_side_of(call, oicall_engine_user(env.engine, session->id)) : -1;
+	gboolean active = call && call->state == OICALL_CALL_ACTIVE;
+	janus_mutex_unlock(env.engine_mutex);
+	if(error == NULL && ms == NULL)
+		error = error_reply(ERROR_INVALID, "This call has no transports (it uses SDP offers and answers)");
+	ms_producer *p = NULL;
+	ms_transport *t = NULL;
+	json_t *producer_id = json_object_get(body, "producerId");
+	if(error == NULL && producer_id == NULL)
+		error = error_reply(ERROR_INVALID, "Missing producerId");
+	if(error == NULL && (p = find_producer(ms, json_string_value(producer_id))) == NULL)
+		error = error_reply(ERROR_FAILED, "Unknown producerId");
+	if(error == NULL && p->side == side)
+		error = error_reply(ERROR_INVALID, "That producer is yours");
+	if(error == NULL && !active)
+		error = error_reply(ERROR_FAILED, "The call is not accepted yet");
+	if(error == NULL) {
+		t = ms->transports[side][1];
+		json_t *wanted = json_object_get(body, "transportId");
+		if(t == NULL || t->control != session->id)
+			error = error_reply(ERROR_FAILED, "Your transports for this call are not ready");
+		else if(wanted != NULL && (!json_is_string(wanted) || strcmp(json_string_value(wanted), t->id) != 0))
+			error = error_reply(ERROR_INVALID, "Consumers need your recv transport");
+		else if(!json_is_object(json_object_get(body, "rtpCapabilities")))
+			error = error_reply(ERROR_INVALID, "Missing rtpCapabilities");
+		else if(t->streams->len >= OICALL_MAX_STREAMS)
+			error = error_reply(ERROR_FAILED, "Too many consumers on this transport");
+	}
+	oicall_stream *stream = NULL;
+	if(error == NULL) {
+		char *mid = g_strdup_printf("%u", t->next_mid);
+		stream = oicall_ortc_consumer(g_ptr_array_index(p->transport->streams, p->mindex - 1),
+			json_object_get(body, "rtpCapabilities"), ms->router_caps, mid);
+		g_free(mid);
+		if(stream == NULL)
+			error = json_pack("{sssi}", "error", "Cannot consume", "error_code", ERROR_FAILED);
+	}
+	if(error != NULL) {
+		reply(session, transaction, error);
+		return;
+	}
+	t->next_mid++;
+	g_ptr_array_add(t->streams, stream);
+	ms_consumer *c = g_new0(ms_consumer, 1);
+	c->id = g_uuid_string_random();
+	c->side = side;
+	c->producer = p;
+	c->transport = t;
+	c->mindex = (int)t->streams->len;
+	wait_for(t, consumer_done, request_new(session, transaction, call, c, (GDestroyNotify)consumer_free), (GDestroyNotify)request_free);
+	negotiate(t);
+}
+
+static void resume_consumer(oicall_session *session, json_t *body, const char *transaction) {
+	janus_mutex_lock(env.engine_mutex);
+	oicall_call *call = NULL;
+	json_t *error = oicall_engine_check_call(env.engine, session->id, body, &call);
+	ms_call *ms = ms_of(call);
+	int side = call ? oicall_call_side_of(call, oicall_engine_user(env.engine, session->id)) : -1;
+	janus_mutex_unlock(env.engine_mutex);
+	if(error == NULL && ms == NULL)
+		error = error_reply(ERROR_INVALID, "This call has no consumers (it uses SDP offers and answers)");
+	const char *id = json_string_value(json_object_get(body, "consumerId"));
+	ms_consumer *c = NULL;
+	for(guint i = 0; error == NULL && id != NULL && i < ms->consumers->len; i++) {
+		ms_consumer *candidate = g_ptr_array_index(ms->consumers, i);
+		if(strcmp(candidate->id, id) == 0 && candidate->side == side)
+			c = candidate;
+	}
+	if(error == NULL && c == NULL)
+		error = error_reply(ERROR_FAILED, id ? "Unknown consumerId" : "Missing consumerId");
+	if(error != NULL) {
+		reply(session, transaction, error);
+		return;
+	}
+	if(c->resumed) {
+		reply(session, transaction, json_pack("{sbsb}", "success", 1, "alreadyResumed", 1));
+		return;
+	}
+	c->resumed = TRUE;
+	if(c->producer->transport->session != NULL)
+		oicall_relay_pause_forward(env.gateway, c->producer->transport->session, c->producer->mindex, FALSE);
+	reply(session, transaction, json_pack("{sb}", "success", 1));
+}
+
+/* ---- the transport's courier replies ---------------------------------- */
+
+static void bind_transport(oicall_session *session, json_t *body, const char *transaction) {
+	const char *id = json_string_value(json_object_get(body, "transportId"));
+	const char *nonce = json_string_value(json_object_get(body, "nonce"));
+	ms_transport *t = id ? g_hash_table_lookup(by_id, id) : NULL;
+	if(t == NULL || t->state != TRANSPORT_UNBOUND || nonce == NULL || strcmp(nonce, t->nonce) != 0 ||
+			session->role != OICALL_ROLE_CONTROL || g_hash_table_contains(by_session, &session->id)) {
+		reply(session, transaction, error_reply(ERROR_FAILED, "Unknown transport"));
+		/* A handle attached for a transport that is gone: let it go too. */
+		if(t == NULL && session->role == OICALL_ROLE_CONTROL && nonce != NULL)
+			env.gateway->end_session(session->handle);
+		return;
+	}
+	janus_refcount_increase(&session->ref);
+	t->session = session;
+	json_t *janus_session = json_object_get(body, "janusSessionId"), *janus_handle = json_object_get(body, "janusHandleId");
+	if(json_is_integer(janus_session) && json_is_integer(janus_handle)) {
+		atomic_store(&session->janus_session_id, (guint64)json_integer_value(janus_session));
+		atomic_store(&session->janus_handle_id, (guint64)json_integer_value(janus_handle));
+	}
+	janus_mutex_lock(env.engine_mutex);
+	session->role = t->send ? OICALL_ROLE_SEND_TRANSPORT : OICALL_ROLE_RECV_TRANSPORT;
+	session->transport_id = g_strdup(t->id);
+	t->owner->call->media_sessions[t->side][t->send ? 0 : 1] = session->id;
+	janus_mutex_unlock(env.engine_mutex);
+	g_hash_table_insert(by_session, &session->id, t);
+	t->state = TRANSPORT_IDLE;
+	reply(session, transaction, json_pack("{sb}", "success", 1));
+	negotiate(t);
+}
+
+static void local_sdp(oicall_session *session, json_t *body, const char *transaction) {
+	ms_transport *t = g_hash_table_lookup(by_session, &session->id);
+	const char *sdp = json_string_value(json_object_get(body, "sdp"));
+	if(t == NULL || t->state != TRANSPORT_OFFERING || sdp == NULL) {
+		reply(session, transaction, error_reply(ERROR_FAILED, "No offer pending"));
+		return;
+	}
+	reply(session, transaction, json_pack("{sb}", "success", 1));
+	g_free(t->local_sdp);
+	t->local_sdp = g_strdup(sdp);
+	if(t->parameters == NULL) {
+		char *error = NULL;
+		t->parameters = oicall_ortc_transport_parameters(t->id, sdp, &error);
+		if(t->parameters == NULL) {
+			JANUS_LOG(LOG_ERR, "[oicall] transport %s: %s\n", t->id, error);
+			g_free(error);
+			t->state = TRANSPORT_IDLE;
+			fail_waiters(t, "The gateway could not set up this transport");
+			return;
+		}
+	}
+	if(t->connected)
+		send_answer(t);
+	else
+		round_done(t);
+}
+
+static void remote_applied(oicall_session *session, const char *transaction) {
+	ms_transport *t = g_hash_table_lookup(by_session, &session->id);
+	if(t == NULL || t->state != TRANSPORT_ANSWERING) {
+		reply(session, transaction, error_reply(ERROR_FAILED, "No answer pending"));
+		return;
+	}
+	reply(session, transaction, json_pack("{sb}", "success", 1));
+	round_done(t);
+}
+
+/* ---- entry points ---------------------------------------------------- */
+
+gboolean oicall_ms_handles(oicall_session *session, const char *request, json_t *body, json_t *jsep) {
+	static const char *const own[] = { "connect-transport", "create-producer", "create-consumer", "resume-consumer",
+		"bind-transport", "local-sdp", "remote-sdp-applied" };
+	for(gsize i = 0; i < G_N_ELEMENTS(own); i++) {
+		if(strcmp(request, own[i]) == 0)
+			return TRUE;
+	}
+	if(strcmp(request, "start-call") == 0)
+		return jsep == NULL;
+	if(strcmp(request, "accept-call") == 0) {
+		janus_mutex_lock(env.engine_mutex);
+		oicall_call *call = oicall_engine_call(env.engine, json_string_value(json_object_get(body, "callId")));
+		gboolean ms = ms_of(call) != NULL;
+		janus_mutex_unlock(env.engine_mutex);
+		(void)session;
+		return ms;
+	}
+	return FALSE;
+}
+
+void oicall_ms_request(oicall_session *session, const char *request, json_t *body, json_t *jsep,
+		const char *transaction) {
+	(void)jsep;
+	if(strcmp(request, "start-call") == 0)
+		start_call(session, body, transaction);
+	else if(strcmp(request, "accept-call") == 0)
+		accept_call(session, body, transaction);
+	else if(strcmp(request, "connect-transport") == 0)
+		connect_transport(session, body, transaction);
+	else if(strcmp(request, "create-producer") == 0)
+		create_producer(session, body, transaction);
+	else if(strcmp(request, "create-consumer") == 0)
+		create_consumer(session, body, transaction);
+	else if(strcmp(request, "resume-consumer") == 0)
+		resume_consumer(session, body, transaction);
+	else if(strcmp(request, "bind-transport") == 0)
+		bind_transport(session, body, transaction);
+	else if(strcmp(request, "local-sdp") == 0)
+		local_sdp(session, body, transaction);
+	else if(strcmp(request, "remote-sdp-applied") == 0)
+		remote_applied(session, transaction);
+}
+
+json_t *oicall_ms_check_mute(oicall_call *call, guint64 session, json_t *body, gboolean video) {
+	ms_call *ms = ms_of(call);
+	json_t *id = json_object_get(body, "producerId");
+	if(ms == NULL || id == NULL)
+		return NULL;
+	ms_producer *p = find_producer(ms, json_string_value(id));
+	int side = oicall_call_side_of(call, oicall_engine_user(env.engine, session));
+	if(p == NULL || p->side != side)
+		return error_reply(ERROR_FAILED, "Unknown producerId");
+	if(p->kind != (video ? OICALL_KIND_VIDEO : OICALL_KIND_AUDIO))
+		return error_reply(ERROR_INVALID, video ? "That producer is not video" : "That producer is not audio");
+	return NULL;
+}
+
+void oicall_ms_mute(oicall_call *call, int side, gboolean video, gboolean muted, const char *producer_id) {
+	ms_call *ms = ms_of(call);
+	for(guint i = 0; ms != NULL && i < ms->producers->len; i++) {
+		ms_producer *p = g_ptr_array_index(ms->producers, i);
+		if(p->side != side || p->kind != (video ? OICALL_KIND_VIDEO : OICALL_KIND_AUDIO) || p->transport->session == NULL)
+			continue;
+		if(producer_id == NULL || strcmp(producer_id, p->id) == 0)
+			oicall_relay_pause_source(env.gateway, p->transport->session, p->mindex, muted);
+	}
+}
+
+void oicall_ms_call_ended(oicall_call *call) {
+	ms_call *ms = ms_of(call);
+	for(int side = 0; ms != NULL && side < 2; side++) {
+		for(int dir = 0; dir < 2; dir++) {
+			if(ms->transports[side][dir] != NULL) {
+				transport_free(ms->transports[side][dir]);
+				ms->transports[side][dir] = NULL;
+			}
+		}
+	}
+}
+
+void oicall_ms_session_gone(guint64 session) {
+	ms_transport *t = g_hash_table_lookup(by_session, &session);
+	if(t == NULL)
+		return;
+	g_hash_table_remove(by_session, &session);
+	oicall_relay_unlink(t->session);
+	janus_refcount_decrease(&t->session->ref);
+	t->session = NULL;
+	t->state = TRANSPORT_IDLE;
+	fail_waiters(t, "The transport's handle is gone");
+}
+
+void oicall_ms_tick(gint64 now) {
+	GList *transports = g_hash_table_get_values(by_id);
+	for(GList *l = transports; l != NULL; l = l->next) {
+		ms_transport *t = l->data;
+		ms_waiter *w;
+		while((w = g_queue_peek_head(&t->waiters)) != NULL && now >= w->deadline)
+			waiter_finish(t, g_queue_pop_head(&t->waiters), "The transport did not answer in time");
+	}
+	g_list_free(transports);
+}
+
+gint64 oicall_ms_next_deadline(void) {
+	gint64 next = G_MAXINT64;
+	GHashTableIter iter;
+	gpointer value;
+	g_hash_table_iter_init(&iter, by_id);
+	while(g_hash_table_iter_next(&iter, NULL, &value)) {
+		ms_waiter *w = g_queue_peek_head(&((ms_transport *)value)->waiters);
+		if(w != NULL)
+			next = MIN(next, w->deadline);
+	}
+	return next;
+}
+
+void oicall_ms_init(const oicall_ms_env *e) {
+	env = *e;
+	by_id = g_hash_table_new(g_str_hash, g_str_equal);
+	by_session = g_hash_table_new(g_int64_hash, g_int64_equal);
+}
+
+void oicall_ms_destroy(void) {
+	g_hash_table_destroy(by_session);
+	g_hash_table_destroy(by_id);
+	by_session = by_id = NULL;
+}

@@ -1,0 +1,67 @@
+/*
+ * OIChat's mediasoup-style signalling (the seed's flow) on Janus handles:
+ * each side of a call gets a send and a recv transport, each a Janus handle
+ * that the Socket.IO transport attaches when asked; producers and consumers
+ * are m-lines of those handles, negotiated by the plugin writing both SDPs
+ * (see ortc.h). Plugin thread only, with the engine locked by the caller
+ * where it says so.
+ */
+#ifndef OICALL_MSFLOW_H
+#define OICALL_MSFLOW_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <janus/plugins/plugin.h>
+
+#include "call_engine.h"
+#include "plugin_config.h"
+#include "session.h"
+
+typedef struct oicall_ms_env {
+	janus_callbacks *gateway;
+	janus_plugin *plugin;
+	const oicall_plugin_config *config;
+	oicall_engine *engine;
+	janus_mutex *engine_mutex;
+	/* A live session by engine id, with a reference. */
+	oicall_session *(*session_by_id)(guint64 id);
+	/* Answers a client request (takes the reply). */
+	void (*reply)(oicall_session *session, const char *transaction, json_t *reply);
+	/* Carries out engine effects. */
+	void (*dispatch)(GPtrArray *effects);
+} oicall_ms_env;
+
+void oicall_ms_init(const oicall_ms_env *env);
+void oicall_ms_destroy(void);
+
+/* Whether a request belongs to this flow: a start-call without jsep, an
+ * accept-call of a mediasoup call, connect-transport, create-producer,
+ * create-consumer, resume-consumer, and the Socket.IO transport's courier
+ * replies (bind-transport, local-sdp, remote-sdp-applied). */
+gboolean oicall_ms_handles(oicall_session *session, const char *request, json_t *body, json_t *jsep);
+
+/* Handles such a request; its reply goes through env->reply, now or later.
+ * Takes the engine lock itself. */
+void oicall_ms_request(oicall_session *session, const char *request, json_t *body, json_t *jsep,
+	const char *transaction);
+
+/* An incoming-call for a mediasoup call: sent once the callee's own
+ * transports for that session exist. */
+void oicall_ms_incoming_call(oicall_call *call, guint64 session, json_t *payload);
+
+/* mute-audio/mute-video: checks the producerId if any; NULL if fine. Engine locked. */
+json_t *oicall_ms_check_mute(oicall_call *call, guint64 session, json_t *body, gboolean video);
+/* Pauses or resumes a side's producers of a kind (or the one named). */
+void oicall_ms_mute(oicall_call *call, int side, gboolean video, gboolean muted, const char *producer_id);
+
+/* The call is over: its transports go. */
+void oicall_ms_call_ended(oicall_call *call);
+
+/* A session was destroyed. */
+void oicall_ms_session_gone(guint64 session);
+
+/* Timeouts of operations waiting on the transport. */
+void oicall_ms_tick(gint64 now);
+gint64 oicall_ms_next_deadline(void);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * mediasoup's ORTC model on top of Janus PeerConnections (pure: no Janus).
+ *
+ * A "transport" is one Janus handle. Its media sections are streams: the
+ * producers a client sends on its send transport, the consumers the gateway
+ * sends on a recv transport. The plugin writes both SDPs of each handle:
+ * the gateway's offer (streams from the gateway's point of view) and the
+ * client's answer (from the client's ICE/DTLS parameters, which the client
+ * never gives as SDP). Section 0 of every transport is an inactive anchor,
+ * so that ICE and DTLS can be set up before the first stream.
+ */
+#ifndef OICALL_ORTC_H
+#define OICALL_ORTC_H
+
+#include <glib.h>
+#include <jansson.h>
+
+#define OICALL_ANCHOR_MID "oicall"
+#define OICALL_MAX_STREAMS 16
+
+enum { OICALL_KIND_AUDIO = 0, OICALL_KIND_VIDEO = 1 };
+
+typedef struct oicall_codec {
+	char *mime;                 /* "audio/opus", "video/VP8", ... */
+	int pt;
+	int clock_rate;
+	int channels;               /* audio only, else 0 */
+	json_t *parameters;         /* object (fmtp), never NULL */
+	json_t *feedback;           /* array of { type, parameter } */
+	int rtx_pt;                 /* -1 without RTX */
+} oicall_codec;
+
+typedef struct oicall_extension {
+	char *uri;
+	int id;
+} oicall_extension;
+
+typedef struct oicall_stream {
+	char *mid;
+	int kind;
+	gboolean gateway_sends;     /* a consumer (the gateway sends), or a producer */
+	GPtrArray *codecs;          /* oicall_codec *, the one in use first */
+	GPtrArray *extensions;      /* oicall_extension * */
+	guint32 ssrc, rtx_ssrc;     /* producer: the client's; consumer: the gateway's */
+	char *cname;
+} oicall_stream;
+
+/* An empty stream (codecs and extensions to be added; they are freed with it). */
+oicall_stream *oicall_stream_new(const char *mid, int kind, gboolean gateway_sends);
+void oicall_stream_free(oicall_stream *stream);
+
+/* The router's capabilities in mediasoup's shape, for the configured codecs
+ * (comma-separated names as in the plugin configuration). */
+json_t *oicall_ortc_router_capabilities(const char *audio_codecs, const char *video_codecs);
+
+/* A producer from create-producer's kind and rtpParameters, checked against
+ * the router's capabilities; NULL with *error (a message for the client). */
+oicall_stream *oicall_ortc_producer(const char *kind, json_t *rtp_parameters, json_t *router_caps, char **error);
+
+/* A consumer of producer for a client with the given capabilities, with
+ * the router's payload types and extension ids; NULL when the client can't
+ * receive it. Its SSRCs are the gateway's, to be filled in from the merged SDP. */
+oicall_stream *oicall_ortc_consumer(const oicall_stream *producer, json_t *consumer_caps, json_t *router_caps,
+	const char *mid);
+
+/* The consumer's rtpParameters for create-consumer's answer. */
+json_t *oicall_ortc_consumer_parameters(const oicall_stream *consumer);
+
+/* For each producer payload type, the consumer's (-1: not forwarded). */
+void oicall_ortc_payload_map(const oicall_stream *producer, const oicall_stream *consumer, int map[128]);
+
+/* The gateway's offer for a transport whose sections are the anchor then streams. */
+char *oicall_ortc_offer(GPtrArray *streams, guint64 version);
+
+/* The client's answer to that offer, from its ICE and DTLS parameters. */
+typedef struct oicall_client_transport {
+	char *ice_ufrag, *ice_pwd;
+	char *fingerprint_algorithm, *fingerprint;
+	gboolean dtls_client;       /* the client's DTLS role is client (setup:active) */
+} oicall_client_transport;
+
+/* From connect-transport's payload: dtlsParameters and iceParameters (top
+ * level or inside dtlsParameters). FALSE with *error saying what is missing. */
+gboolean oicall_ortc_client_transport(json_t *payload, oicall_client_transport *out, char **error);
+void oicall_client_transport_clear(oicall_client_transport *client);
+
+char *oicall_ortc_answer(GPtrArray *streams, const oicall_client_transport *client, guint64 version);
+
+/* What the client needs of the gateway's side, read from the SDP the core
+ * sent out for the handle (its ICE credentials, candidates and fingerprint). */
+json_t *oicall_ortc_transport_parameters(const char *transport_id, const char *local_sdp, char **error);
+
+/* The gateway's SSRCs for a section of the core's SDP (0 when absent). */
+void oicall_ortc_local_ssrcs(const char *local_sdp, const char *mid, guint32 *ssrc, guint32 *rtx_ssrc);
+
+#endif

@@ -1,0 +1,157 @@
+// Browser side of the mediasoup-client tests: OIChat's own flow with the real
+// mediasoup-client and socket.io-client, bundled by esbuild (see mediasoup.js).
+// The only oicall-specific line is the Device's handlerFactory.
+import { io } from 'socket.io-client';
+import { Device } from 'mediasoup-client';
+import { Chrome111 } from 'mediasoup-client/handlers/Chrome111';
+import { oicallHandlerFactory } from '../../../html/oicall-mediasoup.js';
+
+const EVENTS = ['incoming-call', 'call-accepted', 'new-producer', 'call-ended', 'call-expired', 'remote-user-muted',
+  'remote-user-unmuted', 'remote-user-video-muted', 'remote-user-video-unmuted'];
+
+class Client extends EventTarget {
+  constructor() {
+    super();
+    this.events = [];
+    this.requests = [];     // every request with its ack, for tests and fixtures
+    this.socket = null;
+    this.resetCall();
+  }
+
+  resetCall() {
+    this.callId = null;
+    this.incoming = null;
+    this.device = null;
+    this.sendTransport = null;
+    this.recvTransport = null;
+    this.producers = {};    // kind -> Producer
+    this.consumers = [];
+    this.connectAcks = [];  // what the server said to each connect-transport
+    this.errors = [];
+    this.stream = null;
+  }
+
+  async request(event, payload) {
+    const ack = await this.socket.timeout(10000).emitWithAck(event, payload);
+    this.requests.push({ event, payload, ack });
+    return ack;
+  }
+
+  connect(userId) {
+    this.userId = userId;
+    this.socket = io(window.location.origin, { path: '/calls', transports: ['websocket'] });
+    for (const name of EVENTS) this.socket.on(name, (payload) => this.onEvent(name, payload));
+    return new Promise((resolve) => {
+      this.socket.once('connect', async () => resolve(await this.request('register', userId)));
+    });
+  }
+
+  onEvent(name, payload) {
+    this.events.push({ name, payload });
+    if (name === 'incoming-call') this.incoming = payload;
+    // Both sides, as OIChat does: consume what the other side produces.
+    if (name === 'new-producer' && payload.callId === this.callId) {
+      this.consume(payload.producerId).catch((e) => this.errors.push(`consume: ${e.message}`));
+    }
+    if (name === 'call-ended' && payload.callId === this.callId) this.closeTransports();
+    this.dispatchEvent(new CustomEvent(name, { detail: payload }));
+  }
+
+  async setup(callId, params) {
+    this.callId = callId;
+    this.device = new Device({ handlerFactory: oicallHandlerFactory(Chrome111.createFactory({})) });
+    await this.device.load({ routerRtpCapabilities: params.rtpCapabilities });
+    this.sendTransport = this.device.createSendTransport(params.sendTransport);
+    this.recvTransport = this.device.createRecvTransport(params.recvTransport);
+    for (const transport of [this.sendTransport, this.recvTransport]) {
+      transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+        this.request('connect-transport', { callId, transportId: transport.id, dtlsParameters }).then((ack) => {
+          this.connectAcks.push(ack);
+          if (ack.error) errback(new Error(ack.error)); else callback();
+        }, errback);
+      });
+    }
+    this.sendTransport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
+      this.request('create-producer', { callId, transportId: this.sendTransport.id, kind, rtpParameters }).then((ack) => {
+        if (ack.error) errback(new Error(ack.error)); else callback({ id: ack.producerId });
+      }, errback);
+    });
+  }
+
+  async produce(callType) {
+    this.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: callType === 'video' });
+    for (const track of this.stream.getTracks()) {
+      this.producers[track.kind] = await this.sendTransport.produce({ track });
+    }
+  }
+
+  async call(toUserId, callType = 'video') {
+    const ack = await this.request('start-call', { toUserId, callType });
+    if (ack.error) return ack;
+    await this.setup(ack.callId, ack);
+    await this.produce(callType);
+    return { callId: ack.callId };
+  }
+
+  async accept() {
+    const incoming = this.incoming;
+    await this.setup(incoming.callId, incoming);
+    const ack = await this.request('accept-call', { callId: incoming.callId, fromUserId: incoming.fromUserId });
+    if (ack.error) return ack;
+    await this.produce(incoming.callType);
+    return ack;
+  }
+
+  async consume(producerId) {
+    const ack = await this.request('create-consumer', {
+      callId: this.callId, producerId, rtpCapabilities: this.device.rtpCapabilities, transportId: this.recvTransport.id,
+    });
+    if (ack.error) throw new Error(ack.error);
+    const consumer = await this.recvTransport.consume({
+      id: ack.id, producerId: ack.producerId, kind: ack.kind, rtpParameters: ack.rtpParameters,
+    });
+    this.consumers.push(consumer);
+    const resumed = await this.request('resume-consumer', { callId: this.callId, consumerId: ack.id });
+    if (resumed.error) throw new Error(resumed.error);
+    return ack;
+  }
+
+  async mute(kind, muted) {
+    const producer = this.producers[kind];
+    return this.request(kind === 'audio' ? 'mute-audio' : 'mute-video', { callId: this.callId, producerId: producer.id, muted });
+  }
+
+  async hangup() {
+    const ack = await this.request('end-call', { callId: this.callId });
+    this.closeTransports();
+    return ack;
+  }
+
+  closeTransports() {
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.stream?.getTracks().forEach((t) => t.stop());
+  }
+
+  // The recv transport's inbound-rtp and codec stats, for failure reports.
+  async inboundDetails() {
+    const out = [];
+    (await this.recvTransport.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' || s.type === 'codec') out.push(s); });
+    return out;
+  }
+
+  // Inbound media over the recv transport.
+  async inbound() {
+    const out = { framesDecoded: 0, videoBytes: 0, audioPackets: 0, audioBytes: 0 };
+    if (!this.recvTransport || this.recvTransport.closed) return out;
+    const stats = await this.recvTransport.getStats();
+    stats.forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      if (s.kind === 'video') { out.framesDecoded += s.framesDecoded || 0; out.videoBytes += s.bytesReceived || 0; }
+      if (s.kind === 'audio') { out.audioPackets += s.packetsReceived || 0; out.audioBytes += s.bytesReceived || 0; }
+    });
+    return out;
+  }
+}
+
+window.msc = new Client();

@@ -1,0 +1,201 @@
+// OIChat's own flow with the real mediasoup-client and socket.io-client in
+// two headless Chromium pages: start-call, device.load, send and recv
+// transports, connect-transport, create-producer, create-consumer (paused),
+// resume-consumer; Janus does ICE, DTLS and SRTP.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { useJanus, sleep } from './lib/janus.js';
+import { waitFor } from './lib/sio.js';
+import { launchBrowser } from './lib/browser.js';
+import { mediaFlows, bytesOver } from './lib/demo.js';
+import { msPageFolder, msUserPage } from './lib/mediasoup.js';
+
+const folder = await msPageFolder();
+
+describe('calls with mediasoup-client', () => {
+  const ctx = useJanus({ demoFolder: folder.dir });
+  let browser;
+  before(async () => { browser = await launchBrowser({ secureOrigins: [ctx.janus.sioUrl] }); });
+  after(async () => { await browser?.close(); folder.remove(); });
+
+  // a calls b, b accepts; both produce and consume.
+  async function activeCall(a, b, callType = 'video') {
+    const alice = await msUserPage(browser, ctx.janus, a);
+    const bob = await msUserPage(browser, ctx.janus, b);
+    const incoming = bob.nextEvent('incoming-call');
+    const started = await alice.msc(([to, type]) => window.msc.call(to, type), [b, callType]);
+    assert.equal(started.error, undefined, JSON.stringify(started));
+    const offer = await incoming;
+    assert.equal(offer.callId, started.callId);
+    assert.equal(offer.fromUserId, a);
+    assert.equal(offer.callType, callType);
+    for (const key of ['rtpCapabilities', 'sendTransport', 'recvTransport']) assert.ok(offer[key], `incoming-call has ${key}`);
+    const accepted = alice.nextEvent('call-accepted');
+    const acceptedAt = Date.now();
+    const ack = await bob.msc(() => window.msc.accept());
+    assert.ok(ack.rtpCapabilities, JSON.stringify(ack));
+    assert.deepEqual(await accepted, { callId: started.callId, calleeUserId: b });
+    return { alice, bob, callId: started.callId, acceptedAt };
+  }
+
+  async function closePages(...pages) {
+    for (const p of pages) await p.close().catch(() => {});
+  }
+
+  async function pluginAdmin(request) {
+    const res = await ctx.janus.admin({ janus: 'message_plugin', plugin: 'janus.plugin.oicall', request });
+    return res.response;
+  }
+
+  // How many Janus handles the sessions of these users have.
+  async function handlesOf(users) {
+    const { users: online } = await pluginAdmin({ request: 'list-users' });
+    let count = 0;
+    for (const u of online.filter((x) => users.includes(x.userId))) {
+      const res = await ctx.janus.admin({ janus: 'list_handles', session_id: u.janusSessionId });
+      count += res.handles?.length ?? 0;
+    }
+    return count;
+  }
+
+  async function pageErrors(page) {
+    return page.msc(() => window.msc.errors);
+  }
+
+  test('a video call: each page decodes the other\'s video and receives its audio within 5 s of accept', async () => {
+    const { alice, bob, acceptedAt } = await activeCall('ms-a', 'ms-b');
+    const [a, b] = await Promise.all([mediaFlows(alice), mediaFlows(bob)]).catch(async (e) => {
+      // What the receivers saw, to tell a missing keyframe from a wrong payload type.
+      for (const page of [alice, bob]) console.log(page.user, JSON.stringify(await page.msc(() => window.msc.inboundDetails())));
+      throw e;
+    });
+    const elapsed = Date.now() - acceptedAt;
+    assert.ok(elapsed < 5000, `media after ${elapsed} ms`);
+    assert.ok(a.framesDecoded > 0 && a.audioPackets > 0 && b.framesDecoded > 0 && b.audioPackets > 0);
+    // Every connect-transport carried the adapter's ICE credentials and was accepted.
+    for (const page of [alice, bob]) {
+      assert.deepEqual(await page.msc(() => window.msc.connectAcks), [{ success: true }, { success: true }]);
+      assert.deepEqual(await pageErrors(page), []);
+    }
+    await closePages(alice, bob);
+  });
+
+  test('an audio-only call: audio both ways, no video producers', async () => {
+    const { alice, bob, callId } = await activeCall('ms-audio-a', 'ms-audio-b', 'audio');
+    await Promise.all([mediaFlows(alice, { video: false }), mediaFlows(bob, { video: false })]);
+    for (const page of [alice, bob]) {
+      assert.deepEqual(await page.msc(() => Object.keys(window.msc.producers)), ['audio']);
+      assert.deepEqual(await page.msc(() => window.msc.consumers.map((c) => c.kind)), ['audio']);
+    }
+    const info = await pluginAdmin({ request: 'call-info', callId });
+    assert.equal(info.signalling, 'mediasoup');
+    assert.equal(info.callType, 'audio');
+    await closePages(alice, bob);
+  });
+
+  test('mute-audio and mute-video pause the producer server-side; unmute resumes it', async () => {
+    const { alice, bob, callId } = await activeCall('ms-mute-a', 'ms-mute-b');
+    await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
+    for (const kind of ['audio', 'video']) {
+      const mutedEvent = bob.nextEvent(kind === 'audio' ? 'remote-user-muted' : 'remote-user-video-muted', await bob.eventCount());
+      assert.deepEqual(await alice.msc((k) => window.msc.mute(k, true), kind), { success: true });
+      assert.deepEqual(await mutedEvent, { userId: 'ms-mute-a', callId });
+      await sleep(500);
+      assert.equal(await bytesOver(bob, kind, 1000), 0, `${kind} still arrives while muted`);
+      assert.ok(await bytesOver(alice, kind, 500) > 0, `the other direction of ${kind} is untouched`);
+      const unmutedEvent = bob.nextEvent(kind === 'audio' ? 'remote-user-unmuted' : 'remote-user-video-unmuted', await bob.eventCount());
+      assert.deepEqual(await alice.msc((k) => window.msc.mute(k, false), kind), { success: true });
+      assert.deepEqual(await unmutedEvent, { userId: 'ms-mute-a', callId });
+      assert.ok(await bytesOver(bob, kind, 1000) > 0, `${kind} comes back after unmute`);
+    }
+    const before = (await bob.inbound()).framesDecoded;
+    await sleep(1000);
+    assert.ok((await bob.inbound()).framesDecoded > before, 'video still decodes after the pause');
+    await closePages(alice, bob);
+  });
+
+  test('the Admin API shows both sides\' transports with their producers and consumers', async () => {
+    const { alice, bob, callId } = await activeCall('ms-adm-a', 'ms-adm-b');
+    await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
+    const info = await pluginAdmin({ request: 'call-info', callId });
+    assert.equal(info.signalling, 'mediasoup');
+    assert.equal(info.mediaFlowing, true);
+    for (const [i, page] of [alice, bob].entries()) {
+      const peer = info.peers[i];
+      assert.equal(peer.userId, page.user);
+      assert.equal(peer.mediaReady, true);
+      const roles = Object.fromEntries(peer.handles.map((h) => [h.role, h]));
+      const ids = await page.msc(() => ({ send: window.msc.sendTransport.id, recv: window.msc.recvTransport.id,
+        producers: Object.values(window.msc.producers).map((p) => p.id).sort(),
+        consumers: window.msc.consumers.map((c) => c.id).sort() }));
+      assert.equal(roles['send transport'].transportId, ids.send);
+      assert.equal(roles['recv transport'].transportId, ids.recv);
+      const producers = roles['send transport'].streams.filter((s) => s.type === 'producer');
+      assert.deepEqual(producers.map((s) => s.id).sort(), ids.producers);
+      for (const s of producers) assert.ok(s.packetsIn > 0 && s.packetsRelayed > 0, JSON.stringify(s));
+      const consumers = roles['recv transport'].streams.filter((s) => s.type === 'consumer');
+      assert.deepEqual(consumers.map((s) => s.id).sort(), ids.consumers);
+      for (const s of consumers) assert.ok(s.packets > 0 && s.paused === false, JSON.stringify(s));
+      // handle_info on a transport handle says what it is.
+      const handle = await ctx.janus.admin({ janus: 'handle_info', session_id: roles['recv transport'].janusSessionId,
+        handle_id: roles['recv transport'].janusHandleId });
+      assert.equal(handle.info.plugin_specific.transportId, ids.recv, JSON.stringify(handle));
+      assert.equal(handle.info.plugin_specific.role, 'recv transport');
+    }
+    await closePages(alice, bob);
+  });
+
+  test('end-call: both sides get call-ended and the transports\' handles go', async () => {
+    const { alice, bob, callId } = await activeCall('ms-end-a', 'ms-end-b');
+    await mediaFlows(bob);
+    const endedA = alice.nextEvent('call-ended', await alice.eventCount());
+    const endedB = bob.nextEvent('call-ended', await bob.eventCount());
+    assert.deepEqual(await bob.msc(() => window.msc.hangup()), { success: true });
+    assert.deepEqual(await endedA, { callId, reason: 'hangup' });
+    assert.deepEqual(await endedB, { callId, reason: 'hangup' });
+    assert.deepEqual(await pluginAdmin({ request: 'call-info', callId }), { error: 'Unknown call', error_code: 492 });
+    // Only the two control handles are left of this call's users.
+    await waitFor(async () => (await handlesOf(['ms-end-a', 'ms-end-b'])) === 2, { what: 'transport handles detached' });
+    await closePages(alice, bob);
+  });
+
+  test('bad input gets clean errors and the call carries on', async () => {
+    const { alice, bob, callId } = await activeCall('ms-bad-a', 'ms-bad-b');
+    const other = await activeCall('ms-bad-c', 'ms-bad-d');
+    await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
+    const state = await alice.msc(() => ({ send: window.msc.sendTransport.id, recv: window.msc.recvTransport.id,
+      producer: window.msc.requests.find((r) => r.event === 'create-producer' && r.payload.kind === 'video').payload,
+      connect: window.msc.requests.find((r) => r.event === 'connect-transport').payload,
+      caps: window.msc.device.rtpCapabilities }));
+    const video = state.producer.rtpParameters;
+    const variant = (change) => { const p = structuredClone(video); change(p); return p; };
+    const produce = (rtpParameters, transportId = state.send) => alice.request('create-producer',
+      { callId, transportId, kind: 'video', rtpParameters });
+    const fresh = (p) => { p.mid = '9'; p.encodings[0].ssrc = 1111; if (p.encodings[0].rtx) p.encodings[0].rtx.ssrc = 1112; };
+    const cases = [
+      ['unknown payload type', produce(variant((p) => { fresh(p); p.codecs = [{ mimeType: 'video/AV1X', payloadType: 45, clockRate: 90000 }]; })), /codec|payload/i],
+      ['duplicate SSRC', produce(variant((p) => { fresh(p); p.encodings[0].ssrc = video.encodings[0].ssrc; })), /SSRC/],
+      ['missing mid', produce(variant((p) => { fresh(p); delete p.mid; })), /mid/],
+      ['producer on a recv transport', produce(variant(fresh), state.recv), /send transport/],
+      ['unknown transportId', produce(variant(fresh), 'no-such-transport'), /Unknown transportId/],
+      ['connect-transport twice', alice.request('connect-transport', state.connect), /already connected/],
+    ];
+    const otherProducer = await other.alice.msc(() => Object.values(window.msc.producers)[0].id);
+    cases.push(['consumer for another call\'s producer', alice.request('create-consumer',
+      { callId, producerId: otherProducer, rtpCapabilities: state.caps, transportId: state.recv }), /Unknown producerId/]);
+    cases.push(['consumer with capabilities that can\'t receive', alice.request('create-consumer',
+      { callId, producerId: (await bob.msc(() => window.msc.producers.video.id)), rtpCapabilities: { codecs: [], headerExtensions: [] }, transportId: state.recv }), /^Cannot consume$/]);
+    for (const [what, pending, pattern] of cases) {
+      const ack = await pending;
+      assert.match(String(ack.error), pattern, `${what}: ${JSON.stringify(ack)}`);
+    }
+    // Nothing else was affected: media still flows both ways in both calls.
+    for (const page of [alice, bob, other.alice, other.bob]) {
+      assert.ok(await bytesOver(page, 'video', 700) > 0, `${page.user} still receives video`);
+      assert.deepEqual(await pageErrors(page), []);
+    }
+    await closePages(alice, bob, other.alice, other.bob);
+  });
+
+  ctx.cleanExitTest();
+});
