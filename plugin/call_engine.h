@@ -46,7 +46,6 @@ typedef struct oicall_call {
 	gboolean muted[2][2];       /* [side][0 audio, 1 video] */
 	char *end_reason;
 	char *codec[2];             /* negotiated audio/video codec names, set by the glue */
-	gboolean mediasoup;         /* mediasoup-style signalling on the caller's side (set by the glue) */
 	guint64 media_sessions[2][OICALL_MAX_MEDIA_SESSIONS];   /* handles carrying each side's media (glue) */
 	void *media;                /* owned by the glue */
 	GDestroyNotify media_free;

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "msflow.h"
+
 /* Media counts as flowing when a packet came in during the last two seconds. */
 #define FLOWING_US (2 * G_USEC_PER_SEC)
 
@@ -92,7 +94,7 @@ json_t *oicall_inspect_session(oicall_engine *engine, oicall_session *session, g
 	oicall_call *call = user ? oicall_engine_call_of_user(engine, user) : NULL;
 	int side = call ? oicall_call_side_of(call, user) : -1;
 	gboolean media_here = call && call->media_session[side] == session->id && session->role == OICALL_ROLE_CONTROL &&
-		!call->mediasoup;
+		oicall_ms_uses_jsep(call, side);
 	json_object_set_new(info, "role", json_string(media_here ? "jsep" : role_name(session->role)));
 	if(session->transport_id != NULL)
 		json_object_set_new(info, "transportId", json_string(session->transport_id));
@@ -182,7 +184,11 @@ json_t *oicall_inspect_calls(oicall_engine *engine, oicall_session_lookup lookup
 
 json_t *oicall_inspect_call(oicall_engine *engine, oicall_call *call, oicall_session_lookup lookup, gint64 now) {
 	json_t *info = call_summary(call, lookup, now);
-	json_object_set_new(info, "signalling", json_string(call->mediasoup ? "mediasoup" : "jsep"));
+	/* How each side talks: SDP, mediasoup-style, or one of each. */
+	gboolean jsep[2] = { oicall_ms_uses_jsep(call, OICALL_CALLER), oicall_ms_uses_jsep(call, OICALL_CALLEE) };
+	if(call->state == OICALL_CALL_RINGING)
+		jsep[OICALL_CALLEE] = jsep[OICALL_CALLER];
+	json_object_set_new(info, "signalling", json_string(jsep[0] != jsep[1] ? "mixed" : jsep[0] ? "jsep" : "mediasoup"));
 	json_t *sides = json_array();
 	for(int side = 0; side < 2; side++) {
 		guint64 control = oicall_registry_session_of(oicall_engine_registry(engine), call->user[side]);
@@ -199,7 +205,7 @@ json_t *oicall_inspect_call(oicall_engine *engine, oicall_call *call, oicall_ses
 			oicall_session *session = l->data;
 			ready = ready && g_atomic_int_get(&session->media_ready);
 			json_t *handle = json_pack("{sIsssbso}", "session", (json_int_t)session->id, "role",
-				call->mediasoup ? role_name(session->role) : "jsep", "mediaReady", g_atomic_int_get(&session->media_ready),
+				session->role == OICALL_ROLE_CONTROL ? "jsep" : role_name(session->role), "mediaReady", g_atomic_int_get(&session->media_ready),
 				"streams", streams(session));
 			if(session->transport_id != NULL)
 				json_object_set_new(handle, "transportId", json_string(session->transport_id));

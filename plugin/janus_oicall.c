@@ -78,12 +78,6 @@ typedef struct oicall_message {
 	oicall_admin_job *job;      /* ADMIN */
 } oicall_message;
 
-/* What a JSEP call carries beside its state: the SDPs the gateway sends. */
-typedef struct oicall_call_media {
-	char *callee_offer;
-	char *caller_answer;
-} oicall_call_media;
-
 static janus_plugin oicall_plugin;
 static janus_callbacks *gateway;
 static oicall_plugin_config config;
@@ -182,15 +176,6 @@ static json_t *with_error_code(json_t *ack) {
 	return ack;
 }
 
-static void call_media_free(gpointer data) {
-	oicall_call_media *media = data;
-	if(media == NULL)
-		return;
-	g_free(media->callee_offer);
-	g_free(media->caller_answer);
-	g_free(media);
-}
-
 static void push_now(oicall_session *session, const char *transaction, json_t *message, json_t *jsep) {
 	int rc = gateway->push_event(session->handle, &oicall_plugin, transaction, message, jsep);
 	/* Fails when the handle is going away meanwhile: nothing to tell then. */
@@ -261,19 +246,17 @@ static gint64 next_closing_deadline(void) {
 
 static void dispatch_event(oicall_effect *effect) {
 	oicall_call *call = effect->call;
-	if(call != NULL && call->mediasoup && strcmp(effect->name, "incoming-call") == 0) {
-		/* Sent once the callee's transports exist, with their parameters. */
+	if(call != NULL && call->media != NULL && strcmp(effect->name, "incoming-call") == 0) {
+		/* With the gateway's offer and, once they exist, the callee's transports. */
 		oicall_ms_incoming_call(call, effect->session, effect->payload);
 		return;
 	}
-	oicall_call_media *media = call && !call->mediasoup ? call->media : NULL;
+	const char *caller_answer = call ? oicall_ms_caller_answer(call) : NULL;
 	json_t *jsep = NULL;
 	guint64 target = effect->session;
-	if(media != NULL && strcmp(effect->name, "incoming-call") == 0) {
-		jsep = json_pack("{ssss}", "type", "offer", "sdp", media->callee_offer);
-	} else if(media != NULL && media->caller_answer != NULL && strcmp(effect->name, "call-accepted") == 0) {
+	if(caller_answer != NULL && strcmp(effect->name, "call-accepted") == 0) {
 		/* The answer belongs to the PeerConnection that made the offer. */
-		jsep = json_pack("{ssss}", "type", "answer", "sdp", media->caller_answer);
+		jsep = json_pack("{ssss}", "type", "answer", "sdp", caller_answer);
 		target = call->media_session[OICALL_CALLER];
 	}
 	oicall_session *session = session_by_id(target);
@@ -287,47 +270,45 @@ static void dispatch_event(oicall_effect *effect) {
 	json_decref(jsep);
 }
 
-static void close_media(guint64 id, gboolean end) {
-	oicall_session *session = session_by_id(id);
-	if(session == NULL)
-		return;
+static void close_media(oicall_session *session, gboolean end) {
 	oicall_relay_unlink(session);
 	close_pc(session);
 	/* A lingering handle nobody uses any more: let its Janus session go. */
 	if(end)
 		gateway->end_session(session->handle);
-	janus_refcount_decrease(&session->ref);
 }
 
 static void end_media(oicall_call *call, const gboolean release[2]) {
-	if(call->mediasoup) {
-		/* Control sessions carry no media here: only the transports go. */
-		oicall_ms_call_ended(call);
-		for(int side = 0; side < 2; side++) {
-			oicall_session *session = release[side] ? session_by_id(call->media_session[side]) : NULL;
-			if(session != NULL) {
-				gateway->end_session(session->handle);
-				janus_refcount_decrease(&session->ref);
-			}
-		}
-		return;
+	gboolean jsep[2] = { oicall_ms_uses_jsep(call, OICALL_CALLER), oicall_ms_uses_jsep(call, OICALL_CALLEE) };
+	oicall_ms_call_ended(call);
+	for(int side = 0; side < 2; side++) {
+		oicall_session *session = session_by_id(call->media_session[side]);
+		if(session == NULL)
+			continue;
+		if(jsep[side])
+			close_media(session, release[side]);
+		else if(release[side])
+			gateway->end_session(session->handle);
+		janus_refcount_decrease(&session->ref);
 	}
-	for(int side = 0; side < 2; side++)
-		close_media(call->media_session[side], release[side]);
-	/* Callee sessions that were offered the call but never took it. */
+	/* Callee sessions that were offered the call (an SDP offer with
+	 * incoming-call) but didn't take it with an SDP answer. */
 	GHashTableIter iter;
 	gpointer key;
 	g_hash_table_iter_init(&iter, call->offered_to);
 	while(g_hash_table_iter_next(&iter, &key, NULL)) {
 		guint64 id = *(guint64 *)key;
-		if(id != call->media_session[OICALL_CALLEE])
-			close_media(id, FALSE);
+		oicall_session *session = id != call->media_session[OICALL_CALLEE] || !jsep[OICALL_CALLEE] ? session_by_id(id) : NULL;
+		if(session != NULL) {
+			close_media(session, FALSE);
+			janus_refcount_decrease(&session->ref);
+		}
 	}
 }
 
 /* Pauses what a side sends of a kind, where it comes into the gateway. */
 static void mute_media(oicall_call *call, int side, gboolean video, gboolean muted) {
-	if(call->mediasoup) {
+	if(!oicall_ms_uses_jsep(call, side)) {
 		oicall_ms_mute(call, side, video, muted, NULL);
 		return;
 	}
@@ -390,68 +371,9 @@ static json_t *start_call(oicall_session *session, json_t *body, json_t *jsep, G
 	oicall_call *call = NULL;
 	janus_mutex_lock(&engine_mutex);
 	json_t *ack = oicall_engine_start_call(engine, session->id, body, effects, janus_get_monotonic_time(), &call);
-	if(call != NULL) {
-		oicall_call_media *media = g_new0(oicall_call_media, 1);
-		media->callee_offer = offer;
-		call->media = media;
-		call->media_free = call_media_free;
-	} else {
-		g_free(offer);
-	}
-	janus_mutex_unlock(&engine_mutex);
-	return with_error_code(ack);
-}
-
-/* Both PeerConnections of a JSEP call have the same m-lines in the same
- * order (the gateway wrote one's offer from the other's): each goes to its twin. */
-static void link_jsep_media(oicall_session *caller, oicall_session *callee, const char *answer, char *const codecs[2]) {
-	int kinds[OICALL_MAX_SLOTS];
-	int count = oicall_jsep_mline_kinds(answer, kinds, OICALL_MAX_SLOTS);
-	for(int mindex = 0; mindex < count; mindex++) {
-		if(kinds[mindex] < 0)
-			continue;
-		oicall_relay_describe(caller, mindex, kinds[mindex], codecs[kinds[mindex]], NULL);
-		oicall_relay_describe(callee, mindex, kinds[mindex], codecs[kinds[mindex]], NULL);
-		oicall_relay_connect(caller, mindex, callee, mindex, kinds[mindex], NULL, FALSE);
-		oicall_relay_connect(callee, mindex, caller, mindex, kinds[mindex], NULL, FALSE);
-	}
-}
-
-static json_t *accept_call(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
-	janus_mutex_lock(&engine_mutex);
-	oicall_call *call = NULL;
-	json_t *ack = oicall_engine_check_call(engine, session->id, body, &call);
-	if(ack == NULL) {
-		oicall_call_media *media = call->media;
-		const char *type = json_string_value(json_object_get(jsep, "type"));
-		char *error = NULL;
-		char *answer = NULL;
-		if(jsep == NULL || type == NULL || strcmp(type, "answer") != 0)
-			error = g_strdup("accept-call needs a jsep answer");
-		else if(json_is_true(json_object_get(jsep, "update")))
-			error = g_strdup("Renegotiation is not supported");
-		else if(media != NULL)
-			answer = oicall_jsep_caller_answer(json_string_value(json_object_get(jsep, "sdp")), media->callee_offer, &error);
-		if(answer == NULL) {
-			ack = error_reply(OICALL_ERROR_INVALID_REQUEST, error ? error : "This call has no media to accept");
-			g_free(error);
-		} else {
-			ack = oicall_engine_accept_call(engine, session->id, body, effects, janus_get_monotonic_time(), &call);
-			if(json_object_get(ack, "error") == NULL) {
-				media->caller_answer = answer;
-				oicall_jsep_codecs(answer, call->codec);
-				oicall_session *caller = session_by_id(call->media_session[OICALL_CALLER]);
-				if(caller != NULL) {
-					link_jsep_media(caller, session, answer, call->codec);
-					janus_refcount_decrease(&caller->ref);
-				}
-				call->media_sessions[OICALL_CALLER][0] = call->media_session[OICALL_CALLER];
-				call->media_sessions[OICALL_CALLEE][0] = session->id;
-			} else {
-				g_free(answer);
-			}
-		}
-	}
+	if(call != NULL && json_object_get(ack, "error") == NULL)
+		oicall_ms_adopt_call(call, offer);
+	g_free(offer);
 	janus_mutex_unlock(&engine_mutex);
 	return with_error_code(ack);
 }
@@ -465,8 +387,6 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 	oicall_call *call = NULL;
 	if(strcmp(request, "start-call") == 0)
 		return start_call(session, body, jsep, effects);
-	if(strcmp(request, "accept-call") == 0)
-		return accept_call(session, body, jsep, effects);
 	janus_mutex_lock(&engine_mutex);
 	if(strcmp(request, "register") == 0) {
 		ack = oicall_engine_register(engine, session->id, json_object_get(body, "userId"),
@@ -511,6 +431,18 @@ static oicall_call *call_with_media(guint64 id, gboolean active_only, int *side)
 	}
 	g_list_free(calls);
 	return found;
+}
+
+/* The core applied a request's SDP before asking us, and the request
+ * failed: undo it, so that the next offer on this handle starts afresh
+ * (not as a renegotiation). A PeerConnection that carries a call is left alone. */
+static void jsep_refused(oicall_session *session) {
+	janus_mutex_lock(&engine_mutex);
+	int side = -1;
+	gboolean in_call = call_with_media(session->id, FALSE, &side) != NULL;
+	janus_mutex_unlock(&engine_mutex);
+	if(!in_call)
+		close_pc(session);
 }
 
 /* end-call and kick-user from the Admin API, on the plugin thread. */
@@ -560,17 +492,8 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 				return;
 			}
 			json_t *reply = handle_request(msg->session, msg->body, msg->jsep, effects);
-			if(msg->jsep != NULL && json_object_get(reply, "error") != NULL) {
-				/* The core applied that SDP before asking us: undo it, so that the
-				 * next offer on this handle starts afresh (not as a renegotiation).
-				 * A PeerConnection that carries a call is left alone. */
-				janus_mutex_lock(&engine_mutex);
-				int side = -1;
-				gboolean in_call = call_with_media(msg->session->id, FALSE, &side) != NULL;
-				janus_mutex_unlock(&engine_mutex);
-				if(!in_call)
-					close_pc(msg->session);
-			}
+			if(msg->jsep != NULL && json_object_get(reply, "error") != NULL)
+				jsep_refused(msg->session);
 			/* Effects first: an incoming-call goes out before the caller hears back. */
 			dispatch_effects(effects);
 			push_or_hold(msg->session, msg->transaction, reply, NULL);
@@ -583,7 +506,8 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			janus_mutex_lock(&engine_mutex);
 			int side = -1;
 			oicall_call *call = call_with_media(msg->session->id, TRUE, &side);
-			if(call != NULL)
+			/* Only an SDP side's PeerConnection carries its media (transports don't end calls). */
+			if(call != NULL && oicall_ms_uses_jsep(call, side))
 				oicall_engine_media_failed(engine, call, side, effects, now);
 			janus_mutex_unlock(&engine_mutex);
 			break;
@@ -647,9 +571,9 @@ static void *message_thread(void *data) {
 
 /* ---- Janus callbacks ------------------------------------------------- */
 
-static void ms_reply(oicall_session *session, const char *transaction, json_t *reply) {
-	push_or_hold(session, transaction, reply, NULL);
-	json_decref(reply);
+static void ms_reply(oicall_session *session, const char *transaction, json_t *message, json_t *jsep) {
+	push_or_hold(session, transaction, message, jsep);
+	json_decref(message);
 }
 
 static int oicall_init(janus_callbacks *callback, const char *config_path) {
@@ -664,7 +588,8 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 	messages = g_async_queue_new_full((GDestroyNotify)message_free);
 	gateway = callback;
 	oicall_ms_env ms_env = { .gateway = gateway, .plugin = &oicall_plugin, .config = &config, .engine = engine,
-		.engine_mutex = &engine_mutex, .session_by_id = session_by_id, .reply = ms_reply, .dispatch = dispatch_effects };
+		.engine_mutex = &engine_mutex, .session_by_id = session_by_id, .reply = ms_reply, .jsep_refused = jsep_refused,
+		.dispatch = dispatch_effects };
 	oicall_ms_init(&ms_env);
 	GError *error = NULL;
 	handler_thread = g_thread_try_new("oicall handler", message_thread, NULL, &error);

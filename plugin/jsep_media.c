@@ -296,6 +296,7 @@ oicall_stream *oicall_jsep_stream(const char *text, int kind, int *mindex) {
 			continue;
 		char *mid = g_strdup_printf("%d", m->index);
 		stream = oicall_stream_new(mid, kind, FALSE);
+		stream->cname = g_strdup("oicall");
 		g_free(mid);
 		/* The first codec is the one in use; its RTX, if any. */
 		oicall_codec *codec = g_new0(oicall_codec, 1);

@@ -5,6 +5,7 @@
 #include <janus/debug.h>
 #include <janus/utils.h>
 
+#include "jsep_media.h"
 #include "ortc.h"
 #include "relay.h"
 
@@ -54,7 +55,7 @@ typedef struct ms_transport {
 typedef struct ms_producer {
 	char *id;
 	int side;
-	ms_transport *transport;
+	ms_transport *transport;    /* NULL: an m-line of the side's SDP PeerConnection */
 	int mindex;
 	int kind;
 } ms_producer;
@@ -74,6 +75,13 @@ typedef struct ms_call {
 	ms_transport *transports[2][2];     /* [side][0 send, 1 recv] */
 	GPtrArray *producers;
 	GPtrArray *consumers;
+	/* Sides that use SDP (a plain RTCPeerConnection) instead. */
+	gboolean jsep_caller;
+	char *callee_offer;         /* the gateway's offer, for a callee that uses SDP */
+	char *caller_answer;        /* the gateway's answer, for a caller that uses SDP */
+	guint64 jsep_session[2];    /* the side's PeerConnection, once known to use SDP */
+	oicall_stream *jsep_stream[2][2];   /* [side][kind]: what it negotiated, NULL if nothing */
+	int jsep_mindex[2][2];
 } ms_call;
 
 static oicall_ms_env env;
@@ -87,7 +95,7 @@ static json_t *error_reply(int code, const char *message) {
 }
 
 static void reply(oicall_session *session, const char *transaction, json_t *message) {
-	env.reply(session, transaction, message);
+	env.reply(session, transaction, message, NULL);
 }
 
 static void reply_to(guint64 session_id, const char *transaction, json_t *message) {
@@ -110,7 +118,27 @@ static void event_to_user(oicall_call *call, int side, const char *name, json_t 
 }
 
 static ms_call *ms_of(oicall_call *call) {
-	return call != NULL && call->mediasoup ? call->media : NULL;
+	return call != NULL ? call->media : NULL;
+}
+
+static gboolean side_uses_jsep(ms_call *ms, int side) {
+	return ms->jsep_session[side] != 0 || (side == OICALL_CALLER && ms->jsep_caller);
+}
+
+/* What a producer sends, as negotiated. */
+static oicall_stream *producer_stream(ms_call *ms, ms_producer *p) {
+	if(p->transport != NULL)
+		return g_ptr_array_index(p->transport->streams, p->mindex - 1);
+	return ms->jsep_stream[p->side][p->kind];
+}
+
+/* The handle a producer's media comes in on, with a reference; NULL if gone. */
+static oicall_session *producer_session(ms_call *ms, ms_producer *p) {
+	if(p->transport == NULL)
+		return env.session_by_id(ms->jsep_session[p->side]);
+	if(p->transport->session != NULL)
+		janus_refcount_increase(&p->transport->session->ref);
+	return p->transport->session;
 }
 
 /* ---- waiters --------------------------------------------------------- */
@@ -242,6 +270,12 @@ static void ms_call_free(gpointer data) {
 	g_ptr_array_unref(ms->consumers);
 	g_ptr_array_unref(ms->producers);
 	json_decref(ms->router_caps);
+	for(int side = 0; side < 2; side++) {
+		for(int kind = 0; kind < 2; kind++)
+			oicall_stream_free(ms->jsep_stream[side][kind]);
+	}
+	g_free(ms->callee_offer);
+	g_free(ms->caller_answer);
 	g_free(ms);
 }
 
@@ -253,6 +287,34 @@ static void producer_free(ms_producer *p) {
 static void consumer_free(ms_consumer *c) {
 	g_free(c->id);
 	g_free(c);
+}
+
+/* The media state of a new call (engine locked). callee_offer: the
+ * gateway's offer made from the caller's SDP; NULL when the caller uses
+ * mediasoup-style signalling (the gateway then writes one of its own). */
+static ms_call *ms_call_new(oicall_call *call, const char *callee_offer) {
+	ms_call *ms = g_new0(ms_call, 1);
+	ms->call = call;
+	/* Like a mediasoup router's: the same whatever the call type. */
+	ms->router_caps = oicall_ortc_router_capabilities(env.config->audio_codecs, env.config->video_codecs);
+	ms->producers = g_ptr_array_new_with_free_func((GDestroyNotify)producer_free);
+	ms->consumers = g_ptr_array_new_with_free_func((GDestroyNotify)consumer_free);
+	ms->jsep_caller = callee_offer != NULL;
+	if(callee_offer != NULL) {
+		ms->callee_offer = g_strdup(callee_offer);
+	} else {
+		int audio_pt = 0, video_pt = 0;
+		char *audio = oicall_ortc_router_first_codec(ms->router_caps, OICALL_KIND_AUDIO, &audio_pt);
+		char *video = strcmp(call->call_type, "video") == 0 ?
+			oicall_ortc_router_first_codec(ms->router_caps, OICALL_KIND_VIDEO, &video_pt) : NULL;
+		if(audio != NULL)
+			ms->callee_offer = oicall_jsep_gateway_offer(audio, audio_pt, video, video_pt);
+		g_free(audio);
+		g_free(video);
+	}
+	call->media = ms;
+	call->media_free = ms_call_free;
+	return ms;
 }
 
 /* A pair of transports being made for a side; what to do once both are ready. */
@@ -318,6 +380,11 @@ static void start_call_ready(ms_pair *pair) {
 }
 
 static void start_call(oicall_session *session, json_t *body, const char *transaction) {
+	if(atomic_load(&session->janus_session_id) == 0) {
+		/* Only the Socket.IO transport can attach the transports' handles. */
+		reply(session, transaction, error_reply(ERROR_INVALID, "Missing jsep offer (calls without one need the Socket.IO transport)"));
+		return;
+	}
 	GPtrArray *effects = oicall_effects_new();
 	oicall_call *call = NULL;
 	janus_mutex_lock(env.engine_mutex);
@@ -327,15 +394,7 @@ static void start_call(oicall_session *session, json_t *body, const char *transa
 	if(call != NULL && json_object_get(ack, "error") != NULL)
 		call = NULL;
 	if(call != NULL) {
-		ms = g_new0(ms_call, 1);
-		ms->call = call;
-		/* Like a mediasoup router's: the same whatever the call type. */
-		ms->router_caps = oicall_ortc_router_capabilities(env.config->audio_codecs, env.config->video_codecs);
-		ms->producers = g_ptr_array_new_with_free_func((GDestroyNotify)producer_free);
-		ms->consumers = g_ptr_array_new_with_free_func((GDestroyNotify)consumer_free);
-		call->mediasoup = TRUE;
-		call->media = ms;
-		call->media_free = ms_call_free;
+		ms = ms_call_new(call, NULL);
 		oicall_call_ref(call);
 	}
 	janus_mutex_unlock(env.engine_mutex);
@@ -357,19 +416,42 @@ static void start_call(oicall_session *session, json_t *body, const char *transa
 	g_ptr_array_unref(effects);
 }
 
+/* incoming-call carries both the gateway's SDP offer and the callee's
+ * transports: the callee's client uses whichever it understands. */
+static void send_incoming(ms_call *ms, guint64 session_id, json_t *payload, gboolean with_transports) {
+	oicall_session *session = env.session_by_id(session_id);
+	if(session == NULL)
+		return;
+	json_t *event = json_deep_copy(payload);
+	if(with_transports)
+		add_transports(event, ms, OICALL_CALLEE);
+	json_object_set_new(event, "event", json_string("incoming-call"));
+	json_t *jsep = ms->callee_offer ? json_pack("{ssss}", "type", "offer", "sdp", ms->callee_offer) : NULL;
+	env.reply(session, NULL, event, jsep);
+	json_decref(jsep);
+	janus_refcount_decrease(&session->ref);
+}
+
 static void incoming_ready(ms_pair *pair) {
 	ms_call *ms = ms_of(pair->call);
-	if(pair->error != NULL || ms == NULL || pair->call->state != OICALL_CALL_RINGING)
-		return;     /* the call ended meanwhile, or the callee can't be offered it */
-	add_transports(pair->payload, ms, OICALL_CALLEE);
-	json_object_set_new(pair->payload, "event", json_string("incoming-call"));
-	reply_to(pair->session, NULL, json_incref(pair->payload));
+	if(ms == NULL || pair->call->state != OICALL_CALL_RINGING)
+		return;     /* the call ended meanwhile */
+	send_incoming(ms, pair->session, pair->payload, pair->error == NULL);
 }
 
 void oicall_ms_incoming_call(oicall_call *call, guint64 session, json_t *payload) {
 	ms_call *ms = ms_of(call);
 	if(ms == NULL)
 		return;
+	oicall_session *callee = env.session_by_id(session);
+	/* Only the Socket.IO transport attaches transport handles for its clients. */
+	gboolean socketio = callee != NULL && atomic_load(&callee->janus_session_id) != 0;
+	if(callee != NULL)
+		janus_refcount_decrease(&callee->ref);
+	if(!socketio) {
+		send_incoming(ms, session, payload, FALSE);
+		return;
+	}
 	ms_pair *pair = g_new0(ms_pair, 1);
 	pair->call = oicall_call_ref(call);
 	pair->side = OICALL_CALLEE;
@@ -380,30 +462,191 @@ void oicall_ms_incoming_call(oicall_call *call, guint64 session, json_t *payload
 }
 
 static void new_producer_event(oicall_call *call, ms_producer *p) {
+	ms_call *ms = ms_of(call);
+	if(ms == NULL || side_uses_jsep(ms, 1 - p->side))
+		return;     /* an SDP client gets the media on its own PeerConnection */
 	event_to_user(call, 1 - p->side, "new-producer", json_pack("{ssssssss}", "callId", call->id, "producerId", p->id,
 		"kind", p->kind == OICALL_KIND_AUDIO ? "audio" : "video", "userId", call->user[p->side]));
 }
 
-static void accept_call(oicall_session *session, json_t *body, const char *transaction) {
+/* A producer's media to the other side's SDP PeerConnection, if it has one. */
+static void connect_to_jsep(ms_call *ms, ms_producer *p) {
+	int other = 1 - p->side;
+	oicall_stream *target = ms->jsep_stream[other][p->kind];
+	oicall_stream *source = producer_stream(ms, p);
+	if(p->transport == NULL || ms->jsep_session[other] == 0 || target == NULL || source == NULL)
+		return;
+	const oicall_codec *from = g_ptr_array_index(source->codecs, 0), *to = g_ptr_array_index(target->codecs, 0);
+	if(g_ascii_strcasecmp(from->mime, to->mime) != 0) {
+		JANUS_LOG(LOG_WARN, "[oicall] call %s: %s can't go to a PeerConnection that negotiated %s\n",
+			ms->call->id, from->mime, to->mime);
+		return;
+	}
+	oicall_session *src = producer_session(ms, p), *dst = env.session_by_id(ms->jsep_session[other]);
+	if(src != NULL && dst != NULL) {
+		int map[128];
+		oicall_ortc_payload_map(source, target, map);
+		oicall_relay_connect(src, p->mindex, dst, ms->jsep_mindex[other][p->kind], p->kind, map, FALSE);
+	}
+	if(src != NULL)
+		janus_refcount_decrease(&src->ref);
+	if(dst != NULL)
+		janus_refcount_decrease(&dst->ref);
+}
+
+/* A side turns out to use SDP: what its PeerConnection negotiated (sdp)
+ * becomes producers for a mediasoup-style other side, and that side's
+ * producers go to it. Engine locked; new-producer events are the caller's job. */
+static void adopt_jsep_side(ms_call *ms, int side, guint64 session_id, const char *sdp) {
+	ms->jsep_session[side] = session_id;
+	ms->call->media_sessions[side][0] = session_id;
+	if(ms->call->codec[0] == NULL && ms->call->codec[1] == NULL)
+		oicall_jsep_codecs(sdp, ms->call->codec);
+	gboolean other_jsep = side_uses_jsep(ms, 1 - side);
+	oicall_session *session = env.session_by_id(session_id);
+	for(int kind = 0; kind < 2; kind++) {
+		int mindex = -1;
+		oicall_stream *stream = oicall_jsep_stream(sdp, kind, &mindex);
+		if(stream == NULL)
+			continue;
+		ms->jsep_stream[side][kind] = stream;
+		ms->jsep_mindex[side][kind] = mindex;
+		if(other_jsep || session == NULL)
+			continue;
+		ms_producer *p = g_new0(ms_producer, 1);
+		p->id = g_uuid_string_random();
+		p->side = side;
+		p->mindex = mindex;
+		p->kind = kind;
+		g_ptr_array_add(ms->producers, p);
+		const oicall_codec *codec = g_ptr_array_index(stream->codecs, 0);
+		char *name = g_ascii_strdown(strchr(codec->mime, '/') + 1, -1);
+		oicall_relay_describe(session, mindex, kind, name, p->id);
+		g_free(name);
+	}
+	if(session != NULL)
+		janus_refcount_decrease(&session->ref);
+	for(guint i = 0; !other_jsep && i < ms->producers->len; i++) {
+		ms_producer *p = g_ptr_array_index(ms->producers, i);
+		if(p->side != side)
+			connect_to_jsep(ms, p);
+	}
+}
+
+/* Both sides use SDP: their PeerConnections have the same m-lines in the
+ * same order (the gateway wrote one's offer from the other's), each goes to its twin. */
+static void link_jsep_pair(ms_call *ms, const char *answer) {
+	oicall_session *caller = env.session_by_id(ms->jsep_session[OICALL_CALLER]);
+	oicall_session *callee = env.session_by_id(ms->jsep_session[OICALL_CALLEE]);
+	int kinds[OICALL_MAX_SLOTS];
+	int count = caller && callee ? oicall_jsep_mline_kinds(answer, kinds, OICALL_MAX_SLOTS) : 0;
+	for(int mindex = 0; mindex < count; mindex++) {
+		if(kinds[mindex] < 0)
+			continue;
+		const char *codec = ms->call->codec[kinds[mindex]];
+		oicall_relay_describe(caller, mindex, kinds[mindex], codec, NULL);
+		oicall_relay_describe(callee, mindex, kinds[mindex], codec, NULL);
+		oicall_relay_connect(caller, mindex, callee, mindex, kinds[mindex], NULL, FALSE);
+		oicall_relay_connect(callee, mindex, caller, mindex, kinds[mindex], NULL, FALSE);
+	}
+	if(caller != NULL)
+		janus_refcount_decrease(&caller->ref);
+	if(callee != NULL)
+		janus_refcount_decrease(&callee->ref);
+}
+
+/* The callee's SDP answer, checked against the gateway's offer; NULL with
+ * *error. When the caller uses SDP too, *caller_answer is the gateway's answer to it. */
+static char *checked_answer(ms_call *ms, json_t *jsep, char **caller_answer, char **error) {
+	const char *type = json_string_value(json_object_get(jsep, "type"));
+	const char *sdp = json_string_value(json_object_get(jsep, "sdp"));
+	if(type == NULL || strcmp(type, "answer") != 0 || sdp == NULL) {
+		*error = g_strdup("accept-call needs a jsep answer");
+		return NULL;
+	}
+	if(json_is_true(json_object_get(jsep, "update"))) {
+		*error = g_strdup("Renegotiation is not supported");
+		return NULL;
+	}
+	if(ms->callee_offer == NULL) {
+		*error = g_strdup("This call has no SDP offer to answer");
+		return NULL;
+	}
+	char *converted = oicall_jsep_caller_answer(sdp, ms->callee_offer, error);
+	if(converted == NULL)
+		return NULL;
+	if(ms->jsep_caller)
+		*caller_answer = converted;
+	else
+		g_free(converted);
+	return g_strdup(sdp);
+}
+
+static void drop_transports(ms_call *ms, int side) {
+	for(int dir = 0; dir < 2; dir++) {
+		if(ms->transports[side][dir] != NULL) {
+			transport_free(ms->transports[side][dir]);
+			ms->transports[side][dir] = NULL;
+		}
+	}
+}
+
+/* accept-call with an SDP answer (a plain RTCPeerConnection) or without
+ * (mediasoup-style: the callee's transports), whatever the caller uses. */
+static void accept_call(oicall_session *session, json_t *body, json_t *jsep, const char *transaction) {
 	GPtrArray *effects = oicall_effects_new();
 	janus_mutex_lock(env.engine_mutex);
 	oicall_call *call = NULL;
 	json_t *ack = oicall_engine_check_call(env.engine, session->id, body, &call);
 	ms_call *ms = ms_of(call);
-	if(ack == NULL) {
+	char *answer = NULL, *caller_answer = NULL, *error = NULL;
+	int code = ERROR_FAILED;
+	if(ack == NULL && ms == NULL) {
+		error = g_strdup("This call has no media to accept");
+	} else if(ack == NULL && jsep != NULL) {
+		answer = checked_answer(ms, jsep, &caller_answer, &error);
+		code = ERROR_INVALID;
+	} else if(ack == NULL) {
 		ms_transport *send = ms->transports[OICALL_CALLEE][0];
 		if(send == NULL || send->control != session->id || send->parameters == NULL)
-			ack = error_reply(ERROR_FAILED, "Your transports for this call are not ready: wait for incoming-call");
-		else
-			ack = oicall_engine_accept_call(env.engine, session->id, body, effects, janus_get_monotonic_time(), &call);
+			error = g_strdup("Your transports for this call are not ready: wait for incoming-call");
+		else if(ms->jsep_caller && (caller_answer = oicall_jsep_gateway_answer(ms->callee_offer, &error)) == NULL)
+			code = ERROR_FAILED;
+	}
+	if(ack == NULL && error != NULL)
+		ack = error_reply(code, error);
+	/* The caller's answer must be there when call-accepted goes out. */
+	if(ack == NULL) {
+		g_free(ms->caller_answer);
+		ms->caller_answer = caller_answer;
+		caller_answer = NULL;
+		ack = oicall_engine_accept_call(env.engine, session->id, body, effects, janus_get_monotonic_time(), &call);
 	}
 	gboolean accepted = json_object_get(ack, "error") == NULL;
-	if(accepted)
+	if(accepted) {
 		oicall_call_ref(call);
+		if(answer != NULL) {
+			drop_transports(ms, OICALL_CALLEE);
+			if(ms->jsep_caller)
+				ms->jsep_session[OICALL_CALLER] = call->media_session[OICALL_CALLER];
+			adopt_jsep_side(ms, OICALL_CALLEE, session->id, answer);
+			if(ms->jsep_caller) {
+				adopt_jsep_side(ms, OICALL_CALLER, call->media_session[OICALL_CALLER], ms->caller_answer);
+				link_jsep_pair(ms, answer);
+			}
+		} else if(ms->jsep_caller) {
+			adopt_jsep_side(ms, OICALL_CALLER, call->media_session[OICALL_CALLER], ms->caller_answer);
+		}
+	}
 	janus_mutex_unlock(env.engine_mutex);
+	g_free(answer);
+	g_free(caller_answer);
+	g_free(error);
 	if(!accepted) {
 		if(json_object_get(ack, "error_code") == NULL)
 			json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
+		if(jsep != NULL)
+			env.jsep_refused(session);
 		reply(session, transaction, ack);
 		env.dispatch(effects);
 		g_ptr_array_unref(effects);
@@ -412,13 +655,10 @@ static void accept_call(oicall_session *session, json_t *body, const char *trans
 	json_decref(ack);
 	env.dispatch(effects);
 	g_ptr_array_unref(effects);
-	reply(session, transaction, json_pack("{sO}", "rtpCapabilities", ms->router_caps));
-	/* What the caller already produces. */
-	for(guint i = 0; i < ms->producers->len; i++) {
-		ms_producer *p = g_ptr_array_index(ms->producers, i);
-		if(p->side == OICALL_CALLER)
-			new_producer_event(call, p);
-	}
+	reply(session, transaction, jsep != NULL ? json_pack("{sb}", "success", 1) : json_pack("{sO}", "rtpCapabilities", ms->router_caps));
+	/* What each side already produces, for the other if it uses mediasoup-style signalling. */
+	for(guint i = 0; i < ms->producers->len; i++)
+		new_producer_event(call, g_ptr_array_index(ms->producers, i));
 	oicall_call_unref(call);
 }
 
@@ -533,8 +773,10 @@ static void producer_done(ms_transport *t, const char *error, gpointer data) {
 	g_ptr_array_add(ms->producers, p);
 	r->item = NULL;
 	reply_to(r->session, r->transaction, json_pack("{ss}", "producerId", p->id));
-	if(r->call->state == OICALL_CALL_ACTIVE)
+	if(r->call->state == OICALL_CALL_ACTIVE) {
+		connect_to_jsep(ms, p);
 		new_producer_event(r->call, p);
+	}
 }
 
 static void create_producer(oicall_session *session, json_t *body, const char *transaction) {
@@ -597,15 +839,18 @@ static void consumer_done(ms_transport *t, const char *error, gpointer data) {
 	oicall_stream *stream = g_ptr_array_index(t->streams, c->mindex - 1);
 	if(error == NULL && ms != NULL)
 		oicall_ortc_local_ssrcs(t->local_sdp, stream->mid, &stream->ssrc, &stream->rtx_ssrc);
-	if(error != NULL || ms == NULL || stream->ssrc == 0 || c->producer->transport->session == NULL) {
+	oicall_session *source_session = ms && error == NULL ? producer_session(ms, c->producer) : NULL;
+	if(error != NULL || ms == NULL || stream->ssrc == 0 || source_session == NULL) {
 		reply_to(r->session, r->transaction, error_reply(ERROR_FAILED, error ? error : "The gateway could not add this consumer"));
+		if(source_session != NULL)
+			janus_refcount_decrease(&source_session->ref);
 		return;
 	}
 	ms_producer *p = c->producer;
-	oicall_stream *source = g_ptr_array_index(p->transport->streams, p->mindex - 1);
 	int map[128];
-	oicall_ortc_payload_map(source, stream, map);
-	oicall_relay_connect(p->transport->session, p->mindex, t->session, c->mindex, p->kind, map, TRUE);
+	oicall_ortc_payload_map(producer_stream(ms, p), stream, map);
+	oicall_relay_connect(source_session, p->mindex, t->session, c->mindex, p->kind, map, TRUE);
+	janus_refcount_decrease(&source_session->ref);
 	const oicall_codec *codec = g_ptr_array_index(stream->codecs, 0);
 	char *name = g_ascii_strdown(strchr(codec->mime, '/') + 1, -1);
 	oicall_relay_describe(t->session, c->mindex, p->kind, name, c->id);
@@ -652,7 +897,7 @@ static void create_consumer(oicall_session *session, json_t *body, const char *t
 	oicall_stream *stream = NULL;
 	if(error == NULL) {
 		char *mid = g_strdup_printf("%u", t->next_mid);
-		stream = oicall_ortc_consumer(g_ptr_array_index(p->transport->streams, p->mindex - 1),
+		stream = oicall_ortc_consumer(producer_stream(ms, p),
 			json_object_get(body, "rtpCapabilities"), ms->router_caps, mid);
 		g_free(mid);
 		if(stream == NULL)
@@ -701,8 +946,11 @@ static void resume_consumer(oicall_session *session, json_t *body, const char *t
 		return;
 	}
 	c->resumed = TRUE;
-	if(c->producer->transport->session != NULL)
-		oicall_relay_pause_forward(env.gateway, c->producer->transport->session, c->producer->mindex, FALSE);
+	oicall_session *source = producer_session(ms, c->producer);
+	if(source != NULL) {
+		oicall_relay_pause_forward(env.gateway, source, c->producer->mindex, FALSE);
+		janus_refcount_decrease(&source->ref);
+	}
 	reply(session, transaction, json_pack("{sb}", "success", 1));
 }
 
@@ -786,24 +1034,17 @@ gboolean oicall_ms_handles(oicall_session *session, const char *request, json_t 
 	}
 	if(strcmp(request, "start-call") == 0)
 		return jsep == NULL;
-	if(strcmp(request, "accept-call") == 0) {
-		janus_mutex_lock(env.engine_mutex);
-		oicall_call *call = oicall_engine_call(env.engine, json_string_value(json_object_get(body, "callId")));
-		gboolean ms = ms_of(call) != NULL;
-		janus_mutex_unlock(env.engine_mutex);
-		(void)session;
-		return ms;
-	}
-	return FALSE;
+	(void)session;
+	(void)body;
+	return strcmp(request, "accept-call") == 0;
 }
 
 void oicall_ms_request(oicall_session *session, const char *request, json_t *body, json_t *jsep,
 		const char *transaction) {
-	(void)jsep;
 	if(strcmp(request, "start-call") == 0)
 		start_call(session, body, transaction);
 	else if(strcmp(request, "accept-call") == 0)
-		accept_call(session, body, transaction);
+		accept_call(session, body, jsep, transaction);
 	else if(strcmp(request, "connect-transport") == 0)
 		connect_transport(session, body, transaction);
 	else if(strcmp(request, "create-producer") == 0)
@@ -838,7 +1079,9 @@ void oicall_ms_mute(oicall_call *call, int side, gboolean video, gboolean muted,
 	ms_call *ms = ms_of(call);
 	for(guint i = 0; ms != NULL && i < ms->producers->len; i++) {
 		ms_producer *p = g_ptr_array_index(ms->producers, i);
-		if(p->side != side || p->kind != (video ? OICALL_KIND_VIDEO : OICALL_KIND_AUDIO) || p->transport->session == NULL)
+		/* An SDP side's m-lines are paused by the caller of this. */
+		if(p->side != side || p->kind != (video ? OICALL_KIND_VIDEO : OICALL_KIND_AUDIO) || p->transport == NULL ||
+				p->transport->session == NULL)
 			continue;
 		if(producer_id == NULL || strcmp(producer_id, p->id) == 0)
 			oicall_relay_pause_source(env.gateway, p->transport->session, p->mindex, muted);
@@ -903,4 +1146,18 @@ void oicall_ms_destroy(void) {
 	g_hash_table_destroy(by_session);
 	g_hash_table_destroy(by_id);
 	by_session = by_id = NULL;
+}
+
+void oicall_ms_adopt_call(oicall_call *call, const char *callee_offer) {
+	ms_call_new(call, callee_offer);
+}
+
+const char *oicall_ms_caller_answer(oicall_call *call) {
+	ms_call *ms = ms_of(call);
+	return ms ? ms->caller_answer : NULL;
+}
+
+gboolean oicall_ms_uses_jsep(oicall_call *call, int side) {
+	ms_call *ms = ms_of(call);
+	return ms != NULL && side_uses_jsep(ms, side);
 }

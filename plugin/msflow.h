@@ -25,8 +25,10 @@ typedef struct oicall_ms_env {
 	janus_mutex *engine_mutex;
 	/* A live session by engine id, with a reference. */
 	oicall_session *(*session_by_id)(guint64 id);
-	/* Answers a client request (takes the reply). */
-	void (*reply)(oicall_session *session, const char *transaction, json_t *reply);
+	/* Answers a client request or sends it an event (takes the message; jsep may be NULL). */
+	void (*reply)(oicall_session *session, const char *transaction, json_t *message, json_t *jsep);
+	/* A request with an SDP was refused: the core applied it already, undo that. */
+	void (*jsep_refused)(oicall_session *session);
 	/* Carries out engine effects. */
 	void (*dispatch)(GPtrArray *effects);
 } oicall_ms_env;
@@ -34,8 +36,8 @@ typedef struct oicall_ms_env {
 void oicall_ms_init(const oicall_ms_env *env);
 void oicall_ms_destroy(void);
 
-/* Whether a request belongs to this flow: a start-call without jsep, an
- * accept-call of a mediasoup call, connect-transport, create-producer,
+/* Whether a request belongs to this flow: a start-call without jsep, any
+ * accept-call, connect-transport, create-producer,
  * create-consumer, resume-consumer, and the Socket.IO transport's courier
  * replies (bind-transport, local-sdp, remote-sdp-applied). */
 gboolean oicall_ms_handles(oicall_session *session, const char *request, json_t *body, json_t *jsep);
@@ -45,8 +47,16 @@ gboolean oicall_ms_handles(oicall_session *session, const char *request, json_t 
 void oicall_ms_request(oicall_session *session, const char *request, json_t *body, json_t *jsep,
 	const char *transaction);
 
-/* An incoming-call for a mediasoup call: sent once the callee's own
- * transports for that session exist. */
+/* A call whose caller sent an SDP offer (engine locked): callee_offer is
+ * the gateway's offer for the callee made from it. */
+void oicall_ms_adopt_call(oicall_call *call, const char *callee_offer);
+/* The gateway's answer for a caller that uses SDP, once the call is accepted. */
+const char *oicall_ms_caller_answer(oicall_call *call);
+/* Whether a side of a call uses SDP (a plain RTCPeerConnection); a callee's is known at accept. */
+gboolean oicall_ms_uses_jsep(oicall_call *call, int side);
+
+/* Sends incoming-call: with the gateway's SDP offer and, for Socket.IO
+ * clients, the callee's own transports (so once those exist). */
 void oicall_ms_incoming_call(oicall_call *call, guint64 session, json_t *payload);
 
 /* mute-audio/mute-video: checks the producerId if any; NULL if fine. Engine locked. */

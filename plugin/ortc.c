@@ -116,13 +116,27 @@ void oicall_stream_free(oicall_stream *stream) {
 	g_free(stream);
 }
 
-/* The router codec for a mime type, with H.264's packetization mode matching. */
-static json_t *router_codec_for(json_t *router_caps, const char *mime, json_t *parameters) {
+static gboolean is_rtx(const char *mime) {
+	const char *slash = strchr(mime, '/');
+	return slash != NULL && g_ascii_strcasecmp(slash + 1, "rtx") == 0;
+}
+
+/* The router codec for a mime type (NULL: the first of a kind that isn't
+ * RTX), with H.264's packetization mode matching. */
+static json_t *router_codec_for(json_t *router_caps, const char *mime, json_t *parameters, int kind) {
 	size_t i;
 	json_t *codec;
 	json_array_foreach(json_object_get(router_caps, "codecs"), i, codec) {
 		const char *rmime = json_string_value(json_object_get(codec, "mimeType"));
-		if(rmime == NULL || g_ascii_strcasecmp(rmime, mime) != 0)
+		if(rmime == NULL)
+			continue;
+		if(mime == NULL) {
+			const char *rkind = json_string_value(json_object_get(codec, "kind"));
+			if(rkind != NULL && strcmp(rkind, kind_names[kind]) == 0 && !is_rtx(rmime))
+				return codec;
+			continue;
+		}
+		if(g_ascii_strcasecmp(rmime, mime) != 0)
 			continue;
 		if(g_ascii_strcasecmp(mime, "video/H264") == 0) {
 			json_t *want = json_object_get(json_object_get(codec, "parameters"), "packetization-mode");
@@ -158,11 +172,6 @@ static gboolean fail(char **error, const char *format, ...) {
 	return FALSE;
 }
 
-static gboolean is_rtx(const char *mime) {
-	const char *slash = strchr(mime, '/');
-	return slash != NULL && g_ascii_strcasecmp(slash + 1, "rtx") == 0;
-}
-
 /* Checks one codec of rtpParameters and adds it (media codecs) to stream. */
 static gboolean producer_codec(oicall_stream *stream, json_t *codec, json_t *router_caps, gboolean used[128],
 		char **error) {
@@ -195,7 +204,7 @@ static gboolean producer_codec(oicall_stream *stream, json_t *codec, json_t *rou
 		}
 		return fail(error, "rtpParameters.codecs: RTX payload type %d repairs no listed codec", value);
 	}
-	if(router_codec_for(router_caps, mime, parameters) == NULL)
+	if(router_codec_for(router_caps, mime, parameters, -1) == NULL)
 		return fail(error, "rtpParameters.codecs: unknown payload type %d (%s is not a codec of this call)", value, mime);
 	oicall_codec *c = g_new0(oicall_codec, 1);
 	c->mime = g_strdup(mime);
@@ -346,7 +355,7 @@ static gboolean caps_has_extension(json_t *caps, int kind, const char *uri) {
 oicall_stream *oicall_ortc_consumer(const oicall_stream *producer, json_t *consumer_caps, json_t *router_caps,
 		const char *mid) {
 	const oicall_codec *used = g_ptr_array_index(producer->codecs, 0);
-	json_t *router = router_codec_for(router_caps, used->mime, used->parameters);
+	json_t *router = router_codec_for(router_caps, used->mime, used->parameters, -1);
 	if(router == NULL)
 		return NULL;
 	int pt = (int)json_integer_value(json_object_get(router, "preferredPayloadType"));
@@ -522,22 +531,31 @@ static void write_stream(GString *sdp, const oicall_stream *s, const oicall_clie
 	}
 }
 
-char *oicall_ortc_offer(GPtrArray *streams, guint64 version) {
-	GString *sdp = g_string_new(NULL);
-	write_session(sdp, streams, version);
-	write_anchor(sdp, NULL);
-	for(guint i = 0; i < streams->len; i++)
-		write_stream(sdp, g_ptr_array_index(streams, i), NULL);
-	return g_string_free(sdp, FALSE);
-}
-
-char *oicall_ortc_answer(GPtrArray *streams, const oicall_client_transport *client, guint64 version) {
+/* The gateway's side (client NULL) or the client's side of a transport. */
+static char *write_sdp(GPtrArray *streams, const oicall_client_transport *client, guint64 version) {
 	GString *sdp = g_string_new(NULL);
 	write_session(sdp, streams, version);
 	write_anchor(sdp, client);
 	for(guint i = 0; i < streams->len; i++)
 		write_stream(sdp, g_ptr_array_index(streams, i), client);
 	return g_string_free(sdp, FALSE);
+}
+
+char *oicall_ortc_router_first_codec(json_t *router_caps, int kind, int *pt) {
+	json_t *codec = router_codec_for(router_caps, NULL, NULL, kind);
+	const char *mime = json_string_value(json_object_get(codec, "mimeType"));
+	if(mime == NULL || strchr(mime, '/') == NULL)
+		return NULL;
+	*pt = (int)json_integer_value(json_object_get(codec, "preferredPayloadType"));
+	return g_ascii_strdown(strchr(mime, '/') + 1, -1);
+}
+
+char *oicall_ortc_offer(GPtrArray *streams, guint64 version) {
+	return write_sdp(streams, NULL, version);
+}
+
+char *oicall_ortc_answer(GPtrArray *streams, const oicall_client_transport *client, guint64 version) {
+	return write_sdp(streams, client, version);
 }
 
 /* ---- the client's transport parameters ------------------------------- */

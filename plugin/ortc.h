@@ -69,6 +69,10 @@ json_t *oicall_ortc_consumer_parameters(const oicall_stream *consumer);
 /* For each producer payload type, the consumer's (-1: not forwarded). */
 void oicall_ortc_payload_map(const oicall_stream *producer, const oicall_stream *consumer, int map[128]);
 
+/* The router's first codec of a kind, for an SDP offer of the gateway's
+ * own: its name ("opus", "vp8"; g_free) and payload type; NULL if none. */
+char *oicall_ortc_router_first_codec(json_t *router_caps, int kind, int *pt);
+
 /* The gateway's offer for a transport whose sections are the anchor then streams. */
 char *oicall_ortc_offer(GPtrArray *streams, guint64 version);
 

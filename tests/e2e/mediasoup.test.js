@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { useJanus, sleep } from './lib/janus.js';
 import { waitFor } from './lib/sio.js';
 import { launchBrowser } from './lib/browser.js';
-import { mediaFlows, bytesOver } from './lib/demo.js';
+import { mediaFlows, bytesOver, userPage } from './lib/demo.js';
 import { msPageFolder, msUserPage } from './lib/mediasoup.js';
 
 const folder = await msPageFolder();
@@ -195,6 +195,68 @@ describe('calls with mediasoup-client', () => {
       assert.deepEqual(await pageErrors(page), []);
     }
     await closePages(alice, bob, other.alice, other.bob);
+  });
+
+  test('a plain-WebRTC (JSEP) caller and a mediasoup-client callee: media both ways within 5 s of accept', async () => {
+    const alice = await userPage(browser, ctx.janus, 'mix-jsep-a');
+    const bob = await msUserPage(browser, ctx.janus, 'mix-ms-b');
+    const incoming = bob.nextEvent('incoming-call');
+    const { callId, error } = await alice.demo(() => window.demo.call('mix-ms-b', 'video'));
+    assert.equal(error, undefined);
+    const offer = await incoming;
+    assert.equal(offer.callId, callId);
+    for (const key of ['rtpCapabilities', 'sendTransport', 'recvTransport', 'jsep']) assert.ok(offer[key], `incoming-call has ${key}`);
+    const accepted = alice.nextEvent('call-accepted');
+    const acceptedAt = Date.now();
+    assert.ok((await bob.msc(() => window.msc.accept())).rtpCapabilities);
+    const event = await accepted;
+    assert.equal(event.jsep?.type, 'answer', 'the JSEP caller gets the gateway\'s answer');
+    await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
+    assert.ok(Date.now() - acceptedAt < 5000, `media after ${Date.now() - acceptedAt} ms`);
+    assert.deepEqual(await bob.msc(() => window.msc.consumers.map((c) => c.kind).sort()), ['audio', 'video']);
+    const info = await pluginAdmin({ request: 'call-info', callId });
+    assert.equal(info.signalling, 'mixed');
+    // The JSEP side mutes: the mediasoup side stops receiving that kind.
+    const muted = bob.nextEvent('remote-user-video-muted', await bob.eventCount());
+    assert.deepEqual(await alice.demo(() => window.demo.mute('video', true)), { success: true });
+    await muted;
+    await sleep(500);
+    assert.equal(await bytesOver(bob, 'video', 1000), 0);
+    const ended = alice.nextEvent('call-ended', await alice.eventCount());
+    assert.deepEqual(await bob.msc(() => window.msc.hangup()), { success: true });
+    assert.deepEqual(await ended, { callId, reason: 'hangup' });
+    assert.deepEqual(await pageErrors(bob), []);
+    await closePages(alice, bob);
+  });
+
+  test('a mediasoup-client caller and a plain-WebRTC (JSEP) callee: media both ways within 5 s of accept', async () => {
+    const alice = await msUserPage(browser, ctx.janus, 'mix-ms-a');
+    const bob = await userPage(browser, ctx.janus, 'mix-jsep-b');
+    const incoming = bob.nextEvent('incoming-call');
+    const started = await alice.msc(() => window.msc.call('mix-jsep-b', 'video'));
+    assert.equal(started.error, undefined, JSON.stringify(started));
+    const offer = await incoming;
+    assert.equal(offer.callId, started.callId);
+    assert.equal(offer.jsep?.type, 'offer', 'the JSEP callee gets the gateway\'s offer');
+    const accepted = alice.nextEvent('call-accepted');
+    const acceptedAt = Date.now();
+    assert.deepEqual(await bob.demo(() => window.demo.accept()), { success: true });
+    assert.deepEqual(await accepted, { callId: started.callId, calleeUserId: 'mix-jsep-b' });
+    await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
+    assert.ok(Date.now() - acceptedAt < 5000, `media after ${Date.now() - acceptedAt} ms`);
+    assert.deepEqual(await alice.msc(() => window.msc.consumers.map((c) => c.kind).sort()), ['audio', 'video']);
+    // The mediasoup side mutes its audio producer: the JSEP side stops receiving audio.
+    const muted = bob.nextEvent('remote-user-muted', await bob.eventCount());
+    assert.deepEqual(await alice.msc(() => window.msc.mute('audio', true)), { success: true });
+    await muted;
+    await sleep(500);
+    assert.equal(await bytesOver(bob, 'audio', 1000), 0);
+    assert.ok(await bytesOver(bob, 'video', 500) > 0);
+    const ended = alice.nextEvent('call-ended', await alice.eventCount());
+    assert.deepEqual(await bob.demo(() => window.demo.hangup()), { success: true });
+    assert.deepEqual(await ended, { callId: started.callId, reason: 'hangup' });
+    assert.deepEqual(await pageErrors(alice), []);
+    await closePages(alice, bob);
   });
 
   ctx.cleanExitTest();
