@@ -883,9 +883,10 @@ static void create_consumer(oicall_session *session, json_t *body, const char *t
 	if(error == NULL && !active)
 		error = error_reply(ERROR_FAILED, "The call is not accepted yet");
 	if(error == NULL) {
+		/* The side's, whichever socket of the user asks (one that reconnected too). */
 		t = ms->transports[side][1];
 		json_t *wanted = json_object_get(body, "transportId");
-		if(t == NULL || t->control != session->id)
+		if(t == NULL)
 			error = error_reply(ERROR_FAILED, "Your transports for this call are not ready");
 		else if(wanted != NULL && (!json_is_string(wanted) || strcmp(json_string_value(wanted), t->id) != 0))
 			error = error_reply(ERROR_INVALID, "Consumers need your recv transport");

@@ -172,6 +172,37 @@ static gboolean fail(char **error, const char *format, ...) {
 	return FALSE;
 }
 
+/* What may go verbatim into an SDP line from a client: no spaces, ';' or line breaks. */
+static gboolean sdp_token(const char *text, gsize max) {
+	gsize len = text ? strlen(text) : 0;
+	if(len == 0 || len > max)
+		return FALSE;
+	for(gsize i = 0; i < len; i++) {
+		if(!g_ascii_isalnum(text[i]) && strchr("-_.:/+=,*", text[i]) == NULL)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Codec parameters and RTCP feedback end up in the SDP given to the core. */
+static gboolean codec_sdp_safe(json_t *parameters, json_t *feedback) {
+	const char *key;
+	json_t *value;
+	json_object_foreach(parameters, key, value) {
+		if(!sdp_token(key, 64) || !(json_is_integer(value) || (json_is_string(value) && sdp_token(json_string_value(value), 512))))
+			return FALSE;
+	}
+	size_t i;
+	json_t *fb;
+	json_array_foreach(feedback, i, fb) {
+		const char *type = json_string_value(json_object_get(fb, "type"));
+		const char *parameter = json_string_value(json_object_get(fb, "parameter"));
+		if(!sdp_token(type, 32) || (parameter != NULL && *parameter != '\0' && !sdp_token(parameter, 32)))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 /* Checks one codec of rtpParameters and adds it (media codecs) to stream. */
 static gboolean producer_codec(oicall_stream *stream, json_t *codec, json_t *router_caps, gboolean used[128],
 		char **error) {
@@ -189,8 +220,11 @@ static gboolean producer_codec(oicall_stream *stream, json_t *codec, json_t *rou
 	used[value] = TRUE;
 	if(!json_is_integer(clock) || json_integer_value(clock) <= 0)
 		return fail(error, "rtpParameters.codecs: clockRate must be a positive integer");
-	if(parameters != NULL && !json_is_object(parameters))
-		return fail(error, "rtpParameters.codecs: parameters must be an object");
+	json_t *fb = json_object_get(codec, "rtcpFeedback");
+	if((parameters != NULL && !json_is_object(parameters)) || (fb != NULL && !json_is_array(fb)))
+		return fail(error, "rtpParameters.codecs: parameters must be an object and rtcpFeedback an array");
+	if(!codec_sdp_safe(parameters, fb))
+		return fail(error, "rtpParameters.codecs: parameters and rtcpFeedback must be plain names and values");
 	if(is_rtx(mime)) {
 		json_t *apt = json_object_get(parameters, "apt");
 		json_int_t target = json_is_integer(apt) ? json_integer_value(apt) :
@@ -213,8 +247,7 @@ static gboolean producer_codec(oicall_stream *stream, json_t *codec, json_t *rou
 	json_t *channels = json_object_get(codec, "channels");
 	c->channels = json_is_integer(channels) ? (int)json_integer_value(channels) : (stream->kind == OICALL_KIND_AUDIO ? 1 : 0);
 	c->parameters = parameters ? json_deep_copy(parameters) : json_object();
-	json_t *fb = json_object_get(codec, "rtcpFeedback");
-	c->feedback = json_is_array(fb) ? json_deep_copy(fb) : json_array();
+	c->feedback = fb ? json_deep_copy(fb) : json_array();
 	c->rtx_pt = -1;
 	g_ptr_array_add(stream->codecs, c);
 	return TRUE;

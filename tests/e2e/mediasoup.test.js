@@ -141,6 +141,10 @@ describe('calls with mediasoup-client', () => {
         handle_id: roles['recv transport'].janusHandleId });
       assert.equal(handle.info.plugin_specific.transportId, ids.recv, JSON.stringify(handle));
       assert.equal(handle.info.plugin_specific.role, 'recv transport');
+      // Two consumers were added by renegotiating, never by restarting ICE.
+      const ufrag = await page.msc(() => window.msc.params.recvTransport.iceParameters.usernameFragment);
+      assert.ok(handle.info.sdps.local.includes(`a=ice-ufrag:${ufrag}\r\n`), 'the gateway kept its ICE credentials');
+      assert.ok(handle.info.sdps.local.split('m=').length - 1 >= 3, 'anchor and two consumers');
     }
     await closePages(alice, bob);
   });

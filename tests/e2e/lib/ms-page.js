@@ -59,6 +59,7 @@ class Client extends EventTarget {
 
   async setup(callId, params) {
     this.callId = callId;
+    this.params = params;
     this.device = new Device({ handlerFactory: oicallHandlerFactory(Chrome111.createFactory({})) });
     await this.device.load({ routerRtpCapabilities: params.rtpCapabilities });
     this.sendTransport = this.device.createSendTransport(params.sendTransport);
