@@ -378,6 +378,27 @@ static json_t *start_call(oicall_session *session, json_t *body, json_t *jsep, G
 	return with_error_code(ack);
 }
 
+/* A user back on a new socket mid-call: the handle carrying their media
+ * (a PeerConnection, or beside the transports) is on the old socket's
+ * session, which the transport keeps only for the grace. It must stay until
+ * the call ends, which then releases it. Engine locked. */
+static void keep_media_session(oicall_session *session) {
+	const char *user = oicall_engine_user(engine, session->id);
+	oicall_call *call = user ? oicall_engine_call_of_user(engine, user) : NULL;
+	if(call == NULL || call->state != OICALL_CALL_ACTIVE)
+		return;
+	guint64 media = call->media_session[oicall_call_side_of(call, user)];
+	oicall_session *old = media != session->id ? session_by_id(media) : NULL;
+	if(old == NULL)
+		return;
+	if(atomic_load(&old->janus_session_id) != 0) {
+		json_t *keep = json_pack("{s{sb}}", "sio", "keep", 1);
+		push_now(old, NULL, keep, NULL);
+		json_decref(keep);
+	}
+	janus_refcount_decrease(&old->ref);
+}
+
 static json_t *handle_request(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
 	const char *request = json_string_value(json_object_get(body, "request"));
 	if(request == NULL)
@@ -396,6 +417,8 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 			atomic_store(&session->janus_session_id, (guint64)json_integer_value(janus_session));
 			atomic_store(&session->janus_handle_id, (guint64)json_integer_value(janus_handle));
 		}
+		if(json_object_get(ack, "error") == NULL)
+			keep_media_session(session);
 	} else if(strcmp(request, "end-call") == 0) {
 		ack = oicall_engine_end_call(engine, session->id, body, effects, now);
 	} else if(strcmp(request, "mute-audio") == 0 || strcmp(request, "mute-video") == 0) {

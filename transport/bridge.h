@@ -58,7 +58,8 @@ char *sio_bridge_event(json_t *janus_message, json_t **payload);
  *   { "attach": { "transportId", "nonce" } }  attach a handle, then send it
  *       { "request": "bind-transport", "transportId", "nonce" }
  *   { "local-sdp": true } with a jsep: send back { "request": "local-sdp", "sdp" }
- *   { "remote-sdp": { "type", "sdp" } }: send { "request": "remote-sdp-applied" } with that jsep */
+ *   { "remote-sdp": { "type", "sdp" } }: send { "request": "remote-sdp-applied" } with that jsep
+ *   { "keep": true }: a lingering session stays (up to SIO_MAX_LINGER_S) until the plugin ends its handle */
 json_t *sio_bridge_instruction(json_t *janus_message);
 
 /* Socket.IO's own event names, which a server must never emit. */

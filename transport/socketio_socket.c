@@ -347,6 +347,11 @@ static void handle_instruction(sio_socket *socket, json_t *message, json_t *inst
 		json_t *request = sio_bridge_janus("message", socket->session_id, handle, transaction);
 		json_object_set_new(request, "body", json_pack("{sssO}", "request", "local-sdp", "sdp", json_object_get(jsep, "sdp")));
 		submit(socket, request, PENDING_INTERNAL, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+	} else if(json_is_true(json_object_get(instruction, "keep"))) {
+		/* The user is back on another socket and this session still carries
+		 * their call's media: it stays until the plugin ends its handle. */
+		if(socket->state == SIO_SOCKET_LINGERING)
+			socket->linger_deadline = g_get_monotonic_time() + (gint64)SIO_MAX_LINGER_S * G_USEC_PER_SEC;
 	} else if(json_is_object(remote) && handle != 0) {
 		json_t *request = sio_bridge_janus("message", socket->session_id, handle, transaction);
 		json_object_set_new(request, "body", json_pack("{ss}", "request", "remote-sdp-applied"));

@@ -9,6 +9,7 @@ import { fakeOffer } from './lib/sdp.js';
 
 const RING_S = 3;
 const GRACE_S = 4;
+const LINGER_MARGIN_S = 5;  // OICALL_LINGER_MARGIN_S
 
 describe('calls between two browsers (JSEP)', () => {
   const ctx = useJanus({ demoFolder: DEMO_FOLDER, plugin: { general: { ring_timeout: RING_S, reconnect_grace: GRACE_S } } });
@@ -134,7 +135,8 @@ describe('calls between two browsers (JSEP)', () => {
     }));
     assert.deepEqual(await reregistered, { success: true });
     const before = [await alice.inbound(), await bob.inbound()];
-    await sleep((GRACE_S + 1) * 1000);
+    // Past the grace and past the time the old socket's session would have lingered.
+    await sleep((GRACE_S + LINGER_MARGIN_S + 2) * 1000);
     const after = [await alice.inbound(), await bob.inbound()];
     assert.ok(after[0].framesDecoded > before[0].framesDecoded && after[0].audioPackets > before[0].audioPackets,
       'alice still receives bob');

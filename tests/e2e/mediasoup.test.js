@@ -13,7 +13,8 @@ import { msPageFolder, msUserPage } from './lib/mediasoup.js';
 const folder = await msPageFolder();
 
 describe('calls with mediasoup-client', () => {
-  const ctx = useJanus({ demoFolder: folder.dir });
+  const GRACE_S = 4;
+  const ctx = useJanus({ demoFolder: folder.dir, plugin: { general: { reconnect_grace: GRACE_S } } });
   let browser;
   before(async () => { browser = await launchBrowser({ secureOrigins: [ctx.janus.sioUrl] }); });
   after(async () => { await browser?.close(); folder.remove(); });
@@ -146,6 +147,28 @@ describe('calls with mediasoup-client', () => {
       assert.ok(handle.info.sdps.local.includes(`a=ice-ufrag:${ufrag}\r\n`), 'the gateway kept its ICE credentials');
       assert.ok(handle.info.sdps.local.split('m=').length - 1 >= 3, 'anchor and two consumers');
     }
+    await closePages(alice, bob);
+  });
+
+  test('a socket dropped and re-registered within the grace: media goes on past the grace', async () => {
+    const { alice, bob, callId } = await activeCall('ms-grace-a', 'ms-grace-b');
+    await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
+    const reregistered = bob.evaluate(() => new Promise((resolve) => {
+      window.msc.addEventListener('registered', (e) => resolve(e.detail), { once: true });
+      window.msc.socket.io.engine.close();
+    }));
+    assert.deepEqual(await reregistered, { success: true });
+    const before = [await alice.inbound(), await bob.inbound()];
+    // Past the grace and past the time the old socket's session (with the transports) would have lingered.
+    await sleep((GRACE_S + 5 + 2) * 1000);
+    const after = [await alice.inbound(), await bob.inbound()];
+    assert.ok(after[0].framesDecoded > before[0].framesDecoded && after[1].framesDecoded > before[1].framesDecoded,
+      'video still flows both ways');
+    assert.equal(await alice.msc(() => window.msc.events.filter((e) => e.name === 'call-ended').length), 0);
+    // The new socket can still act on the call.
+    const ended = alice.nextEvent('call-ended', await alice.eventCount());
+    assert.deepEqual(await bob.msc(() => window.msc.hangup()), { success: true });
+    assert.deepEqual(await ended, { callId, reason: 'hangup' });
     await closePages(alice, bob);
   });
 

@@ -41,9 +41,12 @@ class Client extends EventTarget {
     this.userId = userId;
     this.socket = io(window.location.origin, { path: '/calls', transports: ['websocket'] });
     for (const name of EVENTS) this.socket.on(name, (payload) => this.onEvent(name, payload));
-    return new Promise((resolve) => {
-      this.socket.once('connect', async () => resolve(await this.request('register', userId)));
+    // Registers again after every reconnection, as OIChat's app does.
+    this.socket.on('connect', async () => {
+      const ack = await this.request('register', userId);
+      this.dispatchEvent(new CustomEvent('registered', { detail: ack }));
     });
+    return new Promise((resolve) => this.addEventListener('registered', (e) => resolve(e.detail), { once: true }));
   }
 
   onEvent(name, payload) {
