@@ -286,6 +286,90 @@ static void test_events_and_trickle(void) {
 	done(s, &f);
 }
 
+/* A plugin event carrying an instruction for the transport. */
+#define INSTRUCTION(sender, what) "{\"janus\":\"event\",\"session_id\":111,\"sender\":" sender ",\"plugindata\":" \
+	"{\"plugin\":\"janus.plugin.oicall\",\"data\":{\"sio\":" what "}}"
+
+static json_t *last_body(fake *f) {
+	return json_object_get(last_request(f), "body");
+}
+
+static void test_transport_courier(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	/* The plugin wants a transport handle: attached on the client's session, then bound with the nonce. */
+	janus(s, INSTRUCTION("222", "{\"attach\":{\"transportId\":\"t1\",\"nonce\":\"n1\"}}") "}");
+	json_t *attach = last_request(&f);
+	g_assert_cmpstr(json_string_value(json_object_get(attach, "janus")), ==, "attach");
+	g_assert_cmpint(json_integer_value(json_object_get(attach, "session_id")), ==, 111);
+	guint sent = f.sent->len;
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":333}}", transaction_of(attach));
+	json_t *bind = last_request(&f);
+	g_assert_cmpint(json_integer_value(json_object_get(bind, "handle_id")), ==, 333);
+	json_t *body = last_body(&f);
+	g_assert_cmpstr(json_string_value(json_object_get(body, "request")), ==, "bind-transport");
+	g_assert_cmpstr(json_string_value(json_object_get(body, "transportId")), ==, "t1");
+	g_assert_cmpstr(json_string_value(json_object_get(body, "nonce")), ==, "n1");
+	g_assert_cmpint(json_integer_value(json_object_get(body, "janusSessionId")), ==, 111);
+	g_assert_cmpint(json_integer_value(json_object_get(body, "janusHandleId")), ==, 333);
+	g_assert_cmpuint(f.sent->len, ==, sent);    /* nothing of this reaches the client */
+	/* The core's offer for that handle goes back to the plugin. */
+	janus(s, INSTRUCTION("333", "{\"local-sdp\":true}") ",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}");
+	g_assert_cmpint(json_integer_value(json_object_get(last_request(&f), "handle_id")), ==, 333);
+	g_assert_cmpstr(json_string_value(json_object_get(last_body(&f), "request")), ==, "local-sdp");
+	g_assert_cmpstr(json_string_value(json_object_get(last_body(&f), "sdp")), ==, "v=0");
+	/* The client's answer, as the plugin wrote it, goes to the core as that handle's jsep. */
+	janus(s, INSTRUCTION("333", "{\"remote-sdp\":{\"type\":\"answer\",\"sdp\":\"v=0 a\"}}") "}");
+	json_t *applied = last_request(&f);
+	g_assert_cmpstr(json_string_value(json_object_get(last_body(&f), "request")), ==, "remote-sdp-applied");
+	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(applied, "jsep"), "sdp")), ==, "v=0 a");
+	/* Candidates for the transport go to its handle; for an unknown one, an error. */
+	receive(s, "25[\"ice-candidate\",{\"transportId\":\"t1\",\"candidate\":null}]");
+	g_assert_cmpstr(json_string_value(json_object_get(last_request(&f), "janus")), ==, "trickle");
+	g_assert_cmpint(json_integer_value(json_object_get(last_request(&f), "handle_id")), ==, 333);
+	receive(s, "26[\"ice-candidate\",{\"transportId\":\"t2\",\"candidate\":null}]");
+	g_assert_cmpstr(last_sent(&f), ==, "36[{\"error\":\"Unknown transportId\"}]");
+	/* Its handle detached: the transport is gone for candidates too; the socket stays. */
+	janus(s, "{\"janus\":\"detached\",\"session_id\":111,\"sender\":333}");
+	g_assert_cmpint(f.closes, ==, 0);
+	receive(s, "27[\"ice-candidate\",{\"transportId\":\"t1\",\"candidate\":null}]");
+	g_assert_cmpstr(last_sent(&f), ==, "37[{\"error\":\"Unknown transportId\"}]");
+	/* A failed attach leaves nothing behind. */
+	janus(s, INSTRUCTION("222", "{\"attach\":{\"transportId\":\"t3\",\"nonce\":\"n3\"}}") "}");
+	guint requests = f.requests->len;
+	janus(s, "{\"janus\":\"error\",\"transaction\":\"%s\",\"error\":{\"code\":403,\"reason\":\"no\"}}",
+		transaction_of(last_request(&f)));
+	g_assert_cmpuint(f.requests->len, ==, requests);
+	done(s, &f);
+}
+
+static void test_linger_kept(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	gint64 now = g_get_monotonic_time();
+	g_assert_true(sio_socket_client_gone(s, now));
+	json_t *disconnect = last_request(&f);
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"janus.plugin.oicall\","
+		"\"data\":{\"linger\":5}}}", transaction_of(disconnect));
+	/* The user came back elsewhere and this session carries the call: it stays past its linger. */
+	janus(s, INSTRUCTION("222", "{\"keep\":true}") "}");
+	sio_socket_tick(s, now + 10 * G_USEC_PER_SEC);
+	g_assert_cmpint(f.closes, ==, 0);
+	/* Until the plugin ends its handle. */
+	janus(s, "{\"janus\":\"detached\",\"session_id\":111,\"sender\":222}");
+	g_assert_cmpint(f.closes, ==, 1);
+	done(s, &f);
+	/* Without it, the linger ends it. */
+	s = connected_socket(&f);
+	now = g_get_monotonic_time();
+	g_assert_true(sio_socket_client_gone(s, now));
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"janus.plugin.oicall\","
+		"\"data\":{\"linger\":5}}}", transaction_of(last_request(&f)));
+	sio_socket_tick(s, now + 10 * G_USEC_PER_SEC);
+	g_assert_cmpint(f.closes, ==, 1);
+	done(s, &f);
+}
+
 static void test_session_end(void) {
 	fake f;
 	sio_socket *s = connected_socket(&f);
@@ -404,6 +488,8 @@ int main(int argc, char **argv) {
 	g_test_add_func("/socket/in-flight-limit", test_in_flight_limit);
 	g_test_add_func("/socket/events-and-trickle", test_events_and_trickle);
 	g_test_add_func("/socket/session-end", test_session_end);
+	g_test_add_func("/socket/transport-courier", test_transport_courier);
+	g_test_add_func("/socket/linger-kept", test_linger_kept);
 	g_test_add_func("/socket/keepalive", test_keepalive);
 	g_test_add_func("/socket/auth", test_auth);
 	return g_test_run();
