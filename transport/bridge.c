@@ -100,6 +100,13 @@ static json_t *error_payload(const char *message) {
 	return json_pack("{ss}", "error", message);
 }
 
+gboolean sio_bridge_interim_ack(json_t *janus_message) {
+	const char *verb = json_string_value(json_object_get(janus_message, "janus"));
+	const char *transaction = json_string_value(json_object_get(janus_message, "transaction"));
+	return verb != NULL && strcmp(verb, "ack") == 0 && transaction != NULL &&
+		g_str_has_prefix(transaction, SIO_BRIDGE_ANSWER_FOLLOWS);
+}
+
 sio_reply sio_bridge_reply(json_t *janus_message, sio_route_kind kind, json_t **ack) {
 	const char *verb = json_string_value(json_object_get(janus_message, "janus"));
 	if(verb == NULL) {

@@ -44,6 +44,15 @@ typedef enum sio_reply {
 	SIO_REPLY_DONE,         /* *ack holds the ack payload (new reference) */
 } sio_reply;
 
+/* Transactions of plugin messages whose answer comes later under the same
+ * transaction start with this: the core's interim "ack" to them means
+ * nothing to the socket. */
+#define SIO_BRIDGE_ANSWER_FOLLOWS "sio-a"
+
+/* TRUE for such an interim ack, which Janus's threads can drop instead of
+ * waking the service thread for it (one wake-up less per event). */
+gboolean sio_bridge_interim_ack(json_t *janus_message);
+
 /* Interprets Janus's answer to a request that took the given route. */
 sio_reply sio_bridge_reply(json_t *janus_message, sio_route_kind kind, json_t **ack);
 

@@ -8,6 +8,7 @@
 #include <janus/refcount.h>
 
 #include "../common/settings_janus.h"
+#include "bridge.h"
 #include "sio_server.h"
 #include "transport_config.h"
 
@@ -147,6 +148,10 @@ static int sio_send_message(janus_transport_session *transport, void *request_id
 		json_t *message) {
 	(void)request_id;
 	(void)admin;
+	if(sio_bridge_interim_ack(message)) {
+		json_decref(message);
+		return 0;
+	}
 	g_rw_lock_reader_lock(&server_lock);
 	if(transport == NULL || server == NULL || g_atomic_int_get(&transport->destroyed)) {
 		g_rw_lock_reader_unlock(&server_lock);

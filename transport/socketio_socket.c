@@ -78,8 +78,15 @@ static void send_packet(sio_socket *socket, char *packet) {
 	socket->ops->send(socket->owner, packet);
 }
 
+/* answer_follows: a plugin message whose interim ack can be dropped early
+ * (see SIO_BRIDGE_ANSWER_FOLLOWS). */
+static char *transaction_for(sio_socket *socket, gboolean answer_follows) {
+	return g_strdup_printf("%s-%" G_GUINT64_FORMAT, answer_follows ? SIO_BRIDGE_ANSWER_FOLLOWS : "sio",
+		++socket->next_transaction);
+}
+
 static char *new_transaction(sio_socket *socket) {
-	return g_strdup_printf("sio-%" G_GUINT64_FORMAT, ++socket->next_transaction);
+	return transaction_for(socket, FALSE);
 }
 
 static void send_ack(sio_socket *socket, gint64 ack_id, json_t *payload) {
@@ -120,7 +127,7 @@ static void handle_event(sio_socket *socket, sio_packet *packet) {
 		}
 		handle_id = *transport;
 	}
-	char *transaction = new_transaction(socket);
+	char *transaction = transaction_for(socket, route->kind == SIO_ROUTE_MESSAGE);
 	const char *error = NULL;
 	json_t *request = sio_bridge_request(route, event, payload, socket->session_id, handle_id,
 		transaction, socket->auth_user, &error);
@@ -457,7 +464,7 @@ gboolean sio_socket_client_gone(sio_socket *socket, gint64 now) {
 	/* Until the plugin answers; its answer sets the real deadline. */
 	socket->linger_deadline = now + SIO_DISCONNECT_REPLY_US;
 	g_queue_clear_full(&socket->early_events, early_event_free);
-	char *transaction = new_transaction(socket);
+	char *transaction = transaction_for(socket, TRUE);
 	json_t *body = json_pack("{ss}", "request", "disconnect");
 	json_t *request = sio_bridge_janus("message", socket->session_id, socket->handle_id, transaction);
 	json_object_set_new(request, "body", body);

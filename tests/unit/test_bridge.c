@@ -138,6 +138,24 @@ static void test_replies(void) {
 	json_decref(ack);
 }
 
+static gboolean interim(const char *text) {
+	json_t *message = parse(text);
+	gboolean result = sio_bridge_interim_ack(message);
+	json_decref(message);
+	return result;
+}
+
+static void test_interim_acks(void) {
+	g_assert_true(interim("{\"janus\":\"ack\",\"transaction\":\"" SIO_BRIDGE_ANSWER_FOLLOWS "-7\"}"));
+	/* The answer itself, acks to other requests (trickle, keepalive), and junk stay. */
+	g_assert_false(interim("{\"janus\":\"event\",\"transaction\":\"" SIO_BRIDGE_ANSWER_FOLLOWS "-7\"}"));
+	g_assert_false(interim("{\"janus\":\"success\",\"transaction\":\"" SIO_BRIDGE_ANSWER_FOLLOWS "-7\"}"));
+	g_assert_false(interim("{\"janus\":\"ack\",\"transaction\":\"sio-7\"}"));
+	g_assert_false(interim("{\"janus\":\"ack\"}"));
+	g_assert_false(interim("{\"janus\":\"ack\",\"transaction\":7}"));
+	g_assert_false(interim("{\"transaction\":\"" SIO_BRIDGE_ANSWER_FOLLOWS "-7\"}"));
+}
+
 static char *event(const char *message_text, json_t **payload) {
 	json_t *message = parse(message_text);
 	*payload = NULL;
@@ -185,5 +203,6 @@ int main(int argc, char **argv) {
 	g_test_add_func("/bridge/trickle-requests", test_trickle_requests);
 	g_test_add_func("/bridge/replies", test_replies);
 	g_test_add_func("/bridge/events", test_events);
+	g_test_add_func("/bridge/interim-acks", test_interim_acks);
 	return g_test_run();
 }

@@ -1,11 +1,15 @@
 // Load generator: raw Engine.IO/Socket.IO over WebSocket (cheaper than
 // socket.io-client, so that the client is not what is measured).
-//   node load.mjs URL CLIENTS SECONDS   → JSON { acks, seconds, p50, p99 } on stdout
+//   node load.mjs URL CLIENTS SECONDS [EVENT PAYLOAD]
+//       → "measuring" when the measured window starts, then JSON { acks, seconds, rate, p50, p99 }
+//         (events are EVENT with PAYLOAD, default "echo" with { n })
 //   node load.mjs URL CLIENTS idle      → connects, prints "connected", waits for stdin to close
+//   node load.mjs URL CLIENTS idle-eio  → the same with Engine.IO connections only (no Socket.IO CONNECT)
 import WebSocket from 'ws';
 
-const [url, clientsArg, mode] = process.argv.slice(2);
+const [url, clientsArg, mode, eventName = 'echo', payloadText] = process.argv.slice(2);
 const clients = Number(clientsArg);
+const engineOnly = mode === 'idle-eio';
 
 function open(id) {
   return new Promise((resolve, reject) => {
@@ -13,7 +17,10 @@ function open(id) {
     ws.on('error', reject);
     ws.on('message', (data) => {
       const text = data.toString();
-      if (text[0] === '0') ws.send('40');
+      if (text[0] === '0') {
+        if (engineOnly) resolve(ws);
+        else ws.send('40');
+      }
       else if (text === '2') ws.send('3');
       else if (text.startsWith('40')) resolve(ws);
       else ws.emit('sio', text);
@@ -32,7 +39,7 @@ async function connectAll() {
 }
 
 const sockets = await connectAll();
-if (mode === 'idle') {
+if (mode === 'idle' || engineOnly) {
   process.stdout.write('connected\n');
   process.stdin.resume();
   process.stdin.on('end', () => { for (const s of sockets) s.terminate(); process.exit(0); });
@@ -40,8 +47,6 @@ if (mode === 'idle') {
   const seconds = Number(mode);
   const latencies = [];
   let running = true;
-  const warmupEnd = process.hrtime.bigint() + 500_000_000n;
-  let counting = false;
   let acks = 0;
   for (const ws of sockets) {
     let seq = 0;
@@ -50,21 +55,18 @@ if (mode === 'idle') {
       if (!running) return;
       seq++;
       sentAt = process.hrtime.bigint();
-      ws.send(`42${seq}["echo",{"n":${seq}}]`);
+      ws.send(`42${seq}["${eventName}",${payloadText ?? `{"n":${seq}}`}]`);
     };
     ws.on('sio', (text) => {
       if (!text.startsWith(`43${seq}[`)) return;
-      const now = process.hrtime.bigint();
-      if (now >= warmupEnd) {
-        if (!counting) counting = true;
-        acks++;
-        latencies.push(Number(now - sentAt) / 1e6);
-      }
+      acks++;
+      latencies.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
       fire();
     });
     fire();
   }
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 500));     // warm-up, not counted
+  process.stdout.write('measuring\n');
   const start = process.hrtime.bigint();
   acks = 0;
   latencies.length = 0;

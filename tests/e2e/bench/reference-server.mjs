@@ -13,4 +13,6 @@ io.on('connection', (socket) => {
     if (typeof cb === 'function') cb({ echotest: 'event', result: 'ok' });
   });
 });
+// The benchmark asks for a collection before each memory reading (node --expose-gc).
+process.on('message', (m) => { if (m === 'gc') { globalThis.gc?.(); process.send('collected'); } });
 http.listen(port, host, () => process.send?.('ready'));
