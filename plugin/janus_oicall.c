@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "../common/auth_token.h"
 #include "../common/settings_janus.h"
 #include "call_engine.h"
 #include "inspect.h"
@@ -81,6 +82,8 @@ typedef struct oicall_message {
 static janus_plugin oicall_plugin;
 static janus_callbacks *gateway;
 static oicall_plugin_config config;
+/* With auth on: the secret register tokens are checked with; NULL when off. */
+static char *auth_secret;
 static volatile gint initialized, stopping;
 
 static GHashTable *sessions;        /* janus_plugin_session * → oicall_session * */
@@ -399,6 +402,23 @@ static void keep_media_session(oicall_session *session) {
 	janus_refcount_decrease(&old->ref);
 }
 
+/* Who a register request proves to be (*proven, NULL: anyone), or an error
+ * reply. With auth on, a token in the body must prove it, whichever Janus
+ * transport brought the request; otherwise the Socket.IO transport's
+ * authUserId (from its own check of the connection's token) holds. */
+static json_t *register_proof(json_t *body, char **proven) {
+	*proven = NULL;
+	if(auth_secret == NULL) {
+		*proven = g_strdup(json_string_value(json_object_get(body, "authUserId")));
+		return NULL;
+	}
+	const char *token = json_string_value(json_object_get(body, "token"));
+	if(token == NULL)
+		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing token");
+	oicall_auth_result result = oicall_auth_verify(auth_secret, token, g_get_real_time() / G_USEC_PER_SEC, proven);
+	return result == OICALL_AUTH_OK ? NULL : error_reply(OICALL_ERROR_INVALID_REQUEST, oicall_auth_message(result));
+}
+
 static json_t *handle_request(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
 	const char *request = json_string_value(json_object_get(body, "request"));
 	if(request == NULL)
@@ -410,8 +430,11 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 		return start_call(session, body, jsep, effects);
 	janus_mutex_lock(&engine_mutex);
 	if(strcmp(request, "register") == 0) {
-		ack = oicall_engine_register(engine, session->id, json_object_get(body, "userId"),
-			json_string_value(json_object_get(body, "authUserId")), effects, now);
+		char *proven = NULL;
+		ack = register_proof(body, &proven);
+		if(ack == NULL)
+			ack = oicall_engine_register(engine, session->id, json_object_get(body, "userId"), proven, effects, now);
+		g_free(proven);
 		json_t *janus_session = json_object_get(body, "janusSessionId"), *janus_handle = json_object_get(body, "janusHandleId");
 		if(json_object_get(ack, "error") == NULL && json_is_integer(janus_session) && json_is_integer(janus_handle)) {
 			atomic_store(&session->janus_session_id, (guint64)json_integer_value(janus_session));
@@ -604,6 +627,12 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		return -1;
 	oicall_settings_load(config_path, OICALL_PACKAGE, oicall_plugin_settings, oicall_plugin_settings_count,
 		&config);
+	if(config.auth) {
+		if(strlen(config.auth_secret) < OICALL_AUTH_MIN_SECRET_LEN)
+			JANUS_LOG(LOG_ERR, "%s: auth.enabled without an auth.secret of at least %d characters: "
+				"every register will be refused\n", OICALL_NAME, OICALL_AUTH_MIN_SECRET_LEN);
+		auth_secret = oicall_auth_secret_in_force(config.auth_secret);
+	}
 	sessions = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)session_destroy);
 	sessions_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 	engine = oicall_engine_new((gint64)config.ring_timeout * G_USEC_PER_SEC,
@@ -625,6 +654,7 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		oicall_ms_destroy();
 		g_async_queue_unref(messages);
 		oicall_settings_clear(oicall_plugin_settings, oicall_plugin_settings_count, &config);
+		g_clear_pointer(&auth_secret, g_free);
 		return -1;
 	}
 	g_atomic_int_set(&initialized, 1);
@@ -659,6 +689,7 @@ static void oicall_destroy(void) {
 	g_async_queue_unref(messages);
 	messages = NULL;
 	oicall_settings_clear(oicall_plugin_settings, oicall_plugin_settings_count, &config);
+	g_clear_pointer(&auth_secret, g_free);
 	g_atomic_int_set(&initialized, 0);
 	g_atomic_int_set(&stopping, 0);
 	JANUS_LOG(LOG_INFO, "%s destroyed\n", OICALL_NAME);

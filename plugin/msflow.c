@@ -380,14 +380,16 @@ static void start_call_ready(ms_pair *pair) {
 }
 
 static void start_call(oicall_session *session, json_t *body, const char *transaction) {
-	if(atomic_load(&session->janus_session_id) == 0) {
-		/* Only the Socket.IO transport can attach the transports' handles. */
+	janus_mutex_lock(env.engine_mutex);
+	/* Only the Socket.IO transport can attach the transports' handles (an
+	 * unregistered session hears that it is not registered first). */
+	if(atomic_load(&session->janus_session_id) == 0 && oicall_engine_user(env.engine, session->id) != NULL) {
+		janus_mutex_unlock(env.engine_mutex);
 		reply(session, transaction, error_reply(ERROR_INVALID, "Missing jsep offer (calls without one need the Socket.IO transport)"));
 		return;
 	}
 	GPtrArray *effects = oicall_effects_new();
 	oicall_call *call = NULL;
-	janus_mutex_lock(env.engine_mutex);
 	json_t *ack = oicall_engine_start_call(env.engine, session->id, body, effects, janus_get_monotonic_time(), &call);
 	ms_call *ms = NULL;
 	/* A refused call (busy...) may exist, already ended. */

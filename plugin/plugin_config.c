@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "../common/auth_token.h"
+
 /* A comma-separated list of names, each from the allowed set, no repeats. */
 static gboolean codec_list_valid(const char *value, const char *const *allowed, const char **why) {
 	char **names = g_strsplit(value, ",", -1);
@@ -33,6 +35,8 @@ static gboolean video_codecs_valid(const char *value, const char **why) {
 
 #define OPT(cat, name, type, def, min, max, field, check) \
 	{ cat, name, type, def, min, max, offsetof(oicall_plugin_config, field), check, FALSE }
+#define SECRET(cat, name, field, check) \
+	{ cat, name, OICALL_SETTING_STRING, "", 0, 0, offsetof(oicall_plugin_config, field), check, TRUE }
 
 const oicall_setting_spec oicall_plugin_settings[] = {
 	OPT("general", "ring_timeout", OICALL_SETTING_UINT, "60", 1, 3600, ring_timeout, NULL),
@@ -41,5 +45,7 @@ const oicall_setting_spec oicall_plugin_settings[] = {
 	OPT("general", "video_codecs", OICALL_SETTING_STRING, "vp8,vp9,h264", 0, 0, video_codecs, video_codecs_valid),
 	OPT("general", "max_bitrate", OICALL_SETTING_UINT, "0", 0, 100000000, max_bitrate, NULL),
 	OPT("general", "events", OICALL_SETTING_BOOL, "true", 0, 0, events, NULL),
+	OPT("auth", "enabled", OICALL_SETTING_BOOL, "false", 0, 0, auth, NULL),
+	SECRET("auth", "secret", auth_secret, oicall_auth_secret_valid),
 };
 const size_t oicall_plugin_settings_count = G_N_ELEMENTS(oicall_plugin_settings);

@@ -4,10 +4,10 @@
 
 static const sio_route routes[] = {
 	/* The plugin shows an operator which Janus session a user is on. */
-	{ "register", SIO_ROUTE_MESSAGE, "userId", TRUE },
-	{ "ice-candidate", SIO_ROUTE_TRICKLE, NULL, FALSE },
+	{ "register", SIO_ROUTE_MESSAGE, "userId", TRUE, TRUE },
+	{ "ice-candidate", SIO_ROUTE_TRICKLE, NULL, FALSE, FALSE },
 };
-static const sio_route default_route = { NULL, SIO_ROUTE_MESSAGE, "value", FALSE };
+static const sio_route default_route = { NULL, SIO_ROUTE_MESSAGE, "value", FALSE, FALSE };
 
 const sio_route *sio_bridge_route(const char *event) {
 	for(gsize i = 0; i < G_N_ELEMENTS(routes); i++) {
@@ -52,7 +52,7 @@ static json_t *trickle_request(json_t *payload, json_t *request, const char **er
 }
 
 json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *payload,
-		guint64 session_id, guint64 handle_id, const char *transaction, const char *auth_user, const char **error) {
+		guint64 session_id, guint64 handle_id, const char *transaction, const sio_connection_auth *auth, const char **error) {
 	if(route->kind == SIO_ROUTE_TRICKLE)
 		return trickle_request(payload, sio_bridge_janus("trickle", session_id, handle_id, transaction), error);
 	json_t *body;
@@ -71,8 +71,10 @@ json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *pa
 	}
 	json_object_set_new(body, "request", json_string(event));
 	json_object_del(body, "authUserId");
-	if(auth_user != NULL)
-		json_object_set_new(body, "authUserId", json_string(auth_user));
+	if(auth->user != NULL)
+		json_object_set_new(body, "authUserId", json_string(auth->user));
+	if(route->connect_token && auth->token != NULL)
+		json_object_set_new(body, "token", json_string(auth->token));
 	if(route->janus_ids) {
 		json_object_set_new(body, "janusSessionId", json_integer((json_int_t)session_id));
 		json_object_set_new(body, "janusHandleId", json_integer((json_int_t)handle_id));

@@ -23,7 +23,14 @@ typedef struct sio_route {
 	sio_route_kind kind;
 	const char *scalar_field;   /* where a non-object payload goes */
 	gboolean janus_ids;         /* tell the plugin the Janus session and handle ids (janusSessionId, janusHandleId) */
+	gboolean connect_token;     /* the connection's CONNECT token goes along as "token" */
 } sio_route;
+
+/* What a connection established at CONNECT. */
+typedef struct sio_connection_auth {
+	const char *user;           /* the user id the transport's token check proved, or NULL */
+	const char *token;          /* the token of the CONNECT auth payload, or NULL */
+} sio_connection_auth;
 
 /* The route for an event (a default route for events not in the table). */
 const sio_route *sio_bridge_route(const char *event);
@@ -34,10 +41,11 @@ json_t *sio_bridge_janus(const char *verb, guint64 session_id, guint64 handle_id
 
 /* The Janus request for an event; NULL with *error set when the payload
  * can't be mapped (the caller acks the error). Does not take payload.
- * auth_user: the user id the connection's token proved, sent as the body's
- * "authUserId" (a client's own "authUserId" never goes through). */
+ * auth->user goes as the body's "authUserId" (a client's own never goes
+ * through); auth->token, on routes that carry it, as "token" (the plugin
+ * checks it itself when its own auth is on). */
 json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *payload,
-	guint64 session_id, guint64 handle_id, const char *transaction, const char *auth_user, const char **error);
+	guint64 session_id, guint64 handle_id, const char *transaction, const sio_connection_auth *auth, const char **error);
 
 typedef enum sio_reply {
 	SIO_REPLY_WAIT,         /* Janus acked; the plugin answers later with the same transaction */

@@ -12,7 +12,7 @@
 #include <janus/debug.h>
 
 #include "engineio_session.h"
-#include "auth_token.h"
+#include "../common/auth_token.h"
 #include "http_util.h"
 #include "socketio_socket.h"
 
@@ -258,10 +258,15 @@ static void socket_close(void *owner, gboolean tell_client, const char *reason) 
 	}
 }
 
+static void socket_refused(void *owner) {
+	STAT_ADD(((sio_conn *)owner)->server, rejected_handshakes, 1);
+}
+
 static const sio_socket_ops socket_ops = {
 	.send = socket_send,
 	.janus = socket_janus,
 	.close = socket_close,
+	.refused = socket_refused,
 };
 
 static sio_conn *conn_new(sio_server *server, eio_transport transport) {
@@ -970,16 +975,10 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 	/* Room for a burst of replies, but a client that never reads can't grow it forever. */
 	server->eio_config.max_queued_bytes = MAX(4 * config->max_payload, 4 * 1024 * 1024);
 	if(config->auth) {
-		if(strlen(config->auth_secret) >= SIO_AUTH_MIN_SECRET_LEN) {
-			server->auth_secret = g_strdup(config->auth_secret);
-		} else {
-			/* Fail closed: with a secret nobody knows, every token is refused. */
+		if(strlen(config->auth_secret) < OICALL_AUTH_MIN_SECRET_LEN)
 			JANUS_LOG(LOG_ERR, "[socketio] auth.enabled without an auth.secret of at least %d characters: "
-				"every connection will be refused\n", SIO_AUTH_MIN_SECRET_LEN);
-			char random[EIO_SID_LEN + 1];
-			eio_random_id(random);
-			server->auth_secret = g_strdup_printf("%s%s", random, random);
-		}
+				"every connection will be refused\n", OICALL_AUTH_MIN_SECRET_LEN);
+		server->auth_secret = oicall_auth_secret_in_force(config->auth_secret);
 	}
 	server->inbox = g_async_queue_new();
 	server->conns = g_hash_table_new(g_str_hash, g_str_equal);

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "auth_token.h"
+#include "../common/auth_token.h"
 #include "engineio_session.h"
 #include "socketio_codec.h"
 
@@ -129,8 +129,9 @@ static void handle_event(sio_socket *socket, sio_packet *packet) {
 	}
 	char *transaction = transaction_for(socket, route->kind == SIO_ROUTE_MESSAGE);
 	const char *error = NULL;
+	const sio_connection_auth auth = { socket->auth_user, json_string_value(json_object_get(socket->auth, "token")) };
 	json_t *request = sio_bridge_request(route, event, payload, socket->session_id, handle_id,
-		transaction, socket->auth_user, &error);
+		transaction, &auth, &error);
 	g_free(transaction);
 	if(request == NULL) {
 		ack_error(socket, packet->ack_id, error);
@@ -148,14 +149,12 @@ static void handle_connect(sio_socket *socket, sio_packet *packet) {
 		return;     /* a repeated CONNECT changes nothing */
 	if(socket->auth_secret != NULL) {
 		const char *token = json_string_value(json_object_get(packet->data, "token"));
-		if(token == NULL) {
-			connect_error(socket, "/", "Missing token");
-			return;
-		}
 		char *user = NULL;
-		sio_auth_result result = sio_auth_verify(socket->auth_secret, token, g_get_real_time() / G_USEC_PER_SEC, &user);
-		if(result != SIO_AUTH_OK) {
-			connect_error(socket, "/", sio_auth_message(result));
+		oicall_auth_result result = token == NULL ? OICALL_AUTH_MALFORMED :
+			oicall_auth_verify(socket->auth_secret, token, g_get_real_time() / G_USEC_PER_SEC, &user);
+		if(result != OICALL_AUTH_OK) {
+			socket->ops->refused(socket->owner);
+			connect_error(socket, "/", token == NULL ? "Missing token" : oicall_auth_message(result));
 			return;
 		}
 		g_free(socket->auth_user);

@@ -40,6 +40,8 @@ typedef struct sio_socket_ops {
 	/* The connection must end; tell_client: say DISCONNECT first. When
 	 * lingering, this means the Janus session is done with. */
 	void (*close)(void *owner, gboolean tell_client, const char *reason);
+	/* A CONNECT refused for its token (counted as a rejected handshake). */
+	void (*refused)(void *owner);
 } sio_socket_ops;
 
 typedef enum sio_socket_state {
@@ -72,7 +74,8 @@ typedef struct sio_socket {
 
 /* auth_secret: when not NULL, CONNECT must carry { token } signed with it
  * (see auth_token.h), and the proven user id goes with every request as
- * "authUserId" for the plugin to hold register to. */
+ * "authUserId" for the plugin to hold register to. Either way, a CONNECT
+ * token goes with register as "token", for a plugin that checks it itself. */
 sio_socket *sio_socket_new(const sio_socket_ops *ops, void *owner, const char *plugin, const char *auth_secret);
 /* Frees without calling any op. */
 void sio_socket_free(sio_socket *socket);

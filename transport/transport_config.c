@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "../common/auth_token.h"
+
 static gboolean path_valid(const char *value, const char **why) {
 	gsize len = strlen(value);
 	gboolean ok = len >= 2 && len <= 128 && value[0] == '/' && value[len - 1] != '/';
@@ -16,13 +18,6 @@ static gboolean plugin_valid(const char *value, const char **why) {
 	gboolean ok = g_str_has_prefix(value, "janus.plugin.") && strlen(value) < 64;
 	if(!ok)
 		*why = "is not a Janus plugin package name";
-	return ok;
-}
-
-static gboolean secret_valid(const char *value, const char **why) {
-	gboolean ok = value[0] == '\0' || strlen(value) >= 16;
-	if(!ok)
-		*why = "is shorter than 16 characters";
 	return ok;
 }
 
@@ -45,6 +40,6 @@ const oicall_setting_spec sio_transport_settings[] = {
 	OPT("engineio", "ping_timeout", OICALL_SETTING_UINT, "20000", 100, 600000, ping_timeout, NULL, FALSE),
 	OPT("engineio", "max_payload", OICALL_SETTING_UINT, "1000000", 1024, 100000000, max_payload, NULL, FALSE),
 	OPT("auth", "enabled", OICALL_SETTING_BOOL, "false", 0, 0, auth, NULL, FALSE),
-	OPT("auth", "secret", OICALL_SETTING_STRING, "", 0, 0, auth_secret, secret_valid, TRUE),
+	OPT("auth", "secret", OICALL_SETTING_STRING, "", 0, 0, auth_secret, oicall_auth_secret_valid, TRUE),
 };
 const size_t sio_transport_settings_count = G_N_ELEMENTS(sio_transport_settings);

@@ -1,12 +1,12 @@
 // Operating oicall: call lifecycle events through Janus's stock HTTP event
 // handler, the Admin API (handle_info, message_plugin), and signed-token
-// authentication on the Socket.IO transport.
+// authentication on the Socket.IO transport and in the plugin.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
 import { io } from 'socket.io-client';
-import { useJanus, CLIENT_IP, sleep } from './lib/janus.js';
+import { useJanus, httpPluginClient, CLIENT_IP, sleep } from './lib/janus.js';
 import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
 import { fakeOffer, fakeAnswer } from './lib/sdp.js';
 import { DEMO_FOLDER, demoBrowser, userPage, mediaFlows } from './lib/demo.js';
@@ -198,18 +198,23 @@ describe('the Admin API shows users, calls, handles and streams, and acts on the
       transaction: 'x', plugin: 'janus.plugin.oicall', request: { request: 'list-users' } }) });
     const reply = await res.json();
     assert.equal(reply.janus, 'error');
+    assert.equal(reply.error.code, 403);   // JANUS_ERROR_UNAUTHORIZED
+    assert.equal(reply.response, undefined);
   });
 
   ctx.cleanExitTest();
 });
 
+const SECRET = 'oicall-test-shared-secret-0123456789';
+const token = (user, expiresIn = 60, secret = SECRET) => {
+  const expiry = Math.floor(Date.now() / 1000) + expiresIn;
+  return `${user}:${expiry}:${createHmac('sha256', secret).update(`${user}:${expiry}`).digest('hex')}`;
+};
+
 describe('signed-token authentication', () => {
-  const SECRET = 'oicall-test-shared-secret-0123456789';
-  const token = (user, expiresIn = 60, secret = SECRET) => {
-    const expiry = Math.floor(Date.now() / 1000) + expiresIn;
-    return `${user}:${expiry}:${createHmac('sha256', secret).update(`${user}:${expiry}`).digest('hex')}`;
-  };
-  const ctx = useJanus({ transport: { auth: { enabled: true, secret: SECRET } } });
+  // The deployment the README describes: both modules check tokens, with one secret.
+  const ctx = useJanus({ transport: { auth: { enabled: true, secret: SECRET } },
+    plugin: { auth: { enabled: true, secret: SECRET } } });
 
   const refused = (auth) => new Promise((resolve) => {
     const socket = io(ctx.janus.sioUrl, { path: '/calls', auth, reconnection: false, forceNew: true, transports: ['websocket'] });
@@ -233,6 +238,9 @@ describe('signed-token authentication', () => {
   });
 
   test('wrong signature, expired, malformed and missing tokens are refused with a clear message', async () => {
+    const rejected = async () => (await ctx.janus.admin({ janus: 'query_transport', transport: 'janus.transport.socketio',
+      request: {} })).response.rejected_handshakes;
+    const before = await rejected();
     assert.equal(await refused({ token: token('tok-alice', 60, 'some other secret entirely') }), 'Invalid token: bad signature');
     assert.equal(await refused({ token: token('tok-alice', -5) }), 'Token expired');
     assert.equal(await refused({ token: 'tok-alice' }), 'Invalid token: expected userId:expiry:signature');
@@ -240,10 +248,69 @@ describe('signed-token authentication', () => {
     assert.equal(await refused(undefined), 'Missing token');
     const forged = token('tok-alice').replace(/^tok-alice/, 'tok-mallory');
     assert.equal(await refused({ token: forged }), 'Invalid token: bad signature');
+    // socket.io-client sends CONNECT once per connection: each refusal is one rejected handshake.
+    assert.equal(await rejected(), before + 6);
+  });
+
+  test("Janus's own HTTP API can't go around the transport: register needs a token there too", async () => {
+    const client = await httpPluginClient(ctx.janus);
+    assert.equal((await client.message({ request: 'register', userId: 'tok-alice' })).error, 'Missing token');
+    assert.equal((await client.message({ request: 'register', userId: 'tok-alice', authUserId: 'tok-alice' })).error,
+      'Missing token');
+    assert.equal((await client.message({ request: 'register', userId: 'tok-alice', token: token('tok-alice').replace(/.$/, '0') }))
+      .error, 'Invalid token: bad signature');
+    assert.equal((await client.message({ request: 'register', userId: 'tok-alice', token: token('tok-bob') })).error,
+      'userId is not the user your token is for');
+    assert.deepEqual(await client.message({ request: 'register', userId: 'tok-alice', token: token('tok-alice') }), { success: true });
+    await client.destroy();
   });
 
   test('the secret never reaches the log', () => {
     assert.doesNotMatch(ctx.janus.log(), new RegExp(SECRET));
+  });
+
+  ctx.cleanExitTest();
+});
+
+describe('signed-token authentication in the plugin only', () => {
+  const ctx = useJanus({ plugin: { auth: { enabled: true, secret: SECRET } } });
+
+  test('a Socket.IO connection registers with its CONNECT token; without one, register is refused', async () => {
+    const withToken = await connect(ctx.janus.sioUrl, { auth: { token: token('plug-alice') } });
+    assert.deepEqual(await emitAck(withToken, 'register', 'plug-bob'), { error: 'userId is not the user your token is for' });
+    assert.deepEqual(await emitAck(withToken, 'register', 'plug-alice'), { success: true });
+    const without = await connect(ctx.janus.sioUrl);
+    assert.deepEqual(await emitAck(without, 'register', 'plug-carol'), { error: 'Missing token' });
+    assert.deepEqual(await emitAck(without, 'start-call', { toUserId: 'plug-alice', callType: 'audio' }),
+      { error: 'Socket not registered' });
+    const expired = await connect(ctx.janus.sioUrl, { auth: { token: token('plug-dave', -5) } });
+    assert.deepEqual(await emitAck(expired, 'register', 'plug-dave'), { error: 'Token expired' });
+    for (const s of [withToken, without, expired]) s.disconnect();
+  });
+
+  test('an HTTP API client registers with a valid token of its own', async () => {
+    const client = await httpPluginClient(ctx.janus);
+    assert.equal((await client.message({ request: 'register', userId: 'plug-erin', token: 'plug-erin' })).error,
+      'Invalid token: expected userId:expiry:signature');
+    assert.deepEqual(await client.message({ request: 'register', userId: 'plug-erin', token: token('plug-erin') }),
+      { success: true });
+    await client.destroy();
+  });
+
+  ctx.cleanExitTest();
+});
+
+describe('authentication off (the default)', () => {
+  const ctx = useJanus({});
+
+  test('any socket and any HTTP API client registers any user id, no token needed', async () => {
+    const socket = await connect(ctx.janus.sioUrl);
+    assert.deepEqual(await emitAck(socket, 'register', 'free-alice'), { success: true });
+    const client = await httpPluginClient(ctx.janus);
+    assert.deepEqual(await client.message({ request: 'register', userId: 'free-bob' }), { success: true });
+    assert.deepEqual(await client.message({ request: 'register', userId: 'free-bob', token: 'not checked' }), { success: true });
+    socket.disconnect();
+    await client.destroy();
   });
 
   ctx.cleanExitTest();

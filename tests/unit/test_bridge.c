@@ -21,11 +21,37 @@ static void assert_json(json_t *actual, const char *expected_text) {
 	json_decref(expected);
 }
 
-static json_t *request_for(const char *event, const char *payload_text, const char **error) {
+static json_t *request_as(const char *event, const char *payload_text, const sio_connection_auth *auth,
+		const char **error) {
 	json_t *payload = payload_text ? parse(payload_text) : NULL;
-	json_t *request = sio_bridge_request(sio_bridge_route(event), event, payload, 11, 22, "t1", NULL, error);
+	json_t *request = sio_bridge_request(sio_bridge_route(event), event, payload, 11, 22, "t1", auth, error);
 	json_decref(payload);
 	return request;
+}
+
+static json_t *request_for(const char *event, const char *payload_text, const char **error) {
+	static const sio_connection_auth anonymous = { NULL, NULL };
+	return request_as(event, payload_text, &anonymous, error);
+}
+
+static void test_connection_auth(void) {
+	const char *error = NULL;
+	const sio_connection_auth auth = { "alice", "alice:99:sig" };
+	/* register carries the connection's token and proven user, over what the client sent. */
+	json_t *r = request_as("register", "{\"userId\":\"alice\",\"token\":\"mine\",\"authUserId\":\"bob\"}", &auth, &error);
+	assert_json(json_object_get(r, "body"), "{\"request\":\"register\",\"userId\":\"alice\",\"token\":\"alice:99:sig\","
+		"\"authUserId\":\"alice\",\"janusSessionId\":11,\"janusHandleId\":22}");
+	json_decref(r);
+	/* Other requests get the proven user only: the token stays with register. */
+	r = request_as("end-call", "{\"callId\":\"c\"}", &auth, &error);
+	assert_json(json_object_get(r, "body"), "{\"request\":\"end-call\",\"callId\":\"c\",\"authUserId\":\"alice\"}");
+	json_decref(r);
+	/* Without a CONNECT token, a client's own token goes to the plugin to check. */
+	const sio_connection_auth none = { NULL, NULL };
+	r = request_as("register", "{\"userId\":\"alice\",\"token\":\"mine\"}", &none, &error);
+	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(r, "body"), "token")), ==, "mine");
+	g_assert_null(json_object_get(json_object_get(r, "body"), "authUserId"));
+	json_decref(r);
 }
 
 static void test_routes(void) {
@@ -204,5 +230,6 @@ int main(int argc, char **argv) {
 	g_test_add_func("/bridge/replies", test_replies);
 	g_test_add_func("/bridge/events", test_events);
 	g_test_add_func("/bridge/interim-acks", test_interim_acks);
+	g_test_add_func("/bridge/connection-auth", test_connection_auth);
 	return g_test_run();
 }

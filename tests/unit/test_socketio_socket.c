@@ -2,13 +2,14 @@
 #include <glib.h>
 #include <string.h>
 
-#include "../../transport/auth_token.h"
+#include "../../common/auth_token.h"
 #include "../../transport/socketio_socket.h"
 
 typedef struct fake {
 	GPtrArray *sent;            /* char * packets to the client */
 	GPtrArray *requests;        /* json_t * Janus requests */
 	int closes;
+	int refusals;
 	gboolean told_client;
 	char *close_reason;
 } fake;
@@ -29,12 +30,17 @@ static void fake_close(void *owner, gboolean tell_client, const char *reason) {
 	f->close_reason = g_strdup(reason);
 }
 
-static const sio_socket_ops ops = { fake_send, fake_janus, fake_close };
+static void fake_refused(void *owner) {
+	((fake *)owner)->refusals++;
+}
+
+static const sio_socket_ops ops = { fake_send, fake_janus, fake_close, fake_refused };
 
 static void fake_init(fake *f) {
 	f->sent = g_ptr_array_new_with_free_func(g_free);
 	f->requests = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
 	f->closes = 0;
+	f->refusals = 0;
 	f->close_reason = NULL;
 }
 
@@ -445,13 +451,13 @@ static void test_auth(void) {
 	g_assert_cmpstr(last_sent(&f), ==, "4{\"message\":\"Missing token\"}");
 	receive(s, "0{\"token\":42}");
 	g_assert_cmpstr(last_sent(&f), ==, "4{\"message\":\"Missing token\"}");
-	char *forged = sio_auth_sign("another secret entirely", "alice", G_MAXINT32);
+	char *forged = oicall_auth_sign("another secret entirely", "alice", G_MAXINT32);
 	char *packet = g_strdup_printf("0{\"token\":\"%s\"}", forged);
 	receive(s, packet);
 	g_assert_cmpstr(last_sent(&f), ==, "4{\"message\":\"Invalid token: bad signature\"}");
 	g_free(packet);
 	g_free(forged);
-	char *expired = sio_auth_sign(SECRET, "alice", g_get_real_time() / G_USEC_PER_SEC - 1);
+	char *expired = oicall_auth_sign(SECRET, "alice", g_get_real_time() / G_USEC_PER_SEC - 1);
 	packet = g_strdup_printf("0{\"token\":\"%s\"}", expired);
 	receive(s, packet);
 	g_assert_cmpstr(last_sent(&f), ==, "4{\"message\":\"Token expired\"}");
@@ -459,13 +465,15 @@ static void test_auth(void) {
 	g_free(expired);
 	g_assert_cmpint(s->state, ==, SIO_SOCKET_NEW);
 	g_assert_cmpuint(f.requests->len, ==, 0);
-	char *token = sio_auth_sign(SECRET, "alice", g_get_real_time() / G_USEC_PER_SEC + 60);
+	g_assert_cmpint(f.refusals, ==, 4);
+	char *token = oicall_auth_sign(SECRET, "alice", g_get_real_time() / G_USEC_PER_SEC + 60);
 	packet = g_strdup_printf("0{\"token\":\"%s\"}", token);
 	receive(s, packet);
 	g_assert_cmpint(s->state, ==, SIO_SOCKET_CONNECTING);
 	g_assert_cmpstr(s->auth_user, ==, "alice");
 	g_free(packet);
 	g_free(token);
+	g_assert_cmpint(f.refusals, ==, 4);
 	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":1}}", transaction_of(last_request(&f)));
 	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":2}}", transaction_of(last_request(&f)));
 	/* Every request carries the proven user; a client can't forge it. */

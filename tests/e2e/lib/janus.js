@@ -120,6 +120,27 @@ export async function janusRequest(janus, path, request) {
   return res.json();
 }
 
+// A client of the plugin over Janus's HTTP API: a session with one handle.
+// message(body) resolves with the plugin's answer (plugindata.data), whether
+// it came at once or as a later event on the session's long poll.
+export async function httpPluginClient(janus, plugin = 'janus.plugin.oicall') {
+  const session = (await janusRequest(janus, '', { janus: 'create' })).data.id;
+  const handle = (await janusRequest(janus, `/${session}`, { janus: 'attach', plugin })).data.id;
+  const message = async (body) => {
+    const reply = await janusRequest(janus, `/${session}/${handle}`, { janus: 'message', body });
+    if (reply.janus === 'success') return reply.plugindata.data;
+    if (reply.janus !== 'ack') throw new Error(`message refused: ${JSON.stringify(reply)}`);
+    for (const deadline = Date.now() + 10000; Date.now() < deadline;) {
+      const events = await (await fetch(`${janus.httpUrl}/${session}?maxev=10`)).json();
+      const answer = [].concat(events).find((e) => e.transaction === reply.transaction && e.janus === 'event');
+      if (answer) return answer.plugindata.data;
+    }
+    throw new Error(`no answer to ${JSON.stringify(body)}`);
+  };
+  const destroy = () => janusRequest(janus, `/${session}`, { janus: 'destroy' });
+  return { session, handle, message, destroy };
+}
+
 // Any sanitizer report fails: ASan/UBSan errors and leaks alike (Janus
 // itself exits leak-free in every suite here, so a leak is ours).
 function sanitizerReports(sanitizerLog) {
