@@ -57,6 +57,8 @@ struct sio_conn {
 	gboolean closing;
 	gint64 closing_deadline;
 	gboolean counted_as_session;
+	gboolean overflowed;        /* the client stopped reading: dropped on the next loop */
+	lws_sorted_usec_list_t reap;
 };
 
 typedef enum inbox_kind {
@@ -219,6 +221,12 @@ static void conn_flush(sio_conn *conn) {
 	}
 }
 
+static void reap_overflowed(lws_sorted_usec_list_t *sul) {
+	sio_conn *conn = lws_container_of(sul, sio_conn, reap);
+	if(conn->eio != NULL)
+		conn_destroy(conn, "output queue full");
+}
+
 static void socket_send(void *owner, char *packet) {
 	sio_conn *conn = owner;
 	STAT_ADD(conn->server, messages_out, 1);
@@ -231,11 +239,14 @@ static void socket_send(void *owner, char *packet) {
 		STAT_ADD(conn->server, acks_out, 1);
 	else if(packet[0] == '2')
 		STAT_ADD(conn->server, events_out, 1);
-	gboolean ok = eio_session_send_message(conn->eio, packet);
+	gboolean ok = !conn->overflowed && eio_session_send_message(conn->eio, packet);
 	g_free(packet);
 	if(!ok) {
-		/* The client doesn't read what it is sent: it won't hold others up. */
-		conn_destroy(conn, "output queue full");
+		/* The client doesn't read what it is sent: it won't hold others up.
+		 * Not now, though: the socket that sent this is still working on it. */
+		if(!conn->overflowed)
+			lws_sul_schedule(conn->server->context, 0, &conn->reap, reap_overflowed, 1);
+		conn->overflowed = TRUE;
 		return;
 	}
 	conn_flush(conn);
@@ -311,6 +322,7 @@ static void conn_free(sio_conn *conn) {
 	sio_socket_closed(conn->socket);
 	server->hooks->peer_close(conn->peer);
 	g_hash_table_remove(server->lingering, conn);
+	lws_sul_schedule(server->context, 0, &conn->reap, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	sio_socket_free(conn->socket);
 	g_free(conn);
 }

@@ -19,6 +19,7 @@ typedef struct sio_pending {
 	pending_kind kind;
 	sio_route_kind route;
 	gint64 ack_id;              /* SIO_NO_ACK when the client asked for none */
+	gint64 deadline;            /* PENDING_EVENT: set by the first tick that sees it */
 	char *transport_id, *nonce; /* PENDING_ATTACH_TRANSPORT */
 } sio_pending;
 
@@ -437,11 +438,31 @@ void sio_socket_session_over(sio_socket *socket, guint64 session_id, gboolean ti
 		timeout ? "session timeout" : "session destroyed");
 }
 
+/* Events the plugin never answered: the client hears so, and their slots free up. */
+static void expire_requests(sio_socket *socket, gint64 now) {
+	GHashTableIter iter;
+	gpointer value;
+	g_hash_table_iter_init(&iter, socket->pending);
+	while(g_hash_table_iter_next(&iter, NULL, &value)) {
+		sio_pending *pending = value;
+		if(pending->kind != PENDING_EVENT)
+			continue;
+		if(pending->deadline == 0) {
+			pending->deadline = now + SIO_REQUEST_TIMEOUT_US;
+		} else if(now >= pending->deadline) {
+			ack_error(socket, pending->ack_id, "The server did not answer in time");
+			g_hash_table_iter_remove(&iter);
+		}
+	}
+}
+
 void sio_socket_tick(sio_socket *socket, gint64 now) {
 	if(socket->state == SIO_SOCKET_LINGERING && now >= socket->linger_deadline) {
 		socket->ops->close(socket->owner, FALSE, "linger time over");
 		return;
 	}
+	if(socket->state == SIO_SOCKET_CONNECTED)
+		expire_requests(socket, now);
 	if((socket->state != SIO_SOCKET_CONNECTED && socket->state != SIO_SOCKET_LINGERING) ||
 			now - socket->last_keepalive < SIO_KEEPALIVE_US)
 		return;

@@ -29,6 +29,8 @@
 #define SIO_KEEPALIVE_US (15 * G_USEC_PER_SEC)
 /* The longest a plugin may keep a session after its connection is gone. */
 #define SIO_MAX_LINGER_S 3600
+/* An event whose answer doesn't come within this gets an error ack (and frees its slot). */
+#define SIO_REQUEST_TIMEOUT_US (30 * G_USEC_PER_SEC)
 /* How long to wait for the plugin's answer to "disconnect". */
 #define SIO_DISCONNECT_REPLY_US (5 * G_USEC_PER_SEC)
 

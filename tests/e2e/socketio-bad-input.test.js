@@ -207,3 +207,30 @@ describe('bad input to the Socket.IO transport', () => {
 
   ctx.cleanExitTest();
 });
+
+describe('a client that does not read what it is sent', () => {
+  // Default heartbeats (25 s + 20 s): within this test only the output cap can drop a client.
+  const ctx = useJanus({});
+
+  test('is dropped once its unsent output passes the cap; the others go on', async () => {
+    const bystander = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
+    const raw = new RawPolling(ctx.janus.sioUrl);
+    await raw.open();
+    await raw.connectSocketIO();
+    // Events with acks, and never a GET: every answer stays queued for this client.
+    const burst = Array.from({ length: 1000 }, (_, i) => `42${i}["unread",{}]`).join('\x1e');
+    const statuses = [];
+    for (let n = 0; n < 400; n++) {
+      const { status } = await raw.post(burst);
+      statuses.push(status);
+      if (status !== 200) break;
+    }
+    assert.equal(statuses.at(-1), 400, `still accepted after ${statuses.length} posts`);
+    assert.ok(statuses.length > 20, `dropped after only ${statuses.length} posts`);
+    assert.equal((await raw.get()).status, 400);
+    assert.deepEqual(await emitAck(bystander, 'still-there', {}), { error: 'Unknown request' });
+    bystander.disconnect();
+  });
+
+  ctx.cleanExitTest();
+});

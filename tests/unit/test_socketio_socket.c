@@ -437,6 +437,30 @@ static void test_keepalive(void) {
 	done(s, &f);
 }
 
+static void test_request_timeout(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	gint64 t = 1000 * G_USEC_PER_SEC;
+	receive(s, "25[\"never-answered\"]");
+	char *lost = g_strdup(transaction_of(last_request(&f)));
+	sio_socket_tick(s, t);
+	receive(s, "26[\"answered\"]");
+	guint sent = f.sent->len;
+	sio_socket_tick(s, t + SIO_REQUEST_TIMEOUT_US - 1);     /* (sends a keepalive too) */
+	g_assert_cmpuint(f.sent->len, ==, sent);
+	guint pending = g_hash_table_size(s->pending);
+	/* The first event's time is up; the second, seen a tick later, still has time. */
+	sio_socket_tick(s, t + SIO_REQUEST_TIMEOUT_US);
+	g_assert_cmpuint(f.sent->len, ==, sent + 1);
+	g_assert_cmpstr(last_sent(&f), ==, "35[{\"error\":\"The server did not answer in time\"}]");
+	g_assert_cmpuint(g_hash_table_size(s->pending), ==, pending - 1);
+	/* A late answer goes nowhere: the client had its ack. */
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"late\":true}}}", lost);
+	g_assert_cmpuint(f.sent->len, ==, sent + 1);
+	g_free(lost);
+	done(s, &f);
+}
+
 #define SECRET "0123456789abcdef-test-secret"
 
 static sio_socket *auth_socket(fake *f) {
@@ -508,5 +532,6 @@ int main(int argc, char **argv) {
 	g_test_add_func("/socket/linger-kept", test_linger_kept);
 	g_test_add_func("/socket/keepalive", test_keepalive);
 	g_test_add_func("/socket/auth", test_auth);
+	g_test_add_func("/socket/request-timeout", test_request_timeout);
 	return g_test_run();
 }
