@@ -492,9 +492,14 @@ static guint session_leaves(oicall_engine *engine, guint64 session, gboolean des
 			} else if(media_here && destroyed) {
 				/* Its PeerConnection went with the handle. */
 				end_peer_gone(engine, call, side, effects, now);
+			} else if(media_here && oicall_registry_session_of(engine->registry, call->user[side]) != 0) {
+				/* The user is back on another session already (it took over
+				 * before this one was noticed gone): no grace, the media
+				 * stays on this handle while the call lasts. */
+				linger = OICALL_LINGER_UNTIL_CALL_ENDS;
 			} else {
 				start_grace(engine, call, side, effects, now);
-				if(media_here && call->state != OICALL_CALL_ENDED)
+				if(media_here && call->state != OICALL_CALL_ENDED && linger != OICALL_LINGER_UNTIL_CALL_ENDS)
 					linger = MAX(linger, (guint)(engine->grace_us / G_USEC_PER_SEC) + OICALL_LINGER_MARGIN_S);
 			}
 		}

@@ -22,6 +22,9 @@
 #define OICALL_MAX_MEDIA_SESSIONS 2
 /* Extra seconds a lingering session outlives the grace, so the grace decides. */
 #define OICALL_LINGER_MARGIN_S 5
+/* A linger without end: the handle carries a call whose user is back on
+ * another session, and goes when that call ends. */
+#define OICALL_LINGER_UNTIL_CALL_ENDS G_MAXUINT
 
 typedef enum oicall_call_state {
 	OICALL_CALL_RINGING,
@@ -111,7 +114,8 @@ json_t *oicall_engine_mute(oicall_engine *engine, guint64 session, json_t *body,
 json_t *oicall_engine_check_call(oicall_engine *engine, guint64 session, json_t *body, oicall_call **call);
 
 /* The session's client went away but its handle may live on. Returns how
- * many seconds the handle must outlive it (0: no need). */
+ * many seconds the handle must outlive it (0: no need), or
+ * OICALL_LINGER_UNTIL_CALL_ENDS. */
 guint oicall_engine_disconnect(oicall_engine *engine, guint64 session, GPtrArray *effects, gint64 now);
 /* The session (handle) is destroyed: its media with it. */
 void oicall_engine_session_destroyed(oicall_engine *engine, guint64 session, GPtrArray *effects, gint64 now);

@@ -454,7 +454,10 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 	} else if(strcmp(request, "disconnect") == 0) {
 		/* From the Socket.IO transport: the client is gone, may this handle linger? */
 		guint linger = oicall_engine_disconnect(engine, session->id, effects, now);
-		ack = linger > 0 ? json_pack("{si}", "linger", (int)linger) : json_object();
+		if(linger == OICALL_LINGER_UNTIL_CALL_ENDS)
+			ack = json_pack("{sb}", "keep", 1);
+		else
+			ack = linger > 0 ? json_pack("{si}", "linger", (int)linger) : json_object();
 	} else {
 		ack = error_reply(OICALL_ERROR_UNKNOWN_REQUEST, "Unknown request");
 	}

@@ -76,7 +76,8 @@ char *sio_bridge_event(json_t *janus_message, json_t **payload);
  *       { "request": "bind-transport", "transportId", "nonce" }
  *   { "local-sdp": true } with a jsep: send back { "request": "local-sdp", "sdp" }
  *   { "remote-sdp": { "type", "sdp" } }: send { "request": "remote-sdp-applied" } with that jsep
- *   { "keep": true }: a lingering session stays (up to SIO_MAX_LINGER_S) until the plugin ends its handle */
+ *   { "keep": true }: a lingering session stays until the plugin ends its handle
+ *       (the plugin may also answer "disconnect" with it) */
 json_t *sio_bridge_instruction(json_t *janus_message);
 
 /* Socket.IO's own event names, which a server must never emit. */

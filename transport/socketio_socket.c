@@ -306,8 +306,11 @@ static void handle_reply(sio_socket *socket, sio_pending *pending, json_t *messa
 				return;
 			json_t *linger = json_object_get(ack, "linger");
 			json_int_t seconds = json_is_integer(linger) ? json_integer_value(linger) : 0;
+			gboolean keep = json_is_true(json_object_get(ack, "keep"));
 			json_decref(ack);
-			if(seconds <= 0)
+			if(keep)
+				socket->linger_deadline = G_MAXINT64;     /* until the plugin ends its handle */
+			else if(seconds <= 0)
 				socket->ops->close(socket->owner, FALSE, "no reason to linger");
 			else
 				socket->linger_deadline = g_get_monotonic_time() + MIN(seconds, SIO_MAX_LINGER_S) * G_USEC_PER_SEC;
@@ -358,7 +361,7 @@ static void handle_instruction(sio_socket *socket, json_t *message, json_t *inst
 		/* The user is back on another socket and this session still carries
 		 * their call's media: it stays until the plugin ends its handle. */
 		if(socket->state == SIO_SOCKET_LINGERING)
-			socket->linger_deadline = g_get_monotonic_time() + (gint64)SIO_MAX_LINGER_S * G_USEC_PER_SEC;
+			socket->linger_deadline = G_MAXINT64;
 	} else if(json_is_object(remote) && handle != 0) {
 		json_t *request = sio_bridge_janus("message", socket->session_id, handle, transaction);
 		json_object_set_new(request, "body", json_pack("{ss}", "request", "remote-sdp-applied"));

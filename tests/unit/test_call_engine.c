@@ -470,6 +470,29 @@ static void test_grace_reconnect(fixture *f, gconstpointer data) {
 	g_free(body);
 }
 
+static void test_takeover_then_old_session_leaves(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = active_call(f);
+	oicall_call *call = oicall_engine_call(f->engine, id);
+	/* b registers on a new session while the old one, carrying the media, is still up
+	 * (a network switch: the server notices the old socket only later). */
+	reg(f, B2, "\"b\"");
+	clear(f);
+	/* The old socket goes: b is online, so no grace; its handle stays while the call lasts. */
+	g_assert_cmpuint(oicall_engine_disconnect(f->engine, B1, f->fx, f->now), ==, OICALL_LINGER_UNTIL_CALL_ENDS);
+	g_assert_cmpint(call->grace_deadline[OICALL_CALLEE], ==, 0);
+	g_assert_null(find(f, OICALL_EFFECT_NOTIFY, "user-gone", 0));
+	oicall_engine_tick(f->engine, f->now + 10 * GRACE, f->fx);
+	g_assert_cmpint(call->state, ==, OICALL_CALL_ACTIVE);
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, "call-ended", 0));
+	/* The end still releases the old handle. */
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	assert_ok(request(f, "end", A1, body, NULL));
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "call-ended", B2));
+	g_assert_true(find(f, OICALL_EFFECT_ENDED, NULL, 0)->release[OICALL_CALLEE]);
+	g_free(body);
+}
+
 static void test_grace_expiry(fixture *f, gconstpointer data) {
 	(void)data;
 	const char *id = active_call(f);
@@ -600,6 +623,7 @@ int main(int argc, char **argv) {
 	ADD("mute", test_mute);
 	ADD("ring-timeout", test_ring_timeout);
 	ADD("grace-reconnect", test_grace_reconnect);
+	ADD("takeover-then-old-session-leaves", test_takeover_then_old_session_leaves);
 	ADD("grace-expiry", test_grace_expiry);
 	ADD("destroyed-media-ends-at-once", test_destroyed_media_ends_at_once);
 	ADD("ringing-caller-leaves", test_ringing_caller_leaves);

@@ -369,6 +369,9 @@ static void test_linger_kept(void) {
 	janus(s, INSTRUCTION("222", "{\"keep\":true}") "}");
 	sio_socket_tick(s, now + 10 * G_USEC_PER_SEC);
 	g_assert_cmpint(f.closes, ==, 0);
+	/* However long the call lasts. */
+	sio_socket_tick(s, now + 2 * (gint64)SIO_MAX_LINGER_S * G_USEC_PER_SEC);
+	g_assert_cmpint(f.closes, ==, 0);
 	/* Until the plugin ends its handle. */
 	janus(s, "{\"janus\":\"detached\",\"session_id\":111,\"sender\":222}");
 	g_assert_cmpint(f.closes, ==, 1);
@@ -380,6 +383,17 @@ static void test_linger_kept(void) {
 	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"janus.plugin.oicall\","
 		"\"data\":{\"linger\":5}}}", transaction_of(last_request(&f)));
 	sio_socket_tick(s, now + 10 * G_USEC_PER_SEC);
+	g_assert_cmpint(f.closes, ==, 1);
+	done(s, &f);
+	/* The plugin may answer disconnect with keep (the user is back already). */
+	s = connected_socket(&f);
+	now = g_get_monotonic_time();
+	g_assert_true(sio_socket_client_gone(s, now));
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"janus.plugin.oicall\","
+		"\"data\":{\"keep\":true}}}", transaction_of(last_request(&f)));
+	sio_socket_tick(s, now + 2 * (gint64)SIO_MAX_LINGER_S * G_USEC_PER_SEC);
+	g_assert_cmpint(f.closes, ==, 0);
+	janus(s, "{\"janus\":\"detached\",\"session_id\":111,\"sender\":222}");
 	g_assert_cmpint(f.closes, ==, 1);
 	done(s, &f);
 }
