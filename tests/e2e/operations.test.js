@@ -65,6 +65,8 @@ describe('call lifecycle events reach Janus event handlers', () => {
     const sequence = oicallEvents().filter((e) => e.callId === callId);
     assert.deepEqual(sequence.map((e) => e.event), ['call-started', 'call-ringing', 'call-accepted', 'call-ended']);
     assert.deepEqual(sequence[0], { event: 'call-started', callId, caller: 'ev-alice', callee: 'ev-bob', callType: 'video', calleeOnline: true });
+    assert.deepEqual(sequence[1], { event: 'call-ringing', callId, callee: 'ev-bob' });
+    assert.deepEqual(sequence[2], { event: 'call-accepted', callId, caller: 'ev-alice', callee: 'ev-bob' });
     const ended = sequence[3];
     assert.equal(ended.reason, 'hangup');
     assert.equal(ended.endedBy, 'ev-alice');
@@ -86,7 +88,9 @@ describe('call lifecycle events reach Janus event handlers', () => {
     const sequence = oicallEvents().filter((e) => e.callId === callId);
     assert.deepEqual(sequence.map((e) => e.event), ['call-started', 'call-expired', 'call-ended']);
     assert.equal(sequence[0].calleeOnline, false, 'what a backend needs to send a push notification');
-    assert.equal(sequence[2].reason, 'timeout');
+    assert.deepEqual(sequence[1], { event: 'call-expired', callId, caller: 'ev-alice2', callee: 'ev-nobody' });
+    assert.deepEqual(sequence[2], { event: 'call-ended', callId, caller: 'ev-alice2', callee: 'ev-nobody', reason: 'timeout',
+      duration: 0, endedBy: sequence[2].endedBy });
     alice.disconnect();
   });
 
@@ -177,6 +181,19 @@ describe('the Admin API shows users, calls, handles and streams, and acts on the
     await emitAck(alice, 'register', 'kick-alice');
     await emitAck(bob, 'register', 'kick-bob');
     const callId = await callUntilAccepted(alice, bob, 'kick-bob');
+    // Fake SDPs: the call is up but no media ever flows, and the Admin API says so.
+    const listed = (await pluginAdmin({ request: 'list-calls' })).calls.find((c) => c.callId === callId);
+    assert.equal(listed.mediaFlowing, false);
+    // A user who only signals has a control handle.
+    const carol = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
+    await emitAck(carol, 'register', 'kick-carol');
+    const carolUser = (await pluginAdmin({ request: 'list-users' })).users.find((u) => u.userId === 'kick-carol');
+    const carolHandle = await ctx.janus.admin({ janus: 'handle_info', session_id: carolUser.janusSessionId,
+      handle_id: carolUser.janusHandleId });
+    const { session: _session, ...carolInfo } = carolHandle.info.plugin_specific;
+    assert.deepEqual(carolInfo, { userId: 'kick-carol', registered: true, role: 'control', call: null, mediaReady: false,
+      mediaFlowing: false, streams: [] });
+    carol.disconnect();
     const gone = nextEvent(bob, 'disconnect');
     const ended = nextEvent(alice, 'call-ended');
     assert.deepEqual(await pluginAdmin({ request: 'kick-user', userId: 'kick-bob' }), { success: true });
