@@ -364,12 +364,19 @@ static json_t *start_call(oicall_session *session, json_t *body, json_t *jsep, G
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "start-call needs a jsep offer");
 	if(json_is_true(json_object_get(jsep, "update")))
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Renegotiation is not supported");
-	char *error = NULL;
-	char *offer = oicall_jsep_callee_offer(json_string_value(json_object_get(jsep, "sdp")), &config, &error);
-	if(offer == NULL) {
-		json_t *reply = error_reply(OICALL_ERROR_INVALID_REQUEST, error);
-		g_free(error);
-		return reply;
+	/* An unregistered session hears that first (the engine says so below). */
+	janus_mutex_lock(&engine_mutex);
+	gboolean registered = oicall_engine_user(engine, session->id) != NULL;
+	janus_mutex_unlock(&engine_mutex);
+	char *offer = NULL;
+	if(registered) {
+		char *error = NULL;
+		offer = oicall_jsep_callee_offer(json_string_value(json_object_get(jsep, "sdp")), &config, &error);
+		if(offer == NULL) {
+			json_t *reply = error_reply(OICALL_ERROR_INVALID_REQUEST, error);
+			g_free(error);
+			return reply;
+		}
 	}
 	oicall_call *call = NULL;
 	janus_mutex_lock(&engine_mutex);

@@ -300,6 +300,11 @@ describe('signed-token authentication in the plugin only', () => {
     assert.deepEqual(await emitAck(without, 'register', 'plug-carol'), { error: 'Missing token' });
     assert.deepEqual(await emitAck(without, 'start-call', { toUserId: 'plug-alice', callType: 'audio' }),
       { error: 'Socket not registered' });
+    // Even with an offer the plugin would refuse (no codec it takes): registration comes first.
+    const pcmu = fakeOffer();
+    pcmu.sdp = pcmu.sdp.replace('SAVPF 111', 'SAVPF 0').replace('a=rtpmap:111 opus/48000/2', 'a=rtpmap:0 PCMU/8000');
+    assert.deepEqual(await emitAck(without, 'start-call', { toUserId: 'plug-alice', callType: 'audio', jsep: pcmu }),
+      { error: 'Socket not registered' });
     const expired = await connect(ctx.janus.sioUrl, { auth: { token: token('plug-dave', -5) } });
     assert.deepEqual(await emitAck(expired, 'register', 'plug-dave'), { error: 'Token expired' });
     for (const s of [withToken, without, expired]) s.disconnect();
