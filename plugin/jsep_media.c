@@ -44,17 +44,34 @@ static int rtx_apt(janus_sdp_mline *m, int pt) {
 	return -1;
 }
 
-static gboolean listed(const char *list, const char *codec) {
+/* Where codec comes in the comma-separated list, or -1. */
+static int rank_in(const char *list, const char *codec) {
 	char **names = g_strsplit(list, ",", -1);
-	gboolean found = FALSE;
-	for(guint i = 0; !found && names[i] != NULL; i++)
-		found = g_ascii_strcasecmp(g_strstrip(names[i]), codec) == 0;
+	int rank = -1;
+	for(guint i = 0; rank < 0 && names[i] != NULL; i++) {
+		if(g_ascii_strcasecmp(g_strstrip(names[i]), codec) == 0)
+			rank = (int)i;
+	}
 	g_strfreev(names);
-	return found;
+	return rank;
 }
 
-/* Keeps the configured codecs (and RTX for kept ones); an m-line left with
- * none, or not audio/video, is rejected. Returns how many stay active. */
+/* Sort keys of an m-line's payload types (pt → key, in a 128-slot array);
+ * the m= line may list numbers out of range, which sort last. */
+static int ptype_key(const int *key, gconstpointer pt) {
+	int n = GPOINTER_TO_INT(pt);
+	return n >= 0 && n < 128 ? key[n] : G_MAXINT / 2;
+}
+
+static int compare_ptypes(gconstpointer a, gconstpointer b, gpointer keys) {
+	return ptype_key(keys, a) - ptype_key(keys, b);
+}
+
+/* Keeps the configured codecs (and RTX for kept ones), in the configured
+ * order: the callee's browser answers in the offer's order, and the
+ * gateway's own answer takes the first, so the list is a preference for
+ * both. An m-line left with none, or not audio/video, is rejected.
+ * Returns how many stay active. */
 static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 	int active = 0;
 	for(GList *l = sdp->m_lines; l != NULL; l = l->next) {
@@ -67,6 +84,8 @@ static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 		}
 		const char *allowed = m->type == JANUS_SDP_AUDIO ? config->audio_codecs : config->video_codecs;
 		GList *keep = NULL, *drop = NULL, *rtx = NULL;
+		/* Sort keys: 2 × the codec's rank; its RTX right after it (+1). */
+		int key[128] = { 0 };
 		for(GList *a = m->attributes; a != NULL; a = a->next) {
 			janus_sdp_attribute *attr = a->data;
 			if(attr->name == NULL || attr->value == NULL || strcmp(attr->name, "rtpmap") != 0)
@@ -75,18 +94,23 @@ static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 			char *codec = rtpmap_codec(attr->value, &pt);
 			if(codec == NULL)
 				continue;
+			int rank = strcmp(codec, "rtx") == 0 ? -1 : rank_in(allowed, codec);
 			if(strcmp(codec, "rtx") == 0)
 				rtx = g_list_prepend(rtx, GINT_TO_POINTER(pt));
-			else if(listed(allowed, codec))
+			else if(rank >= 0)
 				keep = g_list_prepend(keep, GINT_TO_POINTER(pt));
 			else
 				drop = g_list_prepend(drop, GINT_TO_POINTER(pt));
+			if(rank >= 0)
+				key[pt] = 2 * rank;
 			g_free(codec);
 		}
 		for(GList *r = rtx; r != NULL; r = r->next) {
-			int pt = GPOINTER_TO_INT(r->data);
-			if(!g_list_find(keep, GINT_TO_POINTER(rtx_apt(m, pt))))
+			int pt = GPOINTER_TO_INT(r->data), apt = rtx_apt(m, pt);
+			if(!g_list_find(keep, GINT_TO_POINTER(apt)))
 				drop = g_list_prepend(drop, r->data);
+			else
+				key[pt] = key[apt] + 1;
 		}
 		/* Payload types without an rtpmap (static ones) aren't codecs we relay either. */
 		for(GList *p = m->ptypes; p != NULL; p = p->next) {
@@ -95,6 +119,8 @@ static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 		}
 		for(GList *d = drop; d != NULL; d = d->next)
 			janus_sdp_remove_payload_type(sdp, m->index, GPOINTER_TO_INT(d->data));
+		/* Stable: the offer's own order stays among a codec's variants. */
+		m->ptypes = g_list_sort_with_data(m->ptypes, compare_ptypes, key);
 		if(keep == NULL)
 			m->port = 0;
 		else

@@ -149,7 +149,7 @@ void oicall_relay_pause_forward(janus_callbacks *gateway, oicall_session *source
 }
 
 void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_plugin_rtp *packet) {
-	if(!valid_mindex(packet->mindex) || packet->length < sizeof(janus_rtp_header))
+	if(!valid_mindex(packet->mindex) || packet->length < RTP_HEADER_SIZE)
 		return;
 	oicall_slot *slot = &session->slots[packet->mindex];
 	janus_rtp_header *header = (janus_rtp_header *)packet->buffer;

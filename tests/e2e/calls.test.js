@@ -3,13 +3,71 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { useJanus, sleep } from './lib/janus.js';
-import { DEMO_FOLDER, demoBrowser, userPage, mediaFlows, bytesOver } from './lib/demo.js';
-import { connect, emitAck } from './lib/sio.js';
-import { fakeOffer } from './lib/sdp.js';
+import { DEMO_FOLDER, demoBrowser, userPage, mediaFlows, bytesOver, videoCodecIs, videoSend, videoSendRate,
+  audioLoss } from './lib/demo.js';
+import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
+import { fakeOffer, fakeAnswer, customOffer, mlineCodecs } from './lib/sdp.js';
 
 const RING_S = 3;
 const GRACE_S = 4;
 const LINGER_MARGIN_S = 5;  // OICALL_LINGER_MARGIN_S
+const CAPPED_BITRATE = 150000;  // the max_bitrate suite's cap, bit/s
+
+// The caller's page calls the callee's, which accepts; returns the call id,
+// the gateway's offer to the callee and when the callee accepted.
+async function callBetween(caller, callee, callType = 'video') {
+  const incoming = callee.nextEvent('incoming-call', await callee.eventCount());
+  const { callId, error } = await caller.demo(([to, type]) => window.demo.call(to, type), [callee.user, callType]);
+  assert.equal(error, undefined);
+  const offer = await incoming;
+  assert.equal(offer.callId, callId);
+  assert.equal(offer.fromUserId, caller.user);
+  assert.equal(offer.jsep.type, 'offer');
+  const accepted = caller.nextEvent('call-accepted', await caller.eventCount());
+  assert.deepEqual(await callee.demo(() => window.demo.accept()), { success: true });
+  const acceptedAt = Date.now();
+  const event = await accepted;
+  assert.equal(event.callId, callId);
+  assert.equal(event.calleeUserId, callee.user);
+  assert.equal(event.jsep.type, 'answer');
+  return { callId, offer: offer.jsep, acceptedAt };
+}
+
+// Two new pages, a calls b and b accepts.
+async function newCall(browser, janus, a, b, callType = 'video') {
+  const alice = await userPage(browser, janus, a);
+  const bob = await userPage(browser, janus, b);
+  return { alice, bob, ...(await callBetween(alice, bob, callType)) };
+}
+
+async function closePages(...pages) {
+  for (const p of pages) await p.close().catch(() => {});
+}
+
+// Waits until the plugin has forgotten these pages' users: a suite's last
+// test does, so that Janus isn't stopped while their sockets are still going
+// (a request the transport hands the core during shutdown leaks in the core).
+function usersGone(janus, ...pages) {
+  const list = { janus: 'message_plugin', plugin: 'janus.plugin.oicall', request: { request: 'list-users' } };
+  const gone = async () => {
+    const users = (await janus.admin(list)).response?.users;
+    return users !== undefined && !users.some((u) => pages.some((p) => p.user === u.userId));
+  };
+  return waitFor(gone, { timeoutMs: 10000, what: `${pages.map((p) => p.user).join(', ')} gone` });
+}
+
+// A suite with its own Janus (plugin settings `general`) and browser;
+// body(env) declares its tests, env() giving { browser, janus }.
+function mediaSuite(title, general, body) {
+  describe(title, () => {
+    const ctx = useJanus({ demoFolder: DEMO_FOLDER, plugin: { general } });
+    let browser;
+    before(async () => { browser = await demoBrowser(ctx.janus); });
+    after(async () => { await browser?.close(); });
+    body(() => ({ browser, janus: ctx.janus }));
+    ctx.cleanExitTest();
+  });
+}
 
 describe('calls between two browsers (JSEP)', () => {
   const ctx = useJanus({ demoFolder: DEMO_FOLDER, plugin: { general: { ring_timeout: RING_S, reconnect_grace: GRACE_S } } });
@@ -18,29 +76,7 @@ describe('calls between two browsers (JSEP)', () => {
   after(async () => { await browser?.close(); });
 
   // alice calls bob, bob accepts; returns the pages and the call id.
-  async function activeCall(a = 'alice', b = 'bob', callType = 'video') {
-    const alice = await userPage(browser, ctx.janus, a);
-    const bob = await userPage(browser, ctx.janus, b);
-    const incoming = bob.nextEvent('incoming-call');
-    const { callId, error } = await alice.demo(([to, type]) => window.demo.call(to, type), [b, callType]);
-    assert.equal(error, undefined);
-    const offer = await incoming;
-    assert.equal(offer.callId, callId);
-    assert.equal(offer.fromUserId, a);
-    assert.equal(offer.jsep.type, 'offer');
-    const accepted = alice.nextEvent('call-accepted');
-    assert.deepEqual(await bob.demo(() => window.demo.accept()), { success: true });
-    const acceptedAt = Date.now();
-    const event = await accepted;
-    assert.equal(event.callId, callId);
-    assert.equal(event.calleeUserId, b);
-    assert.equal(event.jsep.type, 'answer');
-    return { alice, bob, callId, acceptedAt };
-  }
-
-  async function closePages(...pages) {
-    for (const p of pages) await p.close().catch(() => {});
-  }
+  const activeCall = (a = 'alice', b = 'bob', callType = 'video') => newCall(browser, ctx.janus, a, b, callType);
 
   test('alice calls bob, bob accepts: each decodes the other\'s video and receives audio within 5 s', async () => {
     const { alice, bob, acceptedAt } = await activeCall();
@@ -48,6 +84,80 @@ describe('calls between two browsers (JSEP)', () => {
     const elapsed = Date.now() - acceptedAt;
     assert.ok(elapsed < 5000, `media after ${elapsed} ms`);
     assert.ok(a.framesDecoded > 0 && a.audioPackets > 0 && b.framesDecoded > 0 && b.audioPackets > 0);
+    // The default video_codecs (vp8 first) and Chromium's offer (VP8 first) agree.
+    await Promise.all([videoCodecIs(alice, 'video/VP8'), videoCodecIs(bob, 'video/VP8')]);
+    // Without max_bitrate the senders' estimates go well past the max_bitrate suite's cap.
+    const uncapped = (page) => videoSend(page).then((v) => v.availableOutgoingBitrate > 3 * CAPPED_BITRATE);
+    await waitFor(async () => (await uncapped(alice)) && (await uncapped(bob)), { timeoutMs: 5000, what: 'uncapped bandwidth estimates' });
+    // Every audio packet gets through, small ones too: the fake microphone's
+    // silence between beeps is Opus packets shorter than 76 bytes.
+    await sleep(1500);
+    for (const page of [alice, bob]) {
+      const { packetsReceived, packetsLost } = await audioLoss(page);
+      assert.ok(packetsReceived > 50 && packetsLost <= packetsReceived * 0.02,
+        `${page.user}: ${packetsLost} audio packets lost, ${packetsReceived} received`);
+    }
+    await closePages(alice, bob);
+  });
+
+  test('the offer a callee gets has the configured codecs in the configured order, with their RTX; its answer must match it', async () => {
+    const [caller, callee] = await Promise.all([connect(ctx.janus.sioUrl, { transports: ['websocket'] }),
+      connect(ctx.janus.sioUrl, { transports: ['websocket'] })]);
+    try {
+      assert.deepEqual(await emitAck(caller, 'register', 'sdp-a'), { success: true });
+      assert.deepEqual(await emitAck(callee, 'register', 'sdp-b'), { success: true });
+      // What Chromium 156 offers, in its order (VP8, H.264, AV1, VP9, RED, ULPFEC; Opus, RED, PCMU).
+      const offer = customOffer([
+        { kind: 'audio', codecs: [[111, 'opus/48000/2', 'minptime=10;useinbandfec=1'], [63, 'red/48000/2', '111/111'], [0, 'PCMU/8000']] },
+        { kind: 'video', codecs: [[96, 'VP8/90000'], [97, 'rtx/90000', 'apt=96'],
+          [102, 'H264/90000', 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f'], [103, 'rtx/90000', 'apt=102'],
+          [45, 'AV1/90000'], [46, 'rtx/90000', 'apt=45'], [98, 'VP9/90000', 'profile-id=0'], [99, 'rtx/90000', 'apt=98'],
+          [118, 'red/90000'], [119, 'rtx/90000', 'apt=118'], [120, 'ulpfec/90000']] },
+      ]);
+      for (const [i, spoil] of [
+        // A codec the offer doesn't have.
+        (sdp) => sdp.replace(/^(m=video 9 \S+) (\d+)/m, '$1 $2 100').replace(/(a=rtpmap:96 VP8\/90000)/, '$1\r\na=rtpmap:100 H264/90000'),
+        // One m-line fewer.
+        (sdp) => `${sdp.split(/\r\n(?=m=video)/)[0]}\r\n`,
+      ].entries()) {
+        const incoming = nextEvent(callee, 'incoming-call');
+        const { callId } = await emitAck(caller, 'start-call', { toUserId: 'sdp-b', callType: 'video', jsep: offer });
+        const { jsep } = await incoming;
+        if (i === 0) {
+          assert.deepEqual(mlineCodecs(jsep.sdp, 'audio').map((c) => c.codec), ['opus']);
+          const video = mlineCodecs(jsep.sdp, 'video');
+          // video_codecs = "vp8,vp9,h264": VP9 moves ahead of H.264, AV1/RED/ULPFEC go.
+          assert.deepEqual(video.filter((c) => c.codec !== 'rtx').map((c) => `${c.pt} ${c.codec}`), ['96 VP8', '98 VP9', '102 H264']);
+          // Each kept codec keeps an RTX, none is left for a dropped one (the core numbers RTX itself).
+          assert.deepEqual(video.filter((c) => c.codec === 'rtx').map((c) => c.apt).sort((x, y) => x - y), [96, 98, 102]);
+        }
+        const answer = fakeAnswer(jsep.sdp);
+        assert.deepEqual(await emitAck(callee, 'accept-call', { callId, jsep: { type: 'answer', sdp: spoil(answer.sdp) } }),
+          { error: "Invalid answer: its m-lines or codecs don't match the offer" });
+        assert.deepEqual(await emitAck(caller, 'end-call', { callId }), { success: true });
+      }
+    } finally {
+      caller.disconnect();
+      callee.disconnect();
+    }
+  });
+
+  test('a PeerConnection closed mid-call ends the call (peer-disconnected to the other side, error to its own socket); a new call works', async () => {
+    const { alice, bob, callId } = await activeCall('pc-a', 'pc-b');
+    await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
+    const endedA = alice.nextEvent('call-ended', await alice.eventCount());
+    const endedB = bob.nextEvent('call-ended', await bob.eventCount());
+    const closed = Date.now();
+    await alice.evaluate(() => window.demo.pc.close());     // the socket stays
+    assert.deepEqual(await endedB, { callId, reason: 'peer-disconnected' });
+    assert.ok(Date.now() - closed < GRACE_S * 1000, 'no reconnect grace for a PeerConnection that hung up');
+    assert.deepEqual(await endedA, { callId, reason: 'error' });
+    assert.equal(await alice.evaluate(() => window.demo.socket.connected), true);
+    // Both are free again: bob calls alice on the same sockets.
+    const again = await callBetween(bob, alice);
+    assert.notEqual(again.callId, callId);
+    await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
+    await bob.demo(() => window.demo.hangup());
     await closePages(alice, bob);
   });
 
@@ -168,25 +278,40 @@ describe('calls between two browsers (JSEP)', () => {
     const { alice, bob, callId } = await activeCall('bad-a', 'bad-b');
     await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
     const mallory = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
+    const accomplice = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
     try {
+      assert.deepEqual(await emitAck(accomplice, 'register', 'accomplice'), { success: true });
       assert.deepEqual(await emitAck(mallory, 'start-call', { toUserId: 'bad-b', callType: 'video', jsep: fakeOffer() }),
         { error: 'Socket not registered' });
       assert.deepEqual(await emitAck(mallory, 'register', 'mallory'), { success: true });
       // Each SDP case on a fresh socket: the core applies an offer to the handle
       // before the plugin sees the request, so one bad SDP can spoil the next.
+      const opus = { kind: 'audio', codecs: [[111, 'opus/48000/2']] };
+      const offerOf = (sdp) => ({ type: 'offer', sdp });
+      // The pattern the ack's error must match; null: the call starts.
       const cases = [
-        [{ toUserId: 'x', callType: 'video', jsep: { type: 'offer', sdp: 'this is not sdp' } }, /SDP|sdp/],
-        [{ toUserId: 'x', callType: 'video', jsep: { type: 'offer', sdp: 'v=0\r\no=- 1 1 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\n' } }, /./],
-        [{ toUserId: 'x', callType: 'video', jsep: { type: 'answer', sdp: fakeOffer().sdp } }, /./],
-        [{ toUserId: 'x'.repeat(900000), callType: 'video', jsep: fakeOffer() }, /^toUserId must be 1 to 128 characters$/],
-        [{ toUserId: 'x', callType: 'video', jsep: { type: 'offer', sdp: `${fakeOffer().sdp}a=x:${'y'.repeat(900000)}\r\n` } }, /./],
-        [{ toUserId: 'fresh-5', callType: 'video', jsep: fakeOffer() }, /^Cannot call yourself$/],
+        // The Janus core refuses these before the plugin sees them.
+        [{ jsep: offerOf('this is not sdp') }, /^Invalid SDP \(doesn't start with v=\)$/],
+        [{ jsep: offerOf('v=0\r\no=- 1 1 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\n') }, /^Missing mandatory lines \(o=, s= or m=\)$/],
+        [{ jsep: { type: 'answer', sdp: fakeOffer().sdp } }, /^Unexpected ANSWER \(did we offer\?\)$/],
+        [{ toUserId: 'x'.repeat(900000), jsep: fakeOffer() }, /^toUserId must be 1 to 128 characters$/],
+        // The core hands the plugin its own rewrite of the offer, whose writer
+        // cuts every attribute line at 512 bytes: one huge attribute never
+        // reaches the plugin's limit, and the call starts.
+        [{ jsep: offerOf(`${fakeOffer().sdp}a=x:${'y'.repeat(900000)}\r\n`) }, null],
+        // ~7 kB in each of 10 m-lines (under the writer's 8 kB per m-line) does.
+        [{ jsep: customOffer(Array.from({ length: 10 }, () => ({ ...opus, padding: 60 }))) }, /^Invalid offer: missing or too large$/],
+        [{ jsep: customOffer(Array.from({ length: 9 }, () => opus)) }, /^Invalid offer: more than 8 m-lines$/],
+        [{ jsep: customOffer([{ kind: 'audio', codecs: [[0, 'PCMU/8000']] }, { kind: 'video', codecs: [[45, 'AV1/90000']] }]) },
+          /^Invalid offer: no audio or video with a supported codec$/],
+        [{ toUserId: 'fresh-8', jsep: fakeOffer() }, /^Cannot call yourself$/],
       ];
       for (const [i, [payload, pattern]] of cases.entries()) {
         const fresh = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
         assert.deepEqual(await emitAck(fresh, 'register', `fresh-${i}`), { success: true });
-        const ack = await emitAck(fresh, 'start-call', payload);
-        assert.match(String(ack.error), pattern, JSON.stringify(ack).slice(0, 200));
+        const ack = await emitAck(fresh, 'start-call', { toUserId: 'x', callType: 'video', ...payload });
+        if (pattern === null) assert.ok(ack.callId && !ack.error, JSON.stringify(ack).slice(0, 200));
+        else assert.match(String(ack.error), pattern, JSON.stringify(ack).slice(0, 200));
         fresh.disconnect();
       }
       // A failed start-call leaves the handle ready for the next offer.
@@ -195,15 +320,23 @@ describe('calls between two browsers (JSEP)', () => {
       const retry = await emitAck(mallory, 'start-call', { toUserId: 'nobody-home', callType: 'audio', jsep: fakeOffer() });
       assert.ok(retry.callId, JSON.stringify(retry));
       assert.deepEqual(await emitAck(mallory, 'end-call', { callId: retry.callId }), { success: true });
-      assert.deepEqual(await emitAck(mallory, 'accept-call', { callId, jsep: fakeOffer() }), { error: 'Not your call' });
       assert.deepEqual(await emitAck(mallory, 'end-call', { callId }), { error: 'Not your call' });
       assert.deepEqual(await emitAck(mallory, 'mute-audio', { callId, muted: true }), { error: 'Not your call' });
       assert.deepEqual(await emitAck(mallory, 'end-call', { callId: 'no-such-call' }), { error: 'Unknown call' });
       assert.deepEqual(await emitAck(mallory, 'accept-call', { callId: 42 }), { error: 'callId must be a string' });
       assert.deepEqual(await emitAck(mallory, 'end-call', {}), { error: 'Missing callId' });
       assert.deepEqual(await emitAck(mallory, 'mute-video', 'nonsense'), { error: 'Missing callId' });
+      // A real SDP answer on someone else's call: mallory, called herself, has
+      // a gateway offer to answer (so the core takes the answer), but not that call.
+      const incoming = nextEvent(mallory, 'incoming-call');
+      const own = await emitAck(accomplice, 'start-call', { toUserId: 'mallory', callType: 'video', jsep: fakeOffer({ video: true }) });
+      assert.ok(own.callId, JSON.stringify(own));
+      const { jsep } = await incoming;
+      assert.deepEqual(await emitAck(mallory, 'accept-call', { callId, jsep: fakeAnswer(jsep.sdp) }), { error: 'Not your call' });
+      assert.deepEqual(await emitAck(accomplice, 'end-call', { callId: own.callId }), { success: true });
     } finally {
       mallory.disconnect();
+      accomplice.disconnect();
     }
     // A message over maxPayload closes only that connection.
     const huge = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
@@ -215,7 +348,55 @@ describe('calls between two browsers (JSEP)', () => {
     assert.ok(await bytesOver(bob, 'video', 1000) > 0 && await bytesOver(alice, 'audio', 1000) > 0);
     await alice.demo(() => window.demo.hangup());
     await closePages(alice, bob);
+    await usersGone(ctx.janus, alice, bob);
   });
 
   ctx.cleanExitTest();
+});
+
+// Each codec alone: the gateway's offer to the callee has only it, so both
+// browsers send it; getStats names the codec of what each one decodes.
+for (const [setting, mimeType] of [['vp9', 'video/VP9'], ['h264', 'video/H264']]) {
+  mediaSuite(`JSEP calls with video_codecs = "${setting}"`, { video_codecs: setting }, (env) => {
+    test(`video is ${mimeType} both ways and decodes, audio flows both ways`, async () => {
+      const { browser, janus } = env();
+      const { alice, bob } = await newCall(browser, janus, `${setting}-a`, `${setting}-b`);
+      await Promise.all([videoCodecIs(alice, mimeType), videoCodecIs(bob, mimeType), mediaFlows(alice), mediaFlows(bob)]);
+      await alice.demo(() => window.demo.hangup());
+      await closePages(alice, bob);
+      await usersGone(janus, alice, bob);
+    });
+  });
+}
+
+mediaSuite('JSEP calls with video_codecs = "h264,vp8"', { video_codecs: 'h264,vp8' }, (env) => {
+  test('the configured order wins over the caller\'s: Chromium offers VP8 first, the call uses H.264', async () => {
+    const { browser, janus } = env();
+    const { alice, bob, offer } = await newCall(browser, janus, 'pref-a', 'pref-b');
+    const offered = await alice.evaluate(() => window.demo.pc.localDescription.sdp);
+    assert.equal(mlineCodecs(offered, 'video')[0].codec, 'VP8');
+    assert.equal(mlineCodecs(offer.sdp, 'video')[0].codec, 'H264');
+    assert.deepEqual([...new Set(mlineCodecs(offer.sdp, 'video').map((c) => c.codec))].sort(), ['H264', 'VP8', 'rtx']);
+    await Promise.all([videoCodecIs(alice, 'video/H264'), videoCodecIs(bob, 'video/H264')]);
+    await alice.demo(() => window.demo.hangup());
+    await closePages(alice, bob);
+    await usersGone(janus, alice, bob);
+  });
+});
+
+// Without a cap the estimates go past 3x this: the first test of 'calls between two browsers (JSEP)'.
+mediaSuite(`JSEP calls with max_bitrate = ${CAPPED_BITRATE}`, { max_bitrate: CAPPED_BITRATE }, (env) => {
+  test('the REMB cap holds each sender\'s bandwidth estimate and its video bitrate at the cap', async () => {
+    const { browser, janus } = env();
+    const { alice, bob } = await newCall(browser, janus, 'remb-a', 'remb-b');
+    await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
+    const rates = await Promise.all([videoSendRate(alice, 2000), videoSendRate(bob, 2000)]);
+    for (const { bitrate, availableOutgoingBitrate } of rates) {
+      assert.ok(availableOutgoingBitrate !== null && availableOutgoingBitrate <= CAPPED_BITRATE, JSON.stringify(rates));
+      assert.ok(bitrate > 0 && bitrate <= CAPPED_BITRATE * 1.1, JSON.stringify(rates));
+    }
+    await alice.demo(() => window.demo.hangup());
+    await closePages(alice, bob);
+    await usersGone(janus, alice, bob);
+  });
 });

@@ -27,7 +27,80 @@ export async function userPage(browser, janus, user) {
   }), [name, since, timeoutMs]);
   page.eventCount = () => page.evaluate(() => window.demo.events.length);
   page.inbound = () => page.evaluate(() => window.demo.inbound());
+  page.videoCodecs = () => videoCodecs(page);
+  page.videoSend = () => videoSend(page);
   return page;
+}
+
+// The codec of the page's video in each direction, from getStats
+// (inbound-rtp / outbound-rtp codecId → codec mimeType), and what decoded.
+export function videoCodecs(page) {
+  return page.evaluate(async () => {
+    const stats = await window.demo.pc.getStats();
+    const out = { inbound: null, outbound: null, framesDecoded: 0, framesEncoded: 0 };
+    stats.forEach((s) => {
+      if (s.kind !== 'video' || (s.type !== 'inbound-rtp' && s.type !== 'outbound-rtp')) return;
+      const mime = stats.get(s.codecId)?.mimeType ?? null;
+      if (s.type === 'inbound-rtp') { out.inbound = mime; out.framesDecoded += s.framesDecoded || 0; }
+      else { out.outbound = mime; out.framesEncoded += s.framesEncoded || 0; }
+    });
+    return out;
+  });
+}
+
+// Waits until video in both directions uses a codec whose mimeType matches
+// and frames decode; returns the last videoCodecs() reading.
+export async function videoCodecIs(page, mimeType, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  let codecs;
+  while (Date.now() < deadline) {
+    codecs = await videoCodecs(page);
+    if (codecs.inbound && codecs.outbound && codecs.framesDecoded > 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (codecs.inbound?.toLowerCase() !== mimeType.toLowerCase() || codecs.outbound?.toLowerCase() !== mimeType.toLowerCase() ||
+      !(codecs.framesDecoded > 0))
+    throw new Error(`${page.user}: expected ${mimeType} both ways with decoded frames: ${JSON.stringify(codecs)}`);
+  return codecs;
+}
+
+// Inbound audio packets received and lost (RTCP-style count: gaps in the
+// sequence numbers) on the page's PeerConnection.
+export function audioLoss(page) {
+  return page.evaluate(async () => {
+    const out = { packetsReceived: 0, packetsLost: 0 };
+    (await window.demo.pc.getStats()).forEach((s) => {
+      if (s.type !== 'inbound-rtp' || s.kind !== 'audio') return;
+      out.packetsReceived += s.packetsReceived || 0;
+      out.packetsLost += s.packetsLost || 0;
+    });
+    return out;
+  });
+}
+
+// What the page's video sender has sent (bytes, ms timestamp) and its
+// estimate of the bandwidth (selected candidate pair, bit/s).
+export function videoSend(page) {
+  return page.evaluate(async () => {
+    const stats = await window.demo.pc.getStats();
+    const out = { bytesSent: 0, at: 0, availableOutgoingBitrate: null };
+    let pairId = null;
+    stats.forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video') { out.bytesSent += s.bytesSent || 0; out.at = s.timestamp; }
+      if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
+    });
+    const pair = pairId ? stats.get(pairId) : null;
+    if (pair?.availableOutgoingBitrate !== undefined) out.availableOutgoingBitrate = pair.availableOutgoingBitrate;
+    return out;
+  });
+}
+
+// The page's outgoing video bitrate (bit/s) over an interval.
+export async function videoSendRate(page, ms) {
+  const a = await videoSend(page);
+  await new Promise((r) => setTimeout(r, ms));
+  const b = await videoSend(page);
+  return { bitrate: ((b.bytesSent - a.bytesSent) * 8 * 1000) / (b.at - a.at), availableOutgoingBitrate: b.availableOutgoingBitrate };
 }
 
 // Polls inbound stats until video frames are decoded and audio packets arrive.
