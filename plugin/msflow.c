@@ -13,11 +13,14 @@
 #define ERROR_INVALID 490
 #define ERROR_FAILED 492
 
+#define TIMED_OUT "The transport did not answer in time"
+
 typedef enum transport_state {
 	TRANSPORT_UNBOUND,          /* its handle is being attached */
 	TRANSPORT_IDLE,
 	TRANSPORT_OFFERING,         /* our offer went out: waiting for the core's version of it */
 	TRANSPORT_ANSWERING,        /* the client's answer went out: waiting for the core to apply it */
+	TRANSPORT_GONE,             /* its handle is gone: it takes no more requests */
 } transport_state;
 
 struct ms_call;
@@ -32,6 +35,15 @@ typedef struct ms_waiter {
 	gint64 deadline;
 } ms_waiter;
 
+/* An m-line of a transport besides its stream. Janus keys a PeerConnection's
+ * media by m-line index and never lets an index change its mid, so a section
+ * that is no longer used keeps its index and mid: it goes out rejected (port
+ * 0) and only a stream with that same mid may take it over. */
+typedef struct ms_section {
+	gboolean closed;
+	gboolean mid_known;         /* the client knows its mid: a producer's own, a consumer's once acked */
+} ms_section;
+
 typedef struct ms_transport {
 	char *id;
 	char *nonce;
@@ -40,24 +52,32 @@ typedef struct ms_transport {
 	gboolean send;
 	guint64 control;            /* the control session it was made for */
 	oicall_session *session;    /* its handle once bound (a reference) */
-	GPtrArray *streams;         /* oicall_stream *, section i + 1 */
+	GPtrArray *streams;         /* oicall_stream *, section i + 1 (section 0 is the anchor) */
+	ms_section sections[OICALL_MAX_STREAMS];
 	guint next_mid;
-	guint64 version;
+	guint64 version;            /* of our latest offer, and of the answer to it */
 	char *local_sdp;
 	json_t *parameters;         /* for the client, once the core made the first offer */
 	oicall_client_transport client;
 	gboolean connected;
 	transport_state state;
+	gint64 round_deadline;      /* OFFERING, ANSWERING: when the courier counts as lost */
+	gboolean fresh_offer;       /* a round failed: what the core holds is unknown, the next answer follows a new offer */
 	gboolean dirty;             /* streams or connection changed during a round */
 	GQueue waiters;             /* ms_waiter *, done when a round ends with nothing left to do */
 } ms_transport;
 
+/* Producers and consumers are the call's from the request that makes them
+ * (ready once negotiated); they go with their transport, a producer's
+ * consumer with it, so that nothing points at a transport that is gone. */
 typedef struct ms_producer {
 	char *id;
 	int side;
 	ms_transport *transport;    /* NULL: an m-line of the side's SDP PeerConnection */
 	int mindex;
 	int kind;
+	gboolean ready;
+	struct ms_consumer *consumer;   /* the other side's, if any: one per producer (one forward per m-line) */
 } ms_producer;
 
 typedef struct ms_consumer {
@@ -66,6 +86,7 @@ typedef struct ms_consumer {
 	ms_producer *producer;
 	ms_transport *transport;
 	int mindex;
+	gboolean ready;
 	gboolean resumed;
 } ms_consumer;
 
@@ -73,8 +94,9 @@ typedef struct ms_call {
 	oicall_call *call;          /* borrowed: the call owns this */
 	json_t *router_caps;
 	ms_transport *transports[2][2];     /* [side][0 send, 1 recv] */
-	GPtrArray *producers;
-	GPtrArray *consumers;
+	guint generation[2];        /* [side]: how many times its transports were made */
+	GPtrArray *producers;       /* ms_producer *, pending ones too */
+	GPtrArray *consumers;       /* ms_consumer *, pending ones too */
 	/* Sides that use SDP (a plain RTCPeerConnection) instead. */
 	gboolean jsep_caller;
 	char *callee_offer;         /* the gateway's offer, for a callee that uses SDP */
@@ -141,6 +163,25 @@ static oicall_session *producer_session(ms_call *ms, ms_producer *p) {
 	return p->transport->session;
 }
 
+/* A producer or consumer of the call by id; ready ones only unless pending_too. */
+static ms_producer *producer_by_id(ms_call *ms, const char *id, gboolean pending_too) {
+	for(guint i = 0; id != NULL && i < ms->producers->len; i++) {
+		ms_producer *p = g_ptr_array_index(ms->producers, i);
+		if(strcmp(p->id, id) == 0 && (p->ready || pending_too))
+			return p;
+	}
+	return NULL;
+}
+
+static ms_consumer *consumer_by_id(ms_call *ms, const char *id, gboolean pending_too) {
+	for(guint i = 0; id != NULL && i < ms->consumers->len; i++) {
+		ms_consumer *c = g_ptr_array_index(ms->consumers, i);
+		if(strcmp(c->id, id) == 0 && (c->ready || pending_too))
+			return c;
+	}
+	return NULL;
+}
+
 /* ---- waiters --------------------------------------------------------- */
 
 static void wait_for(ms_transport *t, ms_done done, gpointer data, GDestroyNotify free_data) {
@@ -167,12 +208,74 @@ static void fail_waiters(ms_transport *t, const char *error) {
 
 /* ---- negotiation ----------------------------------------------------- */
 
-static void push_instruction(oicall_session *session, json_t *instruction, json_t *jsep) {
+static int push_instruction(oicall_session *session, json_t *instruction, json_t *jsep) {
 	json_t *event = json_pack("{so}", "sio", instruction);
 	int rc = env.gateway->push_event(session->handle, env.plugin, NULL, event, jsep);
 	if(rc != 0)
 		JANUS_LOG(LOG_WARN, "[oicall] transport instruction not delivered (%d)\n", rc);
 	json_decref(event);
+	return rc;
+}
+
+/* The version in an SDP's o= line (ours, which the core keeps); 0 if none. */
+static guint64 sdp_version(const char *sdp) {
+	const char *o = sdp ? strstr(sdp, "\no=") : NULL;
+	if(o == NULL)
+		return 0;
+	char **fields = g_strsplit_set(o + 3, " \r\n", 4);
+	guint64 version = fields[0] && fields[1] && fields[2] ? g_ascii_strtoull(fields[2], NULL, 10) : 0;
+	g_strfreev(fields);
+	return version;
+}
+
+static void rejected_section(GString *sdp, const oicall_stream *s) {
+	const oicall_codec *c = g_ptr_array_index(s->codecs, 0);
+	const char *name = strchr(c->mime, '/') ? strchr(c->mime, '/') + 1 : c->mime;
+	g_string_append_printf(sdp, "m=%s 0 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\na=mid:%s\r\na=inactive\r\n"
+		"a=rtpmap:%d %s/%d", s->kind == OICALL_KIND_AUDIO ? "audio" : "video", c->pt, s->mid, c->pt, name, c->clock_rate);
+	if(c->channels > 1)
+		g_string_append_printf(sdp, "/%d", c->channels);
+	g_string_append(sdp, "\r\n");
+}
+
+/* Our offer, or the client's answer, for the transport's sections. ortc
+ * writes every stream as live; a closed section goes out rejected (port 0,
+ * inactive, out of the BUNDLE group) at its index, so no index ever shifts. */
+static char *transport_sdp(ms_transport *t, gboolean answer) {
+	char *sdp = answer ? oicall_ortc_answer(t->streams, &t->client, t->version) : oicall_ortc_offer(t->streams, t->version);
+	gboolean any = FALSE;
+	for(guint i = 0; i < t->streams->len; i++)
+		any = any || t->sections[i].closed;
+	if(!any)
+		return sdp;
+	char **lines = g_strsplit(sdp, "\r\n", -1);
+	g_free(sdp);
+	GString *out = g_string_new(NULL);
+	int section = -1;       /* -1 session level, 0 the anchor, i + 1 stream i */
+	for(guint i = 0; lines[i] != NULL; i++) {
+		const char *line = lines[i];
+		if(*line == '\0')
+			continue;
+		if(g_str_has_prefix(line, "m="))
+			section++;
+		if(section >= 1 && (guint)section <= t->streams->len && t->sections[section - 1].closed) {
+			if(g_str_has_prefix(line, "m="))
+				rejected_section(out, g_ptr_array_index(t->streams, section - 1));
+			continue;
+		}
+		if(section == -1 && g_str_has_prefix(line, "a=group:BUNDLE ")) {
+			g_string_append(out, "a=group:BUNDLE " OICALL_ANCHOR_MID);
+			for(guint k = 0; k < t->streams->len; k++) {
+				if(!t->sections[k].closed)
+					g_string_append_printf(out, " %s", ((oicall_stream *)g_ptr_array_index(t->streams, k))->mid);
+			}
+			g_string_append(out, "\r\n");
+			continue;
+		}
+		g_string_append_printf(out, "%s\r\n", line);
+	}
+	g_strfreev(lines);
+	return g_string_free(out, FALSE);
 }
 
 static void negotiate(ms_transport *t);
@@ -188,11 +291,28 @@ static void round_done(ms_transport *t) {
 		waiter_finish(t, w, NULL);
 }
 
+/* The round in flight failed (the gateway refused it, or the courier never
+ * came back): everything waiting fails and undoes its change, and the
+ * transport is idle again, its next round a fresh offer with what is left.
+ * Changes undone here reach the core with that round, not with one of their
+ * own: a courier that is not answering would only time out again. */
+static void round_failed(ms_transport *t, const char *error) {
+	JANUS_LOG(LOG_WARN, "[oicall] transport %s: %s\n", t->id, error);
+	t->fresh_offer = TRUE;
+	fail_waiters(t, error);
+	if(t->state == TRANSPORT_OFFERING || t->state == TRANSPORT_ANSWERING)
+		t->state = TRANSPORT_IDLE;
+	t->dirty = FALSE;
+}
+
 static void send_answer(ms_transport *t) {
 	t->state = TRANSPORT_ANSWERING;
-	char *answer = oicall_ortc_answer(t->streams, &t->client, t->version);
-	push_instruction(t->session, json_pack("{s{ssss}}", "remote-sdp", "type", "answer", "sdp", answer), NULL);
+	t->round_deadline = janus_get_monotonic_time() + OP_TIMEOUT_US;
+	char *answer = transport_sdp(t, TRUE);
+	int rc = push_instruction(t->session, json_pack("{s{ssss}}", "remote-sdp", "type", "answer", "sdp", answer), NULL);
 	g_free(answer);
+	if(rc != 0)
+		round_failed(t, "The gateway could not set up this transport");
 }
 
 /* A new offer with the current streams, then (once connected) the client's answer. */
@@ -203,8 +323,9 @@ static void negotiate(ms_transport *t) {
 	}
 	t->dirty = FALSE;
 	t->state = TRANSPORT_OFFERING;
+	t->round_deadline = janus_get_monotonic_time() + OP_TIMEOUT_US;
 	t->version++;
-	char *offer = oicall_ortc_offer(t->streams, t->version);
+	char *offer = transport_sdp(t, FALSE);
 	json_t *jsep = json_pack("{ssss}", "type", "offer", "sdp", offer);
 	g_free(offer);
 	json_t *event = json_pack("{s{sb}}", "sio", "local-sdp", 1);
@@ -212,16 +333,14 @@ static void negotiate(ms_transport *t) {
 	int rc = env.gateway->push_event(t->session->handle, env.plugin, NULL, event, jsep);
 	json_decref(event);
 	json_decref(jsep);
-	if(rc != 0) {
-		t->state = TRANSPORT_IDLE;
-		fail_waiters(t, "The gateway could not set up this transport");
-	}
+	if(rc != 0)
+		round_failed(t, "The gateway could not set up this transport");
 }
 
 /* ---- transports ------------------------------------------------------ */
 
-static void transport_free(ms_transport *t) {
-	fail_waiters(t, "The call ended");
+static void transport_free(ms_transport *t, const char *reason) {
+	fail_waiters(t, reason);
 	g_hash_table_remove(by_id, t->id);
 	if(t->session != NULL) {
 		g_hash_table_remove(by_session, &t->session->id);
@@ -237,6 +356,71 @@ static void transport_free(ms_transport *t) {
 	g_free(t->nonce);
 	g_free(t->id);
 	g_free(t);
+}
+
+/* Whether the transport is still its side's (not being dropped). */
+static gboolean transport_current(ms_transport *t) {
+	return t->owner->transports[t->side][t->send ? 0 : 1] == t;
+}
+
+/* A section no longer used: rejected from the transport's next round on. */
+static void section_close(ms_transport *t, int mindex) {
+	t->sections[mindex - 1].closed = TRUE;
+	if(t->session != NULL)
+		oicall_relay_forget(t->session, mindex);
+	if(transport_current(t))
+		negotiate(t);
+}
+
+static void consumer_close(ms_call *ms, ms_consumer *c) {
+	if(c->producer->consumer == c)
+		c->producer->consumer = NULL;
+	section_close(c->transport, c->mindex);
+	g_ptr_array_remove(ms->consumers, c);
+}
+
+/* A producer goes with its consumer (mediasoup closes a producer's consumers too). */
+static void producer_close(ms_call *ms, ms_producer *p) {
+	if(p->consumer != NULL)
+		consumer_close(ms, p->consumer);
+	if(p->transport != NULL)
+		section_close(p->transport, p->mindex);
+	g_ptr_array_remove(ms->producers, p);
+}
+
+static gboolean among(ms_transport *const *list, int count, ms_transport *t) {
+	for(int i = 0; i < count; i++) {
+		if(list[i] == t)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* A side's transports go (side -1: both sides'), with the producers and
+ * consumers on them; what waits on them fails with reason. */
+static void transports_drop(ms_call *ms, int side, const char *reason) {
+	ms_transport *gone[4];
+	int count = 0;
+	/* Taken off the call first, so that closing what is on them doesn't renegotiate them. */
+	for(int s = 0; s < 2; s++) {
+		for(int dir = 0; dir < 2 && (side < 0 || s == side); dir++) {
+			if(ms->transports[s][dir] != NULL)
+				gone[count++] = ms->transports[s][dir];
+			ms->transports[s][dir] = NULL;
+		}
+	}
+	for(guint i = ms->consumers->len; i > 0; i--) {
+		ms_consumer *c = g_ptr_array_index(ms->consumers, i - 1);
+		if(among(gone, count, c->transport))
+			consumer_close(ms, c);
+	}
+	for(guint i = ms->producers->len; i > 0; i--) {
+		ms_producer *p = g_ptr_array_index(ms->producers, i - 1);
+		if(p->transport != NULL && among(gone, count, p->transport))
+			producer_close(ms, p);
+	}
+	for(int i = 0; i < count; i++)
+		transport_free(gone[i], reason);
 }
 
 static ms_transport *transport_new(ms_call *owner, int side, gboolean send, guint64 control) {
@@ -261,12 +445,7 @@ static ms_transport *transport_new(ms_call *owner, int side, gboolean send, guin
 
 static void ms_call_free(gpointer data) {
 	ms_call *ms = data;
-	for(int side = 0; side < 2; side++) {
-		for(int dir = 0; dir < 2; dir++) {
-			if(ms->transports[side][dir] != NULL)
-				transport_free(ms->transports[side][dir]);
-		}
-	}
+	transports_drop(ms, -1, "The call ended");
 	g_ptr_array_unref(ms->consumers);
 	g_ptr_array_unref(ms->producers);
 	json_decref(ms->router_caps);
@@ -321,6 +500,7 @@ static ms_call *ms_call_new(oicall_call *call, const char *callee_offer) {
 typedef struct ms_pair {
 	oicall_call *call;          /* a reference */
 	int side;
+	guint generation;           /* of the side's transports it made */
 	int pending;
 	char *error;
 	void (*ready)(struct ms_pair *pair);
@@ -348,13 +528,13 @@ static void pair_step(ms_transport *t, const char *error, gpointer data) {
 	}
 }
 
-/* Makes a side's send and recv transports on a control session. */
+/* Makes a side's send and recv transports on a control session, in place
+ * of those it had (a callee registering again while the call rings). */
 static void make_transports(ms_call *ms, int side, ms_pair *pair) {
-	for(int dir = 0; dir < 2; dir++) {
-		if(ms->transports[side][dir] != NULL)
-			transport_free(ms->transports[side][dir]);
+	pair->generation = ++ms->generation[side];
+	transports_drop(ms, side, "These transports were replaced: use the ones of your latest incoming-call");
+	for(int dir = 0; dir < 2; dir++)
 		ms->transports[side][dir] = transport_new(ms, side, dir == 0, pair->session);
-	}
 	pair->pending = 2;
 	for(int dir = 0; dir < 2; dir++)
 		wait_for(ms->transports[side][dir], pair_step, pair, NULL);
@@ -436,8 +616,8 @@ static void send_incoming(ms_call *ms, guint64 session_id, json_t *payload, gboo
 
 static void incoming_ready(ms_pair *pair) {
 	ms_call *ms = ms_of(pair->call);
-	if(ms == NULL || pair->call->state != OICALL_CALL_RINGING)
-		return;     /* the call ended meanwhile */
+	if(ms == NULL || pair->call->state != OICALL_CALL_RINGING || pair->generation != ms->generation[pair->side])
+		return;     /* the call ended or was offered again meanwhile */
 	send_incoming(ms, pair->session, pair->payload, pair->error == NULL);
 }
 
@@ -520,6 +700,7 @@ static void adopt_jsep_side(ms_call *ms, int side, guint64 session_id, const cha
 		p->side = side;
 		p->mindex = mindex;
 		p->kind = kind;
+		p->ready = TRUE;
 		g_ptr_array_add(ms->producers, p);
 		const oicall_codec *codec = g_ptr_array_index(stream->codecs, 0);
 		char *name = g_ascii_strdown(strchr(codec->mime, '/') + 1, -1);
@@ -528,9 +709,10 @@ static void adopt_jsep_side(ms_call *ms, int side, guint64 session_id, const cha
 	}
 	if(session != NULL)
 		janus_refcount_decrease(&session->ref);
+	/* Pending ones connect when they are ready. */
 	for(guint i = 0; !other_jsep && i < ms->producers->len; i++) {
 		ms_producer *p = g_ptr_array_index(ms->producers, i);
-		if(p->side != side)
+		if(p->side != side && p->ready)
 			connect_to_jsep(ms, p);
 	}
 }
@@ -585,12 +767,7 @@ static char *checked_answer(ms_call *ms, json_t *jsep, char **caller_answer, cha
 }
 
 static void drop_transports(ms_call *ms, int side) {
-	for(int dir = 0; dir < 2; dir++) {
-		if(ms->transports[side][dir] != NULL) {
-			transport_free(ms->transports[side][dir]);
-			ms->transports[side][dir] = NULL;
-		}
-	}
+	transports_drop(ms, side, "You accepted with an SDP answer: these transports are closed");
 }
 
 /* accept-call with an SDP answer (a plain RTCPeerConnection) or without
@@ -658,9 +835,13 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 	env.dispatch(effects);
 	g_ptr_array_unref(effects);
 	reply(session, transaction, jsep != NULL ? json_pack("{sb}", "success", 1) : json_pack("{sO}", "rtpCapabilities", ms->router_caps));
-	/* What each side already produces, for the other if it uses mediasoup-style signalling. */
-	for(guint i = 0; i < ms->producers->len; i++)
-		new_producer_event(call, g_ptr_array_index(ms->producers, i));
+	/* What each side already produces, for the other if it uses mediasoup-style
+	 * signalling (pending ones tell it when they are ready). */
+	for(guint i = 0; i < ms->producers->len; i++) {
+		ms_producer *p = g_ptr_array_index(ms->producers, i);
+		if(p->ready)
+			new_producer_event(call, p);
+	}
 	oicall_call_unref(call);
 }
 
@@ -670,32 +851,33 @@ typedef struct ms_request {
 	guint64 session;
 	char *transaction;
 	oicall_call *call;          /* a reference */
-	gpointer item;              /* the producer or consumer concerned, until the call owns it */
-	GDestroyNotify item_free;
+	char *item;                 /* the id of the producer or consumer concerned, if any */
 } ms_request;
 
-static ms_request *request_new(oicall_session *session, const char *transaction, oicall_call *call, gpointer item,
-		GDestroyNotify item_free) {
+static ms_request *request_new(oicall_session *session, const char *transaction, oicall_call *call, const char *item) {
 	ms_request *r = g_new0(ms_request, 1);
 	r->session = session->id;
 	r->transaction = g_strdup(transaction);
 	r->call = oicall_call_ref(call);
-	r->item = item;
-	r->item_free = item_free;
+	r->item = g_strdup(item);
 	return r;
 }
 
 static void request_free(ms_request *r) {
-	if(r->item != NULL)
-		r->item_free(r->item);
+	g_free(r->item);
 	g_free(r->transaction);
 	oicall_call_unref(r->call);
 	g_free(r);
 }
 
 static void connect_done(ms_transport *t, const char *error, gpointer data) {
-	(void)t;
 	ms_request *r = data;
+	if(error != NULL) {
+		/* Not connected after all: the client may try again. */
+		t->connected = FALSE;
+		oicall_client_transport_clear(&t->client);
+		t->fresh_offer = TRUE;
+	}
 	reply_to(r->session, r->transaction, error ? error_reply(ERROR_FAILED, error) : json_pack("{sb}", "success", 1));
 }
 
@@ -716,6 +898,13 @@ static json_t *find_transport(oicall_session *session, json_t *body, oicall_call
 		return error_reply(ERROR_FAILED, "Unknown transportId");
 	if(found->side != *side)
 		return error_reply(ERROR_FAILED, "Not your transport");
+	/* As in the seed, where the callee gets its transports with accept-call:
+	 * until then they may still be replaced (it registers again) or dropped
+	 * (it answers with SDP). The caller produces while it rings. */
+	if(*side == OICALL_CALLEE && (*call)->state != OICALL_CALL_ACTIVE)
+		return error_reply(ERROR_FAILED, "Accept the call first: your transports take requests once it is accepted");
+	if(found->state == TRANSPORT_GONE)
+		return error_reply(ERROR_FAILED, "This transport is closed: its Janus handle is gone");
 	*t = found;
 	return NULL;
 }
@@ -739,31 +928,51 @@ static void connect_transport(oicall_session *session, json_t *body, const char 
 		return;
 	}
 	t->connected = TRUE;
-	wait_for(t, connect_done, request_new(session, transaction, call, NULL, NULL), (GDestroyNotify)request_free);
-	/* With the core's offer in hand, the answer can go now; else it follows the offer. */
-	if(t->state == TRANSPORT_IDLE && t->local_sdp != NULL)
-		send_answer(t);
+	wait_for(t, connect_done, request_new(session, transaction, call, NULL), (GDestroyNotify)request_free);
+	if(t->state == TRANSPORT_IDLE) {
+		/* With the core's offer in hand, the answer can go now; after a failed
+		 * round it follows a new offer. */
+		if(t->local_sdp != NULL && !t->fresh_offer)
+			send_answer(t);
+		else
+			negotiate(t);
+	} else if(t->state == TRANSPORT_ANSWERING) {
+		/* An answer from before (a connect that timed out) is in flight: this one needs a round of its own. */
+		t->dirty = TRUE;
+	}
+	/* Offering (or not bound yet): the answer follows the core's offer. */
 }
 
 /* ---- producers and consumers ----------------------------------------- */
 
-static gboolean ssrc_taken(ms_call *ms, guint32 ssrc) {
-	for(int side = 0; side < 2; side++) {
-		ms_transport *t = ms->transports[side][0];
-		for(guint i = 0; t != NULL && i < t->streams->len; i++) {
-			oicall_stream *s = g_ptr_array_index(t->streams, i);
-			if(ssrc != 0 && (s->ssrc == ssrc || s->rtx_ssrc == ssrc))
-				return TRUE;
+/* Why a producer can't have this SSRC; NULL if it can. Producers' SSRCs are
+ * unique in the call. A closed section's are free, except on its own
+ * transport, where Janus keeps mapping them to its index, unless the new
+ * producer takes that very section over (reuse, 0 if none). */
+static const char *ssrc_refused(ms_call *ms, ms_transport *t, int reuse, guint32 ssrc) {
+	for(int side = 0; ssrc != 0 && side < 2; side++) {
+		ms_transport *other = ms->transports[side][0];
+		for(guint i = 0; other != NULL && i < other->streams->len; i++) {
+			oicall_stream *s = g_ptr_array_index(other->streams, i);
+			if(s->ssrc != ssrc && s->rtx_ssrc != ssrc)
+				continue;
+			if(!other->sections[i].closed)
+				return "Duplicate SSRC: another producer of this call uses it";
+			if(other == t && (int)i + 1 != reuse)
+				return "Duplicate SSRC: a closed producer of this transport had it (send it with that producer's mid)";
 		}
 	}
-	return FALSE;
+	return NULL;
 }
 
 static void producer_done(ms_transport *t, const char *error, gpointer data) {
 	ms_request *r = data;
-	ms_producer *p = r->item;
 	ms_call *ms = ms_of(r->call);
-	if(error != NULL || ms == NULL) {
+	ms_producer *p = ms ? producer_by_id(ms, r->item, TRUE) : NULL;
+	if(error != NULL || p == NULL) {
+		/* Its section goes (it may be taken over by a producer with the same mid). */
+		if(p != NULL)
+			producer_close(ms, p);
 		reply_to(r->session, r->transaction, error_reply(ERROR_FAILED, error ? error : "The call ended"));
 		return;
 	}
@@ -772,13 +981,26 @@ static void producer_done(ms_transport *t, const char *error, gpointer data) {
 	char *name = g_ascii_strdown(strchr(codec->mime, '/') + 1, -1);
 	oicall_relay_describe(t->session, p->mindex, p->kind, name, p->id);
 	g_free(name);
-	g_ptr_array_add(ms->producers, p);
-	r->item = NULL;
+	p->ready = TRUE;
 	reply_to(r->session, r->transaction, json_pack("{ss}", "producerId", p->id));
 	if(r->call->state == OICALL_CALL_ACTIVE) {
 		connect_to_jsep(ms, p);
 		new_producer_event(r->call, p);
 	}
+}
+
+/* A new stream takes section mindex (1-based), or a new one at the end (mindex 0); returns its mindex. */
+static int section_take(ms_transport *t, int mindex, oicall_stream *stream, gboolean mid_known) {
+	if(mindex == 0) {
+		g_ptr_array_add(t->streams, stream);
+		mindex = (int)t->streams->len;
+	} else {
+		oicall_stream_free(g_ptr_array_index(t->streams, mindex - 1));
+		g_ptr_array_index(t->streams, mindex - 1) = stream;
+	}
+	t->sections[mindex - 1].closed = FALSE;
+	t->sections[mindex - 1].mid_known = mid_known;
+	return mindex;
 }
 
 static void create_producer(oicall_session *session, json_t *body, const char *transaction) {
@@ -792,8 +1014,6 @@ static void create_producer(oicall_session *session, json_t *body, const char *t
 	oicall_stream *stream = NULL;
 	if(error == NULL && !t->send)
 		error = error_reply(ERROR_INVALID, "Producers need a send transport");
-	if(error == NULL && t->streams->len >= OICALL_MAX_STREAMS)
-		error = error_reply(ERROR_FAILED, "Too many producers on this transport");
 	if(error == NULL) {
 		stream = oicall_ortc_producer(json_string_value(json_object_get(body, "kind")),
 			json_object_get(body, "rtpParameters"), t->owner->router_caps, &message);
@@ -802,12 +1022,22 @@ static void create_producer(oicall_session *session, json_t *body, const char *t
 			g_free(message);
 		}
 	}
+	/* The mid is the client's: a closed section with it is this producer's to take over. */
+	int reuse = 0;
 	for(guint i = 0; error == NULL && i < t->streams->len; i++) {
-		if(strcmp(((oicall_stream *)g_ptr_array_index(t->streams, i))->mid, stream->mid) == 0)
+		if(strcmp(((oicall_stream *)g_ptr_array_index(t->streams, i))->mid, stream->mid) != 0)
+			continue;
+		if(t->sections[i].closed && ((oicall_stream *)g_ptr_array_index(t->streams, i))->kind == stream->kind)
+			reuse = (int)i + 1;
+		else
 			error = error_reply(ERROR_INVALID, "rtpParameters.mid is already used on this transport");
 	}
-	if(error == NULL && (ssrc_taken(t->owner, stream->ssrc) || ssrc_taken(t->owner, stream->rtx_ssrc)))
-		error = error_reply(ERROR_INVALID, "Duplicate SSRC: another producer of this call uses it");
+	if(error == NULL && reuse == 0 && t->streams->len >= OICALL_MAX_STREAMS)
+		error = error_reply(ERROR_FAILED, "Too many producers on this transport");
+	const char *refused = NULL;
+	if(error == NULL && ((refused = ssrc_refused(t->owner, t, reuse, stream->ssrc)) != NULL ||
+			(refused = ssrc_refused(t->owner, t, reuse, stream->rtx_ssrc)) != NULL))
+		error = error_reply(ERROR_INVALID, refused);
 	if(error != NULL) {
 		oicall_stream_free(stream);
 		reply(session, transaction, error);
@@ -818,32 +1048,26 @@ static void create_producer(oicall_session *session, json_t *body, const char *t
 	p->side = side;
 	p->transport = t;
 	p->kind = stream->kind;
-	g_ptr_array_add(t->streams, stream);
-	p->mindex = (int)t->streams->len;
-	ms_request *r = request_new(session, transaction, call, p, (GDestroyNotify)producer_free);
-	wait_for(t, producer_done, r, (GDestroyNotify)request_free);
+	p->mindex = section_take(t, reuse, stream, TRUE);
+	g_ptr_array_add(t->owner->producers, p);
+	wait_for(t, producer_done, request_new(session, transaction, call, p->id), (GDestroyNotify)request_free);
 	negotiate(t);
-}
-
-static ms_producer *find_producer(ms_call *ms, const char *id) {
-	for(guint i = 0; id != NULL && i < ms->producers->len; i++) {
-		ms_producer *p = g_ptr_array_index(ms->producers, i);
-		if(strcmp(p->id, id) == 0)
-			return p;
-	}
-	return NULL;
 }
 
 static void consumer_done(ms_transport *t, const char *error, gpointer data) {
 	ms_request *r = data;
-	ms_consumer *c = r->item;
 	ms_call *ms = ms_of(r->call);
-	oicall_stream *stream = g_ptr_array_index(t->streams, c->mindex - 1);
-	if(error == NULL && ms != NULL)
+	ms_consumer *c = ms ? consumer_by_id(ms, r->item, TRUE) : NULL;
+	oicall_stream *stream = c ? g_ptr_array_index(t->streams, c->mindex - 1) : NULL;
+	if(error == NULL && stream != NULL)
 		oicall_ortc_local_ssrcs(t->local_sdp, stream->mid, &stream->ssrc, &stream->rtx_ssrc);
-	oicall_session *source_session = ms && error == NULL ? producer_session(ms, c->producer) : NULL;
-	if(error != NULL || ms == NULL || stream->ssrc == 0 || source_session == NULL) {
-		reply_to(r->session, r->transaction, error_reply(ERROR_FAILED, error ? error : "The gateway could not add this consumer"));
+	oicall_session *source_session = stream && error == NULL ? producer_session(ms, c->producer) : NULL;
+	if(error != NULL || c == NULL || stream->ssrc == 0 || source_session == NULL) {
+		/* Its section goes; the client never heard of its mid, so any new consumer may take it over. */
+		if(c != NULL)
+			consumer_close(ms, c);
+		reply_to(r->session, r->transaction, error_reply(ERROR_FAILED, error ? error :
+			c ? "The gateway could not add this consumer" : "The call ended"));
 		if(source_session != NULL)
 			janus_refcount_decrease(&source_session->ref);
 		return;
@@ -857,8 +1081,8 @@ static void consumer_done(ms_transport *t, const char *error, gpointer data) {
 	char *name = g_ascii_strdown(strchr(codec->mime, '/') + 1, -1);
 	oicall_relay_describe(t->session, c->mindex, p->kind, name, c->id);
 	g_free(name);
-	g_ptr_array_add(ms->consumers, c);
-	r->item = NULL;
+	c->ready = TRUE;
+	t->sections[c->mindex - 1].mid_known = TRUE;
 	reply_to(r->session, r->transaction, json_pack("{ssssssso}", "id", c->id, "producerId", p->id, "kind",
 		p->kind == OICALL_KIND_AUDIO ? "audio" : "video", "rtpParameters", oicall_ortc_consumer_parameters(stream)));
 }
@@ -878,12 +1102,13 @@ static void create_consumer(oicall_session *session, json_t *body, const char *t
 	json_t *producer_id = json_object_get(body, "producerId");
 	if(error == NULL && producer_id == NULL)
 		error = error_reply(ERROR_INVALID, "Missing producerId");
-	if(error == NULL && (p = find_producer(ms, json_string_value(producer_id))) == NULL)
+	if(error == NULL && (p = producer_by_id(ms, json_string_value(producer_id), FALSE)) == NULL)
 		error = error_reply(ERROR_FAILED, "Unknown producerId");
 	if(error == NULL && p->side == side)
 		error = error_reply(ERROR_INVALID, "That producer is yours");
 	if(error == NULL && !active)
 		error = error_reply(ERROR_FAILED, "The call is not accepted yet");
+	int reuse = 0;
 	if(error == NULL) {
 		/* The side's, whichever socket of the user asks (one that reconnected too). */
 		t = ms->transports[side][1];
@@ -892,33 +1117,49 @@ static void create_consumer(oicall_session *session, json_t *body, const char *t
 			error = error_reply(ERROR_FAILED, "Your transports for this call are not ready");
 		else if(wanted != NULL && (!json_is_string(wanted) || strcmp(json_string_value(wanted), t->id) != 0))
 			error = error_reply(ERROR_INVALID, "Consumers need your recv transport");
+		else if(t->state == TRANSPORT_GONE)
+			error = error_reply(ERROR_FAILED, "This transport is closed: its Janus handle is gone");
 		else if(!json_is_object(json_object_get(body, "rtpCapabilities")))
 			error = error_reply(ERROR_INVALID, "Missing rtpCapabilities");
-		else if(t->streams->len >= OICALL_MAX_STREAMS)
-			error = error_reply(ERROR_FAILED, "Too many consumers on this transport");
 	}
+	/* A closed section whose mid the client never heard of is as good as new
+	 * (its mid with it), if it is of that kind (Janus keeps an index's kind too). */
+	for(guint i = 0; error == NULL && reuse == 0 && i < t->streams->len; i++) {
+		if(t->sections[i].closed && !t->sections[i].mid_known &&
+				((oicall_stream *)g_ptr_array_index(t->streams, i))->kind == p->kind)
+			reuse = (int)i + 1;
+	}
+	if(error == NULL && reuse == 0 && t->streams->len >= OICALL_MAX_STREAMS)
+		error = error_reply(ERROR_FAILED, "Too many consumers on this transport");
 	oicall_stream *stream = NULL;
 	if(error == NULL) {
-		char *mid = g_strdup_printf("%u", t->next_mid);
+		char *mid = reuse ? g_strdup(((oicall_stream *)g_ptr_array_index(t->streams, reuse - 1))->mid) :
+			g_strdup_printf("%u", t->next_mid);
 		stream = oicall_ortc_consumer(producer_stream(ms, p),
 			json_object_get(body, "rtpCapabilities"), ms->router_caps, mid);
 		g_free(mid);
 		if(stream == NULL)
 			error = json_pack("{sssi}", "error", "Cannot consume", "error_code", ERROR_FAILED);
 	}
+	/* The relay has one forward per producer m-line: a second consumer would take the first one's media. */
+	if(error == NULL && p->consumer != NULL)
+		error = error_reply(ERROR_INVALID, "Already consuming that producer");
 	if(error != NULL) {
+		oicall_stream_free(stream);
 		reply(session, transaction, error);
 		return;
 	}
-	t->next_mid++;
-	g_ptr_array_add(t->streams, stream);
+	if(reuse == 0)
+		t->next_mid++;
 	ms_consumer *c = g_new0(ms_consumer, 1);
 	c->id = g_uuid_string_random();
 	c->side = side;
 	c->producer = p;
 	c->transport = t;
-	c->mindex = (int)t->streams->len;
-	wait_for(t, consumer_done, request_new(session, transaction, call, c, (GDestroyNotify)consumer_free), (GDestroyNotify)request_free);
+	c->mindex = section_take(t, reuse, stream, FALSE);
+	g_ptr_array_add(ms->consumers, c);
+	p->consumer = c;
+	wait_for(t, consumer_done, request_new(session, transaction, call, c->id), (GDestroyNotify)request_free);
 	negotiate(t);
 }
 
@@ -932,12 +1173,9 @@ static void resume_consumer(oicall_session *session, json_t *body, const char *t
 	if(error == NULL && ms == NULL)
 		error = error_reply(ERROR_INVALID, "This call has no consumers (it uses SDP offers and answers)");
 	const char *id = json_string_value(json_object_get(body, "consumerId"));
-	ms_consumer *c = NULL;
-	for(guint i = 0; error == NULL && id != NULL && i < ms->consumers->len; i++) {
-		ms_consumer *candidate = g_ptr_array_index(ms->consumers, i);
-		if(strcmp(candidate->id, id) == 0 && candidate->side == side)
-			c = candidate;
-	}
+	ms_consumer *c = error == NULL ? consumer_by_id(ms, id, FALSE) : NULL;
+	if(c != NULL && c->side != side)
+		c = NULL;
 	if(error == NULL && c == NULL)
 		error = error_reply(ERROR_FAILED, id ? "Unknown consumerId" : "Missing consumerId");
 	if(error != NULL) {
@@ -992,21 +1230,23 @@ static void bind_transport(oicall_session *session, json_t *body, const char *tr
 static void local_sdp(oicall_session *session, json_t *body, const char *transaction) {
 	ms_transport *t = g_hash_table_lookup(by_session, &session->id);
 	const char *sdp = json_string_value(json_object_get(body, "sdp"));
-	if(t == NULL || t->state != TRANSPORT_OFFERING || sdp == NULL) {
+	/* One of a round that failed already (timed out) comes too late. */
+	guint64 version = sdp_version(sdp);
+	if(t == NULL || t->state != TRANSPORT_OFFERING || sdp == NULL || (version != 0 && version != t->version)) {
 		reply(session, transaction, error_reply(ERROR_FAILED, "No offer pending"));
 		return;
 	}
 	reply(session, transaction, json_pack("{sb}", "success", 1));
 	g_free(t->local_sdp);
 	t->local_sdp = g_strdup(sdp);
+	t->fresh_offer = FALSE;
 	if(t->parameters == NULL) {
 		char *error = NULL;
 		t->parameters = oicall_ortc_transport_parameters(t->id, sdp, &error);
 		if(t->parameters == NULL) {
 			JANUS_LOG(LOG_ERR, "[oicall] transport %s: %s\n", t->id, error);
 			g_free(error);
-			t->state = TRANSPORT_IDLE;
-			fail_waiters(t, "The gateway could not set up this transport");
+			round_failed(t, "The gateway could not set up this transport");
 			return;
 		}
 	}
@@ -1016,9 +1256,10 @@ static void local_sdp(oicall_session *session, json_t *body, const char *transac
 		round_done(t);
 }
 
-static void remote_applied(oicall_session *session, const char *transaction) {
+static void remote_applied(oicall_session *session, json_t *jsep, const char *transaction) {
 	ms_transport *t = g_hash_table_lookup(by_session, &session->id);
-	if(t == NULL || t->state != TRANSPORT_ANSWERING) {
+	guint64 version = sdp_version(json_string_value(json_object_get(jsep, "sdp")));
+	if(t == NULL || t->state != TRANSPORT_ANSWERING || (version != 0 && version != t->version)) {
 		reply(session, transaction, error_reply(ERROR_FAILED, "No answer pending"));
 		return;
 	}
@@ -1061,7 +1302,7 @@ void oicall_ms_request(oicall_session *session, const char *request, json_t *bod
 	else if(strcmp(request, "local-sdp") == 0)
 		local_sdp(session, body, transaction);
 	else if(strcmp(request, "remote-sdp-applied") == 0)
-		remote_applied(session, transaction);
+		remote_applied(session, jsep, transaction);
 }
 
 json_t *oicall_ms_check_mute(oicall_call *call, guint64 session, json_t *body, gboolean video) {
@@ -1069,7 +1310,7 @@ json_t *oicall_ms_check_mute(oicall_call *call, guint64 session, json_t *body, g
 	json_t *id = json_object_get(body, "producerId");
 	if(ms == NULL || id == NULL)
 		return NULL;
-	ms_producer *p = find_producer(ms, json_string_value(id));
+	ms_producer *p = producer_by_id(ms, json_string_value(id), FALSE);
 	int side = oicall_call_side_of(call, oicall_engine_user(env.engine, session));
 	if(p == NULL || p->side != side)
 		return error_reply(ERROR_FAILED, "Unknown producerId");
@@ -1083,8 +1324,8 @@ void oicall_ms_mute(oicall_call *call, int side, gboolean video, gboolean muted,
 	for(guint i = 0; ms != NULL && i < ms->producers->len; i++) {
 		ms_producer *p = g_ptr_array_index(ms->producers, i);
 		/* An SDP side's m-lines are paused by the caller of this. */
-		if(p->side != side || p->kind != (video ? OICALL_KIND_VIDEO : OICALL_KIND_AUDIO) || p->transport == NULL ||
-				p->transport->session == NULL)
+		if(p->side != side || p->kind != (video ? OICALL_KIND_VIDEO : OICALL_KIND_AUDIO) || !p->ready ||
+				p->transport == NULL || p->transport->session == NULL)
 			continue;
 		if(producer_id == NULL || strcmp(producer_id, p->id) == 0)
 			oicall_relay_pause_source(env.gateway, p->transport->session, p->mindex, muted);
@@ -1093,14 +1334,8 @@ void oicall_ms_mute(oicall_call *call, int side, gboolean video, gboolean muted,
 
 void oicall_ms_call_ended(oicall_call *call) {
 	ms_call *ms = ms_of(call);
-	for(int side = 0; ms != NULL && side < 2; side++) {
-		for(int dir = 0; dir < 2; dir++) {
-			if(ms->transports[side][dir] != NULL) {
-				transport_free(ms->transports[side][dir]);
-				ms->transports[side][dir] = NULL;
-			}
-		}
-	}
+	if(ms != NULL)
+		transports_drop(ms, -1, "The call ended");
 }
 
 void oicall_ms_session_gone(guint64 session) {
@@ -1111,7 +1346,8 @@ void oicall_ms_session_gone(guint64 session) {
 	oicall_relay_unlink(t->session);
 	janus_refcount_decrease(&t->session->ref);
 	t->session = NULL;
-	t->state = TRANSPORT_IDLE;
+	/* Clearly failed, not idle: nothing can be negotiated on it any more. */
+	t->state = TRANSPORT_GONE;
 	fail_waiters(t, "The transport's handle is gone");
 }
 
@@ -1119,9 +1355,13 @@ void oicall_ms_tick(gint64 now) {
 	GList *transports = g_hash_table_get_values(by_id);
 	for(GList *l = transports; l != NULL; l = l->next) {
 		ms_transport *t = l->data;
+		/* A round the courier never finished: the transport is usable again. */
+		if((t->state == TRANSPORT_OFFERING || t->state == TRANSPORT_ANSWERING) && now >= t->round_deadline)
+			round_failed(t, TIMED_OUT);
+		/* A request waiting longer than that (rounds that kept following each other). */
 		ms_waiter *w;
 		while((w = g_queue_peek_head(&t->waiters)) != NULL && now >= w->deadline)
-			waiter_finish(t, g_queue_pop_head(&t->waiters), "The transport did not answer in time");
+			waiter_finish(t, g_queue_pop_head(&t->waiters), TIMED_OUT);
 	}
 	g_list_free(transports);
 }
@@ -1132,9 +1372,12 @@ gint64 oicall_ms_next_deadline(void) {
 	gpointer value;
 	g_hash_table_iter_init(&iter, by_id);
 	while(g_hash_table_iter_next(&iter, NULL, &value)) {
-		ms_waiter *w = g_queue_peek_head(&((ms_transport *)value)->waiters);
+		ms_transport *t = value;
+		ms_waiter *w = g_queue_peek_head(&t->waiters);
 		if(w != NULL)
 			next = MIN(next, w->deadline);
+		if(t->state == TRANSPORT_OFFERING || t->state == TRANSPORT_ANSWERING)
+			next = MIN(next, t->round_deadline);
 	}
 	return next;
 }

@@ -22,8 +22,15 @@ static gboolean valid_mindex(int mindex) {
 }
 
 void oicall_relay_clear(oicall_session *session) {
-	for(int i = 0; i < OICALL_MAX_SLOTS; i++)
+	for(int i = 0; i < OICALL_MAX_SLOTS; i++) {
 		g_free(session->slots[i].id);
+		/* Links a race left behind (one made while the other end was being
+		 * unlinked on another thread): nobody can reach them any more. */
+		if(session->slots[i].forward != NULL)
+			janus_refcount_decrease(&session->slots[i].forward->ref);
+		if(session->slots[i].source != NULL)
+			janus_refcount_decrease(&session->slots[i].source->ref);
+	}
 }
 
 void oicall_relay_describe(oicall_session *session, int mindex, int kind, const char *codec, const char *id) {
@@ -36,10 +43,56 @@ void oicall_relay_describe(oicall_session *session, int mindex, int kind, const 
 	slot->id = g_strdup(id);
 }
 
+/* Where a source m-line goes no more; the target's back link to it goes too.
+ * Never two sessions' locks at once: links run both ways. */
+static void drop_forward(oicall_session *source, int mindex) {
+	janus_mutex_lock(&source->mutex);
+	oicall_forward *forward = source->slots[mindex].forward;
+	source->slots[mindex].forward = NULL;
+	janus_mutex_unlock(&source->mutex);
+	if(forward == NULL)
+		return;
+	oicall_session *target = forward->target;
+	janus_mutex_lock(&target->mutex);
+	oicall_slot *back = &target->slots[forward->target_mindex];
+	gboolean ours = back->source == source && back->source_mindex == mindex;
+	if(ours)
+		back->source = NULL;
+	janus_mutex_unlock(&target->mutex);
+	if(ours)
+		janus_refcount_decrease(&source->ref);
+	janus_refcount_decrease(&forward->ref);
+}
+
+/* Who fed a target m-line feeds it no more: the source's forward to it goes too. */
+static void drop_source(oicall_session *target, int mindex) {
+	janus_mutex_lock(&target->mutex);
+	oicall_session *source = target->slots[mindex].source;
+	int source_mindex = target->slots[mindex].source_mindex;
+	target->slots[mindex].source = NULL;
+	janus_mutex_unlock(&target->mutex);
+	if(source == NULL)
+		return;
+	janus_mutex_lock(&source->mutex);
+	oicall_forward *forward = source->slots[source_mindex].forward;
+	if(forward != NULL && forward->target == target && forward->target_mindex == mindex)
+		source->slots[source_mindex].forward = NULL;
+	else
+		forward = NULL;
+	janus_mutex_unlock(&source->mutex);
+	if(forward != NULL)
+		janus_refcount_decrease(&forward->ref);
+	janus_refcount_decrease(&source->ref);
+}
+
 void oicall_relay_connect(oicall_session *source, int source_mindex, oicall_session *target, int target_mindex,
 		int kind, const int *pt_map, gboolean paused) {
 	if(!valid_mindex(source_mindex) || !valid_mindex(target_mindex))
 		return;
+	/* One forward per source m-line, one source per target m-line: what they
+	 * had goes, with the other end's half of it. */
+	drop_forward(source, source_mindex);
+	drop_source(target, target_mindex);
 	oicall_forward *forward = g_new0(oicall_forward, 1);
 	janus_refcount_init(&forward->ref, forward_free);
 	janus_refcount_increase(&target->ref);
@@ -70,23 +123,34 @@ void oicall_relay_connect(oicall_session *source, int source_mindex, oicall_sess
 		janus_refcount_decrease(&old_source->ref);
 }
 
-void oicall_relay_unlink(oicall_session *session) {
-	oicall_forward *forwards[OICALL_MAX_SLOTS];
-	oicall_session *sources[OICALL_MAX_SLOTS];
+void oicall_relay_unlink_slot(oicall_session *session, int mindex) {
+	if(!valid_mindex(mindex))
+		return;
+	drop_forward(session, mindex);
+	drop_source(session, mindex);
+}
+
+void oicall_relay_forget(oicall_session *session, int mindex) {
+	if(!valid_mindex(mindex))
+		return;
+	oicall_relay_unlink_slot(session, mindex);
+	oicall_slot *slot = &session->slots[mindex];
 	janus_mutex_lock(&session->mutex);
-	for(int i = 0; i < OICALL_MAX_SLOTS; i++) {
-		forwards[i] = session->slots[i].forward;
-		sources[i] = session->slots[i].source;
-		session->slots[i].forward = NULL;
-		session->slots[i].source = NULL;
-	}
+	slot->kind = -1;
 	janus_mutex_unlock(&session->mutex);
-	for(int i = 0; i < OICALL_MAX_SLOTS; i++) {
-		if(forwards[i] != NULL)
-			janus_refcount_decrease(&forwards[i]->ref);
-		if(sources[i] != NULL)
-			janus_refcount_decrease(&sources[i]->ref);
-	}
+	slot->codec[0] = '\0';
+	g_clear_pointer(&slot->id, g_free);
+	/* An m-line taken over later starts unmuted and with its own counters. */
+	atomic_store(&slot->paused, 0);
+	atomic_store(&slot->packets_in, 0);
+	atomic_store(&slot->bytes_in, 0);
+	atomic_store(&slot->ssrc_in, 0);
+	atomic_store(&slot->last_packet_us, 0);
+}
+
+void oicall_relay_unlink(oicall_session *session) {
+	for(int i = 0; i < OICALL_MAX_SLOTS; i++)
+		oicall_relay_unlink_slot(session, i);
 }
 
 /* The forward of an m-line, with a reference; NULL if none. */

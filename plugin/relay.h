@@ -18,12 +18,18 @@ void oicall_relay_clear(oicall_session *session);
 /* Plugin thread: what an m-line carries, for keyframe requests and the Admin API. */
 void oicall_relay_describe(oicall_session *session, int mindex, int kind, const char *codec, const char *id);
 
-/* Plugin thread: source's m-line goes to target's m-line. pt_map NULL:
- * payload types pass unchanged. A paused forward waits for resume. */
+/* Plugin thread: source's m-line goes to target's m-line (replacing where
+ * that one went and what fed this one). pt_map NULL: payload types pass
+ * unchanged. A paused forward waits for resume. */
 void oicall_relay_connect(oicall_session *source, int source_mindex, oicall_session *target, int target_mindex,
 	int kind, const int *pt_map, gboolean paused);
-/* Drops every link from and to this session's m-lines. */
+/* Drops every link from and to this session's m-lines, on both ends. */
 void oicall_relay_unlink(oicall_session *session);
+/* Plugin thread: the same for one m-line (where it goes and who feeds it). */
+void oicall_relay_unlink_slot(oicall_session *session, int mindex);
+/* Plugin thread: an m-line no longer used (a closed producer or consumer):
+ * unlinked, undescribed, unmuted, its counters reset for whatever takes it over. */
+void oicall_relay_forget(oicall_session *session, int mindex);
 
 /* What the client sends on an m-line is muted or not (mute-audio/video). */
 void oicall_relay_pause_source(janus_callbacks *gateway, oicall_session *session, int mindex, gboolean paused);

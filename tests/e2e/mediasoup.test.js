@@ -8,7 +8,7 @@ import { useJanus, sleep } from './lib/janus.js';
 import { waitFor } from './lib/sio.js';
 import { launchBrowser } from './lib/browser.js';
 import { mediaFlows, bytesOver, userPage } from './lib/demo.js';
-import { msPageFolder, msUserPage } from './lib/mediasoup.js';
+import { msPageFolder, msUserPage, courierClient, producerParameters, connectParameters, mlines, DEVICE_CAPS } from './lib/mediasoup.js';
 
 const folder = await msPageFolder();
 
@@ -212,6 +212,9 @@ describe('calls with mediasoup-client', () => {
       { callId, producerId: otherProducer, rtpCapabilities: state.caps, transportId: state.recv }), /Unknown producerId/]);
     cases.push(['consumer with capabilities that can\'t receive', alice.request('create-consumer',
       { callId, producerId: (await bob.msc(() => window.msc.producers.video.id)), rtpCapabilities: { codecs: [], headerExtensions: [] }, transportId: state.recv }), /^Cannot consume$/]);
+    // The relay has one forward per producer: a second consumer would take the first one's media.
+    cases.push(['a second consumer of a producer', alice.request('create-consumer',
+      { callId, producerId: (await bob.msc(() => window.msc.producers.video.id)), rtpCapabilities: state.caps, transportId: state.recv }), /^Already consuming that producer$/]);
     for (const [what, pending, pattern] of cases) {
       const ack = await pending;
       assert.match(String(ack.error), pattern, `${what}: ${JSON.stringify(ack)}`);
@@ -284,6 +287,164 @@ describe('calls with mediasoup-client', () => {
     assert.deepEqual(await ended, { callId: started.callId, reason: 'hangup' });
     assert.deepEqual(await pageErrors(alice), []);
     await closePages(alice, bob);
+  });
+
+  // A mediasoup-client-style request through the Socket.IO connection of a page (window.msc or window.demo).
+  const raw = (page, event, payload) => page.evaluate(([e, p]) => (window.msc?.socket ?? window.demo.socket)
+    .timeout(10000).emitWithAck(e, p), [event, payload]);
+
+  test('a ringing callee\'s transports take requests once it accepts; registering again replaces them cleanly', async () => {
+    const alice = await msUserPage(browser, ctx.janus, 'ms-ring-a');
+    const bob = await msUserPage(browser, ctx.janus, 'ms-ring-b');
+    const incoming = bob.nextEvent('incoming-call');
+    const { callId, error } = await alice.msc(() => window.msc.call('ms-ring-b', 'video'));
+    assert.equal(error, undefined);
+    const offer = await incoming;
+    // mediasoup-client connects on its first produce: while it rings, that is refused...
+    const early = await bob.msc(async () => {
+      const m = window.msc;
+      await m.setup(m.incoming.callId, m.incoming);
+      try { await m.produce('audio'); return 'produced'; } catch (e) { return e.message; }
+    });
+    assert.match(early, /^Accept the call first/);
+    // ...and so is a producer on the transport straight away.
+    const producer = { callId, transportId: offer.sendTransport.id, kind: 'audio', rtpParameters: producerParameters('audio', '0', 5000) };
+    assert.match((await raw(bob, 'create-producer', producer)).error, /^Accept the call first/);
+    await bob.msc(() => window.msc.closeTransports());
+    // Bob registers on another socket while it rings: new transports; the old ones are gone.
+    const bob2 = await msUserPage(browser, ctx.janus, 'ms-ring-b');
+    const again = await bob2.nextEvent('incoming-call');
+    assert.equal(again.callId, callId);
+    assert.notEqual(again.sendTransport.id, offer.sendTransport.id);
+    const accepted = alice.nextEvent('call-accepted');
+    assert.ok((await bob2.msc(() => window.msc.accept())).rtpCapabilities);
+    await accepted;
+    assert.match((await raw(bob2, 'create-producer', producer)).error, /^Unknown transportId$/);
+    await Promise.all([mediaFlows(alice), mediaFlows(bob2)]);
+    // Alice consumes what bob2 produces, and nothing else.
+    const produced = await bob2.msc(() => Object.values(window.msc.producers).map((p) => p.id).sort());
+    assert.deepEqual(await alice.msc(() => window.msc.consumers.map((c) => c.producerId).sort()), produced);
+    const muted = alice.nextEvent('remote-user-muted', await alice.eventCount());
+    assert.deepEqual(await bob2.msc(() => window.msc.mute('audio', true)), { success: true });
+    await muted;
+    await sleep(500);
+    assert.equal(await bytesOver(alice, 'audio', 1000), 0, 'audio muted');
+    assert.ok(await bytesOver(alice, 'video', 500) > 0, 'video still flows');
+    for (const page of [alice, bob2]) assert.deepEqual(await pageErrors(page), []);
+    await closePages(alice, bob, bob2);
+  });
+
+  test('a ringing JSEP callee can\'t produce on the transports of incoming-call; its SDP answer closes them', async () => {
+    const alice = await msUserPage(browser, ctx.janus, 'ms-ring-jsep-a');
+    const bob = await userPage(browser, ctx.janus, 'ms-ring-jsep-b');
+    const incoming = bob.nextEvent('incoming-call');
+    const { callId, error } = await alice.msc(() => window.msc.call('ms-ring-jsep-b', 'video'));
+    assert.equal(error, undefined);
+    const offer = await incoming;
+    assert.ok(offer.jsep && offer.sendTransport, 'incoming-call has both');
+    const producer = { callId, transportId: offer.sendTransport.id, kind: 'audio', rtpParameters: producerParameters('audio', '0', 6000) };
+    assert.match((await raw(bob, 'create-producer', producer)).error, /^Accept the call first/);
+    const accepted = alice.nextEvent('call-accepted');
+    assert.deepEqual(await bob.demo(() => window.demo.accept()), { success: true });
+    await accepted;
+    assert.match((await raw(bob, 'create-producer', producer)).error, /^Unknown transportId$/);
+    await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
+    // Alice got new-producer for bob's two m-lines only, and consumes them.
+    const announced = await alice.msc(() => window.msc.events.filter((e) => e.name === 'new-producer').map((e) => e.payload.kind).sort());
+    assert.deepEqual(announced, ['audio', 'video']);
+    assert.deepEqual(await alice.msc(() => window.msc.consumers.map((c) => c.kind).sort()), ['audio', 'video']);
+    const muted = alice.nextEvent('remote-user-video-muted', await alice.eventCount());
+    assert.deepEqual(await bob.demo(() => window.demo.mute('video', true)), { success: true });
+    await muted;
+    assert.deepEqual(await alice.msc(() => window.msc.mute('audio', true)), { success: true });
+    await sleep(500);
+    assert.equal(await bytesOver(alice, 'video', 1000), 0, 'bob\'s video muted');
+    assert.equal(await bytesOver(bob, 'audio', 1000), 0, 'alice\'s audio muted');
+    assert.deepEqual(await pageErrors(alice), []);
+    await closePages(alice, bob);
+  });
+
+  test('rounds the courier never finishes time out: the transports stay usable, connect can be tried again, '
+    + 'failed m-lines are rejected in place and taken over', async () => {
+    // Both users on Janus's HTTP API, each its own courier, which holds SDPs to make rounds time out.
+    const a = await courierClient(ctx.janus, 'ms-to-a');
+    const b = await courierClient(ctx.janus, 'ms-to-b');
+    const started = await a.request({ request: 'start-call', toUserId: 'ms-to-b', callType: 'video' });
+    assert.ok(started.callId, JSON.stringify(started));
+    const { callId } = started;
+    const incoming = await b.nextEvent('incoming-call');
+    assert.ok((await b.request({ request: 'accept-call', callId, fromUserId: 'ms-to-a' })).rtpCapabilities);
+    const aSend = started.sendTransport.id, bSend = incoming.sendTransport.id, bRecv = incoming.recvTransport.id;
+    const produce = (c, transportId, kind, mid, ssrc) => c.request({ request: 'create-producer', callId, transportId, kind,
+      rtpParameters: producerParameters(kind, mid, ssrc) });
+    const consume = (producerId) => b.request({ request: 'create-consumer', callId, producerId, rtpCapabilities: DEVICE_CAPS,
+      transportId: bRecv });
+    const connect = () => b.request({ request: 'connect-transport', callId, transportId: bSend, dtlsParameters: connectParameters() });
+    const audio = await produce(a, aSend, 'audio', '0', 1000);
+    assert.ok(audio.producerId, JSON.stringify(audio));
+
+    // Three transports whose courier goes quiet at once: two producers in one round, a consumer, a connect.
+    await a.hold(aSend, 'local-sdp');
+    await b.hold(bRecv, 'local-sdp');
+    await b.hold(bSend, 'remote-sdp');
+    const failed = await Promise.all([produce(a, aSend, 'video', '1', 2000), produce(a, aSend, 'audio', '2', 3000),
+      consume(audio.producerId), connect()]);
+    for (const ack of failed) assert.match(String(ack.error), /^The transport did not answer in time$/, JSON.stringify(failed));
+
+    // a's send transport: the same producer again (mid and SSRCs) takes its m-line over. What the
+    // courier brings of the round that timed out comes too late and counts for nothing.
+    const retry = produce(a, aSend, 'video', '1', 2000);
+    await waitFor(() => a.held(aSend) === 2, { what: 'the retry\'s offer' });
+    const late = await a.hold(aSend, 'local-sdp', false);
+    assert.deepEqual(late.map((r) => r.error ?? 'applied'), ['No offer pending', 'applied']);
+    const video = await retry;
+    assert.ok(video.producerId, JSON.stringify(video));
+    // The failed audio producer's m-line is rejected where it was; no index moved.
+    assert.deepEqual(mlines(a.lastOffer(aSend)).map((m) => [m.mid, m.port > 0, m.direction]),
+      [['oicall', true, 'inactive'], ['0', true, 'recvonly'], ['1', true, 'recvonly'], ['2', false, 'inactive']]);
+    const audio2 = await produce(a, aSend, 'audio', '2', 3000);
+    assert.ok(audio2.producerId, JSON.stringify(audio2));
+    assert.deepEqual(mlines(a.lastOffer(aSend)).map((m) => [m.mid, m.port > 0]),
+      [['oicall', true], ['0', true], ['1', true], ['2', true]]);
+
+    // b's send transport: the connect that timed out can be made again, and the transport works.
+    const lateAnswer = await b.hold(bSend, 'remote-sdp', false);
+    assert.notDeepEqual(lateAnswer, [{ success: true }], 'the late answer is not taken for a new one');
+    assert.deepEqual(await connect(), { success: true });
+    assert.match((await connect()).error, /^Transport already connected$/);
+    const bAudio = await produce(b, bSend, 'audio', '0', 4000);
+    assert.ok(bAudio.producerId, JSON.stringify(bAudio));
+    // Once connected, the client's answer rejects what the offer rejects.
+    assert.deepEqual(mlines(b.transports.get(bSend).answers.at(-1)).map((m) => [m.mid, m.port > 0]), [['oicall', true], ['0', true]]);
+
+    // b's recv transport: a new consumer of that producer takes the failed one's m-line (and mid) over.
+    await b.hold(bRecv, 'local-sdp', false);
+    const consumer = await consume(audio.producerId);
+    assert.ok(consumer.id, JSON.stringify(consumer));
+    assert.equal(consumer.rtpParameters.mid, '0');
+    assert.deepEqual(mlines(b.lastOffer(bRecv)).map((m) => [m.mid, m.port > 0, m.direction]),
+      [['oicall', true, 'inactive'], ['0', true, 'sendonly']]);
+    assert.match((await consume(audio.producerId)).error, /^Already consuming that producer$/);
+    assert.deepEqual(await b.request({ request: 'resume-consumer', callId, consumerId: consumer.id }), { success: true });
+    const videoConsumer = await consume(video.producerId);
+    assert.equal(videoConsumer.rtpParameters?.mid, '1', JSON.stringify(videoConsumer));
+
+    // Every offer of each transport kept each m-line's mid at its index (Janus ignores a changed one).
+    for (const t of [...a.transports.values(), ...b.transports.values()]) {
+      const last = mlines(t.offers.at(-1)).map((m) => m.mid);
+      for (const sdp of t.offers) assert.deepEqual(mlines(sdp).map((m) => m.mid), last.slice(0, mlines(sdp).length));
+    }
+    assert.doesNotMatch(ctx.janus.log(), /mid on m-line #\d+ changed/);
+    // The Admin API sees the live producers and consumers only.
+    const info = await pluginAdmin({ request: 'call-info', callId });
+    const streams = (peer, role, type) => info.peers[peer].handles.find((h) => h.role === role).streams
+      .filter((x) => x.type === type).map((x) => x.id).sort();
+    assert.deepEqual(streams(0, 'send transport', 'producer'), [audio.producerId, video.producerId, audio2.producerId].sort());
+    assert.deepEqual(streams(1, 'recv transport', 'consumer'), [consumer.id, videoConsumer.id].sort());
+    assert.deepEqual(await a.request({ request: 'mute-audio', callId, producerId: audio.producerId, muted: true }), { success: true });
+    assert.deepEqual(await a.request({ request: 'end-call', callId }), { success: true });
+    await a.close();
+    await b.close();
   });
 
   ctx.cleanExitTest();
