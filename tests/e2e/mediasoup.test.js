@@ -19,10 +19,11 @@ describe('calls with mediasoup-client', () => {
   before(async () => { browser = await launchBrowser({ secureOrigins: [ctx.janus.sioUrl] }); });
   after(async () => { await browser?.close(); folder.remove(); });
 
-  // a calls b, b accepts; both produce and consume.
-  async function activeCall(a, b, callType = 'video') {
+  // a calls b, b accepts; both produce and consume. prepare(alice, bob) runs before the call.
+  async function activeCall(a, b, callType = 'video', prepare = async () => {}) {
     const alice = await msUserPage(browser, ctx.janus, a);
     const bob = await msUserPage(browser, ctx.janus, b);
+    await prepare(alice, bob);
     const incoming = bob.nextEvent('incoming-call');
     const started = await alice.msc(([to, type]) => window.msc.call(to, type), [b, callType]);
     assert.equal(started.error, undefined, JSON.stringify(started));
@@ -77,6 +78,36 @@ describe('calls with mediasoup-client', () => {
     for (const page of [alice, bob]) {
       assert.deepEqual(await page.msc(() => window.msc.connectAcks), [{ success: true }, { success: true }]);
       assert.deepEqual(await pageErrors(page), []);
+    }
+    await closePages(alice, bob);
+  });
+
+  test('a consumer gets nothing until resume-consumer, then what its ack described; new-producer names the producer and its user', async () => {
+    const { alice, bob, callId } = await activeCall('ms-pause-a', 'ms-pause-b', 'video',
+      (_, callee) => callee.msc(() => { window.msc.autoResume = false; }));
+    await waitFor(async () => (await bob.msc(() => window.msc.consumerAcks.length)) === 2, { what: 'the callee\'s consumers' });
+    await mediaFlows(alice);
+    // Each side heard of exactly the other's producers, with the other's user id.
+    for (const [page, other] of [[alice, bob], [bob, alice]]) {
+      const produced = await other.msc(() => Object.values(window.msc.producers).map((p) => ({ producerId: p.id, kind: p.kind })));
+      const heard = (await page.msc(() => window.msc.events)).filter((e) => e.name === 'new-producer').map((e) => e.payload);
+      const key = (x) => x.kind;
+      assert.deepEqual(heard.sort((x, y) => key(x).localeCompare(key(y))),
+        produced.map((p) => ({ callId, ...p, userId: other.user })).sort((x, y) => key(x).localeCompare(key(y))));
+    }
+    // The callee's consumers exist but are paused: not one byte of either kind.
+    await sleep(1500);
+    const paused = await bob.inbound();
+    assert.deepEqual([paused.videoBytes, paused.audioBytes], [0, 0], 'nothing flows before resume-consumer');
+    assert.ok(await bytesOver(alice, 'video', 500) > 0, 'the caller\'s consumers flow meanwhile');
+    await bob.msc(() => window.msc.resumePaused());
+    await mediaFlows(bob);
+    // What arrives is what create-consumer's ack said the gateway sends.
+    const acks = await bob.msc(() => window.msc.consumerAcks);
+    const arriving = await bob.msc(() => window.msc.inboundStreams());
+    for (const ack of acks) {
+      assert.deepEqual(arriving[ack.kind], { ssrc: ack.rtpParameters.encodings[0].ssrc,
+        payloadType: ack.rtpParameters.codecs[0].payloadType }, `${ack.kind}: ${JSON.stringify(ack.rtpParameters)}`);
     }
     await closePages(alice, bob);
   });
@@ -362,6 +393,28 @@ describe('calls with mediasoup-client', () => {
     assert.equal(await bytesOver(bob, 'audio', 1000), 0, 'alice\'s audio muted');
     assert.deepEqual(await pageErrors(alice), []);
     await closePages(alice, bob);
+  });
+
+  test('connect-transport takes the ICE credentials top-level or inside dtlsParameters; without them it says what is missing', async () => {
+    const a = await courierClient(ctx.janus, 'ms-ice-a');
+    const b = await courierClient(ctx.janus, 'ms-ice-b');
+    const started = await a.request({ request: 'start-call', toUserId: 'ms-ice-b', callType: 'audio' });
+    assert.ok(started.callId, JSON.stringify(started));
+    const connect = (transport, params) => a.request({ request: 'connect-transport', callId: started.callId,
+      transportId: transport.id, ...params });
+    const { iceParameters, ...dtlsParameters } = connectParameters();
+    assert.match((await connect(started.sendTransport, { dtlsParameters })).error,
+      /^Missing iceParameters: Janus runs full ICE and needs the client's usernameFragment/);
+    assert.match((await connect(started.sendTransport, { dtlsParameters, iceParameters: { usernameFragment: 'ab', password: 'short' } })).error,
+      /^iceParameters need a usernameFragment \(4\+ ICE characters\) and a password \(22\+\)$/);
+    assert.deepEqual(await connect(started.sendTransport, { dtlsParameters, iceParameters }), { success: true });
+    assert.deepEqual(await connect(started.recvTransport, { dtlsParameters: connectParameters() }), { success: true });
+    // The client's answer of each transport carries the credentials it was given.
+    const answer = a.transports.get(started.sendTransport.id).answers.at(-1);
+    assert.match(answer, new RegExp(`\r\na=ice-ufrag:${iceParameters.usernameFragment}\r\na=ice-pwd:${iceParameters.password}\r\n`));
+    assert.deepEqual(await a.request({ request: 'end-call', callId: started.callId }), { success: true });
+    await a.close();
+    await b.close();
   });
 
   test('rounds the courier never finishes time out: the transports stay usable, connect can be tried again, '

@@ -15,6 +15,7 @@ class Client extends EventTarget {
     this.events = [];
     this.requests = [];     // every request with its ack, for tests and fixtures
     this.socket = null;
+    this.autoResume = true;  // false: consumers wait for resumePaused()
     this.resetCall();
   }
 
@@ -26,6 +27,8 @@ class Client extends EventTarget {
     this.recvTransport = null;
     this.producers = {};    // kind -> Producer
     this.consumers = [];
+    this.consumerAcks = []; // create-consumer acks, as the server sent them
+    this.paused = [];       // consumer ids not resumed yet
     this.connectAcks = [];  // what the server said to each connect-transport
     this.errors = [];
     this.stream = null;
@@ -115,9 +118,18 @@ class Client extends EventTarget {
       id: ack.id, producerId: ack.producerId, kind: ack.kind, rtpParameters: ack.rtpParameters,
     });
     this.consumers.push(consumer);
-    const resumed = await this.request('resume-consumer', { callId: this.callId, consumerId: ack.id });
-    if (resumed.error) throw new Error(resumed.error);
+    this.consumerAcks.push(ack);
+    if (this.autoResume) await this.resume(ack.id); else this.paused.push(ack.id);
     return ack;
+  }
+
+  async resume(consumerId) {
+    const resumed = await this.request('resume-consumer', { callId: this.callId, consumerId });
+    if (resumed.error) throw new Error(resumed.error);
+  }
+
+  async resumePaused() {
+    for (const id of this.paused.splice(0)) await this.resume(id);
   }
 
   async mute(kind, muted) {
@@ -141,6 +153,16 @@ class Client extends EventTarget {
   async inboundDetails() {
     const out = [];
     (await this.recvTransport.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' || s.type === 'codec') out.push(s); });
+    return out;
+  }
+
+  // kind -> { ssrc, payloadType } of what arrives over the recv transport.
+  async inboundStreams() {
+    const stats = await this.recvTransport.getStats();
+    const out = {};
+    stats.forEach((s) => {
+      if (s.type === 'inbound-rtp') out[s.kind] = { ssrc: s.ssrc, payloadType: stats.get(s.codecId)?.payloadType };
+    });
     return out;
   }
 
