@@ -35,6 +35,14 @@ class Demo extends EventTarget {
     this.incoming = null;
     this.localStream = null;
     this.events = [];   // every server event, for tests and the log
+    // true: offers and answers go out at once, without candidates, and every
+    // candidate follows as its own ice-candidate (trickle ICE).
+    this.trickle = false;
+    this.sentDescriptions = [];  // every offer and answer sent, for tests
+    this.sentCandidates = [];    // every ice-candidate sent: { callId, candidate, ack }
+    this.addedCandidates = [];   // the gateway's, as handed to the PeerConnection: { candidate, error }
+    this.unsentCandidates = [];  // ours, gathered before this.callId is set
+    this.remoteCandidates = [];  // the gateway's, that came before its description
   }
 
   // Connects (if needed) and registers; registers again after every reconnection.
@@ -61,11 +69,16 @@ class Demo extends EventTarget {
     if (name === 'incoming-call') {
       this.incoming = payload;
     } else if (name === 'call-accepted' && payload.jsep && this.pc) {
-      await this.pc.setRemoteDescription(payload.jsep);
+      await this.setRemote(payload.jsep);
     } else if ((name === 'call-ended' || name === 'call-expired') && payload.callId === (this.callId ?? this.incoming?.callId)) {
       this.closeMedia();
-    } else if (name === 'ice-candidate' && this.pc && payload.candidate) {
-      await this.pc.addIceCandidate(payload.candidate).catch(() => {});
+    } else if (name === 'ice-candidate' && !payload.transportId && payload.callId === (this.callId ?? this.incoming?.callId)) {
+      // (With a transportId they are for the mediasoup-style transports that
+      // incoming-call offers too, not for this PeerConnection.) A callee hears
+      // the gateway's candidates while it rings, a caller before call-accepted:
+      // they wait for the description they belong to.
+      if (this.pc?.remoteDescription) await this.addCandidate(payload.candidate);
+      else this.remoteCandidates.push(payload.candidate);
     }
     this.dispatchEvent(new CustomEvent(name, { detail: payload }));
     this.dispatchEvent(new CustomEvent('change'));
@@ -79,8 +92,55 @@ class Demo extends EventTarget {
     return this.localStream;
   }
 
+  // null is the end of the gateway's candidates.
+  async addCandidate(candidate) {
+    const added = { candidate, error: null };
+    this.addedCandidates.push(added);
+    await this.pc.addIceCandidate(candidate ?? undefined).catch((e) => {
+      added.error = e.message;
+      log('addIceCandidate', JSON.stringify(candidate), e.message);
+    });
+  }
+
+  async setRemote(jsep) {
+    await this.pc.setRemoteDescription(jsep);
+    // All at once: the PeerConnection's operations chain keeps them in order,
+    // ahead of any that arrive meanwhile.
+    await Promise.all(this.remoteCandidates.splice(0).map((c) => this.addCandidate(c)));
+  }
+
+  // Sets the local description and returns what to send: with trickle the
+  // description as created, which has no candidates, else the one gathering
+  // completed, with all of them.
+  async describe(description) {
+    await this.pc.setLocalDescription(description);
+    if (!this.trickle) await gathered(this.pc);
+    const sent = this.trickle ? description : this.pc.localDescription;
+    this.sentDescriptions.push(sent);
+    return sent;
+  }
+
+  // null is the end of our candidates. They name the call, which is
+  // this.callId once start-call's or accept-call's ack is in (a caller only
+  // learns its callId from that ack): until then they wait, in order.
+  sendCandidate(candidate) {
+    if (!this.callId) {
+      this.unsentCandidates.push(candidate);
+      return;
+    }
+    const sent = { callId: this.callId, candidate, ack: null };
+    this.sentCandidates.push(sent);
+    this.socket.emitWithAck('ice-candidate', { callId: sent.callId, candidate }).then((ack) => { sent.ack = ack; });
+  }
+
+  // Called once the call has its callId.
+  sendUnsentCandidates() {
+    for (const candidate of this.unsentCandidates.splice(0)) this.sendCandidate(candidate);
+  }
+
   newPeerConnection() {
     const pc = new RTCPeerConnection();
+    if (this.trickle) pc.addEventListener('icecandidate', (e) => this.sendCandidate(e.candidate ? e.candidate.toJSON() : null));
     pc.addEventListener('track', (e) => {
       const remote = document.getElementById('remote');
       if (remote && e.streams[0]) remote.srcObject = e.streams[0];
@@ -93,12 +153,19 @@ class Demo extends EventTarget {
     const stream = await this.media(callType);
     this.pc = this.newPeerConnection();
     for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
-    await this.pc.setLocalDescription(await this.pc.createOffer());
-    await gathered(this.pc);
-    const ack = await this.socket.emitWithAck('start-call', { toUserId, callType, jsep: this.pc.localDescription });
+    const jsep = await this.describe(await this.pc.createOffer());
+    // The callId is taken in the ack's callback, not after an await: the
+    // gateway's first candidates can come in the same packet batch as the ack,
+    // and they are handled before any promise continuation would run.
+    const ack = await new Promise((resolve) => this.socket.emit('start-call', { toUserId, callType, jsep }, (reply) => {
+      if (!reply.error) {
+        this.callId = reply.callId;
+        this.sendUnsentCandidates();
+      }
+      resolve(reply);
+    }));
     log('start-call', JSON.stringify(ack));
     if (ack.error) this.closeMedia();
-    else this.callId = ack.callId;
     this.dispatchEvent(new CustomEvent('change'));
     return ack;
   }
@@ -109,13 +176,14 @@ class Demo extends EventTarget {
     const stream = await this.media(call.callType);
     this.pc = this.newPeerConnection();
     for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
-    await this.pc.setRemoteDescription(call.jsep);
-    await this.pc.setLocalDescription(await this.pc.createAnswer());
-    await gathered(this.pc);
-    const ack = await this.socket.emitWithAck('accept-call', { callId: call.callId, fromUserId: call.fromUserId,
-      jsep: this.pc.localDescription });
+    await this.setRemote(call.jsep);
+    const jsep = await this.describe(await this.pc.createAnswer());
+    const ack = await this.socket.emitWithAck('accept-call', { callId: call.callId, fromUserId: call.fromUserId, jsep });
     log('accept-call', JSON.stringify(ack));
-    if (!ack.error) this.callId = call.callId;
+    if (!ack.error) {
+      this.callId = call.callId;
+      this.sendUnsentCandidates();
+    }
     this.dispatchEvent(new CustomEvent('change'));
     return ack;
   }
@@ -139,6 +207,8 @@ class Demo extends EventTarget {
     this.localStream = null;
     this.callId = null;
     this.incoming = null;
+    this.unsentCandidates = [];
+    this.remoteCandidates = [];
     this.dispatchEvent(new CustomEvent('change'));
   }
 

@@ -199,6 +199,18 @@ static void push_or_hold(oicall_session *session, const char *transaction, json_
 	g_queue_push_tail(&session->held, held);
 }
 
+/* A held incoming-call whose call stopped ringing meanwhile: its offer would
+ * start a PeerConnection nobody answers, on the handle the next call needs. */
+static gboolean offer_outdated(json_t *message) {
+	if(g_strcmp0(json_string_value(json_object_get(message, "event")), "incoming-call") != 0)
+		return FALSE;
+	janus_mutex_lock(&engine_mutex);
+	oicall_call *call = oicall_engine_call(engine, json_string_value(json_object_get(message, "callId")));
+	gboolean outdated = call == NULL || call->state != OICALL_CALL_RINGING;
+	janus_mutex_unlock(&engine_mutex);
+	return outdated;
+}
+
 /* The session's PeerConnection is closed (or we waited long enough): deliver what waited. */
 static void session_closed(oicall_session *session) {
 	if(!session->closing)
@@ -206,7 +218,7 @@ static void session_closed(oicall_session *session) {
 	session->closing = FALSE;
 	oicall_held_push *held;
 	while((held = g_queue_pop_head(&session->held)) != NULL) {
-		if(!g_atomic_int_get(&session->destroyed))
+		if(!g_atomic_int_get(&session->destroyed) && !offer_outdated(held->message))
 			push_now(session, held->transaction, held->message, held->jsep);
 		g_free(held->transaction);
 		json_decref(held->message);

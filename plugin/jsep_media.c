@@ -67,6 +67,32 @@ static int compare_ptypes(gconstpointer a, gconstpointer b, gpointer keys) {
 	return ptype_key(keys, a) - ptype_key(keys, b);
 }
 
+/* Takes a payload type out of an m-line: the m= list and its own rtpmap,
+ * fmtp and rtcp-fb lines. (janus_sdp_remove_payload_type also drops every
+ * attribute whose value atoi()s to it: for PCMU's 0, a=mid:0, a=setup,
+ * a=ice-ufrag... and the core then bundles on the wrong mid.) */
+static void remove_payload_type(janus_sdp_mline *m, int pt) {
+	m->ptypes = g_list_remove_all(m->ptypes, GINT_TO_POINTER(pt));
+	static const char *const per_codec[] = { "rtpmap", "fmtp", "rtcp-fb" };
+	GList *a = m->attributes;
+	while(a != NULL) {
+		GList *next = a->next;
+		janus_sdp_attribute *attr = a->data;
+		gboolean ours = FALSE;
+		for(gsize i = 0; attr->name != NULL && attr->value != NULL && i < G_N_ELEMENTS(per_codec); i++) {
+			char *end = NULL;
+			long number = strtol(attr->value, &end, 10);
+			ours = ours || (strcmp(attr->name, per_codec[i]) == 0 && end != attr->value && number == pt &&
+				(*end == ' ' || *end == '\0'));
+		}
+		if(ours) {
+			m->attributes = g_list_delete_link(m->attributes, a);
+			janus_sdp_attribute_destroy(attr);
+		}
+		a = next;
+	}
+}
+
 /* Keeps the configured codecs (and RTX for kept ones), in the configured
  * order: the callee's browser answers in the offer's order, and the
  * gateway's own answer takes the first, so the list is a preference for
@@ -118,7 +144,7 @@ static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 				drop = g_list_prepend(drop, p->data);
 		}
 		for(GList *d = drop; d != NULL; d = d->next)
-			janus_sdp_remove_payload_type(sdp, m->index, GPOINTER_TO_INT(d->data));
+			remove_payload_type(m, GPOINTER_TO_INT(d->data));
 		/* Stable: the offer's own order stays among a codec's variants. */
 		m->ptypes = g_list_sort_with_data(m->ptypes, compare_ptypes, key);
 		if(keep == NULL)
@@ -248,7 +274,7 @@ char *oicall_jsep_gateway_answer(const char *offer, char **error) {
 				drop = g_list_prepend(drop, p->data);
 		}
 		for(GList *d = drop; d != NULL; d = d->next)
-			janus_sdp_remove_payload_type(sdp, m->index, GPOINTER_TO_INT(d->data));
+			remove_payload_type(m, GPOINTER_TO_INT(d->data));
 		g_list_free(drop);
 		if(m->direction == JANUS_SDP_SENDONLY)
 			m->direction = JANUS_SDP_RECVONLY;

@@ -437,7 +437,8 @@ static ms_transport *transport_new(ms_call *owner, int side, gboolean send, guin
 	g_hash_table_insert(by_id, t->id, t);
 	oicall_session *session = env.session_by_id(control);
 	if(session != NULL) {
-		push_instruction(session, json_pack("{s{ssss}}", "attach", "transportId", t->id, "nonce", t->nonce), NULL);
+		push_instruction(session, json_pack("{s{ssssss}}", "attach", "transportId", t->id, "nonce", t->nonce,
+			"callId", owner->call->id), NULL);
 		janus_refcount_decrease(&session->ref);
 	}
 	return t;
@@ -780,11 +781,13 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 	ms_call *ms = ms_of(call);
 	char *answer = NULL, *caller_answer = NULL, *error = NULL;
 	int code = ERROR_FAILED;
+	gboolean bad_answer = FALSE;
 	if(ack == NULL && ms == NULL) {
 		error = g_strdup("This call has no media to accept");
 	} else if(ack == NULL && jsep != NULL) {
 		answer = checked_answer(ms, jsep, &caller_answer, &error);
 		code = ERROR_INVALID;
+		bad_answer = answer == NULL;
 	} else if(ack == NULL) {
 		ms_transport *send = ms->transports[OICALL_CALLEE][0];
 		if(send == NULL || send->control != session->id || send->parameters == NULL)
@@ -802,6 +805,10 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 		ack = oicall_engine_accept_call(env.engine, session->id, body, effects, janus_get_monotonic_time(), &call);
 	}
 	gboolean accepted = json_object_get(ack, "error") == NULL;
+	/* The callee's answer didn't fit the offer, and the core, which took it,
+	 * closes that PeerConnection: the callee gets the call offered anew. */
+	oicall_call *offer_again = bad_answer && call->state == OICALL_CALL_RINGING &&
+		g_hash_table_contains(call->offered_to, &session->id) ? oicall_call_ref(call) : NULL;
 	if(accepted) {
 		oicall_call_ref(call);
 		if(answer != NULL) {
@@ -829,6 +836,13 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 		reply(session, transaction, ack);
 		env.dispatch(effects);
 		g_ptr_array_unref(effects);
+		if(offer_again != NULL) {
+			json_t *payload = json_pack("{ssssss}", "callId", offer_again->id, "fromUserId", offer_again->user[OICALL_CALLER],
+				"callType", offer_again->call_type);
+			oicall_ms_incoming_call(offer_again, session->id, payload);
+			json_decref(payload);
+			oicall_call_unref(offer_again);
+		}
 		return;
 	}
 	json_decref(ack);
@@ -1242,7 +1256,8 @@ static void local_sdp(oicall_session *session, json_t *body, const char *transac
 	t->fresh_offer = FALSE;
 	if(t->parameters == NULL) {
 		char *error = NULL;
-		t->parameters = oicall_ortc_transport_parameters(t->id, sdp, &error);
+		/* With full-trickle the core's candidates come apart from its SDP: the transport brings them along. */
+		t->parameters = oicall_ortc_transport_parameters(t->id, sdp, json_object_get(body, "candidates"), &error);
 		if(t->parameters == NULL) {
 			JANUS_LOG(LOG_ERR, "[oicall] transport %s: %s\n", t->id, error);
 			g_free(error);

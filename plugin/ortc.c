@@ -666,6 +666,9 @@ void oicall_client_transport_clear(oicall_client_transport *client) {
 
 /* ---- reading the core's SDP ------------------------------------------ */
 
+/* More than any real gathering gives (host, srflx and relay of a few interfaces). */
+#define OICALL_MAX_TRICKLED 64
+
 static json_t *candidate_json(const char *line) {
 	/* candidate:<foundation> <component> <transport> <priority> <ip> <port> typ <type> ... */
 	char **f = g_strsplit(line + strlen("candidate:"), " ", -1);
@@ -685,7 +688,8 @@ static json_t *candidate_json(const char *line) {
 	return candidate;
 }
 
-json_t *oicall_ortc_transport_parameters(const char *transport_id, const char *local_sdp, char **error) {
+json_t *oicall_ortc_transport_parameters(const char *transport_id, const char *local_sdp, json_t *trickled,
+		char **error) {
 	char *ufrag = NULL, *pwd = NULL, *fp_alg = NULL, *fp = NULL;
 	json_t *candidates = json_array();
 	char **lines = g_strsplit(local_sdp ? local_sdp : "", "\n", -1);
@@ -709,6 +713,16 @@ json_t *oicall_ortc_transport_parameters(const char *transport_id, const char *l
 		}
 	}
 	g_strfreev(lines);
+	size_t i;
+	json_t *item;
+	json_array_foreach(trickled, i, item) {
+		if(i >= OICALL_MAX_TRICKLED)
+			break;
+		const char *line = json_string_value(item);
+		json_t *c = line != NULL && g_str_has_prefix(line, "candidate:") ? candidate_json(line) : NULL;
+		if(c != NULL)
+			json_array_append_new(candidates, c);
+	}
 	json_t *result = NULL;
 	if(ufrag == NULL || pwd == NULL || fp == NULL || json_array_size(candidates) == 0) {
 		fail(error, "The gateway's SDP lacks ICE credentials, a fingerprint or candidates");

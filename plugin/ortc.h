@@ -91,8 +91,11 @@ void oicall_client_transport_clear(oicall_client_transport *client);
 char *oicall_ortc_answer(GPtrArray *streams, const oicall_client_transport *client, guint64 version);
 
 /* What the client needs of the gateway's side, read from the SDP the core
- * sent out for the handle (its ICE credentials, candidates and fingerprint). */
-json_t *oicall_ortc_transport_parameters(const char *transport_id, const char *local_sdp, char **error);
+ * sent out for the handle (its ICE credentials, candidates and fingerprint).
+ * trickled: a JSON array of the core's "candidate:..." strings that came
+ * outside the SDP (full-trickle), or NULL; anything else in it is ignored. */
+json_t *oicall_ortc_transport_parameters(const char *transport_id, const char *local_sdp, json_t *trickled,
+	char **error);
 
 /* The gateway's SSRCs for a section of the core's SDP (0 when absent). */
 void oicall_ortc_local_ssrcs(const char *local_sdp, const char *mid, guint32 *ssrc, guint32 *rtx_ssrc);

@@ -149,6 +149,29 @@ gboolean sio_bridge_event_reserved(const char *event) {
 	return FALSE;
 }
 
+json_t *sio_bridge_gateway_candidate(json_t *candidate, const char *call_id, const char *transport_id) {
+	const char *line = json_string_value(json_object_get(candidate, "candidate"));
+	gboolean completed = json_is_true(json_object_get(candidate, "completed"));
+	if(call_id == NULL || (line == NULL && !completed))
+		return NULL;
+	json_t *payload = json_pack("{ss}", "callId", call_id);
+	if(transport_id != NULL)
+		json_object_set_new(payload, "transportId", json_string(transport_id));
+	/* As a browser hands them out: RTCIceCandidateInit, then null at the end. */
+	if(completed) {
+		json_object_set_new(payload, "candidate", json_null());
+	} else {
+		json_t *init = json_pack("{ss}", "candidate", line);
+		json_t *mid = json_object_get(candidate, "sdpMid"), *index = json_object_get(candidate, "sdpMLineIndex");
+		if(json_is_string(mid))
+			json_object_set(init, "sdpMid", mid);
+		if(json_is_integer(index))
+			json_object_set(init, "sdpMLineIndex", index);
+		json_object_set_new(payload, "candidate", init);
+	}
+	return payload;
+}
+
 json_t *sio_bridge_instruction(json_t *janus_message) {
 	const char *verb = json_string_value(json_object_get(janus_message, "janus"));
 	if(verb == NULL || strcmp(verb, "event") != 0 || json_object_get(janus_message, "transaction") != NULL)
@@ -161,14 +184,6 @@ char *sio_bridge_event(json_t *janus_message, json_t **payload) {
 	const char *verb = json_string_value(json_object_get(janus_message, "janus"));
 	if(verb == NULL)
 		return NULL;
-	if(strcmp(verb, "trickle") == 0) {
-		/* The gateway's own candidates (only sent with full-trickle). */
-		json_t *candidate = json_object_get(janus_message, "candidate");
-		if(candidate == NULL)
-			return NULL;
-		*payload = json_pack("{sO}", "candidate", candidate);
-		return g_strdup("ice-candidate");
-	}
 	if(strcmp(verb, "event") != 0)
 		return NULL;
 	json_t *data = plugin_payload(janus_message);

@@ -68,13 +68,20 @@ sio_reply sio_bridge_reply(json_t *janus_message, sio_route_kind kind, json_t **
  * emit (g_free) and its payload (new reference), or NULL to emit nothing. */
 char *sio_bridge_event(json_t *janus_message, json_t **payload);
 
+/* The ice-candidate payload for one of the gateway's trickled candidates
+ * (a Janus trickle's "candidate": { candidate, sdpMid, sdpMLineIndex } or
+ * { completed: true }): { callId, transportId?, candidate }, candidate null
+ * for completed. NULL for anything else or without a call_id. */
+json_t *sio_bridge_gateway_candidate(json_t *candidate, const char *call_id, const char *transport_id);
+
 /* A plugin event that is an instruction for the transport rather than for
  * the client: plugindata.data.sio (borrowed), else NULL. The plugin uses
  * them to have transport handles attached and their SDPs carried (only a
  * transport can attach handles or give the core a remote description):
- *   { "attach": { "transportId", "nonce" } }  attach a handle, then send it
+ *   { "attach": { "transportId", "nonce", "callId" } }  attach a handle, then send it
  *       { "request": "bind-transport", "transportId", "nonce" }
- *   { "local-sdp": true } with a jsep: send back { "request": "local-sdp", "sdp" }
+ *   { "local-sdp": true } with a jsep: send back { "request": "local-sdp", "sdp",
+ *       "candidates"? } (the core's trickled "candidate:..." lines, full-trickle)
  *   { "remote-sdp": { "type", "sdp" } }: send { "request": "remote-sdp-applied" } with that jsep
  *   { "keep": true }: a lingering session stays until the plugin ends its handle
  *       (the plugin may also answer "disconnect" with it) */

@@ -20,13 +20,45 @@ typedef struct sio_pending {
 	sio_route_kind route;
 	gint64 ack_id;              /* SIO_NO_ACK when the client asked for none */
 	gint64 deadline;            /* PENDING_EVENT: set by the first tick that sees it */
-	char *transport_id, *nonce; /* PENDING_ATTACH_TRANSPORT */
+	char *transport_id, *nonce, *call_id;  /* PENDING_ATTACH_TRANSPORT */
+	gboolean starts_call;       /* PENDING_EVENT: start-call, whose ack tells the client its callId */
 } sio_pending;
 
 static void pending_free(sio_pending *pending) {
 	g_free(pending->transport_id);
 	g_free(pending->nonce);
+	g_free(pending->call_id);
 	g_free(pending);
+}
+
+/* A handle the plugin had attached for a transport of a mediasoup-style client. */
+typedef struct sio_transport_link {
+	guint64 handle;
+	char *call_id;
+	GPtrArray *candidates;      /* char *: the core's trickled candidates, for the transport parameters */
+	gboolean gathered;          /* the core said it has no more */
+	char *held_sdp;             /* the core's first offer, waiting for gathered */
+} sio_transport_link;
+
+static void link_free(sio_transport_link *link) {
+	g_free(link->call_id);
+	g_ptr_array_unref(link->candidates);
+	g_free(link->held_sdp);
+	g_free(link);
+}
+
+/* The link of a transport handle and its transportId; NULL if none. */
+static sio_transport_link *link_of_handle(sio_socket *socket, guint64 handle, const char **transport_id) {
+	GHashTableIter iter;
+	gpointer key, value;
+	g_hash_table_iter_init(&iter, socket->transports);
+	while(handle != 0 && g_hash_table_iter_next(&iter, &key, &value)) {
+		if(((sio_transport_link *)value)->handle == handle) {
+			*transport_id = key;
+			return value;
+		}
+	}
+	return NULL;
 }
 
 sio_socket *sio_socket_new(const sio_socket_ops *ops, void *owner, const char *plugin, const char *auth_secret) {
@@ -37,8 +69,9 @@ sio_socket *sio_socket_new(const sio_socket_ops *ops, void *owner, const char *p
 	socket->auth_secret = auth_secret;
 	eio_random_id(socket->sid);
 	socket->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)pending_free);
-	socket->transports = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	socket->transports = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)link_free);
 	g_queue_init(&socket->early_events);
+	g_queue_init(&socket->early_candidates);
 	return socket;
 }
 
@@ -53,6 +86,8 @@ void sio_socket_free(sio_socket *socket) {
 	g_hash_table_destroy(socket->pending);
 	g_hash_table_destroy(socket->transports);
 	g_queue_clear_full(&socket->early_events, early_event_free);
+	g_queue_clear_full(&socket->early_candidates, (GDestroyNotify)json_decref);
+	g_free(socket->call_id);
 	json_decref(socket->auth);
 	g_free(socket->auth_user);
 	g_free(socket);
@@ -121,12 +156,12 @@ static void handle_event(sio_socket *socket, sio_packet *packet) {
 	if(route->kind == SIO_ROUTE_TRICKLE && json_object_get(payload, "transportId") != NULL) {
 		/* A candidate for one of the transports the plugin had attached. */
 		const char *id = json_string_value(json_object_get(payload, "transportId"));
-		guint64 *transport = id ? g_hash_table_lookup(socket->transports, id) : NULL;
-		if(transport == NULL) {
+		sio_transport_link *link = id ? g_hash_table_lookup(socket->transports, id) : NULL;
+		if(link == NULL) {
 			ack_error(socket, packet->ack_id, "Unknown transportId");
 			return;
 		}
-		handle_id = *transport;
+		handle_id = link->handle;
 	}
 	char *transaction = transaction_for(socket, route->kind == SIO_ROUTE_MESSAGE);
 	const char *error = NULL;
@@ -138,7 +173,7 @@ static void handle_event(sio_socket *socket, sio_packet *packet) {
 		ack_error(socket, packet->ack_id, error);
 		return;
 	}
-	submit(socket, request, PENDING_EVENT, route->kind, packet->ack_id);
+	submit(socket, request, PENDING_EVENT, route->kind, packet->ack_id)->starts_call = strcmp(event, "start-call") == 0;
 }
 
 static void handle_connect(sio_socket *socket, sio_packet *packet) {
@@ -320,9 +355,11 @@ static void handle_reply(sio_socket *socket, sio_pending *pending, json_t *messa
 			guint64 handle = reply_id(message);
 			if(handle == 0)
 				return;     /* the plugin gives up on it after a while */
-			guint64 *boxed = g_new(guint64, 1);
-			*boxed = handle;
-			g_hash_table_insert(socket->transports, g_strdup(pending->transport_id), boxed);
+			sio_transport_link *link = g_new0(sio_transport_link, 1);
+			link->handle = handle;
+			link->call_id = g_strdup(pending->call_id);
+			link->candidates = g_ptr_array_new_with_free_func(g_free);
+			g_hash_table_insert(socket->transports, g_strdup(pending->transport_id), link);
 			char *transaction = new_transaction(socket);
 			json_t *bind = sio_bridge_janus("message", socket->session_id, handle, transaction);
 			json_object_set_new(bind, "body", json_pack("{sssssssIsI}", "request", "bind-transport",
@@ -335,6 +372,97 @@ static void handle_reply(sio_socket *socket, sio_pending *pending, json_t *messa
 		case PENDING_INTERNAL:
 		case PENDING_EVENT:
 			return;
+	}
+}
+
+/* The core's offer for a transport handle back to the plugin, with the
+ * candidates the core trickled for it. */
+static void send_local_sdp(sio_socket *socket, guint64 handle, const char *sdp, sio_transport_link *link) {
+	char *transaction = new_transaction(socket);
+	json_t *request = sio_bridge_janus("message", socket->session_id, handle, transaction);
+	json_t *body = json_pack("{ssss}", "request", "local-sdp", "sdp", sdp);
+	if(link != NULL && link->candidates->len > 0) {
+		json_t *candidates = json_array();
+		for(guint i = 0; i < link->candidates->len; i++)
+			json_array_append_new(candidates, json_string(g_ptr_array_index(link->candidates, i)));
+		json_object_set_new(body, "candidates", candidates);
+	}
+	json_object_set_new(request, "body", body);
+	submit(socket, request, PENDING_INTERNAL, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+	g_free(transaction);
+}
+
+static void emit_candidate(sio_socket *socket, json_t *candidate, const char *call_id, const char *transport_id) {
+	json_t *payload = sio_bridge_gateway_candidate(candidate, call_id, transport_id);
+	if(payload == NULL)
+		return;
+	send_packet(socket, sio_encode_event("ice-candidate", payload));
+	json_decref(payload);
+}
+
+/* The call the client now knows of (its PeerConnection's, its transports'):
+ * candidates held for it go out, those of another call are dropped. */
+static void call_known(sio_socket *socket, const char *call_id) {
+	g_free(socket->call_id);
+	socket->call_id = g_strdup(call_id);
+	json_t *held;
+	while((held = g_queue_pop_head(&socket->early_candidates)) != NULL) {
+		const char *transport_call = json_string_value(json_object_get(held, "callId"));
+		if(transport_call == NULL || strcmp(transport_call, call_id) == 0)
+			emit_candidate(socket, json_object_get(held, "candidate"), call_id,
+				json_string_value(json_object_get(held, "transportId")));
+		json_decref(held);
+	}
+}
+
+/* Until the client knows the call: a candidate with where it came from
+ * (a transport of a call, or the client's PeerConnection). */
+static void hold_candidate(sio_socket *socket, json_t *candidate, const char *call_id, const char *transport_id) {
+	if(!json_is_object(candidate) || g_queue_get_length(&socket->early_candidates) >= SIO_MAX_GATEWAY_CANDIDATES)
+		return;
+	json_t *held = json_pack("{sO}", "candidate", candidate);
+	if(transport_id != NULL)
+		json_object_set_new(held, "transportId", json_string(transport_id));
+	if(call_id != NULL)
+		json_object_set_new(held, "callId", json_string(call_id));
+	g_queue_push_tail(&socket->early_candidates, held);
+}
+
+static void call_over(sio_socket *socket) {
+	g_clear_pointer(&socket->call_id, g_free);
+	g_queue_clear_full(&socket->early_candidates, (GDestroyNotify)json_decref);
+}
+
+/* One of the core's own candidates (a Janus trickle: full-trickle only). */
+static void gateway_candidate(sio_socket *socket, json_t *message) {
+	json_t *sender = json_object_get(message, "sender");
+	guint64 handle = json_is_integer(sender) ? (guint64)json_integer_value(sender) : 0;
+	json_t *candidate = json_object_get(message, "candidate");
+	const char *line = json_string_value(json_object_get(candidate, "candidate"));
+	const char *transport_id = NULL;
+	sio_transport_link *link = link_of_handle(socket, handle, &transport_id);
+	if(link != NULL) {
+		if(json_is_true(json_object_get(candidate, "completed"))) {
+			link->gathered = TRUE;
+			char *sdp = g_steal_pointer(&link->held_sdp);
+			if(sdp != NULL)
+				send_local_sdp(socket, handle, sdp, link);
+			g_free(sdp);
+		} else if(line != NULL && link->candidates->len < SIO_MAX_GATEWAY_CANDIDATES) {
+			g_ptr_array_add(link->candidates, g_strdup(line));
+		}
+		if(socket->state != SIO_SOCKET_CONNECTED || link->call_id == NULL)
+			return;
+		if(g_strcmp0(link->call_id, socket->call_id) == 0)
+			emit_candidate(socket, candidate, link->call_id, transport_id);
+		else
+			hold_candidate(socket, candidate, link->call_id, transport_id);
+	} else if(handle != socket->handle_id || socket->state != SIO_SOCKET_CONNECTED) {
+		return;
+	} else if(socket->call_id != NULL) {
+		emit_candidate(socket, candidate, socket->call_id, NULL);
+	} else {
+		hold_candidate(socket, candidate, NULL, NULL);
 	}
 }
 
@@ -352,11 +480,20 @@ static void handle_instruction(sio_socket *socket, json_t *message, json_t *inst
 		sio_pending *pending = submit(socket, request, PENDING_ATTACH_TRANSPORT, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
 		pending->transport_id = g_strdup(json_string_value(json_object_get(attach, "transportId")));
 		pending->nonce = g_strdup(json_string_value(json_object_get(attach, "nonce")));
+		pending->call_id = g_strdup(json_string_value(json_object_get(attach, "callId")));
 	} else if(json_is_true(json_object_get(instruction, "local-sdp")) && json_is_string(json_object_get(jsep, "sdp")) &&
 			handle != 0) {
-		json_t *request = sio_bridge_janus("message", socket->session_id, handle, transaction);
-		json_object_set_new(request, "body", json_pack("{sssO}", "request", "local-sdp", "sdp", json_object_get(jsep, "sdp")));
-		submit(socket, request, PENDING_INTERNAL, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+		const char *sdp = json_string_value(json_object_get(jsep, "sdp"));
+		const char *transport_id = NULL;
+		sio_transport_link *link = link_of_handle(socket, handle, &transport_id);
+		/* Full-trickle: an SDP without candidates (half-trickle ends each
+		 * section with end-of-candidates), whose candidates are on their way. */
+		if(link != NULL && !link->gathered && strstr(sdp, "a=end-of-candidates") == NULL) {
+			g_free(link->held_sdp);
+			link->held_sdp = g_strdup(sdp);
+		} else {
+			send_local_sdp(socket, handle, sdp, link);
+		}
 	} else if(json_is_true(json_object_get(instruction, "keep"))) {
 		/* The user is back on another socket and this session still carries
 		 * their call's media: it stays until the plugin ends its handle. */
@@ -382,6 +519,10 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 			if(sio_bridge_reply(message, pending->route, &ack) == SIO_REPLY_WAIT)
 				return;
 			send_ack(socket, pending->ack_id, ack);
+			if(pending->starts_call && json_is_string(json_object_get(ack, "callId")))
+				call_known(socket, json_string_value(json_object_get(ack, "callId")));
+			else if(pending->starts_call)
+				call_over(socket);      /* refused: its PeerConnection goes nowhere */
 			json_decref(ack);
 			g_hash_table_remove(socket->pending, transaction);
 		} else {
@@ -410,7 +551,7 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 		gpointer value;
 		g_hash_table_iter_init(&iter, socket->transports);
 		while(json_is_integer(sender) && g_hash_table_iter_next(&iter, NULL, &value)) {
-			if(*(guint64 *)value == (guint64)json_integer_value(sender))
+			if(((sio_transport_link *)value)->handle == (guint64)json_integer_value(sender))
 				g_hash_table_iter_remove(&iter);
 		}
 		/* The plugin ended our handle: an operator kicked the user, or a
@@ -420,6 +561,11 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 			return;
 		}
 	}
+	/* Even for a client that is gone: a transport's offer may wait for its candidates. */
+	if(verb != NULL && strcmp(verb, "trickle") == 0) {
+		gateway_candidate(socket, message);
+		return;
+	}
 	if(socket->state != SIO_SOCKET_CONNECTED)
 		return;
 	json_t *payload = NULL;
@@ -427,6 +573,12 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 	if(event == NULL)
 		return;
 	send_packet(socket, sio_encode_event(event, payload));
+	const char *call_id = json_string_value(json_object_get(payload, "callId"));
+	if(strcmp(event, "incoming-call") == 0 && call_id != NULL)
+		call_known(socket, call_id);
+	else if((strcmp(event, "call-ended") == 0 || strcmp(event, "call-expired") == 0) &&
+			g_strcmp0(call_id, socket->call_id) == 0)
+		call_over(socket);
 	g_free(event);
 	json_decref(payload);
 }
@@ -500,4 +652,5 @@ void sio_socket_closed(sio_socket *socket) {
 	socket->state = SIO_SOCKET_CLOSED;
 	g_hash_table_remove_all(socket->pending);
 	g_queue_clear_full(&socket->early_events, early_event_free);
+	call_over(socket);
 }

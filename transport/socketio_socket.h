@@ -7,6 +7,13 @@
  * { sid }; each EVENT becomes a Janus request whose reply answers its ack;
  * Janus events become Socket.IO events.
  *
+ * With full-trickle the core sends its own candidates apart from its SDPs:
+ * they go to the client as ice-candidate { callId, candidate } (plus
+ * transportId for a transport handle; candidate null once all are out),
+ * never before the client has the callId: a caller's wait for start-call's
+ * ack, a callee's for incoming-call. A transport handle's first offer waits for all of its
+ * candidates, which go to the plugin with it for the transport parameters.
+ *
  * When the client goes away, the plugin is asked with a "disconnect"
  * request (a name no client can emit: Socket.IO reserves it) whether the
  * session must outlive the connection: a reply { "linger": seconds } keeps
@@ -31,6 +38,8 @@
 #define SIO_MAX_LINGER_S 3600
 /* An event whose answer doesn't come within this gets an error ack (and frees its slot). */
 #define SIO_REQUEST_TIMEOUT_US (30 * G_USEC_PER_SEC)
+/* The gateway's candidates kept per handle (full-trickle). */
+#define SIO_MAX_GATEWAY_CANDIDATES 64
 /* How long to wait for the plugin's answer to "disconnect". */
 #define SIO_DISCONNECT_REPLY_US (5 * G_USEC_PER_SEC)
 
@@ -71,7 +80,9 @@ typedef struct sio_socket {
 	guint skip_attachments;     /* binary parts of a refused binary event */
 	gint64 last_keepalive;
 	gint64 linger_deadline;
-	GHashTable *transports;     /* transportId → handle id (guint64 *), for trickles */
+	GHashTable *transports;     /* transportId → sio_transport_link *: the plugin's transport handles */
+	char *call_id;              /* the call of the client's PeerConnection, for the gateway's candidates */
+	GQueue early_candidates;    /* json_t *: the gateway's candidates from before the client knew their call */
 } sio_socket;
 
 /* auth_secret: when not NULL, CONNECT must carry { token } signed with it

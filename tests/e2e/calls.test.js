@@ -400,3 +400,78 @@ mediaSuite(`JSEP calls with max_bitrate = ${CAPPED_BITRATE}`, { max_bitrate: CAP
     await usersGone(janus, alice, bob);
   });
 });
+
+// The default ring timeout: the offer again comes after the refused PeerConnection has closed.
+mediaSuite('JSEP calls with default settings', {}, (env) => {
+  // Keyframe requests each page's video receiver sent (PLI + FIR), and its decoded frames.
+  const receiver = (page) => page.evaluate(async () => {
+    const out = { keyframeRequests: 0, framesDecoded: 0 };
+    (await window.demo.pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        out.keyframeRequests += (s.pliCount || 0) + (s.firCount || 0);
+        out.framesDecoded += s.framesDecoded || 0;
+      }
+    });
+    return out;
+  });
+
+  test('receivers that can\'t ask for keyframes still start on one and get one after the sender unmutes: the gateway asks', async () => {
+    const alice = await userPage(env().browser, env().janus, 'kf-a');
+    const bob = await userPage(env().browser, env().janus, 'kf-b');
+    // PLI/FIR feedback struck from what each browser is told: then it asks only once
+    // its video has stalled, so a request counted here means the gateway's keyframe didn't come first.
+    for (const page of [alice, bob]) {
+      await page.evaluate(() => {
+        const apply = RTCPeerConnection.prototype.setRemoteDescription;
+        RTCPeerConnection.prototype.setRemoteDescription = function (d) {
+          return apply.call(this, { type: d.type, sdp: d.sdp.replace(/a=rtcp-fb:\d+ (nack pli|ccm fir)\r\n/g, '') });
+        };
+      });
+    }
+    const incoming = bob.nextEvent('incoming-call');
+    await alice.demo(() => window.demo.call('kf-b', 'video'));
+    await incoming;
+    assert.deepEqual(await bob.demo(() => window.demo.accept()), { success: true });
+    await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
+    // Muted for longer than a burst of in-flight frames: what comes after refers to frames bob never got.
+    assert.deepEqual(await alice.demo(() => window.demo.mute('video', true)), { success: true });
+    await sleep(1000);
+    const before = await receiver(bob);
+    assert.deepEqual(await alice.demo(() => window.demo.mute('video', false)), { success: true });
+    await waitFor(async () => (await receiver(bob)).framesDecoded > before.framesDecoded + 5,
+      { timeoutMs: 3000, what: 'bob decoding again after the unmute' });
+    for (const page of [alice, bob]) assert.equal((await receiver(page)).keyframeRequests, 0, `${page.user} asked for a keyframe`);
+    await alice.demo(() => window.demo.hangup());
+    await closePages(alice, bob);
+    await usersGone(env().janus, alice, bob);
+  });
+
+  test('a callee whose answer is refused gets the call offered again, and accepting that offer works', async () => {
+    const alice = await userPage(env().browser, env().janus, 'retry-a');
+    const bob = await userPage(env().browser, env().janus, 'retry-b');
+    const first = bob.nextEvent('incoming-call');
+    const { callId } = await alice.demo(() => window.demo.call('retry-b', 'video'));
+    const offer = await first;
+    const since = await bob.eventCount();
+    // An answer with one m-line fewer: the core takes it, the plugin can't.
+    const ack = await bob.evaluate(async (call) => {
+      const pc = new RTCPeerConnection();
+      await pc.setRemoteDescription(call.jsep);
+      await pc.setLocalDescription(await pc.createAnswer());
+      const sdp = `${pc.localDescription.sdp.split(/\r\n(?=m=video)/)[0]}\r\n`;
+      pc.close();
+      return window.demo.socket.emitWithAck('accept-call', { callId: call.callId, fromUserId: call.fromUserId,
+        jsep: { type: 'answer', sdp } });
+    }, offer);
+    assert.deepEqual(ack, { error: "Invalid answer: its m-lines or codecs don't match the offer" });
+    const again = await bob.nextEvent('incoming-call', since);
+    assert.deepEqual([again.callId, again.fromUserId, again.callType, again.jsep?.type], [callId, 'retry-a', 'video', 'offer']);
+    const accepted = alice.nextEvent('call-accepted', await alice.eventCount());
+    assert.deepEqual(await bob.demo(() => window.demo.accept()), { success: true });
+    assert.equal((await accepted).callId, callId);
+    await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
+    await alice.demo(() => window.demo.hangup());
+    await closePages(alice, bob);
+    await usersGone(env().janus, alice, bob);
+  });
+});

@@ -82,9 +82,11 @@ describe('calls with mediasoup-client', () => {
     await closePages(alice, bob);
   });
 
-  test('a consumer gets nothing until resume-consumer, then what its ack described; new-producer names the producer and its user', async () => {
+  test('a consumer gets nothing until resume-consumer, then what its ack described, starting on a keyframe the gateway asked for; '
+    + 'new-producer names the producer and its user', async () => {
+    // The callee's consumers have no PLI/FIR feedback: they ask only once their video has stalled.
     const { alice, bob, callId } = await activeCall('ms-pause-a', 'ms-pause-b', 'video',
-      (_, callee) => callee.msc(() => { window.msc.autoResume = false; }));
+      (_, callee) => callee.msc(() => { window.msc.autoResume = false; window.msc.keyframeRequests = false; }));
     await waitFor(async () => (await bob.msc(() => window.msc.consumerAcks.length)) === 2, { what: 'the callee\'s consumers' });
     await mediaFlows(alice);
     // Each side heard of exactly the other's producers, with the other's user id.
@@ -100,6 +102,7 @@ describe('calls with mediasoup-client', () => {
     const paused = await bob.inbound();
     assert.deepEqual([paused.videoBytes, paused.audioBytes], [0, 0], 'nothing flows before resume-consumer');
     assert.ok(await bytesOver(alice, 'video', 500) > 0, 'the caller\'s consumers flow meanwhile');
+    // The caller's video started long ago; only the gateway's request on resume gives a keyframe to start on.
     await bob.msc(() => window.msc.resumePaused());
     await mediaFlows(bob);
     // What arrives is what create-consumer's ack said the gateway sends.
@@ -107,7 +110,7 @@ describe('calls with mediasoup-client', () => {
     const arriving = await bob.msc(() => window.msc.inboundStreams());
     for (const ack of acks) {
       assert.deepEqual(arriving[ack.kind], { ssrc: ack.rtpParameters.encodings[0].ssrc,
-        payloadType: ack.rtpParameters.codecs[0].payloadType }, `${ack.kind}: ${JSON.stringify(ack.rtpParameters)}`);
+        payloadType: ack.rtpParameters.codecs[0].payloadType, keyframeRequests: 0 }, `${ack.kind}: ${JSON.stringify(ack.rtpParameters)}`);
     }
     await closePages(alice, bob);
   });

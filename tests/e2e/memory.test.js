@@ -56,6 +56,15 @@ describe('call start/end cycles', () => {
       assert.ok(growthPerCall < 4096, `memory grows by ${growthPerCall.toFixed(0)} B per call`);
     const sessions = await ctx.janus.admin({ janus: 'list_sessions' });
     assert.equal(sessions.sessions.length, 2 * PAIRS, 'only the sockets\' own sessions remain');
+    for (const id of sessions.sessions) {
+      const { handles } = await ctx.janus.admin({ janus: 'list_handles', session_id: id });
+      assert.equal(handles.length, 1, `session ${id} has only its socket's handle`);
+      const info = await ctx.janus.admin({ janus: 'handle_info', session_id: id, handle_id: handles[0] });
+      assert.equal(info.info.plugin_specific?.call, null, `handle ${handles[0]} is in no call: ${JSON.stringify(info.info.plugin_specific)}`);
+      assert.equal(info.info.webrtc?.media, undefined, `handle ${handles[0]} has no PeerConnection left`);
+    }
+    const calls = await ctx.janus.admin({ janus: 'message_plugin', plugin: 'janus.plugin.oicall', request: { request: 'list-calls' } });
+    assert.deepEqual(calls.response, { calls: [] });
     for (const p of pairs) p.close();
   });
 

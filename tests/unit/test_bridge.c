@@ -101,6 +101,30 @@ static void test_message_requests(void) {
 	json_decref(r);
 }
 
+static json_t *gateway_candidate(const char *candidate, const char *call_id, const char *transport_id) {
+	json_t *c = json_loads(candidate, 0, NULL);
+	g_assert_nonnull(c);
+	json_t *payload = sio_bridge_gateway_candidate(c, call_id, transport_id);
+	json_decref(c);
+	return payload;
+}
+
+static void test_gateway_candidates(void) {
+	json_t *p = gateway_candidate("{\"sdpMid\":\"0\",\"sdpMLineIndex\":0,\"candidate\":\"candidate:x\",\"extra\":1}", "c", NULL);
+	assert_json(p, "{\"callId\":\"c\",\"candidate\":{\"candidate\":\"candidate:x\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}}");
+	json_decref(p);
+	p = gateway_candidate("{\"candidate\":\"candidate:x\",\"sdpMid\":5,\"sdpMLineIndex\":\"0\"}", "c", "t");
+	assert_json(p, "{\"callId\":\"c\",\"transportId\":\"t\",\"candidate\":{\"candidate\":\"candidate:x\"}}");
+	json_decref(p);
+	p = gateway_candidate("{\"completed\":true}", "c", NULL);
+	assert_json(p, "{\"callId\":\"c\",\"candidate\":null}");
+	json_decref(p);
+	const char *nothing[] = { "{}", "{\"candidate\":3}", "{\"completed\":false}", "[]" };
+	for(gsize i = 0; i < G_N_ELEMENTS(nothing); i++)
+		g_assert_null(gateway_candidate(nothing[i], "c", NULL));
+	g_assert_null(gateway_candidate("{\"completed\":true}", NULL, NULL));
+}
+
 static void test_trickle_requests(void) {
 	const char *error = NULL;
 	json_t *r = request_for("ice-candidate",
@@ -198,11 +222,6 @@ static void test_events(void) {
 	assert_json(payload, "{\"callId\":\"c\",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}");
 	g_free(name);
 	json_decref(payload);
-	name = event("{\"janus\":\"trickle\",\"sender\":1,\"candidate\":{\"candidate\":\"candidate:x\",\"sdpMLineIndex\":0}}", &payload);
-	g_assert_cmpstr(name, ==, "ice-candidate");
-	assert_json(payload, "{\"candidate\":{\"candidate\":\"candidate:x\",\"sdpMLineIndex\":0}}");
-	g_free(name);
-	json_decref(payload);
 	const char *silent[] = {
 		"{\"janus\":\"event\",\"plugindata\":{\"data\":{\"echotest\":\"event\"}}}",
 		"{\"janus\":\"event\",\"plugindata\":{\"data\":{\"event\":\"disconnect\"}}}",
@@ -227,6 +246,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/bridge/janus-verbs", test_janus_verbs);
 	g_test_add_func("/bridge/message-requests", test_message_requests);
 	g_test_add_func("/bridge/trickle-requests", test_trickle_requests);
+	g_test_add_func("/bridge/gateway-candidates", test_gateway_candidates);
 	g_test_add_func("/bridge/replies", test_replies);
 	g_test_add_func("/bridge/events", test_events);
 	g_test_add_func("/bridge/interim-acks", test_interim_acks);

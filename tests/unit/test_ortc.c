@@ -396,7 +396,7 @@ static void test_producers_against_core(void) {
 
 	/* Its transport parameters: the anchor's ICE and the session's fingerprint; the
 	 * candidate, repeated in each bundled section, is the one of the transport. */
-	json_t *params = oicall_ortc_transport_parameters("tid", core, &error);
+	json_t *params = oicall_ortc_transport_parameters("tid", core, NULL, &error);
 	g_assert_null(error);
 	json_t *ice = json_object_get(params, "iceParameters");
 	g_assert_cmpstr(json_string_value(json_object_get(ice, "usernameFragment")), ==, "G76w");
@@ -782,7 +782,7 @@ static void test_client_transport(void) {
 static void test_transport_parameters(void) {
 	char *error = NULL;
 	char *recv_sdp = fixture_sdp("janus-recv-transport.sdp");
-	json_t *params = oicall_ortc_transport_parameters("tid", recv_sdp, &error);
+	json_t *params = oicall_ortc_transport_parameters("tid", recv_sdp, NULL, &error);
 	g_assert_null(error);
 	g_assert_cmpstr(json_string_value(json_object_get(params, "id")), ==, "tid");
 	json_t *ice = json_object_get(params, "iceParameters");
@@ -810,13 +810,51 @@ static void test_transport_parameters(void) {
 	static const char *const broken[] = { "", "v=0\r\n", "m=audio 9 RTP 0\r\na=ice-ufrag:x\r\n", NULL };
 	for(int i = 0; broken[i] != NULL; i++) {
 		error = NULL;
-		g_assert_null(oicall_ortc_transport_parameters("tid", broken[i], &error));
+		g_assert_null(oicall_ortc_transport_parameters("tid", broken[i], NULL, &error));
 		g_assert_nonnull(error);
 		g_free(error);
 	}
 	error = NULL;
-	g_assert_null(oicall_ortc_transport_parameters("tid", NULL, &error));
+	g_assert_null(oicall_ortc_transport_parameters("tid", NULL, NULL, &error));
 	g_free(error);
+}
+
+/* Full-trickle: the core's SDP has no candidates; those it trickled come along. */
+static void test_transport_parameters_trickled(void) {
+	char *sdp = fixture_sdp("janus-recv-transport.sdp");
+	GString *without = g_string_new(NULL);
+	char **lines = g_strsplit(sdp, "\r\n", -1);
+	for(int i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++) {
+		if(!g_str_has_prefix(lines[i], "a=candidate:") && !g_str_has_prefix(lines[i], "a=end-of-candidates"))
+			g_string_append_printf(without, "%s\r\n", lines[i]);
+	}
+	g_strfreev(lines);
+	char *error = NULL;
+	g_assert_null(oicall_ortc_transport_parameters("tid", without->str, NULL, &error));
+	g_assert_cmpstr(error, ==, "The gateway's SDP lacks ICE credentials, a fingerprint or candidates");
+	g_free(error);
+	error = NULL;
+	/* Only "candidate:" strings count; 64 at most. */
+	json_t *trickled = json_pack("[ss[]is]", "candidate:7 1 udp 2015363839 10.213.0.9 20030 typ host",
+		"a=candidate:8 1 udp 1 10.213.0.8 1 typ host", 4, "candidate:9 1 tcp 1 10.213.0.7 9 typ host tcptype active");
+	json_t *params = oicall_ortc_transport_parameters("tid", without->str, trickled, &error);
+	g_assert_null(error);
+	json_t *candidates = json_object_get(params, "iceCandidates");
+	g_assert_cmpuint(json_array_size(candidates), ==, 2);
+	g_assert_cmpstr(json_string_value(json_object_get(json_array_get(candidates, 0), "ip")), ==, "10.213.0.9");
+	g_assert_cmpint(json_integer_value(json_object_get(json_array_get(candidates, 0), "port")), ==, 20030);
+	g_assert_cmpstr(json_string_value(json_object_get(json_array_get(candidates, 1), "tcpType")), ==, "active");
+	json_decref(params);
+	json_decref(trickled);
+	trickled = json_array();
+	for(int i = 0; i < 100; i++)
+		json_array_append_new(trickled, json_string("candidate:1 1 udp 1 10.0.0.1 1 typ host"));
+	params = oicall_ortc_transport_parameters("tid", without->str, trickled, &error);
+	g_assert_cmpuint(json_array_size(json_object_get(params, "iceCandidates")), ==, 64);
+	json_decref(params);
+	json_decref(trickled);
+	g_string_free(without, TRUE);
+	g_free(sdp);
 }
 
 /* The send transport of start-call's ack, from the anchor-only SDP the core
@@ -831,7 +869,7 @@ static void test_transport_parameters_anchor(void) {
 	char *error = NULL;
 	/* Its id as the client used it afterwards. */
 	json_t *connect = fixture_json("connect-send-transport.json");
-	json_t *params = oicall_ortc_transport_parameters(json_string_value(json_object_get(connect, "transportId")), anchor, &error);
+	json_t *params = oicall_ortc_transport_parameters(json_string_value(json_object_get(connect, "transportId")), anchor, NULL, &error);
 	json_decref(connect);
 	g_assert_null(error);
 	g_assert_nonnull(params);
@@ -862,5 +900,6 @@ int main(int argc, char **argv) {
 	g_test_add_func("/ortc/client-transport", test_client_transport);
 	g_test_add_func("/ortc/transport-parameters", test_transport_parameters);
 	g_test_add_func("/ortc/transport-parameters-anchor", test_transport_parameters_anchor);
+	g_test_add_func("/ortc/transport-parameters-trickled", test_transport_parameters_trickled);
 	return g_test_run();
 }

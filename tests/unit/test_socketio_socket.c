@@ -308,6 +308,136 @@ static json_t *last_body(fake *f) {
 	return json_object_get(last_request(f), "body");
 }
 
+#define HALF_TRICKLE_SDP "v=0\\r\\na=end-of-candidates\\r\\n"
+/* A Janus trickle of the gateway's own from a handle. */
+#define TRICKLE(sender, candidate) "{\"janus\":\"trickle\",\"session_id\":111,\"sender\":" sender ",\"candidate\":" candidate "}"
+#define HOST_CANDIDATE "{\"sdpMid\":\"0\",\"sdpMLineIndex\":0,\"candidate\":\"candidate:1 1 udp 2015363327 10.0.0.1 20000 typ host\"}"
+#define CANDIDATE_EVENT(call, extra) "2[\"ice-candidate\",{\"callId\":\"" call "\"" extra ",\"candidate\":{\"candidate\":" \
+	"\"candidate:1 1 udp 2015363327 10.0.0.1 20000 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}}]"
+
+static void answer_last(sio_socket *s, fake *f, const char *data) {
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":%s}}",
+		transaction_of(last_request(f)), data);
+}
+
+static void plugin_event(sio_socket *s, const char *data) {
+	janus(s, "{\"janus\":\"event\",\"session_id\":111,\"sender\":222,\"plugindata\":{\"plugin\":\"p\",\"data\":%s}}", data);
+}
+
+/* Full-trickle: the gateway's candidates of the client's own PeerConnection
+ * reach it with the call's id, never before it knows that id. */
+static void test_gateway_candidates(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	receive(s, "21[\"start-call\",{\"toUserId\":\"b\",\"jsep\":{}}]");
+	guint sent = f.sent->len;
+	janus(s, TRICKLE("222", HOST_CANDIDATE));
+	g_assert_cmpuint(f.sent->len, ==, sent);    /* the caller has no callId yet */
+	answer_last(s, &f, "{\"callId\":\"c1\"}");
+	g_assert_cmpuint(f.sent->len, ==, sent + 2);
+	g_assert_cmpstr(g_ptr_array_index(f.sent, sent), ==, "31[{\"callId\":\"c1\"}]");
+	g_assert_cmpstr(last_sent(&f), ==, CANDIDATE_EVENT("c1", ""));
+	janus(s, TRICKLE("222", "{\"completed\":true}"));
+	g_assert_cmpstr(last_sent(&f), ==, "2[\"ice-candidate\",{\"callId\":\"c1\",\"candidate\":null}]");
+	/* Junk, and candidates of handles that aren't the socket's, go nowhere. */
+	sent = f.sent->len;
+	janus(s, TRICKLE("222", "{\"candidate\":7}"));
+	janus(s, TRICKLE("999", HOST_CANDIDATE));
+	janus(s, "{\"janus\":\"trickle\",\"session_id\":111,\"sender\":222}");
+	g_assert_cmpuint(f.sent->len, ==, sent);
+	/* The call ends: candidates wait for the next one, which a callee learns from incoming-call. */
+	plugin_event(s, "{\"event\":\"call-ended\",\"callId\":\"c1\",\"reason\":\"hangup\"}");
+	sent = f.sent->len;
+	janus(s, TRICKLE("222", HOST_CANDIDATE));
+	g_assert_cmpuint(f.sent->len, ==, sent);
+	plugin_event(s, "{\"event\":\"incoming-call\",\"callId\":\"c2\",\"fromUserId\":\"a\"}");
+	g_assert_cmpuint(f.sent->len, ==, sent + 2);
+	g_assert_cmpstr(last_sent(&f), ==, CANDIDATE_EVENT("c2", ""));
+	/* Another call's end changes nothing. */
+	plugin_event(s, "{\"event\":\"call-ended\",\"callId\":\"other\",\"reason\":\"hangup\"}");
+	janus(s, TRICKLE("222", HOST_CANDIDATE));
+	g_assert_cmpstr(last_sent(&f), ==, CANDIDATE_EVENT("c2", ""));
+	/* A refused start-call: what its PeerConnection gathered goes nowhere. */
+	plugin_event(s, "{\"event\":\"call-expired\",\"callId\":\"c2\",\"reason\":\"timeout\"}");
+	receive(s, "22[\"start-call\",{\"toUserId\":\"a\",\"jsep\":{}}]");
+	janus(s, TRICKLE("222", HOST_CANDIDATE));
+	sent = f.sent->len;
+	answer_last(s, &f, "{\"error\":\"Cannot call yourself\"}");
+	receive(s, "23[\"start-call\",{\"toUserId\":\"b\",\"jsep\":{}}]");
+	answer_last(s, &f, "{\"callId\":\"c3\"}");
+	g_assert_cmpuint(f.sent->len, ==, sent + 2);
+	g_assert_cmpstr(last_sent(&f), ==, "33[{\"callId\":\"c3\"}]");
+	/* However many come before the callId, the queue stays bounded. */
+	plugin_event(s, "{\"event\":\"call-ended\",\"callId\":\"c3\",\"reason\":\"hangup\"}");
+	for(int i = 0; i < 3 * SIO_MAX_GATEWAY_CANDIDATES; i++)
+		janus(s, TRICKLE("222", HOST_CANDIDATE));
+	g_assert_cmpuint(g_queue_get_length(&s->early_candidates), ==, SIO_MAX_GATEWAY_CANDIDATES);
+	done(s, &f);
+}
+
+/* Full-trickle on a transport handle: its candidates go to the client with
+ * the transport's id, and with the first offer to the plugin. */
+static void test_transport_candidates(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	/* A mediasoup-style caller: its transports come before start-call's ack. */
+	receive(s, "21[\"start-call\",{\"toUserId\":\"b\"}]");
+	json_t *start = json_incref(last_request(&f));
+	janus(s, INSTRUCTION("222", "{\"attach\":{\"transportId\":\"t1\",\"nonce\":\"n1\",\"callId\":\"c1\"}}") "}");
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":333}}", transaction_of(last_request(&f)));
+	guint requests = f.requests->len, sent = f.sent->len;
+	janus(s, INSTRUCTION("333", "{\"local-sdp\":true}") ",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}");
+	g_assert_cmpuint(f.requests->len, ==, requests);     /* held: no candidates in it */
+	janus(s, TRICKLE("333", HOST_CANDIDATE));
+	janus(s, TRICKLE("333", "{\"sdpMid\":\"0\",\"candidate\":\"candidate:2 1 udp 1 10.0.0.2 20002 typ host\"}"));
+	g_assert_cmpuint(f.requests->len, ==, requests);
+	janus(s, TRICKLE("333", "{\"completed\":true}"));
+	g_assert_cmpuint(f.sent->len, ==, sent);        /* the client doesn't know the call yet */
+	g_assert_cmpuint(f.requests->len, ==, requests + 1);
+	g_assert_cmpint(json_integer_value(json_object_get(last_request(&f), "handle_id")), ==, 333);
+	g_assert_cmpstr(json_string_value(json_object_get(last_body(&f), "request")), ==, "local-sdp");
+	g_assert_cmpstr(json_string_value(json_object_get(last_body(&f), "sdp")), ==, "v=0");
+	char *candidates = json_dumps(json_object_get(last_body(&f), "candidates"), JSON_COMPACT);
+	g_assert_cmpstr(candidates, ==, "[\"candidate:1 1 udp 2015363327 10.0.0.1 20000 typ host\","
+		"\"candidate:2 1 udp 1 10.0.0.2 20002 typ host\"]");
+	g_free(candidates);
+	/* The ack with the callId, then what the transport gathered, in order. */
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"callId\":\"c1\"}}}",
+		transaction_of(start));
+	json_decref(start);
+	g_assert_cmpuint(f.sent->len, ==, sent + 4);
+	g_assert_cmpstr(g_ptr_array_index(f.sent, sent), ==, "31[{\"callId\":\"c1\"}]");
+	g_assert_cmpstr(g_ptr_array_index(f.sent, sent + 1), ==, CANDIDATE_EVENT("c1", ",\"transportId\":\"t1\""));
+	g_assert_cmpstr(g_ptr_array_index(f.sent, sent + 2), ==, "2[\"ice-candidate\",{\"callId\":\"c1\",\"transportId\":\"t1\","
+		"\"candidate\":{\"candidate\":\"candidate:2 1 udp 1 10.0.0.2 20002 typ host\",\"sdpMid\":\"0\"}}]");
+	g_assert_cmpstr(last_sent(&f), ==, "2[\"ice-candidate\",{\"callId\":\"c1\",\"transportId\":\"t1\",\"candidate\":null}]");
+	/* Later offers (renegotiation, no ICE restart) go at once, with the same candidates. */
+	janus(s, INSTRUCTION("333", "{\"local-sdp\":true}") ",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0 b\"}}");
+	g_assert_cmpuint(f.requests->len, ==, requests + 2);
+	g_assert_cmpstr(json_string_value(json_object_get(last_body(&f), "sdp")), ==, "v=0 b");
+	g_assert_cmpuint(json_array_size(json_object_get(last_body(&f), "candidates")), ==, 2);
+	/* A transport of another call: held, and dropped when the client learns of a different one. */
+	janus(s, INSTRUCTION("222", "{\"attach\":{\"transportId\":\"t9\",\"nonce\":\"n9\",\"callId\":\"c9\"}}") "}");
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":999}}", transaction_of(last_request(&f)));
+	sent = f.sent->len;
+	janus(s, TRICKLE("999", HOST_CANDIDATE));
+	g_assert_cmpuint(f.sent->len, ==, sent);
+	plugin_event(s, "{\"event\":\"incoming-call\",\"callId\":\"c2\"}");
+	g_assert_cmpuint(f.sent->len, ==, sent + 1);
+	/* Its client gone (lingering), a new transport's offer still gets its candidates. */
+	janus(s, INSTRUCTION("222", "{\"attach\":{\"transportId\":\"t2\",\"nonce\":\"n2\",\"callId\":\"c1\"}}") "}");
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":444}}", transaction_of(last_request(&f)));
+	g_assert_true(sio_socket_client_gone(s, g_get_monotonic_time()));
+	janus(s, INSTRUCTION("444", "{\"local-sdp\":true}") ",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0 c\"}}");
+	sent = f.sent->len;
+	janus(s, TRICKLE("444", HOST_CANDIDATE));
+	janus(s, TRICKLE("444", "{\"completed\":true}"));
+	g_assert_cmpuint(f.sent->len, ==, sent);
+	g_assert_cmpstr(json_string_value(json_object_get(last_body(&f), "sdp")), ==, "v=0 c");
+	g_assert_cmpuint(json_array_size(json_object_get(last_body(&f), "candidates")), ==, 1);
+	done(s, &f);
+}
+
 static void test_transport_courier(void) {
 	fake f;
 	sio_socket *s = connected_socket(&f);
@@ -327,11 +457,12 @@ static void test_transport_courier(void) {
 	g_assert_cmpint(json_integer_value(json_object_get(body, "janusSessionId")), ==, 111);
 	g_assert_cmpint(json_integer_value(json_object_get(body, "janusHandleId")), ==, 333);
 	g_assert_cmpuint(f.sent->len, ==, sent);    /* nothing of this reaches the client */
-	/* The core's offer for that handle goes back to the plugin. */
-	janus(s, INSTRUCTION("333", "{\"local-sdp\":true}") ",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}");
+	/* The core's offer for that handle (half-trickle: its candidates are in it) goes back to the plugin. */
+	janus(s, INSTRUCTION("333", "{\"local-sdp\":true}") ",\"jsep\":{\"type\":\"offer\",\"sdp\":\"" HALF_TRICKLE_SDP "\"}}");
 	g_assert_cmpint(json_integer_value(json_object_get(last_request(&f), "handle_id")), ==, 333);
 	g_assert_cmpstr(json_string_value(json_object_get(last_body(&f), "request")), ==, "local-sdp");
-	g_assert_cmpstr(json_string_value(json_object_get(last_body(&f), "sdp")), ==, "v=0");
+	g_assert_cmpstr(json_string_value(json_object_get(last_body(&f), "sdp")), ==, "v=0\r\na=end-of-candidates\r\n");
+	g_assert_null(json_object_get(last_body(&f), "candidates"));
 	/* The client's answer, as the plugin wrote it, goes to the core as that handle's jsep. */
 	janus(s, INSTRUCTION("333", "{\"remote-sdp\":{\"type\":\"answer\",\"sdp\":\"v=0 a\"}}") "}");
 	json_t *applied = last_request(&f);
@@ -543,6 +674,8 @@ int main(int argc, char **argv) {
 	g_test_add_func("/socket/events-and-trickle", test_events_and_trickle);
 	g_test_add_func("/socket/session-end", test_session_end);
 	g_test_add_func("/socket/transport-courier", test_transport_courier);
+	g_test_add_func("/socket/gateway-candidates", test_gateway_candidates);
+	g_test_add_func("/socket/transport-candidates", test_transport_candidates);
 	g_test_add_func("/socket/linger-kept", test_linger_kept);
 	g_test_add_func("/socket/keepalive", test_keepalive);
 	g_test_add_func("/socket/auth", test_auth);

@@ -39,6 +39,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  *  extraConfigs: { 'janus.eventhandler.sampleevh.jcfg': 'text' }
  *  reusePortsOf: a stopped instance, to restart on the same ports
  *  debugLevel: Janus log level (default 4)
+ *  janusArgs: extra command-line arguments for /usr/bin/janus, e.g. ['--full-trickle']
  */
 export async function startJanus(opts = {}) {
   const n = instanceCount++;
@@ -72,7 +73,8 @@ export async function startJanus(opts = {}) {
     env.UBSAN_OPTIONS = `log_path=${sanitizerLog}:print_stacktrace=1:halt_on_error=1`;
   }
   const logFile = join(dir, 'janus.log');
-  const proc = spawn('/usr/bin/janus', ['-C', join(dir, 'janus.jcfg'), '-F', dir, '-L', logFile, '-N', '-o'],
+  const proc = spawn('/usr/bin/janus', ['-C', join(dir, 'janus.jcfg'), '-F', dir, '-L', logFile, '-N', '-o',
+    ...(opts.janusArgs || [])],
     { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });

@@ -16,6 +16,7 @@ class Client extends EventTarget {
     this.requests = [];     // every request with its ack, for tests and fixtures
     this.socket = null;
     this.autoResume = true;  // false: consumers wait for resumePaused()
+    this.keyframeRequests = true;  // false: consumers get no PLI/FIR feedback
     this.resetCall();
   }
 
@@ -114,9 +115,13 @@ class Client extends EventTarget {
       callId: this.callId, producerId, rtpCapabilities: this.device.rtpCapabilities, transportId: this.recvTransport.id,
     });
     if (ack.error) throw new Error(ack.error);
-    const consumer = await this.recvTransport.consume({
-      id: ack.id, producerId: ack.producerId, kind: ack.kind, rtpParameters: ack.rtpParameters,
-    });
+    const rtpParameters = structuredClone(ack.rtpParameters);
+    if (!this.keyframeRequests) {
+      for (const codec of rtpParameters.codecs) {
+        codec.rtcpFeedback = (codec.rtcpFeedback || []).filter((f) => f.type !== 'ccm' && !(f.type === 'nack' && f.parameter === 'pli'));
+      }
+    }
+    const consumer = await this.recvTransport.consume({ id: ack.id, producerId: ack.producerId, kind: ack.kind, rtpParameters });
     this.consumers.push(consumer);
     this.consumerAcks.push(ack);
     if (this.autoResume) await this.resume(ack.id); else this.paused.push(ack.id);
@@ -161,7 +166,9 @@ class Client extends EventTarget {
     const stats = await this.recvTransport.getStats();
     const out = {};
     stats.forEach((s) => {
-      if (s.type === 'inbound-rtp') out[s.kind] = { ssrc: s.ssrc, payloadType: stats.get(s.codecId)?.payloadType };
+      if (s.type === 'inbound-rtp') {
+        out[s.kind] = { ssrc: s.ssrc, payloadType: stats.get(s.codecId)?.payloadType, keyframeRequests: (s.pliCount || 0) + (s.firCount || 0) };
+      }
     });
     return out;
   }
