@@ -315,8 +315,14 @@ static gboolean producer_fill(oicall_stream *stream, json_t *params, json_t *rou
 		return fail(error, "rtpParameters.encodings[0].rtx.ssrc must be a 32-bit SSRC");
 	if(stream->rtx_ssrc == stream->ssrc)
 		return fail(error, "rtpParameters.encodings[0]: the RTX SSRC must differ from the SSRC");
-	const char *cname = json_string_value(json_object_get(json_object_get(params, "rtcp"), "cname"));
-	stream->cname = g_strdup(cname && strlen(cname) > 0 && strlen(cname) <= 255 && !strpbrk(cname, " \r\n") ? cname : "oicall");
+	/* Optional, as for mediasoup; it goes into SDP lines, so it must be one token. */
+	json_t *rtcp = json_object_get(params, "rtcp");
+	json_t *cname = json_object_get(rtcp, "cname");
+	if((rtcp != NULL && !json_is_object(rtcp)) || (cname != NULL && (!json_is_string(cname) ||
+			json_string_length(cname) == 0 || json_string_length(cname) > 255 ||
+			strcspn(json_string_value(cname), " \t\r\n") != json_string_length(cname))))
+		return fail(error, "rtpParameters.rtcp.cname must be 1 to 255 characters without spaces");
+	stream->cname = g_strdup(cname != NULL ? json_string_value(cname) : "oicall");
 	return TRUE;
 }
 

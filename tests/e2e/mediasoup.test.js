@@ -468,6 +468,8 @@ describe('calls with mediasoup-client', () => {
     assert.notDeepEqual(lateAnswer, [{ success: true }], 'the late answer is not taken for a new one');
     assert.deepEqual(await connect(), { success: true });
     assert.match((await connect()).error, /^Transport already connected$/);
+    // SSRCs are unique in the whole call: the other peer's are taken too.
+    assert.match((await produce(b, bSend, 'audio', '0', 1000)).error, /^Duplicate SSRC: another producer of this call uses it/);
     const bAudio = await produce(b, bSend, 'audio', '0', 4000);
     assert.ok(bAudio.producerId, JSON.stringify(bAudio));
     // Once connected, the client's answer rejects what the offer rejects.

@@ -504,8 +504,13 @@ static void test_bad_producers(void) {
 	refused_with("encodings.0.ssrc", "-5", "ssrc");
 	refused_with("encodings.0.rtx", "{\"ssrc\": \"x\"}", "rtx.ssrc");
 	refused_with("encodings.0.rtx", "{\"ssrc\": 2321167749}", "must differ");
-	/* A cname that could break an SDP line is replaced, not copied. */
-	char *text = video_with("rtcp.cname", "\"a\\r\\na=evil\"");
+	/* A cname goes into SDP lines: one token or none (then the gateway's own). */
+	refused_with("rtcp.cname", "\"a\\r\\na=evil\"", "rtcp.cname");
+	refused_with("rtcp.cname", "\"a b\"", "rtcp.cname");
+	refused_with("rtcp.cname", "\"\"", "rtcp.cname");
+	refused_with("rtcp.cname", "7", "rtcp.cname");
+	refused_with("rtcp", "\"x\"", "rtcp.cname");
+	char *text = video_with("rtcp.cname", NULL);
 	char *error = NULL;
 	oicall_stream *stream = producer("video", text, &error);
 	g_assert_nonnull(stream);
