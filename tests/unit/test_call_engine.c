@@ -535,6 +535,36 @@ static void test_destroyed_media_ends_at_once(fixture *f, gconstpointer data) {
 	g_free(body);
 }
 
+/* A side's PeerConnection hangs up mid-call (its socket stays): no grace;
+ * the other side hears peer-disconnected, its own socket error. A ringing
+ * call is not ended by it (the PeerConnection is only being set up). */
+static void test_media_failed(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = ringing_call(f);
+	oicall_call *call = oicall_engine_call(f->engine, id);
+	clear(f);
+	oicall_engine_media_failed(f->engine, call, OICALL_CALLEE, f->fx, f->now);
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	g_assert_true(oicall_engine_call_of_user(f->engine, "a") == call);
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	assert_ok(request(f, "accept", B1, body, NULL));
+	g_free(body);
+	clear(f);
+	oicall_engine_media_failed(f->engine, call, OICALL_CALLER, f->fx, f->now);
+	oicall_effect *to_b = find(f, OICALL_EFFECT_EVENT, "call-ended", B1), *to_a = find(f, OICALL_EFFECT_EVENT, "call-ended", A1);
+	g_assert_nonnull(to_b);
+	g_assert_nonnull(to_a);
+	g_assert_cmpstr(payload_str(to_b, "reason"), ==, "peer-disconnected");
+	g_assert_cmpstr(payload_str(to_a, "reason"), ==, "error");
+	g_assert_cmpstr(payload_str(to_a, "callId"), ==, id);
+	g_assert_cmpuint(count(f, OICALL_EFFECT_ENDED, NULL), ==, 1);
+	g_assert_null(oicall_engine_call_of_user(f->engine, "a"));
+	g_assert_null(oicall_engine_call_of_user(f->engine, "b"));
+	/* Both are free at once: no grace was started. */
+	clear(f);
+	assert_ok(request(f, "start", B1, "{\"toUserId\":\"a\",\"callType\":\"audio\"}", NULL));
+}
+
 static void test_ringing_caller_leaves(fixture *f, gconstpointer data) {
 	(void)data;
 	ringing_call(f);
@@ -626,6 +656,7 @@ int main(int argc, char **argv) {
 	ADD("takeover-then-old-session-leaves", test_takeover_then_old_session_leaves);
 	ADD("grace-expiry", test_grace_expiry);
 	ADD("destroyed-media-ends-at-once", test_destroyed_media_ends_at_once);
+	ADD("media-failed", test_media_failed);
 	ADD("ringing-caller-leaves", test_ringing_caller_leaves);
 	ADD("ringing-callee-leaves-and-returns", test_ringing_callee_leaves_and_returns);
 	ADD("force-end", test_force_end);
