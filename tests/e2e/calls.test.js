@@ -4,7 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { useJanus, sleep } from './lib/janus.js';
 import { DEMO_FOLDER, demoBrowser, userPage, mediaFlows, bytesOver, videoCodecIs, videoSend, videoSendRate,
-  audioLoss } from './lib/demo.js';
+  audioLoss, strikeKeyframeFeedback, videoReceiver } from './lib/demo.js';
 import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
 import { fakeOffer, fakeAnswer, customOffer, mlineCodecs } from './lib/sdp.js';
 
@@ -403,31 +403,10 @@ mediaSuite(`JSEP calls with max_bitrate = ${CAPPED_BITRATE}`, { max_bitrate: CAP
 
 // The default ring timeout: the offer again comes after the refused PeerConnection has closed.
 mediaSuite('JSEP calls with default settings', {}, (env) => {
-  // Keyframe requests each page's video receiver sent (PLI + FIR), and its decoded frames.
-  const receiver = (page) => page.evaluate(async () => {
-    const out = { keyframeRequests: 0, framesDecoded: 0 };
-    (await window.demo.pc.getStats()).forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'video') {
-        out.keyframeRequests += (s.pliCount || 0) + (s.firCount || 0);
-        out.framesDecoded += s.framesDecoded || 0;
-      }
-    });
-    return out;
-  });
-
   test('receivers that can\'t ask for keyframes still start on one and get one after the sender unmutes: the gateway asks', async () => {
     const alice = await userPage(env().browser, env().janus, 'kf-a');
     const bob = await userPage(env().browser, env().janus, 'kf-b');
-    // PLI/FIR feedback struck from what each browser is told: then it asks only once
-    // its video has stalled, so a request counted here means the gateway's keyframe didn't come first.
-    for (const page of [alice, bob]) {
-      await page.evaluate(() => {
-        const apply = RTCPeerConnection.prototype.setRemoteDescription;
-        RTCPeerConnection.prototype.setRemoteDescription = function (d) {
-          return apply.call(this, { type: d.type, sdp: d.sdp.replace(/a=rtcp-fb:\d+ (nack pli|ccm fir)\r\n/g, '') });
-        };
-      });
-    }
+    for (const page of [alice, bob]) await strikeKeyframeFeedback(page);
     const incoming = bob.nextEvent('incoming-call');
     await alice.demo(() => window.demo.call('kf-b', 'video'));
     await incoming;
@@ -436,11 +415,11 @@ mediaSuite('JSEP calls with default settings', {}, (env) => {
     // Muted for longer than a burst of in-flight frames: what comes after refers to frames bob never got.
     assert.deepEqual(await alice.demo(() => window.demo.mute('video', true)), { success: true });
     await sleep(1000);
-    const before = await receiver(bob);
+    const before = await videoReceiver(bob);
     assert.deepEqual(await alice.demo(() => window.demo.mute('video', false)), { success: true });
-    await waitFor(async () => (await receiver(bob)).framesDecoded > before.framesDecoded + 5,
+    await waitFor(async () => (await videoReceiver(bob)).framesDecoded > before.framesDecoded + 5,
       { timeoutMs: 3000, what: 'bob decoding again after the unmute' });
-    for (const page of [alice, bob]) assert.equal((await receiver(page)).keyframeRequests, 0, `${page.user} asked for a keyframe`);
+    for (const page of [alice, bob]) assert.equal((await videoReceiver(page)).keyframeRequests, 0, `${page.user} asked for a keyframe`);
     await alice.demo(() => window.demo.hangup());
     await closePages(alice, bob);
     await usersGone(env().janus, alice, bob);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { useJanus, sleep } from './lib/janus.js';
 import { waitFor } from './lib/sio.js';
 import { launchBrowser } from './lib/browser.js';
-import { mediaFlows, bytesOver, userPage } from './lib/demo.js';
+import { mediaFlows, bytesOver, userPage, strikeKeyframeFeedback, videoReceiver } from './lib/demo.js';
 import { msPageFolder, msUserPage, courierClient, producerParameters, connectParameters, mlines, DEVICE_CAPS } from './lib/mediasoup.js';
 
 const folder = await msPageFolder();
@@ -293,15 +293,20 @@ describe('calls with mediasoup-client', () => {
     await closePages(alice, bob);
   });
 
-  test('a mediasoup-client caller and a plain-WebRTC (JSEP) callee: media both ways within 5 s of accept', async () => {
+  test('a mediasoup-client caller and a plain-WebRTC (JSEP) callee: media both ways within 5 s of accept, '
+    + 'the callee starting on a keyframe the gateway asked for', async () => {
     const alice = await msUserPage(browser, ctx.janus, 'mix-ms-a');
     const bob = await userPage(browser, ctx.janus, 'mix-jsep-b');
+    await strikeKeyframeFeedback(bob);
     const incoming = bob.nextEvent('incoming-call');
     const started = await alice.msc(() => window.msc.call('mix-jsep-b', 'video'));
     assert.equal(started.error, undefined, JSON.stringify(started));
     const offer = await incoming;
     assert.equal(offer.callId, started.callId);
     assert.equal(offer.jsep?.type, 'offer', 'the JSEP callee gets the gateway\'s offer');
+    // The caller produces while it rings: its first keyframe is long gone when the callee's PeerConnection comes up.
+    await waitFor(async () => (await alice.msc(() => Object.keys(window.msc.producers).length)) === 2, { what: 'the caller\'s producers' });
+    await sleep(1500);
     const accepted = alice.nextEvent('call-accepted');
     const acceptedAt = Date.now();
     assert.deepEqual(await bob.demo(() => window.demo.accept()), { success: true });
@@ -309,6 +314,7 @@ describe('calls with mediasoup-client', () => {
     await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
     assert.ok(Date.now() - acceptedAt < 5000, `media after ${Date.now() - acceptedAt} ms`);
     assert.deepEqual(await alice.msc(() => window.msc.consumers.map((c) => c.kind).sort()), ['audio', 'video']);
+    assert.equal((await videoReceiver(bob)).keyframeRequests, 0, 'the callee had to ask for a keyframe');
     // The mediasoup side mutes its audio producer: the JSEP side stops receiving audio.
     const muted = bob.nextEvent('remote-user-muted', await bob.eventCount());
     assert.deepEqual(await alice.msc(() => window.msc.mute('audio', true)), { success: true });

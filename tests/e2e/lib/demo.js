@@ -64,6 +64,32 @@ export async function videoCodecIs(page, mimeType, timeoutMs = 5000) {
   return codecs;
 }
 
+// Strikes PLI/FIR feedback from every remote description the page's
+// PeerConnections take: then a browser asks for a keyframe only once its
+// video has stalled, so a request it counts means the gateway's keyframe didn't come first.
+export function strikeKeyframeFeedback(page) {
+  return page.evaluate(() => {
+    const apply = RTCPeerConnection.prototype.setRemoteDescription;
+    RTCPeerConnection.prototype.setRemoteDescription = function (d) {
+      return apply.call(this, { type: d.type, sdp: d.sdp.replace(/a=rtcp-fb:\d+ (nack pli|ccm fir)\r\n/g, '') });
+    };
+  });
+}
+
+// Keyframe requests the page's video receiver sent (PLI + FIR), and its decoded frames.
+export function videoReceiver(page) {
+  return page.evaluate(async () => {
+    const out = { keyframeRequests: 0, framesDecoded: 0 };
+    (await window.demo.pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        out.keyframeRequests += (s.pliCount || 0) + (s.firCount || 0);
+        out.framesDecoded += s.framesDecoded || 0;
+      }
+    });
+    return out;
+  });
+}
+
 // Inbound audio packets received and lost (RTCP-style count: gaps in the
 // sequence numbers) on the page's PeerConnection.
 export function audioLoss(page) {
