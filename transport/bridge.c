@@ -26,29 +26,54 @@ json_t *sio_bridge_janus(const char *verb, guint64 session_id, guint64 handle_id
 	return request;
 }
 
+/* What of an RTCIceCandidateInit goes to the core; NULL with *error if it
+ * can't be a candidate (the core would take it and only log a failure). */
+static json_t *candidate_init(json_t *candidate, const char **error) {
+	const char *line = json_string_value(json_object_get(candidate, "candidate"));
+	json_t *mid = json_object_get(candidate, "sdpMid"), *index = json_object_get(candidate, "sdpMLineIndex");
+	if(line == NULL)
+		*error = "candidate.candidate must be a string";
+	else if(!g_str_has_prefix(line, "candidate:") || strlen(line) > SIO_MAX_CANDIDATE_LEN || strpbrk(line, "\r\n"))
+		*error = "candidate.candidate must be one ICE candidate line (\"candidate:...\")";
+	else if(mid != NULL && !json_is_null(mid) && (!json_is_string(mid) || json_string_length(mid) > 32))
+		*error = "candidate.sdpMid must be a string of at most 32 characters";
+	else if(index != NULL && !json_is_null(index) &&
+			(!json_is_integer(index) || json_integer_value(index) < 0 || json_integer_value(index) > 255))
+		*error = "candidate.sdpMLineIndex must be a number from 0 to 255";
+	else if(!json_is_string(mid) && !json_is_integer(index))
+		*error = "candidate needs an sdpMid or an sdpMLineIndex";
+	if(*error != NULL)
+		return NULL;
+	json_t *init = json_pack("{ss}", "candidate", line);
+	if(json_is_string(mid))
+		json_object_set(init, "sdpMid", mid);
+	if(json_is_integer(index))
+		json_object_set(init, "sdpMLineIndex", index);
+	return init;
+}
+
 static json_t *trickle_request(json_t *payload, json_t *request, const char **error) {
 	/* { candidate: RTCIceCandidateInit | null } — null or an empty candidate ends gathering. */
 	json_t *candidate = json_is_object(payload) ? json_object_get(payload, "candidate") : NULL;
-	if(json_is_null(candidate) || (json_is_object(payload) && candidate == NULL && json_object_get(payload, "completed"))) {
+	json_t *line = json_object_get(candidate, "candidate");
+	if(json_is_null(candidate) || (json_is_object(payload) && candidate == NULL && json_object_get(payload, "completed")) ||
+			(json_is_string(line) && json_string_length(line) == 0)) {
 		json_object_set_new(request, "candidate", json_pack("{sb}", "completed", 1));
 		return request;
 	}
-	if(json_is_object(candidate)) {
-		json_t *line = json_object_get(candidate, "candidate");
-		if(!json_is_string(line)) {
-			*error = "candidate.candidate must be a string";
-			json_decref(request);
-			return NULL;
-		}
-		if(json_string_length(line) == 0)
-			json_object_set_new(request, "candidate", json_pack("{sb}", "completed", 1));
-		else
-			json_object_set(request, "candidate", candidate);
-		return request;
+	json_t *init = NULL;
+	if(candidate == NULL)
+		*error = "Missing candidate";
+	else if(!json_is_object(candidate))
+		*error = "candidate must be an object (RTCIceCandidateInit) or null";
+	else
+		init = candidate_init(candidate, error);
+	if(init == NULL) {
+		json_decref(request);
+		return NULL;
 	}
-	*error = "Missing candidate";
-	json_decref(request);
-	return NULL;
+	json_object_set_new(request, "candidate", init);
+	return request;
 }
 
 json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *payload,

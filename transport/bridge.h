@@ -13,6 +13,9 @@
 #include <glib.h>
 #include <jansson.h>
 
+/* Longer than any real candidate line (IPv6, relay, extensions). */
+#define SIO_MAX_CANDIDATE_LEN 512
+
 typedef enum sio_route_kind {
 	SIO_ROUTE_MESSAGE,      /* Janus "message" to the plugin */
 	SIO_ROUTE_TRICKLE,      /* Janus "trickle" */

@@ -138,12 +138,36 @@ static void test_trickle_requests(void) {
 	r = request_for("ice-candidate", "{\"candidate\":{\"candidate\":\"\"}}", &error);
 	assert_json(json_object_get(r, "candidate"), "{\"completed\":true}");
 	json_decref(r);
-	const char *bad[] = { "{\"callId\":\"c\"}", "\"x\"", "{\"candidate\":{\"candidate\":5}}", "{\"candidate\":7}" };
+	/* Only what the core reads goes on. */
+	r = request_for("ice-candidate", "{\"candidate\":{\"candidate\":\"candidate:x\",\"sdpMLineIndex\":1,\"usernameFragment\":\"u\","
+		"\"sdpMid\":null}}", &error);
+	assert_json(json_object_get(r, "candidate"), "{\"candidate\":\"candidate:x\",\"sdpMLineIndex\":1}");
+	json_decref(r);
+	static const struct { const char *payload, *error; } bad[] = {
+		{ "{\"callId\":\"c\"}", "Missing candidate" },
+		{ "\"x\"", "Missing candidate" },
+		{ "{\"candidate\":7}", "candidate must be an object (RTCIceCandidateInit) or null" },
+		{ "{\"candidate\":{\"candidate\":5}}", "candidate.candidate must be a string" },
+		{ "{\"candidate\":{\"candidate\":\"garbage\",\"sdpMid\":\"0\"}}", "candidate.candidate must be one ICE candidate line (\"candidate:...\")" },
+		{ "{\"candidate\":{\"candidate\":\"candidate:1\\r\\na=x\",\"sdpMid\":\"0\"}}", "candidate.candidate must be one ICE candidate line (\"candidate:...\")" },
+		{ "{\"candidate\":{\"candidate\":\"candidate:1\",\"sdpMid\":0}}", "candidate.sdpMid must be a string of at most 32 characters" },
+		{ "{\"candidate\":{\"candidate\":\"candidate:1\",\"sdpMLineIndex\":-1}}", "candidate.sdpMLineIndex must be a number from 0 to 255" },
+		{ "{\"candidate\":{\"candidate\":\"candidate:1\",\"sdpMLineIndex\":\"0\"}}", "candidate.sdpMLineIndex must be a number from 0 to 255" },
+		{ "{\"candidate\":{\"candidate\":\"candidate:1\"}}", "candidate needs an sdpMid or an sdpMLineIndex" },
+	};
 	for(gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
 		error = NULL;
-		g_assert_null(request_for("ice-candidate", bad[i], &error));
-		g_assert_nonnull(error);
+		g_assert_null(request_for("ice-candidate", bad[i].payload, &error));
+		g_assert_cmpstr(error, ==, bad[i].error);
 	}
+	GString *longest = g_string_new("{\"candidate\":{\"sdpMid\":\"0\",\"candidate\":\"candidate:");
+	for(int i = 0; i < SIO_MAX_CANDIDATE_LEN; i++)
+		g_string_append_c(longest, 'x');
+	g_string_append(longest, "\"}}");
+	error = NULL;
+	g_assert_null(request_for("ice-candidate", longest->str, &error));
+	g_assert_nonnull(error);
+	g_string_free(longest, TRUE);
 	error = NULL;
 	g_assert_null(request_for("ice-candidate", NULL, &error));
 	g_assert_nonnull(error);
