@@ -90,18 +90,18 @@ export function videoReceiver(page) {
   });
 }
 
-// Inbound audio packets received and lost (RTCP-style count: gaps in the
+// Inbound packets of a kind received and lost (RTCP-style count: gaps in the
 // sequence numbers) on the page's PeerConnection.
-export function audioLoss(page) {
-  return page.evaluate(async () => {
+export function audioLoss(page, kind = 'audio') {
+  return page.evaluate(async (k) => {
     const out = { packetsReceived: 0, packetsLost: 0 };
     (await window.demo.pc.getStats()).forEach((s) => {
-      if (s.type !== 'inbound-rtp' || s.kind !== 'audio') return;
+      if (s.type !== 'inbound-rtp' || s.kind !== k) return;
       out.packetsReceived += s.packetsReceived || 0;
       out.packetsLost += s.packetsLost || 0;
     });
     return out;
-  });
+  }, kind);
 }
 
 // What the page's video sender has sent (bytes, ms timestamp) and its
