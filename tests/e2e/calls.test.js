@@ -4,7 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { useJanus, sleep } from './lib/janus.js';
 import { DEMO_FOLDER, demoBrowser, userPage, mediaFlows, bytesOver, videoCodecIs, videoSend, videoSendRate,
-  audioLoss, strikeKeyframeFeedback, videoReceiver } from './lib/demo.js';
+  audioLoss, strikeKeyframeFeedback, videoReceiver, requestKeyframe } from './lib/demo.js';
 import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
 import { fakeOffer, fakeAnswer, customOffer, mlineCodecs } from './lib/sdp.js';
 
@@ -407,6 +407,19 @@ mediaSuite(`JSEP calls with max_bitrate = ${CAPPED_BITRATE}`, { max_bitrate: CAP
 
 // The default ring timeout: the offer again comes after the refused PeerConnection has closed.
 mediaSuite('JSEP calls with default settings', {}, (env) => {
+  test('a receiver\'s keyframe request (PLI/FIR) reaches the sender of that video', async () => {
+    const { alice, bob } = await newCall(env().browser, env().janus, 'ask-a', 'ask-b');
+    await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
+    await sleep(1000);      // past the requests of the start
+    const asked = (await videoReceiver(bob)).keyframeRequests, got = (await videoSend(alice)).keyframeRequests;
+    assert.equal(await requestKeyframe(bob), 'sent');
+    await waitFor(async () => (await videoSend(alice)).keyframeRequests > got, { timeoutMs: 3000, what: 'alice getting bob\'s request' });
+    assert.ok((await videoReceiver(bob)).keyframeRequests > asked, 'bob sent it');
+    await alice.demo(() => window.demo.hangup());
+    await closePages(alice, bob);
+    await usersGone(env().janus, alice, bob);
+  });
+
   test('receivers that can\'t ask for keyframes still start on one and get one after the sender unmutes: the gateway asks', async () => {
     const alice = await userPage(env().browser, env().janus, 'kf-a');
     const bob = await userPage(env().browser, env().janus, 'kf-b');

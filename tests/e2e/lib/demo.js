@@ -76,6 +76,22 @@ export function strikeKeyframeFeedback(page) {
   });
 }
 
+// Has the page's video receiver ask for a keyframe now (RTCRtpScriptTransform's
+// sendKeyFrameRequest, in a worker that passes the frames through).
+export function requestKeyframe(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    const receiver = window.demo.pc.getReceivers().find((r) => r.track.kind === 'video');
+    const code = `onrtctransform = (e) => {
+      const t = e.transformer;
+      t.readable.pipeTo(t.writable);
+      t.sendKeyFrameRequest().then(() => postMessage('sent'), (err) => postMessage(err.message));
+    };`;
+    const worker = new Worker(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
+    worker.onmessage = (e) => resolve(e.data);
+    receiver.transform = new RTCRtpScriptTransform(worker, {});
+  }));
+}
+
 // Keyframe requests the page's video receiver sent (PLI + FIR), and its decoded frames.
 export function videoReceiver(page) {
   return page.evaluate(async () => {
@@ -104,15 +120,20 @@ export function audioLoss(page, kind = 'audio') {
   }, kind);
 }
 
-// What the page's video sender has sent (bytes, ms timestamp) and its
-// estimate of the bandwidth (selected candidate pair, bit/s).
+// What the page's video sender has sent (bytes, ms timestamp), the keyframe
+// requests (PLI + FIR) it got, and its estimate of the bandwidth (selected
+// candidate pair, bit/s).
 export function videoSend(page) {
   return page.evaluate(async () => {
     const stats = await window.demo.pc.getStats();
-    const out = { bytesSent: 0, at: 0, availableOutgoingBitrate: null };
+    const out = { bytesSent: 0, at: 0, keyframeRequests: 0, availableOutgoingBitrate: null };
     let pairId = null;
     stats.forEach((s) => {
-      if (s.type === 'outbound-rtp' && s.kind === 'video') { out.bytesSent += s.bytesSent || 0; out.at = s.timestamp; }
+      if (s.type === 'outbound-rtp' && s.kind === 'video') {
+        out.bytesSent += s.bytesSent || 0;
+        out.at = s.timestamp;
+        out.keyframeRequests += (s.pliCount || 0) + (s.firCount || 0);
+      }
       if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
     });
     const pair = pairId ? stats.get(pairId) : null;
