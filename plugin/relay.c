@@ -39,8 +39,23 @@ void oicall_relay_describe(oicall_session *session, int mindex, int kind, const 
 	oicall_slot *slot = &session->slots[mindex];
 	slot->kind = kind;
 	g_strlcpy(slot->codec, codec ? codec : "", sizeof(slot->codec));
+	int keyframes = OICALL_KEYFRAMES_UNKNOWN;
+	if(codec != NULL && g_ascii_strcasecmp(codec, "vp8") == 0)
+		keyframes = OICALL_KEYFRAMES_VP8;
+	else if(codec != NULL && g_ascii_strcasecmp(codec, "vp9") == 0)
+		keyframes = OICALL_KEYFRAMES_VP9;
+	else if(codec != NULL && g_ascii_strcasecmp(codec, "h264") == 0)
+		keyframes = OICALL_KEYFRAMES_H264;
+	atomic_store(&slot->keyframes, keyframes);
 	g_free(slot->id);
 	slot->id = g_strdup(id);
+}
+
+/* Video that starts or resumes waits for the sender's next keyframe: what
+ * comes before it only makes the receiver ask for one itself. */
+static void wait_for_keyframe(oicall_forward *forward) {
+	if(forward->kind == OICALL_VIDEO)
+		atomic_store(&forward->keyframe_wait, janus_get_monotonic_time());
 }
 
 /* Where a source m-line goes no more; the target's back link to it goes too.
@@ -102,6 +117,7 @@ void oicall_relay_connect(oicall_session *source, int source_mindex, oicall_sess
 	for(int pt = 0; pt < 128; pt++)
 		forward->pt_map[pt] = pt_map ? pt_map[pt] : pt;
 	atomic_init(&forward->paused, paused ? 1 : 0);
+	wait_for_keyframe(forward);
 	janus_rtp_switching_context_reset(&forward->context);
 	janus_mutex_lock(&source->mutex);
 	oicall_slot *slot = &source->slots[source_mindex];
@@ -139,6 +155,7 @@ void oicall_relay_forget(oicall_session *session, int mindex) {
 	slot->kind = -1;
 	janus_mutex_unlock(&session->mutex);
 	slot->codec[0] = '\0';
+	atomic_store(&slot->keyframes, OICALL_KEYFRAMES_UNKNOWN);
 	g_clear_pointer(&slot->id, g_free);
 	/* An m-line taken over later starts unmuted and with its own counters. */
 	atomic_store(&slot->paused, 0);
@@ -194,6 +211,7 @@ void oicall_relay_pause_source(janus_callbacks *gateway, oicall_session *session
 		oicall_forward *forward = forward_of(session, mindex);
 		if(forward != NULL) {
 			atomic_store(&forward->resume, 1);
+			wait_for_keyframe(forward);
 			janus_refcount_decrease(&forward->ref);
 		}
 		keyframe(gateway, session, mindex);
@@ -207,9 +225,49 @@ void oicall_relay_pause_forward(janus_callbacks *gateway, oicall_session *source
 	int was = atomic_exchange(&forward->paused, paused ? 1 : 0);
 	if(!paused && was) {
 		atomic_store(&forward->resume, 1);
+		wait_for_keyframe(forward);
 		keyframe(gateway, source, mindex);
 	}
 	janus_refcount_decrease(&forward->ref);
+}
+
+/* While a forward waits for a keyframe, the sender is asked again this often;
+ * after the longest wait what comes goes anyway (a keyframe it can't tell). */
+#define KEYFRAME_RETRY_US (500 * 1000)
+#define KEYFRAME_WAIT_MAX_US (3 * G_USEC_PER_SEC)
+
+static gboolean is_keyframe(int keyframes, janus_plugin_rtp *packet) {
+	if(keyframes == OICALL_KEYFRAMES_UNKNOWN)
+		return TRUE;
+	int len = 0;
+	char *payload = janus_rtp_payload(packet->buffer, packet->length, &len);
+	if(payload == NULL || len <= 0)
+		return FALSE;
+	if(keyframes == OICALL_KEYFRAMES_VP8)
+		return janus_vp8_is_keyframe(payload, len);
+	if(keyframes == OICALL_KEYFRAMES_VP9)
+		return janus_vp9_is_keyframe(payload, len);
+	return janus_h264_is_keyframe(payload, len);
+}
+
+/* Whether a packet of the source's m-line may go through the forward now. */
+static gboolean keyframe_reached(janus_callbacks *gateway, oicall_session *source, int mindex, oicall_forward *forward,
+		janus_plugin_rtp *packet) {
+	gint64 since = atomic_load_explicit(&forward->keyframe_wait, memory_order_relaxed);
+	if(since == 0)
+		return TRUE;
+	gint64 now = janus_get_monotonic_time();
+	if(is_keyframe(atomic_load_explicit(&source->slots[mindex].keyframes, memory_order_relaxed), packet) ||
+			now - since >= KEYFRAME_WAIT_MAX_US) {
+		/* Unless a new wait began meanwhile. */
+		atomic_compare_exchange_strong(&forward->keyframe_wait, &since, 0);
+		return TRUE;
+	}
+	if(now - MAX(since, forward->last_pli_us) >= KEYFRAME_RETRY_US) {
+		forward->last_pli_us = now;
+		keyframe(gateway, source, mindex);
+	}
+	return FALSE;
 }
 
 void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_plugin_rtp *packet) {
@@ -229,7 +287,8 @@ void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_p
 	oicall_session *target = forward->target;
 	int pt = forward->pt_map[header->type];
 	if(pt >= 0 && !atomic_load_explicit(&forward->paused, memory_order_relaxed) &&
-			!g_atomic_int_get(&target->destroyed) && g_atomic_int_get(&target->media_ready)) {
+			!g_atomic_int_get(&target->destroyed) && g_atomic_int_get(&target->media_ready) &&
+			keyframe_reached(gateway, session, packet->mindex, forward, packet)) {
 		/* The core keeps statistics on the original header: restore it after. */
 		uint32_t timestamp = header->timestamp;
 		uint16_t seq = header->seq_number;
@@ -295,6 +354,11 @@ void oicall_relay_media_ready(janus_callbacks *gateway, oicall_session *session,
 		int source_mindex = 0;
 		oicall_session *source = source_of(session, mindex, &source_mindex);
 		if(source != NULL) {
+			oicall_forward *incoming = forward_of(source, source_mindex);
+			if(incoming != NULL && incoming->target == session)
+				wait_for_keyframe(incoming);
+			if(incoming != NULL)
+				janus_refcount_decrease(&incoming->ref);
 			keyframe(gateway, source, source_mindex);
 			janus_refcount_decrease(&source->ref);
 		}

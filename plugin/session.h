@@ -12,6 +12,7 @@
 #include <janus/rtp.h>
 
 enum { OICALL_AUDIO = 0, OICALL_VIDEO = 1 };
+enum { OICALL_KEYFRAMES_UNKNOWN = 0, OICALL_KEYFRAMES_VP8, OICALL_KEYFRAMES_VP9, OICALL_KEYFRAMES_H264 };
 
 /* m-lines a handle can relay: an anchor and up to 16 streams. */
 #define OICALL_MAX_SLOTS 17
@@ -33,6 +34,8 @@ typedef struct oicall_forward {
 	int pt_map[128];                /* source payload type → target's, -1 drops */
 	atomic_int paused;              /* a consumer not resumed yet */
 	atomic_int resume;              /* continuity reset wanted after a pause */
+	atomic_llong keyframe_wait;     /* video: since when it waits for the source's next keyframe, 0 if not */
+	gint64 last_pli_us;             /* source's RTP thread only: its last request while waiting */
 	janus_rtp_switching_context context;    /* source's RTP thread only */
 	atomic_ullong packets, bytes;
 } oicall_forward;
@@ -41,6 +44,7 @@ typedef struct oicall_forward {
 typedef struct oicall_slot {
 	int kind;                       /* -1 while unused */
 	char codec[24];                 /* for the Admin API: "opus", "vp8"... */
+	atomic_int keyframes;           /* OICALL_KEYFRAMES_*: how to tell what comes in here is a keyframe */
 	char *id;                       /* mediasoup producer or consumer id, if any (plugin thread) */
 	atomic_int paused;              /* what the client sends here is muted */
 	oicall_forward *forward;        /* where it goes (under the session's mutex) */

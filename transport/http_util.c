@@ -15,6 +15,17 @@ gboolean sio_origin_allowed(const char *allowed, const char *origin) {
 	return ok;
 }
 
+gboolean sio_header_names_safe(const char *list) {
+	gboolean names = FALSE;
+	for(const char *c = list; c != NULL && *c != '\0'; c++) {
+		if(g_ascii_isalnum(*c) || strchr("!#$%&'*+-.^_`|~", *c) != NULL)
+			names = TRUE;
+		else if(*c != ',' && *c != ' ')
+			return FALSE;
+	}
+	return names;
+}
+
 gboolean sio_path_is_endpoint(const char *endpoint, const char *path) {
 	gsize len = strlen(endpoint);
 	return strncmp(path, endpoint, len) == 0 && (path[len] == '\0' || (path[len] == '/' && path[len + 1] == '\0'));

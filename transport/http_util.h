@@ -8,6 +8,10 @@
  * list ("*" = any). A request without Origin (not a browser) is allowed. */
 gboolean sio_origin_allowed(const char *allowed, const char *origin);
 
+/* Whether an Access-Control-Request-Headers value is only header names
+ * (RFC 9110 tokens) separated by commas and spaces, safe to echo back. */
+gboolean sio_header_names_safe(const char *list);
+
 /* Whether an HTTP path is the Engine.IO endpoint ("/calls" or "/calls/"). */
 gboolean sio_path_is_endpoint(const char *endpoint, const char *path);
 

@@ -40,6 +40,7 @@ typedef struct sio_wsi {
 	GString *body;              /* WSI_RESPONSE */
 	gboolean close_after;       /* drop the TCP connection after the answer */
 	char *origin;               /* allowed Origin to echo in CORS headers */
+	char *allow_headers;        /* a preflight's answer to Access-Control-Request-Headers */
 	GByteArray *rx;             /* POST body or WebSocket message */
 	gboolean rx_binary;
 	gsize rx_total;             /* POST bytes seen, kept or not */
@@ -136,6 +137,7 @@ static void wsi_reset(sio_wsi *w) {
 	if(w->rx)
 		g_byte_array_unref(w->rx);
 	g_free(w->origin);
+	g_free(w->allow_headers);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -589,6 +591,14 @@ static int handle_engineio_http(struct lws *wsi, sio_wsi *w, int method) {
 	eio_query q;
 	read_query(wsi, &q);
 	if(method == LWSHUMETH_OPTIONS) {
+		/* As the reference server: whatever headers the page wants to send
+		 * (socket.io-client's extraHeaders), if they are only names. */
+		char *requested = header(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+		if(requested == NULL || !sio_header_names_safe(requested)) {
+			g_free(requested);
+			requested = g_strdup("content-type");
+		}
+		w->allow_headers = requested;
 		w->role = WSI_RESPONSE;
 		w->status = 204;
 		w->content_type = "text/plain";
@@ -918,7 +928,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			if(w->role == WSI_POLL)
 				return write_poll(server, wsi, w);
 			if(w->role == WSI_RESPONSE) {
-				const char *allow_headers = w->status == 204 ? "content-type" : NULL;
+				const char *allow_headers = w->status == 204 ? w->allow_headers : NULL;
 				if(write_response(server, wsi, w, w->status, w->content_type, w->body->str, w->body->len, allow_headers))
 					return -1;
 				return transaction_done(wsi, w);

@@ -54,6 +54,14 @@ describe('bad input to the Socket.IO transport', () => {
     const preflight = await engineio('EIO=4&transport=polling', { method: 'OPTIONS', headers: { origin: 'https://app.example' } });
     assert.equal(preflight.status, 204);
     assert.match(preflight.headers.get('access-control-allow-methods'), /POST/);
+    assert.equal(preflight.headers.get('access-control-allow-headers'), 'content-type');
+    // The headers a page asks for (socket.io-client's extraHeaders) are allowed, if they are only names.
+    const asking = await engineio('EIO=4&transport=polling', { method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-headers': 'authorization,x-oichat-token' } });
+    assert.equal(asking.headers.get('access-control-allow-headers'), 'authorization,x-oichat-token');
+    const odd = await engineio('EIO=4&transport=polling', { method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-headers': 'x-a: 1' } });
+    assert.equal(odd.headers.get('access-control-allow-headers'), 'content-type');
     const evil = await engineio('EIO=4&transport=polling', { headers: { origin: 'https://evil.example' } });
     assert.deepEqual([evil.status, JSON.parse(evil.body)], [403, { code: 4, message: 'Forbidden' }]);
     await assert.rejects(connect(ctx.janus.sioUrl, { transports: ['websocket'], extraHeaders: { origin: 'https://evil.example' } }));

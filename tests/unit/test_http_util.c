@@ -13,6 +13,17 @@ static void test_origins(void) {
 	g_assert_false(sio_origin_allowed("", "https://a.example"));
 }
 
+static void test_header_names(void) {
+	g_assert_true(sio_header_names_safe("content-type"));
+	g_assert_true(sio_header_names_safe("authorization, x-token,content-type"));
+	g_assert_false(sio_header_names_safe(""));
+	g_assert_false(sio_header_names_safe(" , "));
+	g_assert_false(sio_header_names_safe("x-a\r\nset-cookie: 1"));
+	g_assert_false(sio_header_names_safe("x-a: 1"));
+	g_assert_false(sio_header_names_safe("x\"y"));
+	g_assert_false(sio_header_names_safe(NULL));
+}
+
 static void test_endpoint(void) {
 	g_assert_true(sio_path_is_endpoint("/calls", "/calls"));
 	g_assert_true(sio_path_is_endpoint("/calls", "/calls/"));
@@ -60,6 +71,7 @@ int main(int argc, char **argv) {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/http/origins", test_origins);
 	g_test_add_func("/http/endpoint", test_endpoint);
+	g_test_add_func("/http/header-names", test_header_names);
 	g_test_add_func("/http/static-files", test_static_files);
 	g_test_add_func("/http/errors", test_errors);
 	return g_test_run();
