@@ -519,10 +519,12 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 			if(sio_bridge_reply(message, pending->route, &ack) == SIO_REPLY_WAIT)
 				return;
 			send_ack(socket, pending->ack_id, ack);
-			if(pending->starts_call && json_is_string(json_object_get(ack, "callId")))
+			/* Refused (busy included, which names the call): its PeerConnection goes nowhere. */
+			gboolean started = json_object_get(ack, "error") == NULL && json_is_string(json_object_get(ack, "callId"));
+			if(pending->starts_call && started)
 				call_known(socket, json_string_value(json_object_get(ack, "callId")));
 			else if(pending->starts_call)
-				call_over(socket);      /* refused: its PeerConnection goes nowhere */
+				call_over(socket);
 			json_decref(ack);
 			g_hash_table_remove(socket->pending, transaction);
 		} else {

@@ -357,12 +357,12 @@ static void test_gateway_candidates(void) {
 	plugin_event(s, "{\"event\":\"call-ended\",\"callId\":\"other\",\"reason\":\"hangup\"}");
 	janus(s, TRICKLE("222", HOST_CANDIDATE));
 	g_assert_cmpstr(last_sent(&f), ==, CANDIDATE_EVENT("c2", ""));
-	/* A refused start-call: what its PeerConnection gathered goes nowhere. */
+	/* A refused start-call (busy names the call, but refuses it): what its PeerConnection gathered goes nowhere. */
 	plugin_event(s, "{\"event\":\"call-expired\",\"callId\":\"c2\",\"reason\":\"timeout\"}");
 	receive(s, "22[\"start-call\",{\"toUserId\":\"a\",\"jsep\":{}}]");
 	janus(s, TRICKLE("222", HOST_CANDIDATE));
 	sent = f.sent->len;
-	answer_last(s, &f, "{\"error\":\"Cannot call yourself\"}");
+	answer_last(s, &f, "{\"error\":\"busy\",\"callId\":\"c9\"}");
 	receive(s, "23[\"start-call\",{\"toUserId\":\"b\",\"jsep\":{}}]");
 	answer_last(s, &f, "{\"callId\":\"c3\"}");
 	g_assert_cmpuint(f.sent->len, ==, sent + 2);
