@@ -682,7 +682,9 @@ static void connect_to_jsep(ms_call *ms, ms_producer *p) {
  * producers go to it. Engine locked; new-producer events are the caller's job. */
 static void adopt_jsep_side(ms_call *ms, int side, guint64 session_id, const char *sdp) {
 	ms->jsep_session[side] = session_id;
-	ms->call->media_sessions[side][0] = session_id;
+	/* Its PeerConnection only: transports it had are on their way out. */
+	for(int i = 0; i < OICALL_MAX_MEDIA_SESSIONS; i++)
+		ms->call->media_sessions[side][i] = i == 0 ? session_id : 0;
 	if(ms->call->codec[0] == NULL && ms->call->codec[1] == NULL)
 		oicall_jsep_codecs(sdp, ms->call->codec);
 	gboolean other_jsep = side_uses_jsep(ms, 1 - side);

@@ -274,7 +274,7 @@ describe('signed-token authentication', () => {
     assert.equal((await client.message({ request: 'register', userId: 'tok-alice' })).error, 'Missing token');
     assert.equal((await client.message({ request: 'register', userId: 'tok-alice', authUserId: 'tok-alice' })).error,
       'Missing token');
-    assert.equal((await client.message({ request: 'register', userId: 'tok-alice', token: token('tok-alice').replace(/.$/, '0') }))
+    assert.equal((await client.message({ request: 'register', userId: 'tok-alice', token: token('tok-alice').replace(/.$/, (c) => (c === '0' ? '1' : '0')) }))
       .error, 'Invalid token: bad signature');
     assert.equal((await client.message({ request: 'register', userId: 'tok-alice', token: token('tok-bob') })).error,
       'userId is not the user your token is for');
