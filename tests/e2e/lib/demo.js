@@ -19,10 +19,19 @@ export async function userPage(browser, janus, user) {
   page.user = user;
   page.demo = (fn, arg) => page.evaluate(fn, arg);
   // Resolves with the next server event of that name (already received ones count from `since`).
-  page.nextEvent = (name, since = 0, timeoutMs = 10000) => page.evaluate(([n, s, t]) => new Promise((resolve, reject) => {
+  page.nextEvent = (name, since = 0, timeoutMs = 10000) => waitForEvent(name, since, timeoutMs).catch((e) => {
+    e.message += `\n--- janus log tail ---\n${janus.log().slice(-3000)}`;
+    throw e;
+  });
+  const waitForEvent = (name, since, timeoutMs) => page.evaluate(([n, s, t]) => new Promise((resolve, reject) => {
     const found = window.demo.events.find((e, i) => i >= s && e.name === n);
     if (found) { resolve(found.payload); return; }
-    const timer = setTimeout(() => reject(new Error(`no ${n} within ${t} ms`)), t);
+    // What the page went through, for a failure that doesn't come back.
+    const timer = setTimeout(() => {
+      const recent = (document.getElementById('log')?.textContent ?? '').split('\n').slice(0, 12).join(' | ');
+      reject(new Error(`no ${n} within ${t} ms (socket ${window.demo.socket?.connected ? 'connected' : 'not connected'}; `
+        + `page log, newest first: ${recent})`));
+    }, t);
     window.demo.addEventListener(n, (e) => { clearTimeout(timer); resolve(e.detail); }, { once: true });
   }), [name, since, timeoutMs]);
   page.eventCount = () => page.evaluate(() => window.demo.events.length);
