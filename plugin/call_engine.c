@@ -201,6 +201,10 @@ static void end_peer_gone(oicall_engine *engine, oicall_call *call, int gone, GP
 	finish(engine, call, "peer-disconnected", call->user[gone], effects, now);
 }
 
+json_t *oicall_call_incoming_payload(const oicall_call *call) {
+	return json_pack("{ssssss}", "callId", call->id, "fromUserId", call->user[OICALL_CALLER], "callType", call->call_type);
+}
+
 /* incoming-call to a callee session, once per session. */
 static void offer_to(oicall_engine *engine, oicall_call *call, guint64 session, GPtrArray *effects) {
 	(void)engine;
@@ -210,9 +214,7 @@ static void offer_to(oicall_engine *engine, oicall_call *call, guint64 session, 
 	guint64 *key = g_new(guint64, 1);
 	*key = session;
 	g_hash_table_add(call->offered_to, key);
-	json_t *payload = json_pack("{ssssss}", "callId", call->id, "fromUserId", call->user[OICALL_CALLER],
-		"callType", call->call_type);
-	add_event(effects, session, "incoming-call", payload, call);
+	add_event(effects, session, "incoming-call", oicall_call_incoming_payload(call), call);
 	if(first)
 		add_notify(effects, "call-ringing", json_pack("{ssss}", "callId", call->id, "callee",
 			call->user[OICALL_CALLEE]), call);
@@ -499,7 +501,7 @@ static guint session_leaves(oicall_engine *engine, guint64 session, gboolean des
 				linger = OICALL_LINGER_UNTIL_CALL_ENDS;
 			} else {
 				start_grace(engine, call, side, effects, now);
-				if(media_here && call->state != OICALL_CALL_ENDED && linger != OICALL_LINGER_UNTIL_CALL_ENDS)
+				if(media_here && call->state != OICALL_CALL_ENDED)
 					linger = MAX(linger, (guint)(engine->grace_us / G_USEC_PER_SEC) + OICALL_LINGER_MARGIN_S);
 			}
 		}

@@ -58,6 +58,8 @@ oicall_call *oicall_call_ref(oicall_call *call);
 void oicall_call_unref(oicall_call *call);
 /* Which side a user is on, -1 if not in the call. */
 int oicall_call_side_of(const oicall_call *call, const char *user);
+/* incoming-call's payload for a call: { callId, fromUserId, callType } (new reference). */
+json_t *oicall_call_incoming_payload(const oicall_call *call);
 
 typedef enum oicall_effect_kind {
 	OICALL_EFFECT_EVENT,        /* send name/payload to session */

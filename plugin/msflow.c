@@ -839,8 +839,7 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 		env.dispatch(effects);
 		g_ptr_array_unref(effects);
 		if(offer_again != NULL) {
-			json_t *payload = json_pack("{ssssss}", "callId", offer_again->id, "fromUserId", offer_again->user[OICALL_CALLER],
-				"callType", offer_again->call_type);
+			json_t *payload = oicall_call_incoming_payload(offer_again);
 			oicall_ms_incoming_call(offer_again, session->id, payload);
 			json_decref(payload);
 			oicall_call_unref(offer_again);

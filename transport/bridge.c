@@ -26,6 +26,18 @@ json_t *sio_bridge_janus(const char *verb, guint64 session_id, guint64 handle_id
 	return request;
 }
 
+/* { candidate: line, sdpMid?, sdpMLineIndex? }: what of a candidate object
+ * either side reads, the rest left behind. */
+static json_t *candidate_fields(const char *line, json_t *from) {
+	json_t *init = json_pack("{ss}", "candidate", line);
+	json_t *mid = json_object_get(from, "sdpMid"), *index = json_object_get(from, "sdpMLineIndex");
+	if(json_is_string(mid))
+		json_object_set(init, "sdpMid", mid);
+	if(json_is_integer(index))
+		json_object_set(init, "sdpMLineIndex", index);
+	return init;
+}
+
 /* What of an RTCIceCandidateInit goes to the core; NULL with *error if it
  * can't be a candidate (the core would take it and only log a failure). */
 static json_t *candidate_init(json_t *candidate, const char **error) {
@@ -42,14 +54,7 @@ static json_t *candidate_init(json_t *candidate, const char **error) {
 		*error = "candidate.sdpMLineIndex must be a number from 0 to 255";
 	else if(!json_is_string(mid) && !json_is_integer(index))
 		*error = "candidate needs an sdpMid or an sdpMLineIndex";
-	if(*error != NULL)
-		return NULL;
-	json_t *init = json_pack("{ss}", "candidate", line);
-	if(json_is_string(mid))
-		json_object_set(init, "sdpMid", mid);
-	if(json_is_integer(index))
-		json_object_set(init, "sdpMLineIndex", index);
-	return init;
+	return *error != NULL ? NULL : candidate_fields(line, candidate);
 }
 
 static json_t *trickle_request(json_t *payload, json_t *request, const char **error) {
@@ -183,17 +188,7 @@ json_t *sio_bridge_gateway_candidate(json_t *candidate, const char *call_id, con
 	if(transport_id != NULL)
 		json_object_set_new(payload, "transportId", json_string(transport_id));
 	/* As a browser hands them out: RTCIceCandidateInit, then null at the end. */
-	if(completed) {
-		json_object_set_new(payload, "candidate", json_null());
-	} else {
-		json_t *init = json_pack("{ss}", "candidate", line);
-		json_t *mid = json_object_get(candidate, "sdpMid"), *index = json_object_get(candidate, "sdpMLineIndex");
-		if(json_is_string(mid))
-			json_object_set(init, "sdpMid", mid);
-		if(json_is_integer(index))
-			json_object_set(init, "sdpMLineIndex", index);
-		json_object_set_new(payload, "candidate", init);
-	}
+	json_object_set_new(payload, "candidate", completed ? json_null() : candidate_fields(line, candidate));
 	return payload;
 }
 

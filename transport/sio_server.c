@@ -928,8 +928,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			if(w->role == WSI_POLL)
 				return write_poll(server, wsi, w);
 			if(w->role == WSI_RESPONSE) {
-				const char *allow_headers = w->status == 204 ? w->allow_headers : NULL;
-				if(write_response(server, wsi, w, w->status, w->content_type, w->body->str, w->body->len, allow_headers))
+				/* Set for preflights only. */
+				if(write_response(server, wsi, w, w->status, w->content_type, w->body->str, w->body->len, w->allow_headers))
 					return -1;
 				return transaction_done(wsi, w);
 			}

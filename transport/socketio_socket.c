@@ -549,13 +549,9 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 	if(verb != NULL && strcmp(verb, "detached") == 0) {
 		json_t *sender = json_object_get(message, "sender");
 		/* A transport handle going away: its candidates have nowhere to go. */
-		GHashTableIter iter;
-		gpointer value;
-		g_hash_table_iter_init(&iter, socket->transports);
-		while(json_is_integer(sender) && g_hash_table_iter_next(&iter, NULL, &value)) {
-			if(((sio_transport_link *)value)->handle == (guint64)json_integer_value(sender))
-				g_hash_table_iter_remove(&iter);
-		}
+		const char *transport_id = NULL;
+		if(json_is_integer(sender) && link_of_handle(socket, (guint64)json_integer_value(sender), &transport_id) != NULL)
+			g_hash_table_remove(socket->transports, transport_id);
 		/* The plugin ended our handle: an operator kicked the user, or a
 		 * lingering session is no longer needed. */
 		if(json_is_integer(sender) && (guint64)json_integer_value(sender) == socket->handle_id) {
