@@ -148,7 +148,8 @@ export async function courierClient(janus, userId) {
     }
   };
   (async () => {
-    while (polling) {
+    // Until closed, or Janus is stopped (a test that failed before close() must not keep node alive).
+    while (polling && !janus.stopped) {
       try {
         const got = await (await fetch(`${janus.httpUrl}/${session}?maxev=20`)).json();
         for (const e of [].concat(got)) onEvent(e);
