@@ -66,11 +66,41 @@ const char *sio_mime_type(const char *file) {
 	return "application/octet-stream";
 }
 
-char *sio_eio_error_body(sio_eio_error code, unsigned int *status) {
+/* Whether a comma-separated header value lists token (case-insensitive). */
+static gboolean list_has_token(const char *list, const char *token) {
+	gboolean found = FALSE;
+	char **items = g_strsplit(list, ",", -1);
+	for(guint i = 0; !found && items[i] != NULL; i++)
+		found = g_ascii_strcasecmp(g_strstrip(items[i]), token) == 0;
+	g_strfreev(items);
+	return found;
+}
+
+gboolean sio_http_keep_alive(const char *version, const char *connection) {
+	if(connection != NULL && list_has_token(connection, "close"))
+		return FALSE;
+	if(version != NULL && g_ascii_strcasecmp(version, "HTTP/1.1") == 0)
+		return TRUE;
+	/* HTTP/1.0 (or anything older): only when asked for. */
+	return connection != NULL && list_has_token(connection, "keep-alive");
+}
+
+gboolean sio_transfer_encoding_chunked(const char *value) {
+	char *copy = g_strdup(value);
+	gboolean chunked = g_ascii_strcasecmp(g_strstrip(copy), "chunked") == 0;
+	g_free(copy);
+	return chunked;
+}
+
+const char *sio_eio_error_message(sio_eio_error code) {
 	static const char *const messages[] = {
 		"Transport unknown", "Session ID unknown", "Bad handshake method", "Bad request", "Forbidden",
 		"Unsupported protocol version",
 	};
+	return messages[code];
+}
+
+char *sio_eio_error_body(sio_eio_error code, unsigned int *status) {
 	*status = code == SIO_EIO_FORBIDDEN ? 403 : 400;
-	return g_strdup_printf("{\"code\":%d,\"message\":\"%s\"}", (int)code, messages[code]);
+	return g_strdup_printf("{\"code\":%d,\"message\":\"%s\"}", (int)code, sio_eio_error_message(code));
 }

@@ -22,6 +22,15 @@ char *sio_static_file(const char *folder, const char *path);
 /* A MIME type by file extension, for the demo files. */
 const char *sio_mime_type(const char *file);
 
+/* Whether an HTTP/1.x connection stays open after this request's answer
+ * (RFC 9112 section 9.3): version is the request line's ("HTTP/1.1"),
+ * connection its Connection header's value (NULL when absent). */
+gboolean sio_http_keep_alive(const char *version, const char *connection);
+
+/* Whether a Transfer-Encoding value is exactly "chunked", the one coding
+ * the server decodes (anything else is answered 501). */
+gboolean sio_transfer_encoding_chunked(const char *value);
+
 /* Engine.IO error answers, as the reference server words them. */
 typedef enum sio_eio_error {
 	SIO_EIO_UNKNOWN_TRANSPORT = 0,
@@ -31,6 +40,8 @@ typedef enum sio_eio_error {
 	SIO_EIO_FORBIDDEN = 4,
 	SIO_EIO_UNSUPPORTED_PROTOCOL_VERSION = 5,
 } sio_eio_error;
+/* The reference server's words for an error ("Session ID unknown"). */
+const char *sio_eio_error_message(sio_eio_error code);
 /* {"code":N,"message":"..."} (g_free) and the HTTP status to send it with. */
 char *sio_eio_error_body(sio_eio_error code, unsigned int *status);
 

@@ -13,6 +13,7 @@
 
 #include "engineio_session.h"
 #include "../common/auth_token.h"
+#include "http_chunked.h"
 #include "http_util.h"
 #include "socketio_socket.h"
 
@@ -38,12 +39,16 @@ typedef struct sio_wsi {
 	unsigned int status;
 	const char *content_type;
 	GString *body;              /* WSI_RESPONSE */
+	gboolean keep_alive;        /* the client keeps the connection for more requests */
 	gboolean close_after;       /* drop the TCP connection after the answer */
+	gboolean body_unread;       /* with close_after: part of the request body was never read */
 	char *origin;               /* allowed Origin to echo in CORS headers */
 	char *allow_headers;        /* a preflight's answer to Access-Control-Request-Headers */
 	GByteArray *rx;             /* POST body or WebSocket message */
 	gboolean rx_binary;
 	gsize rx_total;             /* POST bytes seen, kept or not */
+	gboolean chunked;           /* the POST body comes with Transfer-Encoding: chunked */
+	http_chunked chunks;
 	gboolean probe_reply_due;   /* "3probe" to write */
 	gboolean session_closed;    /* detached because its session ended */
 } sio_wsi;
@@ -60,6 +65,8 @@ struct sio_conn {
 	gboolean counted_as_session;
 	gboolean overflowed;        /* the client stopped reading: dropped on the next loop */
 	lws_sorted_usec_list_t reap;
+	gint64 deadline;            /* when its Engine.IO timers next have work */
+	GSequenceIter *timer;       /* its place in server->timers, NULL when none */
 };
 
 typedef enum inbox_kind {
@@ -87,6 +94,12 @@ struct sio_server {
 	GHashTable *conns;          /* sid → sio_conn * with a client */
 	GHashTable *lingering;      /* sio_conn * whose Janus session outlives the client */
 	lws_sorted_usec_list_t tick;
+	/* Each session's next heartbeat deadline, soonest first, and one lws
+	 * timer for the soonest: exact to the millisecond for any number of
+	 * sessions at O(log n) per change. */
+	GSequence *timers;
+	lws_sorted_usec_list_t timers_sul;
+	gint64 timers_due;          /* when timers_sul fires; 0 when not scheduled */
 	/* Written on the service thread, read by query_transport on another. */
 	struct {
 		atomic_int polling, websocket, sessions;
@@ -182,7 +195,7 @@ static int write_response(sio_server *server, struct lws *wsi, sio_wsi *w, unsig
 			add_header(wsi, "access-control-allow-headers:", extra_allow, &p, end) ||
 			add_header(wsi, "access-control-max-age:", "86400", &p, end);
 	}
-	if(!failed && w->close_after)
+	if(!failed && (w->close_after || !w->keep_alive))
 		failed = add_header(wsi, "connection:", "close", &p, end);
 	if(!failed)
 		failed = lws_finalize_http_header(wsi, &p, end);
@@ -202,14 +215,67 @@ static int write_response(sio_server *server, struct lws *wsi, sio_wsi *w, unsig
 
 /* After an answer: keep the connection for the next request, or drop it. */
 static int transaction_done(struct lws *wsi, sio_wsi *w) {
-	gboolean close = w->close_after;
+	gboolean close = w->close_after || !w->keep_alive, unread = w->body_unread;
 	wsi_reset(w);
-	if(close) {
-		/* Let the answer leave, then give up on the unread request body. */
+	if(close && unread) {
+		/* Closing on unread data makes the kernel reset the connection, which
+		 * can destroy the answer before the client reads it: let it leave,
+		 * then give up on the body. */
 		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, 1);
 		return 0;
 	}
+	if(close)
+		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* ---- Engine.IO timers -------------------------------------------------- */
+
+static gint compare_deadlines(gconstpointer a, gconstpointer b, gpointer data) {
+	(void)data;
+	const sio_conn *x = a, *y = b;
+	if(x->deadline != y->deadline)
+		return x->deadline < y->deadline ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static void run_timers(lws_sorted_usec_list_t *sul);
+
+/* Points the lws timer at the soonest deadline. */
+static void timers_rearm(sio_server *server) {
+	GSequenceIter *first = g_sequence_get_begin_iter(server->timers);
+	if(g_sequence_iter_is_end(first)) {
+		lws_sul_schedule(server->context, 0, &server->timers_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+		server->timers_due = 0;
+		return;
+	}
+	gint64 due = ((sio_conn *)g_sequence_get(first))->deadline;
+	if(due == server->timers_due)
+		return;
+	server->timers_due = due;
+	lws_sul_schedule(server->context, 0, &server->timers_sul, run_timers,
+		MAX(due - g_get_monotonic_time(), 0));
+}
+
+/* Files the connection under its next deadline: after anything that can move it. */
+static void conn_schedule(sio_conn *conn) {
+	gint64 deadline = conn->closing ? conn->closing_deadline : eio_session_next_deadline(conn->eio);
+	if(conn->timer != NULL) {
+		if(conn->deadline == deadline)
+			return;
+		g_sequence_remove(conn->timer);
+	}
+	conn->deadline = deadline;
+	conn->timer = g_sequence_insert_sorted(conn->server->timers, conn, compare_deadlines, NULL);
+	timers_rearm(conn->server);
+}
+
+static void conn_unschedule(sio_conn *conn) {
+	if(conn->timer == NULL)
+		return;
+	g_sequence_remove(conn->timer);
+	conn->timer = NULL;
+	timers_rearm(conn->server);
 }
 
 /* ---- connections ----------------------------------------------------- */
@@ -292,6 +358,7 @@ static sio_conn *conn_new(sio_server *server, eio_transport transport) {
 	g_hash_table_insert(server->conns, conn->sid, conn);
 	stat_transport(server, transport, 1);
 	STAT_ADD(server, connections, 1);
+	conn_schedule(conn);
 	return conn;
 }
 
@@ -340,6 +407,7 @@ static void conn_destroy(sio_conn *conn, const char *reason) {
 	detach_wsi(conn->ws_wsi, DETACH_KILL);
 	detach_wsi(conn->probe_wsi, DETACH_KILL);
 	conn->poll_wsi = conn->post_wsi = conn->ws_wsi = conn->probe_wsi = NULL;
+	conn_unschedule(conn);
 	stat_transport(server, conn->eio->transport, -1);
 	g_hash_table_remove(server->conns, conn->sid);
 	eio_session_free(conn->eio);
@@ -367,6 +435,7 @@ static void conn_close(sio_conn *conn, gboolean tell_client, const char *reason)
 	eio_session_send(conn->eio, eio_packet_new(EIO_CLOSE, FALSE, "", 0));
 	eio_session_close(conn->eio);
 	sio_socket_closed(conn->socket);
+	conn_schedule(conn);
 	conn_flush(conn);
 }
 
@@ -435,6 +504,7 @@ static gboolean conn_receive(sio_conn *conn, const eio_packet *packet, eio_via v
 			conn_destroy(conn, "protocol error");
 			return FALSE;
 	}
+	conn_schedule(conn);
 	return TRUE;
 }
 
@@ -500,16 +570,42 @@ static int handle_poll(struct lws *wsi, sio_wsi *w, sio_conn *conn) {
 	w->role = WSI_POLL;
 	w->conn = conn;
 	conn->poll_wsi = wsi;
+	/* lws gives every request timeout_secs (5 s) to be answered; a held GET
+	 * waits for the next packet, the ping at the latest, and the session's
+	 * heartbeat alone decides when a silent client is gone. */
+	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
 	conn_flush(conn);
 	return 0;
 }
 
+/* Refuses a request whose body is not read, closing the connection after. */
+static void respond_and_close(struct lws *wsi, sio_wsi *w, unsigned int status, const char *text) {
+	w->close_after = TRUE;
+	w->body_unread = TRUE;
+	respond(wsi, w, status, "text/plain", text, strlen(text));
+}
+
 static int handle_post_start(struct lws *wsi, sio_wsi *w, sio_conn *conn) {
 	sio_server *server = conn->server;
+	char *encoding = header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
+	if(encoding != NULL) {
+		gboolean chunked = sio_transfer_encoding_chunked(encoding);
+		g_free(encoding);
+		if(!chunked) {
+			respond_and_close(wsi, w, 501, "Not Implemented");
+			return 0;
+		}
+		/* lws 4.1 passes a chunked body on undecoded and never ends it, so it
+		 * is decoded here; lws still waits for more, so the connection closes
+		 * after the answer (as RFC 9112 asks anyway when Content-Length came too). */
+		w->chunked = TRUE;
+		w->close_after = TRUE;
+		http_chunked_init(&w->chunks);
+	}
 	char *content_type = header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
 	gboolean binary = content_type != NULL && g_str_has_prefix(content_type, "application/octet-stream");
 	g_free(content_type);
-	char *length_text = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+	char *length_text = w->chunked ? NULL : header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
 	guint64 length = length_text ? g_ascii_strtoull(length_text, NULL, 10) : 0;
 	g_free(length_text);
 	if(conn->post_wsi != NULL || binary) {
@@ -518,8 +614,7 @@ static int handle_post_start(struct lws *wsi, sio_wsi *w, sio_conn *conn) {
 		return 0;
 	}
 	if(length > server->config->max_payload) {
-		w->close_after = TRUE;
-		respond(wsi, w, 413, "text/plain", "Payload Too Large", 17);
+		respond_and_close(wsi, w, 413, "Payload Too Large");
 		conn_destroy(conn, "POST over maxPayload");
 		return 0;
 	}
@@ -533,22 +628,53 @@ static int handle_post_start(struct lws *wsi, sio_wsi *w, sio_conn *conn) {
 	return 0;
 }
 
+static int handle_post_complete(struct lws *wsi, sio_wsi *w);
+
+/* A POST body over maxPayload: the reference server drops the session too. */
+static void post_too_large(struct lws *wsi, sio_wsi *w) {
+	sio_conn *conn = w->conn;
+	g_byte_array_set_size(w->rx, 0);
+	if(conn != NULL) {
+		conn->post_wsi = NULL;
+		w->conn = NULL;
+		conn_destroy(conn, "POST over maxPayload");
+	}
+	respond_and_close(wsi, w, 413, "Payload Too Large");
+}
+
+static int handle_chunked_body(struct lws *wsi, sio_wsi *w, const void *in, size_t len) {
+	sio_server *server = lws_context_user(lws_get_context(wsi));
+	gsize used = 0;
+	switch(http_chunked_feed(&w->chunks, in, len, w->rx, server->config->max_payload, &used)) {
+		case HTTP_CHUNKED_MORE:
+			return 0;
+		case HTTP_CHUNKED_DONE:
+			/* What follows the body (a pipelined request) is not read: we close. */
+			return handle_post_complete(wsi, w);
+		case HTTP_CHUNKED_TOO_LARGE:
+			post_too_large(wsi, w);
+			return 0;
+		case HTTP_CHUNKED_ERROR:
+			break;
+	}
+	/* Broken HTTP framing, not an Engine.IO error: the session goes on. */
+	if(w->conn != NULL)
+		w->conn->post_wsi = NULL;
+	w->conn = NULL;
+	respond_and_close(wsi, w, 400, "Bad Request");
+	return 0;
+}
+
 static int handle_post_body(struct lws *wsi, sio_wsi *w, const void *in, size_t len) {
 	sio_server *server = lws_context_user(lws_get_context(wsi));
 	if(w->role != WSI_POST)
-		return 0;   /* the rest of a body already refused */
+		return 0;   /* the rest of a body already refused or answered */
 	STAT_ADD(server, bytes_in, len);
+	if(w->chunked)
+		return handle_chunked_body(wsi, w, in, len);
 	w->rx_total += len;
 	if(w->rx_total > server->config->max_payload) {
-		sio_conn *conn = w->conn;
-		w->close_after = TRUE;
-		g_byte_array_set_size(w->rx, 0);
-		if(conn != NULL) {
-			conn->post_wsi = NULL;
-			w->conn = NULL;
-			conn_destroy(conn, "POST over maxPayload");
-		}
-		respond(wsi, w, 413, "text/plain", "Payload Too Large", 17);
+		post_too_large(wsi, w);
 		return 0;
 	}
 	/* A session that ended meanwhile gets "unknown sid" at the end; drop its data. */
@@ -638,6 +764,10 @@ static int handle_engineio_http(struct lws *wsi, sio_wsi *w, int method) {
 static int handle_http(struct lws *wsi, sio_wsi *w, const char *path) {
 	sio_server *server = lws_context_user(lws_get_context(wsi));
 	wsi_reset(w);
+	char *version = header(wsi, WSI_TOKEN_HTTP), *connection = header(wsi, WSI_TOKEN_CONNECTION);
+	w->keep_alive = sio_http_keep_alive(version, connection);
+	g_free(version);
+	g_free(connection);
 	char *uri = NULL;
 	int uri_len = 0;
 	int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
@@ -696,24 +826,48 @@ static int write_poll(sio_server *server, struct lws *wsi, sio_wsi *w) {
 
 /* ---- WebSocket ------------------------------------------------------- */
 
-static int ws_filter(struct lws *wsi) {
+/* A refused WebSocket handshake gets the reference server's answer (400,
+ * the message as text) before the connection closes. */
+static void refuse_upgrade(struct lws *wsi, sio_eio_error code) {
 	sio_server *server = lws_context_user(lws_get_context(wsi));
+	const char *message = sio_eio_error_message(code);
+	sio_wsi answer = { .close_after = TRUE };
+	write_response(server, wsi, &answer, 400, "text/html", message, strlen(message), NULL);
+}
+
+/* Whether a WebSocket handshake may go on; FALSE: refused (or not ours). */
+static gboolean ws_check(struct lws *wsi, sio_server *server) {
 	char path[256];
 	if(lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) < 0 || !sio_path_is_endpoint(server->config->path, path))
-		return 1;
+		return FALSE;
 	char *origin = header(wsi, WSI_TOKEN_ORIGIN);
 	gboolean allowed = sio_origin_allowed(server->config->allow_origins, origin);
 	g_free(origin);
 	eio_query q;
 	read_query(wsi, &q);
-	gboolean ok = allowed && q.eio4 && q.transport != NULL && strcmp(q.transport, "websocket") == 0;
-	if(ok && q.sid != NULL) {
+	sio_eio_error error;
+	if(!allowed) {
+		error = SIO_EIO_FORBIDDEN;
+	} else if(!q.eio4) {
+		error = SIO_EIO_UNSUPPORTED_PROTOCOL_VERSION;
+	} else if(q.transport == NULL || strcmp(q.transport, "websocket") != 0) {
+		error = q.transport != NULL && strcmp(q.transport, "polling") == 0 ? SIO_EIO_BAD_REQUEST : SIO_EIO_UNKNOWN_TRANSPORT;
+	} else if(q.sid == NULL) {
+		return TRUE;
+	} else {
 		sio_conn *conn = g_hash_table_lookup(server->conns, q.sid);
-		ok = conn != NULL && conn->eio->transport == EIO_TRANSPORT_POLLING && conn->probe_wsi == NULL && !conn->closing;
+		if(conn != NULL && conn->eio->transport == EIO_TRANSPORT_POLLING && conn->probe_wsi == NULL && !conn->closing)
+			return TRUE;
+		error = conn == NULL ? SIO_EIO_UNKNOWN_SID : SIO_EIO_BAD_REQUEST;
 	}
-	if(!ok && q.sid == NULL)
+	if(q.sid == NULL)
 		STAT_ADD(server, rejected_handshakes, 1);
-	return ok ? 0 : 1;
+	refuse_upgrade(wsi, error);
+	return FALSE;
+}
+
+static int ws_filter(struct lws *wsi) {
+	return ws_check(wsi, lws_context_user(lws_get_context(wsi))) ? 0 : 1;
 }
 
 static int ws_established(struct lws *wsi, sio_wsi *w) {
@@ -869,33 +1023,52 @@ static void drain_inbox(sio_server *server) {
 	}
 }
 
+/* A connection's deadline passed: heartbeat, pong timeout, upgrade or closing. */
+static void conn_timer(sio_conn *conn, gint64 now) {
+	if(conn->closing) {
+		conn_destroy(conn, "closed (client gone)");
+		return;
+	}
+	switch(eio_session_tick(conn->eio, now)) {
+		case EIO_TICK_NONE:
+			break;
+		case EIO_TICK_OUTPUT:
+			conn_flush(conn);
+			break;
+		case EIO_TICK_TIMEOUT:
+			conn_destroy(conn, "ping timeout");
+			return;
+		case EIO_TICK_UPGRADE_EXPIRED:
+			detach_wsi(conn->probe_wsi, DETACH_KILL);
+			conn->probe_wsi = NULL;
+			break;
+	}
+	conn_schedule(conn);
+}
+
+static void run_timers(lws_sorted_usec_list_t *sul) {
+	sio_server *server = lws_container_of(sul, sio_server, timers_sul);
+	server->timers_due = 0;
+	gint64 now = g_get_monotonic_time();
+	GSequenceIter *first;
+	while(!g_sequence_iter_is_end(first = g_sequence_get_begin_iter(server->timers))) {
+		sio_conn *conn = g_sequence_get(first);
+		if(conn->deadline > now)
+			break;
+		g_sequence_remove(first);
+		conn->timer = NULL;
+		conn_timer(conn, now);
+	}
+	timers_rearm(server);
+}
+
+/* The Socket.IO layer's own timers (unanswered events) need no precision. */
 static void tick(lws_sorted_usec_list_t *sul) {
 	sio_server *server = lws_container_of(sul, sio_server, tick);
 	gint64 now = g_get_monotonic_time();
 	GList *conns = g_hash_table_get_values(server->conns);
-	for(GList *l = conns; l != NULL; l = l->next) {
-		sio_conn *conn = l->data;
-		if(conn->closing) {
-			if(now >= conn->closing_deadline)
-				conn_destroy(conn, "closed (client gone)");
-			continue;
-		}
-		switch(eio_session_tick(conn->eio, now)) {
-			case EIO_TICK_NONE:
-				break;
-			case EIO_TICK_OUTPUT:
-				conn_flush(conn);
-				break;
-			case EIO_TICK_TIMEOUT:
-				conn_destroy(conn, "ping timeout");
-				continue;
-			case EIO_TICK_UPGRADE_EXPIRED:
-				detach_wsi(conn->probe_wsi, DETACH_KILL);
-				conn->probe_wsi = NULL;
-				break;
-		}
-		sio_socket_tick(conn->socket, now);
-	}
+	for(GList *l = conns; l != NULL; l = l->next)
+		sio_socket_tick(((sio_conn *)l->data)->socket, now);
 	g_list_free(conns);
 	GList *lingering = g_hash_table_get_keys(server->lingering);
 	for(GList *l = lingering; l != NULL; l = l->next)
@@ -1005,6 +1178,7 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 	server->inbox = g_async_queue_new();
 	server->conns = g_hash_table_new(g_str_hash, g_str_equal);
 	server->lingering = g_hash_table_new(NULL, NULL);
+	server->timers = g_sequence_new(NULL);
 	server->protocols[0] = (struct lws_protocols){
 		.name = "socketio",
 		.callback = callback,
@@ -1036,6 +1210,7 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 		g_async_queue_unref(server->inbox);
 		g_hash_table_destroy(server->conns);
 		g_hash_table_destroy(server->lingering);
+		g_sequence_free(server->timers);
 		g_free(server->auth_secret);
 		g_free(server);
 		return NULL;
@@ -1062,6 +1237,7 @@ void sio_server_stop(sio_server *server) {
 		conn_free(l->data);
 	g_list_free(lingering);
 	lws_sul_schedule(server->context, 0, &server->tick, tick, LWS_SET_TIMER_USEC_CANCEL);
+	lws_sul_schedule(server->context, 0, &server->timers_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	lws_context_destroy(server->context);
 	inbox_item *item;
 	while((item = g_async_queue_try_pop(server->inbox)) != NULL)
@@ -1069,6 +1245,7 @@ void sio_server_stop(sio_server *server) {
 	g_async_queue_unref(server->inbox);
 	g_hash_table_destroy(server->conns);
 	g_hash_table_destroy(server->lingering);
+	g_sequence_free(server->timers);
 	g_free(server->auth_secret);
 	g_free(server);
 }

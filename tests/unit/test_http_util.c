@@ -65,6 +65,28 @@ static void test_errors(void) {
 	body = sio_eio_error_body(SIO_EIO_UNSUPPORTED_PROTOCOL_VERSION, &status);
 	g_assert_cmpstr(body, ==, "{\"code\":5,\"message\":\"Unsupported protocol version\"}");
 	g_free(body);
+	g_assert_cmpstr(sio_eio_error_message(SIO_EIO_BAD_REQUEST), ==, "Bad request");
+}
+
+static void test_keep_alive(void) {
+	g_assert_true(sio_http_keep_alive("HTTP/1.1", NULL));
+	g_assert_true(sio_http_keep_alive("HTTP/1.1", "keep-alive"));
+	g_assert_false(sio_http_keep_alive("HTTP/1.1", "close"));
+	g_assert_false(sio_http_keep_alive("HTTP/1.1", "Close"));
+	g_assert_false(sio_http_keep_alive("HTTP/1.1", "TE, close"));
+	g_assert_false(sio_http_keep_alive("HTTP/1.0", NULL));
+	g_assert_true(sio_http_keep_alive("HTTP/1.0", "Keep-Alive"));
+	g_assert_false(sio_http_keep_alive("HTTP/1.0", "keep-alive, close"));
+	g_assert_false(sio_http_keep_alive(NULL, NULL));
+	g_assert_true(sio_http_keep_alive("HTTP/1.1", "closed"));
+}
+
+static void test_transfer_encoding(void) {
+	g_assert_true(sio_transfer_encoding_chunked("chunked"));
+	g_assert_true(sio_transfer_encoding_chunked(" Chunked "));
+	g_assert_false(sio_transfer_encoding_chunked("gzip, chunked"));
+	g_assert_false(sio_transfer_encoding_chunked("identity"));
+	g_assert_false(sio_transfer_encoding_chunked(""));
 }
 
 int main(int argc, char **argv) {
@@ -74,5 +96,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/http/header-names", test_header_names);
 	g_test_add_func("/http/static-files", test_static_files);
 	g_test_add_func("/http/errors", test_errors);
+	g_test_add_func("/http/keep-alive", test_keep_alive);
+	g_test_add_func("/http/transfer-encoding", test_transfer_encoding);
 	return g_test_run();
 }
