@@ -1,18 +1,26 @@
 #include "http_util.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* Whether a comma-separated list (a header value, the allowed origins) has token (case-insensitive). */
+static gboolean list_has_token(const char *list, const char *token) {
+	gboolean found = FALSE;
+	char **items = g_strsplit(list, ",", -1);
+	for(guint i = 0; !found && items[i] != NULL; i++)
+		found = g_ascii_strcasecmp(g_strstrip(items[i]), token) == 0;
+	g_strfreev(items);
+	return found;
+}
 
 gboolean sio_origin_allowed(const char *allowed, const char *origin) {
 	if(origin == NULL || *origin == '\0')
 		return TRUE;
-	gboolean ok = FALSE;
-	char **entries = g_strsplit(allowed, ",", -1);
-	for(guint i = 0; !ok && entries[i] != NULL; i++) {
-		const char *entry = g_strstrip(entries[i]);
-		ok = strcmp(entry, "*") == 0 || g_ascii_strcasecmp(entry, origin) == 0;
-	}
-	g_strfreev(entries);
-	return ok;
+	return list_has_token(allowed, "*") || list_has_token(allowed, origin);
+}
+
+gboolean sio_origin_listed(const char *allowed, const char *origin) {
+	return origin != NULL && *origin != '\0' && strcmp(origin, "*") != 0 && list_has_token(allowed, origin);
 }
 
 gboolean sio_header_names_safe(const char *list) {
@@ -48,6 +56,16 @@ char *sio_static_file(const char *folder, const char *path) {
 	return g_strconcat(folder, path, NULL);
 }
 
+gboolean sio_file_inside(const char *folder, const char *file) {
+	char *root = realpath(folder, NULL), *real = realpath(file, NULL);
+	gsize len = root != NULL ? strlen(root) : 0;
+	gboolean inside = root != NULL && real != NULL && strncmp(real, root, len) == 0 && real[len] == '/' &&
+		g_file_test(real, G_FILE_TEST_IS_REGULAR);
+	free(root);
+	free(real);
+	return inside;
+}
+
 const char *sio_mime_type(const char *file) {
 	static const struct { const char *ext, *type; } types[] = {
 		{ ".html", "text/html; charset=utf-8" },
@@ -64,16 +82,6 @@ const char *sio_mime_type(const char *file) {
 			return types[i].type;
 	}
 	return "application/octet-stream";
-}
-
-/* Whether a comma-separated header value lists token (case-insensitive). */
-static gboolean list_has_token(const char *list, const char *token) {
-	gboolean found = FALSE;
-	char **items = g_strsplit(list, ",", -1);
-	for(guint i = 0; !found && items[i] != NULL; i++)
-		found = g_ascii_strcasecmp(g_strstrip(items[i]), token) == 0;
-	g_strfreev(items);
-	return found;
 }
 
 gboolean sio_http_keep_alive(const char *version, const char *connection) {

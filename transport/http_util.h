@@ -8,6 +8,10 @@
  * list ("*" = any). A request without Origin (not a browser) is allowed. */
 gboolean sio_origin_allowed(const char *allowed, const char *origin);
 
+/* Whether an Origin is named in the allowed list itself (not only by "*"):
+ * only those get credentialed CORS answers; "*" answers as "*". */
+gboolean sio_origin_listed(const char *allowed, const char *origin);
+
 /* Whether an Access-Control-Request-Headers value is only header names
  * (RFC 9110 tokens) separated by commas and spaces, safe to echo back. */
 gboolean sio_header_names_safe(const char *list);
@@ -18,6 +22,10 @@ gboolean sio_path_is_endpoint(const char *endpoint, const char *path);
 /* The file under folder for a URL path, or NULL when the path is unsafe
  * (dot segments, odd characters) or too long. "/" maps to index.html. */
 char *sio_static_file(const char *folder, const char *path);
+
+/* Whether file, with every symlink resolved, is a regular file inside
+ * folder (also resolved): a link in the demo folder must not reach out. */
+gboolean sio_file_inside(const char *folder, const char *file);
 
 /* A MIME type by file extension, for the demo files. */
 const char *sio_mime_type(const char *file);

@@ -42,7 +42,7 @@ typedef struct sio_wsi {
 	gboolean keep_alive;        /* the client keeps the connection for more requests */
 	gboolean close_after;       /* drop the TCP connection after the answer */
 	gboolean body_unread;       /* with close_after: part of the request body was never read */
-	char *origin;               /* allowed Origin to echo in CORS headers */
+	char *origin;               /* allowed Origin to echo in CORS headers, or "*" */
 	char *allow_headers;        /* a preflight's answer to Access-Control-Request-Headers */
 	GByteArray *rx;             /* POST body or WebSocket message */
 	gboolean rx_binary;
@@ -186,8 +186,9 @@ static int write_response(sio_server *server, struct lws *wsi, sio_wsi *w, unsig
 	unsigned char *start = buffer + LWS_PRE, *p = start, *end = buffer + size - len;
 	int failed = lws_add_http_common_headers(wsi, status, content_type, len, &p, end);
 	if(!failed && w->origin != NULL) {
+		gboolean any = strcmp(w->origin, "*") == 0;
 		failed = add_header(wsi, "access-control-allow-origin:", w->origin, &p, end) ||
-			add_header(wsi, "access-control-allow-credentials:", "true", &p, end) ||
+			(!any && add_header(wsi, "access-control-allow-credentials:", "true", &p, end)) ||
 			add_header(wsi, "vary:", "Origin", &p, end);
 	}
 	if(!failed && extra_allow != NULL) {
@@ -683,8 +684,22 @@ static int handle_post_body(struct lws *wsi, sio_wsi *w, const void *in, size_t 
 	return 0;
 }
 
+/* The end of a POST body whose answer is still queued. lws 4.1 delivers the
+ * completion of a pipelined POST (its body already buffered behind the
+ * previous request) over and over without ever writing: the service thread
+ * would spin. The answer goes out now and the connection closes. */
+static int post_complete_again(struct lws *wsi, sio_wsi *w) {
+	sio_server *server = lws_context_user(lws_get_context(wsi));
+	w->close_after = TRUE;
+	write_response(server, wsi, w, w->status, w->content_type, w->body->str, w->body->len, NULL);
+	wsi_reset(w);
+	return -1;
+}
+
 static int handle_post_complete(struct lws *wsi, sio_wsi *w) {
 	sio_conn *conn = w->conn;
+	if(w->role == WSI_RESPONSE)
+		return post_complete_again(wsi, w);
 	if(w->role != WSI_POST)
 		return 0;
 	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
@@ -779,13 +794,19 @@ static int handle_http(struct lws *wsi, sio_wsi *w, const char *path) {
 			respond_eio_error(wsi, w, SIO_EIO_FORBIDDEN);
 			return 0;
 		}
+		/* As the Node server's cors { origin: "*" }: a page allowed only by
+		 * "*" gets "*" and no credentials; listed origins get both. */
+		if(origin != NULL && !sio_origin_listed(server->config->allow_origins, origin)) {
+			g_free(origin);
+			origin = g_strdup("*");
+		}
 		w->origin = origin;
 		return handle_engineio_http(wsi, w, method);
 	}
 	g_free(origin);
 	if(method == LWSHUMETH_GET && server->config->demo_folder[0] != '\0') {
 		char *file = sio_static_file(server->config->demo_folder, path);
-		if(file != NULL && g_file_test(file, G_FILE_TEST_IS_REGULAR)) {
+		if(file != NULL && sio_file_inside(server->config->demo_folder, file)) {
 			w->role = WSI_FILE;
 			int rc = lws_serve_http_file(wsi, file, sio_mime_type(file), NULL, 0);
 			g_free(file);

@@ -8,7 +8,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useJanus, sleep, JANUS_IP, CLIENT_IP } from './lib/janus.js';
@@ -102,8 +102,18 @@ describe('idle clients on the default heartbeat (pingInterval 25 s, pingTimeout 
   ctx.cleanExitTest();
 });
 
+// A demo folder with a page, a link that stays inside and one that leads out.
+function demoFolderWithLinks() {
+  const dir = mkdtempSync(join(tmpdir(), 'oicall-demo-'));
+  writeFileSync(join(dir, 'index.html'), '<p>demo</p>');
+  writeFileSync(`${dir}-secret`, 'secret');
+  symlinkSync(join(dir, 'index.html'), join(dir, 'alias.html'));
+  symlinkSync(`${dir}-secret`, join(dir, 'escape.html'));
+  return dir;
+}
+
 describe('HTTP/1.x connection handling', () => {
-  const ctx = useJanus();
+  const ctx = useJanus(() => ({ demoFolder: demoFolderWithLinks() }));
   const ex = (chunks, opts) => rawExchange(ctx.janus.ip, ctx.janus.ports.sio, chunks, opts);
 
   test('Connection: close is honoured after every kind of answer; keep-alive connections take the next request', async () => {
@@ -133,6 +143,24 @@ describe('HTTP/1.x connection handling', () => {
     assert.match(r.answers[2].body, /^40\{"sid":/);
   });
 
+  test('CORS with allow_origins "*" answers as the Node server\'s cors { origin: "*" }: "*" and no credentials', async () => {
+    for (const origin of ['https://page.example', 'null']) {
+      const r = await ex(request('GET', EIO, { headers: { Connection: 'close', Origin: origin } }));
+      assert.equal(r.answers[0].status, 200);
+      assert.equal(r.answers[0].headers['access-control-allow-origin'], '*');
+      assert.equal(r.answers[0].headers['access-control-allow-credentials'], undefined);
+    }
+  });
+
+  test('demo files: a link inside the folder is served, one leading out of it is 404', async () => {
+    const page = await ex(request('GET', '/alias.html', { headers: { Connection: 'close' } }));
+    assert.equal(page.answers[0].status, 200);
+    assert.equal(page.answers[0].body, '<p>demo</p>');
+    const escape = await ex(request('GET', '/escape.html', { headers: { Connection: 'close' } }));
+    assert.equal(escape.answers[0].status, 404);
+    assert.doesNotMatch(escape.data.toString(), /secret/);
+  });
+
   test('HTTP/1.0 clients are answered and the connection closed unless they ask for keep-alive', async () => {
     const r = await ex(request('GET', EIO, { version: 'HTTP/1.0' }));
     assert.equal(r.answers[0].status, 200);
@@ -143,14 +171,27 @@ describe('HTTP/1.x connection handling', () => {
     assert.deepEqual(kept.answers.map((a) => a.status), [400, 200]);
   });
 
-  test('pipelined requests are answered in order', async () => {
-    const sid = await handshake(ctx.janus);
-    const r = await ex(request('POST', `${EIO}&sid=${sid}`, { body: '40' }) + request('GET', `${EIO}&sid=nosuchsid`) +
-      request('GET', `${EIO}&sid=${sid}`, { headers: { Connection: 'close' } }));
-    assert.deepEqual(r.answers.map((a) => a.status), [200, 400, 200]);
-    assert.equal(r.answers[0].body, 'ok');
-    assert.equal(JSON.parse(r.answers[1].body).message, 'Session ID unknown');
-    assert.match(r.answers[2].body, /^40\{"sid":/);
+  test('pipelined GETs are answered in order', async () => {
+    const r = await ex(request('GET', `${EIO}&sid=nosuchsid`) + request('GET', EIO) +
+      request('GET', '/calls/?EIO=3&transport=polling', { headers: { Connection: 'close' } }));
+    assert.deepEqual(r.answers.map((a) => a.status), [400, 200, 400]);
+    assert.equal(JSON.parse(r.answers[0].body).message, 'Session ID unknown');
+    assert.match(r.answers[1].body, /^0\{"sid":/);
+    assert.equal(JSON.parse(r.answers[2].body).message, 'Unsupported protocol version');
+    assert.ok(r.closed);
+  });
+
+  test('a POST pipelined behind another request never stalls the server (lws 4.1 loops on it): answered or refused, then closed', async () => {
+    for (const first of [request('GET', `${EIO}&sid=nosuchsid`), request('GET', EIO), 'POST']) {
+      const sid = await handshake(ctx.janus);
+      const post = request('POST', `${EIO}&sid=${sid}`, { body: '40' });
+      const r = await ex(first === 'POST' ? post + request('GET', `${EIO}&sid=nosuchsid`) : first + post, { timeoutMs: 3000 });
+      assert.ok(r.closed, 'the connection closed after the answers');
+      assert.ok(r.answers.length >= 1);
+      // The service thread is free: a new client is served at once.
+      const next = await ex(request('GET', EIO, { headers: { Connection: 'close' } }), { timeoutMs: 3000 });
+      assert.equal(next.answers[0]?.status, 200, 'a new handshake is answered');
+    }
   });
 
   test('a client that half-closes after its request still gets the answer', async () => {

@@ -1,5 +1,8 @@
 /* HTTP helpers: CORS origins, the endpoint path, demo file paths, error bodies. */
+#include <unistd.h>
+
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "../../transport/http_util.h"
 
@@ -11,6 +14,46 @@ static void test_origins(void) {
 	g_assert_false(sio_origin_allowed("https://a.example", "https://a.example.evil"));
 	g_assert_false(sio_origin_allowed("https://a.example", "http://a.example"));
 	g_assert_false(sio_origin_allowed("", "https://a.example"));
+}
+
+static void test_listed_origins(void) {
+	g_assert_false(sio_origin_listed("*", "https://a.example"));
+	g_assert_true(sio_origin_listed("*, https://a.example", "https://A.example"));
+	g_assert_false(sio_origin_listed("https://a.example", "https://b.example"));
+	g_assert_false(sio_origin_listed("*", "*"));
+	g_assert_false(sio_origin_listed("https://a.example", NULL));
+	g_assert_false(sio_origin_listed("null", ""));
+}
+
+static void test_file_inside(void) {
+	char *dir = g_dir_make_tmp("oicall-inside-XXXXXX", NULL);
+	char *inner = g_build_filename(dir, "index.html", NULL), *sub = g_build_filename(dir, "sub", NULL);
+	char *outside = g_strconcat(dir, "-outside", NULL), *escape = g_build_filename(dir, "escape.html", NULL);
+	char *inner_link = g_build_filename(dir, "alias.html", NULL);
+	g_assert_true(g_file_set_contents(inner, "x", 1, NULL));
+	g_assert_true(g_file_set_contents(outside, "secret", 6, NULL));
+	g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
+	g_assert_cmpint(symlink(outside, escape), ==, 0);
+	g_assert_cmpint(symlink(inner, inner_link), ==, 0);
+	g_assert_true(sio_file_inside(dir, inner));
+	g_assert_true(sio_file_inside(dir, inner_link));       /* a link that stays inside */
+	g_assert_false(sio_file_inside(dir, escape));          /* a link out of the folder */
+	g_assert_false(sio_file_inside(dir, outside));
+	g_assert_false(sio_file_inside(dir, sub));             /* not a regular file */
+	g_assert_false(sio_file_inside(dir, dir));
+	char *missing = g_build_filename(dir, "missing.html", NULL);
+	g_assert_false(sio_file_inside(dir, missing));
+	for(char **f = (char *[]){ escape, inner_link, inner, outside, NULL }; *f != NULL; f++)
+		g_unlink(*f);
+	g_rmdir(sub);
+	g_rmdir(dir);
+	g_free(missing);
+	g_free(inner_link);
+	g_free(escape);
+	g_free(outside);
+	g_free(sub);
+	g_free(inner);
+	g_free(dir);
 }
 
 static void test_header_names(void) {
@@ -92,6 +135,8 @@ static void test_transfer_encoding(void) {
 int main(int argc, char **argv) {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/http/origins", test_origins);
+	g_test_add_func("/http/listed-origins", test_listed_origins);
+	g_test_add_func("/http/file-inside", test_file_inside);
 	g_test_add_func("/http/endpoint", test_endpoint);
 	g_test_add_func("/http/header-names", test_header_names);
 	g_test_add_func("/http/static-files", test_static_files);
