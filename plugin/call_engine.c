@@ -464,6 +464,14 @@ void oicall_engine_call_offered(oicall_engine *engine, oicall_call *call, GPtrAr
 	offer_to(engine, call, current_session(engine, call, OICALL_CALLEE), effects);
 }
 
+void oicall_engine_cancel_reserved(oicall_engine *engine, oicall_call *call, GPtrArray *effects, gint64 now) {
+	if(call->state != OICALL_CALL_RINGING || !call->awaiting_offer)
+		return;
+	oicall_call_ref(call);
+	finish(engine, call, "error", call->user[OICALL_CALLER], effects, now);
+	oicall_call_unref(call);
+}
+
 json_t *oicall_engine_check_call(oicall_engine *engine, guint64 session, json_t *body, oicall_call **out) {
 	*out = NULL;
 	const char *user = oicall_engine_user(engine, session);

@@ -118,6 +118,9 @@ json_t *oicall_engine_start_call(oicall_engine *engine, guint64 session, json_t 
 json_t *oicall_engine_reserve_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
 	gint64 now, oicall_call **call);
 void oicall_engine_call_offered(oicall_engine *engine, oicall_call *call, GPtrArray *effects);
+/* A reserved call whose offer turned out unusable ends; nobody is told (the
+ * caller hears it from its request's error, the callee never heard of it). */
+void oicall_engine_cancel_reserved(oicall_engine *engine, oicall_call *call, GPtrArray *effects, gint64 now);
 /* The call a start-call body repeats (the same callee, callType and, if
  * given, callId as the ringing or active call its user started from this
  * session): start-call answers it again as it did, changing nothing. NULL if none. */

@@ -428,58 +428,54 @@ static json_t *start_call(oicall_session *session, json_t *body, json_t *jsep, G
 	json_t *reply = offer_error(jsep);
 	if(reply != NULL)
 		return reply;
+	char *offer = callee_offer(session, jsep, &reply);
 	janus_mutex_lock(&engine_mutex);
 	oicall_call *call = reserved_call(session, body);
-	if(call != NULL) {
-		/* The offer a gate let through (the call and the callee's offer are made): it rings now. */
+	if(call != NULL && reply == NULL && offer == NULL)
+		reply = error_reply(OICALL_ERROR_REQUEST_FAILED, "Socket not registered");
+	if(call != NULL && reply != NULL) {
+		/* The offer a gate let through (see gate_start_call) can't be used: the call is off. */
+		oicall_engine_cancel_reserved(engine, call, effects, janus_get_monotonic_time());
+	} else if(call != NULL) {
+		/* ...or it can: the call rings now. */
+		oicall_ms_adopt_call(call, offer);
 		oicall_engine_call_offered(engine, call, effects);
 		reply = json_pack("{ss}", "callId", call->id);
+	} else if(reply == NULL) {
+		json_t *ack = oicall_engine_start_call(engine, session->id, body, effects, janus_get_monotonic_time(), &call);
+		/* A repeated start-call (its call has media already) changes nothing. */
+		if(call != NULL && json_object_get(ack, "error") == NULL && call->media == NULL)
+			oicall_ms_adopt_call(call, offer);
+		reply = with_error_code(ack);
 	}
 	janus_mutex_unlock(&engine_mutex);
-	if(reply != NULL)
-		return reply;
-	char *offer = callee_offer(session, jsep, &reply);
-	if(reply != NULL)
-		return reply;
-	janus_mutex_lock(&engine_mutex);
-	json_t *ack = oicall_engine_start_call(engine, session->id, body, effects, janus_get_monotonic_time(), &call);
-	/* A repeated start-call (its call has media already) changes nothing. */
-	if(call != NULL && json_object_get(ack, "error") == NULL && call->media == NULL)
-		oicall_ms_adopt_call(call, offer);
 	g_free(offer);
-	janus_mutex_unlock(&engine_mutex);
-	return with_error_code(ack);
+	return reply;
 }
 
 /* A gated start-call (see the transport's bridge.h): the call is made and
- * reserved here, before the core sees the offer; the offer then comes with
- * its callId. A refusal or a repeat is answered now: the offer never
- * reaches the handle. */
+ * reserved here, before the core sees the offer, which then comes with its
+ * callId (start_call). A refusal or a repeat is answered now: the offer
+ * never reaches the handle. */
 static json_t *gate_start_call(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
 	json_t *reply = offer_error(jsep);
 	if(reply != NULL)
 		return reply;
 	janus_mutex_lock(&engine_mutex);
 	oicall_call *call = oicall_engine_repeated_start(engine, session->id, body);
-	if(call != NULL)
-		reply = oicall_ms_uses_jsep(call, OICALL_CALLER) ? json_pack("{ss}", "callId", call->id)
+	if(call != NULL) {
+		/* (Its offer may still be on the way: a reserved call is a JSEP caller's.) */
+		reply = call->awaiting_offer || oicall_ms_uses_jsep(call, OICALL_CALLER) ? json_pack("{ss}", "callId", call->id)
 			: error_reply(OICALL_ERROR_REQUEST_FAILED, "Already in a call");
-	janus_mutex_unlock(&engine_mutex);
-	if(reply != NULL)
-		return reply;
-	char *offer = callee_offer(session, jsep, &reply);
-	if(reply != NULL)
-		return reply;
-	janus_mutex_lock(&engine_mutex);
-	json_t *ack = oicall_engine_reserve_call(engine, session->id, body, effects, janus_get_monotonic_time(), &call);
-	if(call != NULL && json_object_get(ack, "error") == NULL) {
-		oicall_ms_adopt_call(call, offer);
-		json_decref(ack);
-		ack = json_pack("{s{ss}}", "jsepGate", "callId", call->id);
+	} else {
+		reply = oicall_engine_reserve_call(engine, session->id, body, effects, janus_get_monotonic_time(), &call);
+		if(call != NULL && json_object_get(reply, "error") == NULL) {
+			json_decref(reply);
+			reply = json_pack("{s{ss}}", "jsepGate", "callId", call->id);
+		}
 	}
-	g_free(offer);
 	janus_mutex_unlock(&engine_mutex);
-	return with_error_code(ack);
+	return with_error_code(reply);
 }
 
 /* How long a gated accept-call's answer may take to follow before another may. */
@@ -588,6 +584,14 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 		json_t *bad = check == NULL ? oicall_ms_check_mute(call, session->id, body, video) : NULL;
 		json_decref(check);
 		ack = bad ? bad : oicall_engine_mute(engine, session->id, body, video, effects, &call);
+	} else if(strcmp(request, "jsep-gate-failed") == 0) {
+		/* From the Socket.IO transport: the core refused the jsep a gate let
+		 * through (the plugin never saw it): what the gate reserved is off. */
+		session->accept_gate_until = 0;
+		oicall_call *reserved = reserved_call(session, body);
+		if(reserved != NULL)
+			oicall_engine_cancel_reserved(engine, reserved, effects, now);
+		ack = json_pack("{sb}", "success", 1);
 	} else if(strcmp(request, "disconnect") == 0) {
 		/* From the Socket.IO transport: the client is gone, may this handle linger? */
 		guint linger = oicall_engine_disconnect(engine, session->id, effects, now);

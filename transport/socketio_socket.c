@@ -23,10 +23,12 @@ typedef struct sio_pending {
 	char *transport_id, *nonce, *call_id;  /* PENDING_ATTACH_TRANSPORT */
 	gboolean starts_call;       /* PENDING_EVENT: start-call, whose ack tells the client its callId */
 	json_t *gated;              /* PENDING_EVENT: a gate's request, whose jsep waits for the plugin's yes */
+	char *gated_call;           /* PENDING_EVENT: the call of a request a gate let through */
 } sio_pending;
 
 static void pending_free(sio_pending *pending) {
 	json_decref(pending->gated);
+	g_free(pending->gated_call);
 	g_free(pending->transport_id);
 	g_free(pending->nonce);
 	g_free(pending->call_id);
@@ -519,6 +521,17 @@ static void handle_instruction(sio_socket *socket, json_t *message, json_t *inst
 	g_free(transaction);
 }
 
+/* The core refused a jsep that a gate let through, so the plugin never saw
+ * it: the start-call it reserved a call for (or the accept-call it waits
+ * for) is off. A start-call's call ends (unheard by its callee). */
+static void gate_failed(sio_socket *socket, const char *call_id) {
+	char *transaction = new_transaction(socket);
+	json_t *request = sio_bridge_janus("message", socket->session_id, socket->handle_id, transaction);
+	json_object_set_new(request, "body", json_pack("{ssss}", "request", "jsep-gate-failed", "callId", call_id));
+	submit(socket, request, PENDING_INTERNAL, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+	g_free(transaction);
+}
+
 void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 	if(socket->state == SIO_SOCKET_CLOSED)
 		return;
@@ -538,9 +551,12 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 				json_decref(ack);
 				sio_pending *real = submit(socket, request, PENDING_EVENT, pending->route, pending->ack_id);
 				real->starts_call = pending->starts_call;
+				real->gated_call = g_strdup(gate_call);
 				g_hash_table_remove(socket->pending, transaction);
 				return;
 			}
+			if(pending->gated_call != NULL && g_strcmp0(json_string_value(json_object_get(message, "janus")), "error") == 0)
+				gate_failed(socket, pending->gated_call);
 			send_ack(socket, pending->ack_id, ack);
 			/* Refused (busy included, which names the call): a PeerConnection it
 			 * started goes nowhere, unless the client is in another call already
