@@ -548,10 +548,10 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 				char *next = transaction_for(socket, TRUE);
 				json_t *request = sio_bridge_gated(pending->gated, gate_call, next);
 				g_free(next);
-				json_decref(ack);
 				sio_pending *real = submit(socket, request, PENDING_EVENT, pending->route, pending->ack_id);
 				real->starts_call = pending->starts_call;
 				real->gated_call = g_strdup(gate_call);
+				json_decref(ack);
 				g_hash_table_remove(socket->pending, transaction);
 				return;
 			}
