@@ -783,7 +783,9 @@ static void *message_thread(void *data) {
 		release_closed_sessions(now);
 		oicall_ms_tick(now);
 		janus_mutex_lock(&engine_mutex);
-		note_media_seen();
+		/* Packet times matter only when a deadline (maybe a media timeout counted from older ones) is due. */
+		if(oicall_engine_next_deadline(engine) <= now)
+			note_media_seen();
 		oicall_engine_tick(engine, now, effects);
 		janus_mutex_unlock(&engine_mutex);
 		dispatch_effects(effects);
