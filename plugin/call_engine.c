@@ -2,9 +2,20 @@
 
 #include <string.h>
 
+/* Ended calls remembered, so that a late request about one gets a clear answer. */
+#define RECENTLY_ENDED_MAX 256
+
+typedef struct ended_call {
+	char *id;
+	char *user[2];
+} ended_call;
+
 struct oicall_engine {
 	gint64 ring_timeout_us;
 	gint64 grace_us;
+	gint64 media_timeout_us;
+	GHashTable *ended;          /* id → ended_call * (the recently ended, owned by ended_order) */
+	GQueue ended_order;         /* oldest first */
 	oicall_registry *registry;
 	GHashTable *calls;          /* id → oicall_call * (a reference) */
 	GHashTable *call_of_user;   /* user → oicall_call * (borrowed from calls) */
@@ -97,13 +108,44 @@ oicall_engine *oicall_engine_new(gint64 ring_timeout_us, gint64 reconnect_grace_
 	engine->calls = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)oicall_call_unref);
 	engine->call_of_user = g_hash_table_new(g_str_hash, g_str_equal);
 	g_queue_init(&engine->order);
+	engine->ended = g_hash_table_new(g_str_hash, g_str_equal);
+	g_queue_init(&engine->ended_order);
 	return engine;
+}
+
+void oicall_engine_set_media_timeout(oicall_engine *engine, gint64 media_timeout_us) {
+	engine->media_timeout_us = MAX(media_timeout_us, 0);
+}
+
+static void ended_call_free(ended_call *ended) {
+	g_free(ended->id);
+	g_free(ended->user[0]);
+	g_free(ended->user[1]);
+	g_free(ended);
+}
+
+static void remember_ended(oicall_engine *engine, oicall_call *call) {
+	if(g_hash_table_contains(engine->ended, call->id))
+		return;
+	if(g_queue_get_length(&engine->ended_order) >= RECENTLY_ENDED_MAX) {
+		ended_call *oldest = g_queue_pop_head(&engine->ended_order);
+		g_hash_table_remove(engine->ended, oldest->id);
+		ended_call_free(oldest);
+	}
+	ended_call *ended = g_new0(ended_call, 1);
+	ended->id = g_strdup(call->id);
+	ended->user[0] = g_strdup(call->user[0]);
+	ended->user[1] = g_strdup(call->user[1]);
+	g_queue_push_tail(&engine->ended_order, ended);
+	g_hash_table_insert(engine->ended, ended->id, ended);
 }
 
 void oicall_engine_free(oicall_engine *engine) {
 	if(engine == NULL)
 		return;
 	g_queue_clear(&engine->order);
+	g_hash_table_destroy(engine->ended);
+	g_queue_clear_full(&engine->ended_order, (GDestroyNotify)ended_call_free);
 	g_hash_table_destroy(engine->call_of_user);
 	g_hash_table_destroy(engine->calls);
 	oicall_registry_free(engine->registry);
@@ -177,16 +219,22 @@ static void finish(oicall_engine *engine, oicall_call *call, const char *reason,
 		"callee", call->user[OICALL_CALLEE], "reason", reason, "duration", (json_int_t)duration_ms,
 		"endedBy", ended_by);
 	add_notify(effects, "call-ended", info, call);
+	remember_ended(engine, call);
 	g_queue_remove(&engine->order, call);
 	g_hash_table_remove(engine->calls, call->id);
 }
 
 /* call-ended to both users (whoever is online), then finish. */
+/* The session to tell about a call's side: none for a callee who never heard of it. */
+static guint64 told_session(oicall_engine *engine, oicall_call *call, int side) {
+	return side == OICALL_CALLEE && call->awaiting_offer ? 0 : current_session(engine, call, side);
+}
+
 static void end_for_both(oicall_engine *engine, oicall_call *call, const char *reason, const char *ended_by,
 		GPtrArray *effects, gint64 now) {
 	for(int side = 0; side < 2; side++) {
 		json_t *payload = json_pack("{ssss}", "callId", call->id, "reason", reason);
-		add_event(effects, current_session(engine, call, side), "call-ended", payload, call);
+		add_event(effects, told_session(engine, call, side), "call-ended", payload, call);
 	}
 	finish(engine, call, reason, ended_by, effects, now);
 }
@@ -195,8 +243,8 @@ static void end_for_both(oicall_engine *engine, oicall_call *call, const char *r
  * side that left is back online (its media died meanwhile), it is told too. */
 static void end_peer_gone(oicall_engine *engine, oicall_call *call, int gone, GPtrArray *effects, gint64 now) {
 	json_t *payload = json_pack("{ssss}", "callId", call->id, "reason", "peer-disconnected");
-	add_event(effects, current_session(engine, call, other(gone)), "call-ended", payload, call);
-	add_event(effects, current_session(engine, call, gone), "call-ended",
+	add_event(effects, told_session(engine, call, other(gone)), "call-ended", payload, call);
+	add_event(effects, told_session(engine, call, gone), "call-ended",
 		json_pack("{ssss}", "callId", call->id, "reason", "error"), call);
 	finish(engine, call, "peer-disconnected", call->user[gone], effects, now);
 }
@@ -238,15 +286,27 @@ json_t *oicall_engine_register(oicall_engine *engine, guint64 session, json_t *u
 		g_free(user);
 		return error_ack("Socket already registered as another user");
 	}
+	gboolean already = oicall_registry_session_of(engine->registry, user) == session;
 	guint64 replaced = oicall_registry_bind(engine->registry, user, session);
 	add_notify(effects, "user-registered", json_pack("{sssb}", "userId", user, "replacedSession", replaced != 0), NULL);
+	if(replaced != 0) {
+		/* The user's previous socket is still there (another tab or device,
+		 * or a connection the server hasn't seen die yet): it hears why, then goes. */
+		add_event(effects, replaced, "replaced", json_pack("{ss}", "reason", "registered-elsewhere"), NULL);
+		add_effect(effects, OICALL_EFFECT_CLOSE, NULL)->session = replaced;
+	}
 	oicall_call *call = oicall_engine_call_of_user(engine, user);
 	if(call != NULL) {
 		int side = oicall_call_side_of(call, user);
-		if(call->state == OICALL_CALL_RINGING && side == OICALL_CALLEE)
+		if(call->state == OICALL_CALL_RINGING && side == OICALL_CALLEE && !call->awaiting_offer)
 			offer_to(engine, call, session, effects);
 		/* Back within the grace: the call goes on, its media never stopped. */
 		call->grace_deadline[side] = 0;
+		/* A call whose media is on another session: this one is told it is in it. */
+		if(call->state == OICALL_CALL_ACTIVE && call->media_session[side] != session && !already)
+			add_event(effects, session, "call-resumed", json_pack("{ssssssssss}", "callId", call->id,
+				"peerUserId", call->user[other(side)], "callType", call->call_type, "state", "active",
+				"role", side == OICALL_CALLER ? "caller" : "callee"), call);
 	}
 	g_free(user);
 	return success_ack();
@@ -263,7 +323,58 @@ static gboolean call_id_valid(const char *id) {
 	return TRUE;
 }
 
-json_t *oicall_engine_start_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+/* The user's call that a start-call body repeats, if any (see the header). */
+static oicall_call *repeated_start(oicall_engine *engine, guint64 session, const char *user, const char *to,
+		const char *call_type, const char *call_id) {
+	oicall_call *call = oicall_engine_call_of_user(engine, user);
+	if(call == NULL || call->state == OICALL_CALL_ENDED || oicall_call_side_of(call, user) != OICALL_CALLER ||
+			call->media_session[OICALL_CALLER] != session)
+		return NULL;
+	if(strcmp(call->user[OICALL_CALLEE], to) != 0 || strcmp(call->call_type, call_type) != 0 ||
+			(call_id != NULL && strcmp(call_id, call->id) != 0))
+		return NULL;
+	return call;
+}
+
+oicall_call *oicall_engine_repeated_start(oicall_engine *engine, guint64 session, json_t *body) {
+	const char *user = oicall_engine_user(engine, session);
+	const char *call_type = json_string_value(json_object_get(body, "callType"));
+	json_t *call_id = json_object_get(body, "callId");
+	if(user == NULL || call_type == NULL || (call_id != NULL && !json_is_null(call_id) && !json_is_string(call_id)))
+		return NULL;
+	const char *ignored = NULL;
+	char *to = oicall_user_id_from_json(json_object_get(body, "toUserId"), &ignored);
+	oicall_call *call = to ? repeated_start(engine, session, user, to, call_type, json_string_value(call_id)) : NULL;
+	g_free(to);
+	return call;
+}
+
+/* A call refused because its callee is in a call: it never rings. Takes to. */
+static json_t *refuse_busy(oicall_engine *engine, guint64 session, const char *user, char *to, const char *call_type,
+		const char *call_id, GPtrArray *effects, gint64 now) {
+	oicall_call *call = g_new0(oicall_call, 1);
+	call->refs = 1;
+	call->id = call_id ? g_strdup(call_id) : g_uuid_string_random();
+	call->user[OICALL_CALLER] = g_strdup(user);
+	call->user[OICALL_CALLEE] = to;
+	call->call_type = g_strdup(call_type);
+	call->created_at = call->ended_at = now;
+	call->offered_to = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	call->callee_was_online = oicall_registry_session_of(engine->registry, to) != 0;
+	call->state = OICALL_CALL_ENDED;
+	call->end_reason = g_strdup("busy");
+	add_notify(effects, "call-started", json_pack("{sssssssssb}", "callId", call->id, "caller", user, "callee", to,
+		"callType", call_type, "calleeOnline", call->callee_was_online), call);
+	add_event(effects, session, "call-ended", json_pack("{ssss}", "callId", call->id, "reason", "busy"), call);
+	add_notify(effects, "call-ended", json_pack("{sssssssssIss}", "callId", call->id, "caller", user,
+		"callee", to, "reason", "busy", "duration", (json_int_t)0, "endedBy", to), call);
+	json_t *reply = json_pack("{ssss}", "error", "busy", "callId", call->id);
+	oicall_call_unref(call);
+	return reply;
+}
+
+/* start-call and reserve-call: ring says whether the callee is offered the call now. */
+static json_t *begin_call(oicall_engine *engine, guint64 session, json_t *body, gboolean ring, GPtrArray *effects,
 		gint64 now, oicall_call **out) {
 	*out = NULL;
 	const char *user = oicall_engine_user(engine, session);
@@ -279,21 +390,37 @@ json_t *oicall_engine_start_call(oicall_engine *engine, guint64 session, json_t 
 	const char *call_type = json_string_value(json_object_get(body, "callType"));
 	json_t *call_id_json = json_object_get(body, "callId");
 	const char *call_id = json_string_value(call_id_json);
+	oicall_call *mine = oicall_engine_call_of_user(engine, user);
 	json_t *reply = NULL;
-	if(call_type == NULL || (strcmp(call_type, "audio") != 0 && strcmp(call_type, "video") != 0))
+	if(call_type == NULL || (strcmp(call_type, "audio") != 0 && strcmp(call_type, "video") != 0)) {
 		reply = error_ack("callType must be \"audio\" or \"video\"");
-	else if(call_id_json != NULL && !json_is_null(call_id_json) && (call_id == NULL || !call_id_valid(call_id)))
+	} else if(call_id_json != NULL && !json_is_null(call_id_json) && (call_id == NULL || !call_id_valid(call_id))) {
 		reply = error_ack("callId must be 1 to 64 letters, digits, '-' or '_'");
-	else if(call_id != NULL && g_hash_table_contains(engine->calls, call_id))
+	} else if(repeated_start(engine, session, user, to, call_type, call_id) != NULL) {
+		/* The same request again (a double click, a retry): the same answer. */
+		*out = mine;
+		reply = call_payload(mine);
+	} else if(call_id != NULL && (g_hash_table_contains(engine->calls, call_id) ||
+			g_hash_table_contains(engine->ended, call_id))) {
 		reply = error_ack("callId already in use");
-	else if(strcmp(to, user) == 0)
+	} else if(strcmp(to, user) == 0) {
 		reply = error_ack("Cannot call yourself");
-	else if(oicall_engine_call_of_user(engine, user) != NULL)
+	} else if(mine != NULL && mine->state == OICALL_CALL_RINGING && oicall_call_side_of(mine, user) == OICALL_CALLEE &&
+			strcmp(mine->user[OICALL_CALLER], to) == 0) {
+		/* Glare: the callee is calling this user right now. Their call goes on
+		 * ringing here (accept it to talk); this one is refused as busy. */
+		reply = refuse_busy(engine, session, user, to, call_type, call_id, effects, now);
+		json_object_set_new(reply, "incomingCallId", json_string(mine->id));
+		return reply;
+	} else if(mine != NULL) {
 		reply = error_ack("Already in a call");
+	}
 	if(reply != NULL) {
 		g_free(to);
 		return reply;
 	}
+	if(oicall_engine_call_of_user(engine, to) != NULL)
+		return refuse_busy(engine, session, user, to, call_type, call_id, effects, now);
 
 	oicall_call *call = g_new0(oicall_call, 1);
 	call->refs = 1;
@@ -303,32 +430,46 @@ json_t *oicall_engine_start_call(oicall_engine *engine, guint64 session, json_t 
 	call->call_type = g_strdup(call_type);
 	call->created_at = now;
 	call->offered_to = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-	guint64 callee_session = oicall_registry_session_of(engine->registry, to);
-	call->callee_was_online = callee_session != 0;
+	call->callee_was_online = oicall_registry_session_of(engine->registry, to) != 0;
 	add_notify(effects, "call-started", json_pack("{sssssssssb}", "callId", call->id, "caller", user, "callee", to,
 		"callType", call_type, "calleeOnline", call->callee_was_online), call);
-
-	if(oicall_engine_call_of_user(engine, to) != NULL) {
-		/* Busy: the call never rings. */
-		add_event(effects, session, "call-ended", json_pack("{ssss}", "callId", call->id, "reason", "busy"), call);
-		call->state = OICALL_CALL_ENDED;
-		call->end_reason = g_strdup("busy");
-		add_notify(effects, "call-ended", json_pack("{sssssssssIss}", "callId", call->id, "caller", user,
-			"callee", to, "reason", "busy", "duration", (json_int_t)0, "endedBy", to), call);
-		reply = json_pack("{ssss}", "error", "busy", "callId", call->id);
-		oicall_call_unref(call);
-		return reply;
-	}
 	call->state = OICALL_CALL_RINGING;
 	call->ring_deadline = now + engine->ring_timeout_us;
 	call->media_session[OICALL_CALLER] = session;
+	call->awaiting_offer = TRUE;
 	g_hash_table_insert(engine->calls, call->id, call);
 	g_queue_push_tail(&engine->order, call);
 	g_hash_table_insert(engine->call_of_user, call->user[OICALL_CALLER], call);
 	g_hash_table_insert(engine->call_of_user, call->user[OICALL_CALLEE], call);
-	offer_to(engine, call, callee_session, effects);
+	if(ring)
+		oicall_engine_call_offered(engine, call, effects);
 	*out = call;
 	return call_payload(call);
+}
+
+json_t *oicall_engine_start_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+		gint64 now, oicall_call **out) {
+	return begin_call(engine, session, body, TRUE, effects, now, out);
+}
+
+json_t *oicall_engine_reserve_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+		gint64 now, oicall_call **out) {
+	return begin_call(engine, session, body, FALSE, effects, now, out);
+}
+
+void oicall_engine_call_offered(oicall_engine *engine, oicall_call *call, GPtrArray *effects) {
+	if(call->state != OICALL_CALL_RINGING || !call->awaiting_offer)
+		return;
+	call->awaiting_offer = FALSE;
+	offer_to(engine, call, current_session(engine, call, OICALL_CALLEE), effects);
+}
+
+void oicall_engine_cancel_reserved(oicall_engine *engine, oicall_call *call, GPtrArray *effects, gint64 now) {
+	if(call->state != OICALL_CALL_RINGING || !call->awaiting_offer)
+		return;
+	oicall_call_ref(call);
+	finish(engine, call, "error", call->user[OICALL_CALLER], effects, now);
+	oicall_call_unref(call);
 }
 
 json_t *oicall_engine_check_call(oicall_engine *engine, guint64 session, json_t *body, oicall_call **out) {
@@ -342,8 +483,12 @@ json_t *oicall_engine_check_call(oicall_engine *engine, guint64 session, json_t 
 	if(!json_is_string(id))
 		return error_ack("callId must be a string");
 	oicall_call *call = oicall_engine_call(engine, json_string_value(id));
-	if(call == NULL)
+	if(call == NULL) {
+		ended_call *ended = g_hash_table_lookup(engine->ended, json_string_value(id));
+		if(ended != NULL && (strcmp(ended->user[0], user) == 0 || strcmp(ended->user[1], user) == 0))
+			return error_ack("Call already ended");
 		return error_ack("Unknown call");
+	}
 	if(oicall_call_side_of(call, user) < 0)
 		return error_ack("Not your call");
 	*out = call;
@@ -360,8 +505,12 @@ json_t *oicall_engine_accept_call(oicall_engine *engine, guint64 session, json_t
 	const char *user = oicall_engine_user(engine, session);
 	if(oicall_call_side_of(call, user) != OICALL_CALLEE)
 		return error_ack("Only the callee can accept a call");
+	if(call->state == OICALL_CALL_ACTIVE && call->media_session[OICALL_CALLEE] == session)
+		return success_ack();   /* the same accept again: nothing changes */
 	if(call->state != OICALL_CALL_RINGING)
 		return error_ack("Call already accepted");
+	if(call->awaiting_offer)
+		return error_ack("Call not offered yet");
 	json_t *from = json_object_get(body, "fromUserId");
 	if(from != NULL) {
 		const char *ignored = NULL;
@@ -386,6 +535,10 @@ json_t *oicall_engine_end_call(oicall_engine *engine, guint64 session, json_t *b
 		gint64 now) {
 	oicall_call *call = NULL;
 	json_t *error = oicall_engine_check_call(engine, session, body, &call);
+	if(error != NULL && g_strcmp0(json_string_value(json_object_get(error, "error")), "Call already ended") == 0) {
+		json_decref(error);
+		return success_ack();   /* hung up twice: it is over, as asked */
+	}
 	if(error != NULL)
 		return error;
 	const char *user = oicall_engine_user(engine, session);
@@ -540,12 +693,19 @@ gboolean oicall_engine_force_end(oicall_engine *engine, const char *call_id, con
 
 /* ---- timers ---------------------------------------------------------- */
 
+/* When an active call's side has been silent too long; G_MAXINT64 without a media timeout. */
+static gint64 media_deadline(oicall_engine *engine, oicall_call *call, int side) {
+	if(engine->media_timeout_us <= 0 || call->state != OICALL_CALL_ACTIVE)
+		return G_MAXINT64;
+	return MAX(call->accepted_at, call->media_seen[side]) + engine->media_timeout_us;
+}
+
 void oicall_engine_tick(oicall_engine *engine, gint64 now, GPtrArray *effects) {
 	GList *calls = live_calls(engine);
 	for(GList *l = calls; l != NULL; l = l->next) {
 		oicall_call *call = l->data;
 		if(call->state == OICALL_CALL_RINGING && now >= call->ring_deadline) {
-			add_event(effects, current_session(engine, call, OICALL_CALLEE), "call-expired",
+			add_event(effects, told_session(engine, call, OICALL_CALLEE), "call-expired",
 				json_pack("{ssss}", "callId", call->id, "reason", "timeout"), call);
 			add_event(effects, current_session(engine, call, OICALL_CALLER), "call-ended",
 				json_pack("{ssss}", "callId", call->id, "reason", "timeout"), call);
@@ -557,6 +717,10 @@ void oicall_engine_tick(oicall_engine *engine, gint64 now, GPtrArray *effects) {
 		for(int side = 0; side < 2 && call->state == OICALL_CALL_ACTIVE; side++) {
 			if(call->grace_deadline[side] != 0 && now >= call->grace_deadline[side])
 				end_peer_gone(engine, call, side, effects, now);
+		}
+		for(int side = 0; side < 2 && call->state == OICALL_CALL_ACTIVE; side++) {
+			if(now >= media_deadline(engine, call, side))
+				end_for_both(engine, call, "media-timeout", NULL, effects, now);
 		}
 	}
 	g_list_free_full(calls, (GDestroyNotify)oicall_call_unref);
@@ -571,6 +735,7 @@ gint64 oicall_engine_next_deadline(oicall_engine *engine) {
 		for(int side = 0; side < 2; side++) {
 			if(call->grace_deadline[side] != 0)
 				next = MIN(next, call->grace_deadline[side]);
+			next = MIN(next, media_deadline(engine, call, side));
 		}
 	}
 	return next;

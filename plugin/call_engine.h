@@ -41,6 +41,7 @@ typedef struct oicall_call {
 	char *call_type;            /* "audio" or "video" */
 	oicall_call_state state;
 	gboolean callee_was_online; /* when the call started */
+	gboolean awaiting_offer;    /* reserved: the caller's media description is on its way, the callee isn't offered it yet */
 	gint64 created_at, accepted_at, ended_at;
 	gint64 ring_deadline;
 	gint64 grace_deadline[2];   /* 0 while that side is connected */
@@ -50,6 +51,7 @@ typedef struct oicall_call {
 	char *end_reason;
 	char *codec[2];             /* negotiated audio/video codec names, set by the glue */
 	guint64 media_sessions[2][OICALL_MAX_MEDIA_SESSIONS];   /* handles carrying each side's media (glue) */
+	gint64 media_seen[2];       /* when a packet last came from that side (glue), 0 never */
 	void *media;                /* owned by the glue */
 	GDestroyNotify media_free;
 } oicall_call;
@@ -66,11 +68,12 @@ typedef enum oicall_effect_kind {
 	OICALL_EFFECT_MUTE,         /* forward or stop side's audio/video */
 	OICALL_EFFECT_ENDED,        /* the call is over: tear its media down */
 	OICALL_EFFECT_NOTIFY,       /* name/payload for Janus event handlers */
+	OICALL_EFFECT_CLOSE,        /* the session's client must go (another took its user over); its handle may linger */
 } oicall_effect_kind;
 
 typedef struct oicall_effect {
 	oicall_effect_kind kind;
-	guint64 session;            /* EVENT */
+	guint64 session;            /* EVENT, CLOSE */
 	char *name;                 /* EVENT, NOTIFY */
 	json_t *payload;            /* EVENT, NOTIFY */
 	oicall_call *call;          /* a reference, or NULL */
@@ -85,6 +88,9 @@ GPtrArray *oicall_effects_new(void);
 typedef struct oicall_engine oicall_engine;
 
 oicall_engine *oicall_engine_new(gint64 ring_timeout_us, gint64 reconnect_grace_us);
+/* An active call ends ("media-timeout") once a side has sent nothing for
+ * this long (see media_seen; counted from the accept); 0: never (the default). */
+void oicall_engine_set_media_timeout(oicall_engine *engine, gint64 media_timeout_us);
 void oicall_engine_free(oicall_engine *engine);
 
 oicall_registry *oicall_engine_registry(oicall_engine *engine);
@@ -104,15 +110,33 @@ json_t *oicall_engine_register(oicall_engine *engine, guint64 session, json_t *u
 	GPtrArray *effects, gint64 now);
 json_t *oicall_engine_start_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
 	gint64 now, oicall_call **call);
+/* The same, in two steps, for a caller whose media description (a JSEP
+ * offer) must not reach its handle before the call is known to be allowed:
+ * reserve_call makes the call (the user is in it, others find them busy)
+ * without offering it to the callee; call_offered, once the offer is
+ * there, has it ring. A ring timeout ends a reserved call like any other. */
+json_t *oicall_engine_reserve_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+	gint64 now, oicall_call **call);
+void oicall_engine_call_offered(oicall_engine *engine, oicall_call *call, GPtrArray *effects);
+/* A reserved call whose offer turned out unusable ends; nobody is told (the
+ * caller hears it from its request's error, the callee never heard of it). */
+void oicall_engine_cancel_reserved(oicall_engine *engine, oicall_call *call, GPtrArray *effects, gint64 now);
+/* The call a start-call body repeats (the same callee, callType and, if
+ * given, callId as the ringing or active call its user started from this
+ * session): start-call answers it again as it did, changing nothing. NULL if none. */
+oicall_call *oicall_engine_repeated_start(oicall_engine *engine, guint64 session, json_t *body);
+/* A repeated accept-call (the callee's session that accepted it) succeeds again, changing nothing. */
 json_t *oicall_engine_accept_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
 	gint64 now, oicall_call **call);
+/* end-call of one of the user's recently ended calls succeeds again, changing nothing. */
 json_t *oicall_engine_end_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
 	gint64 now);
 json_t *oicall_engine_mute(oicall_engine *engine, guint64 session, json_t *body, gboolean video,
 	GPtrArray *effects, oicall_call **call);
 
 /* Checks common to every call request: a registered session and a callId
- * of one of the user's calls. Returns NULL and sets *call, or the error ack. */
+ * of one of the user's calls. Returns NULL and sets *call, or the error ack
+ * ("Call already ended" for one of the user's recently ended calls). */
 json_t *oicall_engine_check_call(oicall_engine *engine, guint64 session, json_t *body, oicall_call **call);
 
 /* The session's client went away but its handle may live on. Returns how
@@ -128,7 +152,7 @@ void oicall_engine_media_failed(oicall_engine *engine, oicall_call *call, int si
 gboolean oicall_engine_force_end(oicall_engine *engine, const char *call_id, const char *reason,
 	GPtrArray *effects, gint64 now);
 
-/* Timers: ring timeouts and grace expiries. */
+/* Timers: ring timeouts, grace expiries and media timeouts. */
 void oicall_engine_tick(oicall_engine *engine, gint64 now, GPtrArray *effects);
 /* When tick has something to do next; G_MAXINT64 if nothing. */
 gint64 oicall_engine_next_deadline(oicall_engine *engine);

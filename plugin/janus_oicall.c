@@ -337,6 +337,20 @@ static void mute_media(oicall_call *call, int side, gboolean video, gboolean mut
 	janus_refcount_decrease(&source->ref);
 }
 
+/* Sends a session's client away (the Socket.IO transport closes its socket;
+ * the handle lingers or goes as for any client gone), after what was pushed to it. */
+static void close_client(guint64 id) {
+	oicall_session *session = session_by_id(id);
+	if(session == NULL)
+		return;
+	if(atomic_load(&session->janus_session_id) != 0) {
+		json_t *close = json_pack("{s{ss}}", "sio", "close", "replaced");
+		push_or_hold(session, NULL, close, NULL);
+		json_decref(close);
+	}
+	janus_refcount_decrease(&session->ref);
+}
+
 static void dispatch_effects(GPtrArray *effects) {
 	/* Media first: events about an ended call then wait for its PeerConnections to close. */
 	for(guint i = 0; i < effects->len; i++) {
@@ -355,6 +369,9 @@ static void dispatch_effects(GPtrArray *effects) {
 				break;
 			case OICALL_EFFECT_ENDED:
 				break;      /* done above */
+			case OICALL_EFFECT_CLOSE:
+				close_client(effect->session);
+				break;
 			case OICALL_EFFECT_NOTIFY:
 				if(config.events && gateway->events_is_enabled()) {
 					json_t *info = json_deep_copy(effect->payload);
@@ -368,7 +385,8 @@ static void dispatch_effects(GPtrArray *effects) {
 
 /* ---- requests -------------------------------------------------------- */
 
-static json_t *start_call(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
+/* What is wrong with a start-call's jsep, or NULL. */
+static json_t *offer_error(json_t *jsep) {
 	if(jsep == NULL)
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing jsep offer");
 	const char *type = json_string_value(json_object_get(jsep, "type"));
@@ -376,28 +394,124 @@ static json_t *start_call(oicall_session *session, json_t *body, json_t *jsep, G
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "start-call needs a jsep offer");
 	if(json_is_true(json_object_get(jsep, "update")))
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Renegotiation is not supported");
-	/* An unregistered session hears that first (the engine says so below). */
+	return NULL;
+}
+
+/* The gateway's offer for the callee made from the caller's, or NULL with
+ * *reply set. An unregistered session hears that first (the engine says so). */
+static char *callee_offer(oicall_session *session, json_t *jsep, json_t **reply) {
+	*reply = NULL;
 	janus_mutex_lock(&engine_mutex);
 	gboolean registered = oicall_engine_user(engine, session->id) != NULL;
 	janus_mutex_unlock(&engine_mutex);
-	char *offer = NULL;
-	if(registered) {
-		char *error = NULL;
-		offer = oicall_jsep_callee_offer(json_string_value(json_object_get(jsep, "sdp")), &config, &error);
-		if(offer == NULL) {
-			json_t *reply = error_reply(OICALL_ERROR_INVALID_REQUEST, error);
-			g_free(error);
-			return reply;
+	if(!registered)
+		return NULL;
+	char *error = NULL;
+	char *offer = oicall_jsep_callee_offer(json_string_value(json_object_get(jsep, "sdp")), &config, &error);
+	if(offer == NULL) {
+		*reply = error_reply(OICALL_ERROR_INVALID_REQUEST, error);
+		g_free(error);
+	}
+	return offer;
+}
+
+/* The call a gate reserved for this session's offer, now that the offer is here; NULL if none. Engine locked. */
+static oicall_call *reserved_call(oicall_session *session, json_t *body) {
+	oicall_call *call = oicall_engine_call(engine, json_string_value(json_object_get(body, "callId")));
+	if(call == NULL || call->state != OICALL_CALL_RINGING || !call->awaiting_offer ||
+			call->media_session[OICALL_CALLER] != session->id)
+		return NULL;
+	return call;
+}
+
+static json_t *start_call(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
+	json_t *reply = offer_error(jsep);
+	if(reply != NULL)
+		return reply;
+	char *offer = callee_offer(session, jsep, &reply);
+	janus_mutex_lock(&engine_mutex);
+	oicall_call *call = reserved_call(session, body);
+	if(call != NULL && reply == NULL && offer == NULL)
+		reply = error_reply(OICALL_ERROR_REQUEST_FAILED, "Socket not registered");
+	if(call != NULL && reply != NULL) {
+		/* The offer a gate let through (see gate_start_call) can't be used: the call is off. */
+		oicall_engine_cancel_reserved(engine, call, effects, janus_get_monotonic_time());
+	} else if(call != NULL) {
+		/* ...or it can: the call rings now. */
+		oicall_ms_adopt_call(call, offer);
+		oicall_engine_call_offered(engine, call, effects);
+		reply = json_pack("{ss}", "callId", call->id);
+	} else if(reply == NULL) {
+		json_t *ack = oicall_engine_start_call(engine, session->id, body, effects, janus_get_monotonic_time(), &call);
+		/* A repeated start-call (its call has media already) changes nothing. */
+		if(call != NULL && json_object_get(ack, "error") == NULL && call->media == NULL)
+			oicall_ms_adopt_call(call, offer);
+		reply = with_error_code(ack);
+	}
+	janus_mutex_unlock(&engine_mutex);
+	g_free(offer);
+	return reply;
+}
+
+/* A gated start-call (see the transport's bridge.h): the call is made and
+ * reserved here, before the core sees the offer, which then comes with its
+ * callId (start_call). A refusal or a repeat is answered now: the offer
+ * never reaches the handle. */
+static json_t *gate_start_call(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
+	json_t *reply = offer_error(jsep);
+	if(reply != NULL)
+		return reply;
+	janus_mutex_lock(&engine_mutex);
+	oicall_call *call = oicall_engine_repeated_start(engine, session->id, body);
+	if(call != NULL) {
+		/* (Its offer may still be on the way: a reserved call is a JSEP caller's.) */
+		reply = call->awaiting_offer || oicall_ms_uses_jsep(call, OICALL_CALLER) ? json_pack("{ss}", "callId", call->id)
+			: error_reply(OICALL_ERROR_REQUEST_FAILED, "Already in a call");
+	} else {
+		reply = oicall_engine_reserve_call(engine, session->id, body, effects, janus_get_monotonic_time(), &call);
+		if(call != NULL && json_object_get(reply, "error") == NULL) {
+			json_decref(reply);
+			reply = json_pack("{s{ss}}", "jsepGate", "callId", call->id);
 		}
 	}
-	oicall_call *call = NULL;
-	janus_mutex_lock(&engine_mutex);
-	json_t *ack = oicall_engine_start_call(engine, session->id, body, effects, janus_get_monotonic_time(), &call);
-	if(call != NULL && json_object_get(ack, "error") == NULL)
-		oicall_ms_adopt_call(call, offer);
-	g_free(offer);
 	janus_mutex_unlock(&engine_mutex);
-	return with_error_code(ack);
+	return with_error_code(reply);
+}
+
+/* How long a gated accept-call's answer may take to follow before another may. */
+#define OICALL_ACCEPT_GATE_US (5 * G_USEC_PER_SEC)
+
+/* A gated accept-call: only an answer to a call still ringing for this
+ * session goes to its handle, one at a time; the same accept again
+ * succeeds without it. */
+static json_t *gate_accept_call(oicall_session *session, json_t *body, json_t *jsep) {
+	const char *type = json_string_value(json_object_get(jsep, "type"));
+	if(type == NULL || strcmp(type, "answer") != 0)
+		return error_reply(OICALL_ERROR_INVALID_REQUEST, "accept-call needs a jsep answer");
+	gint64 now = janus_get_monotonic_time();
+	janus_mutex_lock(&engine_mutex);
+	oicall_call *call = NULL;
+	json_t *reply = oicall_engine_check_call(engine, session->id, body, &call);
+	const char *user = oicall_engine_user(engine, session->id);
+	if(reply != NULL) {
+		/* as the engine said */
+	} else if(oicall_call_side_of(call, user) != OICALL_CALLEE) {
+		reply = error_reply(OICALL_ERROR_REQUEST_FAILED, "Only the callee can accept a call");
+	} else if(call->state == OICALL_CALL_ACTIVE && call->media_session[OICALL_CALLEE] == session->id &&
+			oicall_ms_uses_jsep(call, OICALL_CALLEE)) {
+		reply = json_pack("{sb}", "success", 1);
+	} else if(call->state != OICALL_CALL_RINGING) {
+		reply = error_reply(OICALL_ERROR_REQUEST_FAILED, "Call already accepted");
+	} else if(call->awaiting_offer) {
+		reply = error_reply(OICALL_ERROR_REQUEST_FAILED, "Call not offered yet");
+	} else if(now < session->accept_gate_until) {
+		reply = error_reply(OICALL_ERROR_REQUEST_FAILED, "Already accepting this call");
+	} else {
+		session->accept_gate_until = now + OICALL_ACCEPT_GATE_US;
+		reply = json_pack("{s{ss}}", "jsepGate", "callId", call->id);
+	}
+	janus_mutex_unlock(&engine_mutex);
+	return with_error_code(reply);
 }
 
 /* A user back on a new socket mid-call: the handle carrying their media
@@ -470,6 +584,14 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 		json_t *bad = check == NULL ? oicall_ms_check_mute(call, session->id, body, video) : NULL;
 		json_decref(check);
 		ack = bad ? bad : oicall_engine_mute(engine, session->id, body, video, effects, &call);
+	} else if(strcmp(request, "jsep-gate-failed") == 0) {
+		/* From the Socket.IO transport: the core refused the jsep a gate let
+		 * through (the plugin never saw it): what the gate reserved is off. */
+		session->accept_gate_until = 0;
+		oicall_call *reserved = reserved_call(session, body);
+		if(reserved != NULL)
+			oicall_engine_cancel_reserved(engine, reserved, effects, now);
+		ack = json_pack("{sb}", "success", 1);
 	} else if(strcmp(request, "disconnect") == 0) {
 		/* From the Socket.IO transport: the client is gone, may this handle linger? */
 		guint linger = oicall_engine_disconnect(engine, session->id, effects, now);
@@ -535,9 +657,12 @@ static json_t *admin_change(json_t *request, GPtrArray *effects, gint64 now) {
 		} else if(id == 0) {
 			response = error_reply(OICALL_ERROR_REQUEST_FAILED, "Unknown user");
 		} else {
-			/* Detaching its handle ends its call and disconnects its socket. */
+			/* Detaching its handle ends its call and disconnects its socket, after it hears why. */
 			oicall_session *session = session_by_id(id);
 			if(session != NULL) {
+				json_t *kicked = json_pack("{ssss}", "event", "kicked", "reason", "admin");
+				push_now(session, NULL, kicked, NULL);
+				json_decref(kicked);
 				gateway->end_session(session->handle);
 				janus_refcount_decrease(&session->ref);
 			}
@@ -555,6 +680,19 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			if(g_atomic_int_get(&msg->session->destroyed))
 				return;
 			const char *request = json_string_value(json_object_get(msg->body, "request"));
+			json_t *gate = json_object_get(msg->body, "jsepGate");
+			if(gate != NULL && msg->jsep == NULL && request != NULL &&
+					(strcmp(request, "start-call") == 0 || strcmp(request, "accept-call") == 0)) {
+				json_t *reply = strcmp(request, "start-call") == 0 ? gate_start_call(msg->session, msg->body, gate, effects)
+					: gate_accept_call(msg->session, msg->body, gate);
+				dispatch_effects(effects);
+				push_or_hold(msg->session, msg->transaction, reply, NULL);
+				json_decref(reply);
+				return;
+			}
+			json_object_del(msg->body, "jsepGate");
+			if(request != NULL && strcmp(request, "accept-call") == 0 && msg->jsep != NULL)
+				msg->session->accept_gate_until = 0;     /* the answer a gate let through is here */
 			if(request != NULL && oicall_ms_handles(msg->session, request, msg->body, msg->jsep)) {
 				oicall_ms_request(msg->session, request, msg->body, msg->jsep, msg->transaction);
 				return;
@@ -602,6 +740,25 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 	dispatch_effects(effects);
 }
 
+/* Tells the engine when each side of each active call last sent anything
+ * (RTP or RTCP on any handle carrying its media), for its media timeout. Engine locked. */
+static void note_media_seen(void) {
+	GList *calls = oicall_engine_calls(engine);
+	for(GList *l = calls; l != NULL; l = l->next) {
+		oicall_call *call = l->data;
+		for(int side = 0; side < 2 && call->state == OICALL_CALL_ACTIVE; side++) {
+			for(int i = 0; i < OICALL_MAX_MEDIA_SESSIONS; i++) {
+				oicall_session *session = session_by_id(call->media_sessions[side][i]);
+				if(session == NULL)
+					continue;
+				call->media_seen[side] = MAX(call->media_seen[side], atomic_load(&session->last_rx_us));
+				janus_refcount_decrease(&session->ref);
+			}
+		}
+	}
+	g_list_free(calls);
+}
+
 static void *message_thread(void *data) {
 	(void)data;
 	while(!g_atomic_int_get(&stopping)) {
@@ -626,6 +783,9 @@ static void *message_thread(void *data) {
 		release_closed_sessions(now);
 		oicall_ms_tick(now);
 		janus_mutex_lock(&engine_mutex);
+		/* Packet times matter only when a deadline (maybe a media timeout counted from older ones) is due. */
+		if(oicall_engine_next_deadline(engine) <= now)
+			note_media_seen();
 		oicall_engine_tick(engine, now, effects);
 		janus_mutex_unlock(&engine_mutex);
 		dispatch_effects(effects);
@@ -659,6 +819,7 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 	sessions_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 	engine = oicall_engine_new((gint64)config.ring_timeout * G_USEC_PER_SEC,
 		(gint64)config.reconnect_grace * G_USEC_PER_SEC);
+	oicall_engine_set_media_timeout(engine, (gint64)config.media_timeout * G_USEC_PER_SEC);
 	messages = g_async_queue_new_full((GDestroyNotify)message_free);
 	gateway = callback;
 	oicall_ms_env ms_env = { .gateway = gateway, .plugin = &oicall_plugin, .config = &config, .engine = engine,
@@ -680,8 +841,9 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		return -1;
 	}
 	g_atomic_int_set(&initialized, 1);
-	JANUS_LOG(LOG_INFO, "%s initialized (ring timeout %"G_GUINT64_FORMAT" s, reconnect grace %"G_GUINT64_FORMAT" s)\n",
-		OICALL_NAME, config.ring_timeout, config.reconnect_grace);
+	JANUS_LOG(LOG_INFO, "%s initialized (ring timeout %"G_GUINT64_FORMAT" s, reconnect grace %"G_GUINT64_FORMAT
+		" s, media timeout %"G_GUINT64_FORMAT" s)\n", OICALL_NAME, config.ring_timeout, config.reconnect_grace,
+		config.media_timeout);
 	return 0;
 }
 
@@ -899,6 +1061,7 @@ static void oicall_incoming_rtp(janus_plugin_session *handle, janus_plugin_rtp *
 	oicall_session *session = handle->plugin_handle;
 	if(session == NULL || g_atomic_int_get(&session->destroyed))
 		return;
+	atomic_store_explicit(&session->last_rx_us, janus_get_monotonic_time(), memory_order_relaxed);
 	oicall_relay_rtp(gateway, session, packet);
 }
 
@@ -908,6 +1071,7 @@ static void oicall_incoming_rtcp(janus_plugin_session *handle, janus_plugin_rtcp
 	oicall_session *session = handle->plugin_handle;
 	if(session == NULL || g_atomic_int_get(&session->destroyed))
 		return;
+	atomic_store_explicit(&session->last_rx_us, janus_get_monotonic_time(), memory_order_relaxed);
 	oicall_relay_rtcp(gateway, session, packet, (guint32)config.max_bitrate);
 }
 

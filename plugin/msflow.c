@@ -560,6 +560,35 @@ static void start_call_ready(ms_pair *pair) {
 	reply_to(pair->session, pair->transaction, ack);
 }
 
+/* The same start-call again (a double click, a retry): the same answer,
+ * with the same transports once they are ready; nothing else changes. Engine locked. */
+static void repeat_start_call(oicall_session *session, oicall_call *call, const char *transaction) {
+	ms_call *ms = ms_of(call);
+	ms_transport *const *mine = ms != NULL ? ms->transports[OICALL_CALLER] : NULL;
+	if(ms == NULL || side_uses_jsep(ms, OICALL_CALLER) || mine[0] == NULL || mine[1] == NULL) {
+		reply(session, transaction, error_reply(ERROR_FAILED, "Already in a call"));
+		return;
+	}
+	ms_pair *pair = g_new0(ms_pair, 1);
+	pair->call = oicall_call_ref(call);
+	pair->side = OICALL_CALLER;
+	pair->session = session->id;
+	pair->transaction = g_strdup(transaction);
+	pair->ready = start_call_ready;
+	for(int dir = 0; dir < 2; dir++) {
+		if(mine[dir]->parameters == NULL)
+			pair->pending++;
+	}
+	for(int dir = 0; dir < 2; dir++) {
+		if(mine[dir]->parameters == NULL)
+			wait_for(mine[dir], pair_step, pair, NULL);
+	}
+	if(pair->pending == 0) {
+		start_call_ready(pair);
+		pair_free(pair);
+	}
+}
+
 static void start_call(oicall_session *session, json_t *body, const char *transaction) {
 	janus_mutex_lock(env.engine_mutex);
 	/* Only the Socket.IO transport can attach the transports' handles (an
@@ -567,6 +596,12 @@ static void start_call(oicall_session *session, json_t *body, const char *transa
 	if(atomic_load(&session->janus_session_id) == 0 && oicall_engine_user(env.engine, session->id) != NULL) {
 		janus_mutex_unlock(env.engine_mutex);
 		reply(session, transaction, error_reply(ERROR_INVALID, "Missing jsep offer (calls without one need the Socket.IO transport)"));
+		return;
+	}
+	oicall_call *repeated = oicall_engine_repeated_start(env.engine, session->id, body);
+	if(repeated != NULL) {
+		repeat_start_call(session, repeated, transaction);
+		janus_mutex_unlock(env.engine_mutex);
 		return;
 	}
 	GPtrArray *effects = oicall_effects_new();
@@ -781,6 +816,15 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 	oicall_call *call = NULL;
 	json_t *ack = oicall_engine_check_call(env.engine, session->id, body, &call);
 	ms_call *ms = ms_of(call);
+	if(ack == NULL && ms != NULL && call->state == OICALL_CALL_ACTIVE && call->media_session[OICALL_CALLEE] == session->id &&
+			side_uses_jsep(ms, OICALL_CALLEE) == (jsep != NULL)) {
+		/* The same accept again: its answer again, nothing else (an SDP that
+		 * came with it stays unused: the handle carries the call). */
+		janus_mutex_unlock(env.engine_mutex);
+		g_ptr_array_unref(effects);
+		reply(session, transaction, jsep != NULL ? json_pack("{sb}", "success", 1) : json_pack("{sO}", "rtpCapabilities", ms->router_caps));
+		return;
+	}
 	char *answer = NULL, *caller_answer = NULL, *error = NULL;
 	int code = ERROR_FAILED;
 	gboolean bad_answer = FALSE;

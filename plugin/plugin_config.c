@@ -41,6 +41,7 @@ static gboolean video_codecs_valid(const char *value, const char **why) {
 const oicall_setting_spec oicall_plugin_settings[] = {
 	OPT("general", "ring_timeout", OICALL_SETTING_UINT, "60", 1, 3600, ring_timeout, NULL),
 	OPT("general", "reconnect_grace", OICALL_SETTING_UINT, "15", 0, 3600, reconnect_grace, NULL),
+	OPT("general", "media_timeout", OICALL_SETTING_UINT, "20", 0, 3600, media_timeout, NULL),
 	OPT("general", "audio_codecs", OICALL_SETTING_STRING, "opus", 0, 0, audio_codecs, audio_codecs_valid),
 	OPT("general", "video_codecs", OICALL_SETTING_STRING, "vp8,vp9,h264", 0, 0, video_codecs, video_codecs_valid),
 	OPT("general", "max_bitrate", OICALL_SETTING_UINT, "0", 0, 100000000, max_bitrate, NULL),

@@ -73,6 +73,10 @@ typedef struct oicall_session {
 	/* What it is (plugin thread writes, Admin API reads under the engine lock). */
 	oicall_role role;
 	char *transport_id;             /* transports: the mediasoup transport id */
+	/* Until when an accept-call a jsep gate let through has its answer on the way (plugin thread). */
+	gint64 accept_gate_until;
+	/* When the last RTP or RTCP packet came in (any thread writes, the plugin thread reads). */
+	atomic_llong last_rx_us;
 	/* The Janus ids the Socket.IO transport reported at register (informational). */
 	atomic_ullong janus_session_id, janus_handle_id;
 } oicall_session;

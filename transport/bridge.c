@@ -4,10 +4,13 @@
 
 static const sio_route routes[] = {
 	/* The plugin shows an operator which Janus session a user is on. */
-	{ "register", SIO_ROUTE_MESSAGE, "userId", TRUE, TRUE },
-	{ "ice-candidate", SIO_ROUTE_TRICKLE, NULL, FALSE, FALSE },
+	{ "register", SIO_ROUTE_MESSAGE, "userId", TRUE, TRUE, FALSE },
+	{ "ice-candidate", SIO_ROUTE_TRICKLE, NULL, FALSE, FALSE, FALSE },
+	/* Their offer or answer goes to the core only for a call the plugin allows. */
+	{ "start-call", SIO_ROUTE_MESSAGE, "value", FALSE, FALSE, TRUE },
+	{ "accept-call", SIO_ROUTE_MESSAGE, "value", FALSE, FALSE, TRUE },
 };
-static const sio_route default_route = { NULL, SIO_ROUTE_MESSAGE, "value", FALSE, FALSE };
+static const sio_route default_route = { NULL, SIO_ROUTE_MESSAGE, "value", FALSE, FALSE, FALSE };
 
 const sio_route *sio_bridge_route(const char *event) {
 	for(gsize i = 0; i < G_N_ELEMENTS(routes); i++) {
@@ -100,6 +103,11 @@ json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *pa
 			json_object_set(body, route->scalar_field, payload);
 	}
 	json_object_set_new(body, "request", json_string(event));
+	json_object_del(body, "jsepGate");
+	if(route->jsep_gate && jsep != NULL) {
+		json_object_set_new(body, "jsepGate", jsep);
+		jsep = NULL;
+	}
 	json_object_del(body, "authUserId");
 	if(auth->user != NULL)
 		json_object_set_new(body, "authUserId", json_string(auth->user));
@@ -113,6 +121,22 @@ json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *pa
 	json_object_set_new(request, "body", body);
 	if(jsep != NULL)
 		json_object_set_new(request, "jsep", jsep);
+	return request;
+}
+
+const char *sio_bridge_gate_proceed(json_t *ack) {
+	json_t *gate = json_object_get(ack, "jsepGate");
+	return json_object_size(ack) == 1 ? json_string_value(json_object_get(gate, "callId")) : NULL;
+}
+
+json_t *sio_bridge_gated(json_t *gate_request, const char *call_id, const char *transaction) {
+	json_t *request = json_deep_copy(gate_request);
+	json_t *body = json_object_get(request, "body");
+	json_t *jsep = json_incref(json_object_get(body, "jsepGate"));
+	json_object_del(body, "jsepGate");
+	json_object_set_new(body, "callId", json_string(call_id));
+	json_object_set_new(request, "jsep", jsep);
+	json_object_set_new(request, "transaction", json_string(transaction));
 	return request;
 }
 

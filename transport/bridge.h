@@ -27,6 +27,7 @@ typedef struct sio_route {
 	const char *scalar_field;   /* where a non-object payload goes */
 	gboolean janus_ids;         /* tell the plugin the Janus session and handle ids (janusSessionId, janusHandleId) */
 	gboolean connect_token;     /* the connection's CONNECT token goes along as "token" */
+	gboolean jsep_gate;         /* a jsep goes to the core only once the plugin said yes (see below) */
 } sio_route;
 
 /* What a connection established at CONNECT. */
@@ -49,6 +50,18 @@ json_t *sio_bridge_janus(const char *verb, guint64 session_id, guint64 handle_id
  * checks it itself when its own auth is on). */
 json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *payload,
 	guint64 session_id, guint64 handle_id, const char *transaction, const sio_connection_auth *auth, const char **error);
+
+/* A jsep gate: the core applies a message's jsep to the handle before the
+ * plugin sees the message, so for gated routes (start-call, accept-call)
+ * sio_bridge_request first asks the plugin without it: the jsep goes in the
+ * body as "jsepGate" instead. The plugin either answers (a refusal, or a
+ * repeated request's answer: the ack, and the jsep never reaches the core)
+ * or says { "jsepGate": { "callId" } }: the real request follows, built by
+ * sio_bridge_gated with that callId. A client's own "jsepGate" never goes through. */
+/* The callId of a plugin answer that lets a gated request through, else NULL. */
+const char *sio_bridge_gate_proceed(json_t *ack);
+/* The real request after a gate (a new reference; the gate request is left as it is). */
+json_t *sio_bridge_gated(json_t *gate_request, const char *call_id, const char *transaction);
 
 typedef enum sio_reply {
 	SIO_REPLY_WAIT,         /* Janus acked; the plugin answers later with the same transaction */
@@ -87,7 +100,11 @@ json_t *sio_bridge_gateway_candidate(json_t *candidate, const char *call_id, con
  *       "candidates"? } (the core's trickled "candidate:..." lines, full-trickle)
  *   { "remote-sdp": { "type", "sdp" } }: send { "request": "remote-sdp-applied" } with that jsep
  *   { "keep": true }: a lingering session stays until the plugin ends its handle
- *       (the plugin may also answer "disconnect" with it) */
+ *       (the plugin may also answer "disconnect" with it)
+ *   { "close": reason }: the client must go (its user registered on another
+ *       socket): it gets DISCONNECT, hears nothing more, and its requests
+ *       are refused; once it closes its connection, the session lingers or
+ *       ends as for any client gone */
 json_t *sio_bridge_instruction(json_t *janus_message);
 
 /* Socket.IO's own event names, which a server must never emit. */

@@ -22,9 +22,13 @@ typedef struct sio_pending {
 	gint64 deadline;            /* PENDING_EVENT: set by the first tick that sees it */
 	char *transport_id, *nonce, *call_id;  /* PENDING_ATTACH_TRANSPORT */
 	gboolean starts_call;       /* PENDING_EVENT: start-call, whose ack tells the client its callId */
+	json_t *gated;              /* PENDING_EVENT: a gate's request, whose jsep waits for the plugin's yes */
+	char *gated_call;           /* PENDING_EVENT: the call of a request a gate let through */
 } sio_pending;
 
 static void pending_free(sio_pending *pending) {
+	json_decref(pending->gated);
+	g_free(pending->gated_call);
 	g_free(pending->transport_id);
 	g_free(pending->nonce);
 	g_free(pending->call_id);
@@ -107,7 +111,7 @@ static sio_pending *submit(sio_socket *socket, json_t *request, pending_kind kin
 
 /* Everything for the client goes through here: nothing once it is gone. */
 static void send_packet(sio_socket *socket, char *packet) {
-	if(socket->state == SIO_SOCKET_LINGERING || socket->state == SIO_SOCKET_CLOSED) {
+	if(socket->state == SIO_SOCKET_LINGERING || socket->state == SIO_SOCKET_CLOSED || socket->released) {
 		g_free(packet);
 		return;
 	}
@@ -173,7 +177,10 @@ static void handle_event(sio_socket *socket, sio_packet *packet) {
 		ack_error(socket, packet->ack_id, error);
 		return;
 	}
-	submit(socket, request, PENDING_EVENT, route->kind, packet->ack_id)->starts_call = strcmp(event, "start-call") == 0;
+	json_t *gated = json_object_get(json_object_get(request, "body"), "jsepGate") ? json_deep_copy(request) : NULL;
+	sio_pending *pending = submit(socket, request, PENDING_EVENT, route->kind, packet->ack_id);
+	pending->starts_call = strcmp(event, "start-call") == 0;
+	pending->gated = gated;
 }
 
 static void handle_connect(sio_socket *socket, sio_packet *packet) {
@@ -216,7 +223,7 @@ static void handle_packet(sio_socket *socket, sio_packet *packet, sio_decode_sta
 				socket->ops->close(socket->owner, FALSE, "client namespace disconnect");
 			return;
 		case SIO_EVENT:
-			if(strcmp(packet->nsp, "/") != 0 || socket->state != SIO_SOCKET_CONNECTED) {
+			if(strcmp(packet->nsp, "/") != 0 || socket->state != SIO_SOCKET_CONNECTED || socket->released) {
 				ack_error(socket, packet->ack_id, "Not connected to this namespace");
 				return;
 			}
@@ -499,12 +506,29 @@ static void handle_instruction(sio_socket *socket, json_t *message, json_t *inst
 		 * their call's media: it stays until the plugin ends its handle. */
 		if(socket->state == SIO_SOCKET_LINGERING)
 			socket->linger_deadline = G_MAXINT64;
+	} else if(json_is_string(json_object_get(instruction, "close"))) {
+		/* Another socket took this one's user over: DISCONNECT, then nothing. */
+		if(socket->state == SIO_SOCKET_CONNECTED && !socket->released) {
+			send_packet(socket, sio_encode(SIO_DISCONNECT, "/", SIO_NO_ACK, NULL));
+			socket->released = TRUE;
+		}
 	} else if(json_is_object(remote) && handle != 0) {
 		json_t *request = sio_bridge_janus("message", socket->session_id, handle, transaction);
 		json_object_set_new(request, "body", json_pack("{ss}", "request", "remote-sdp-applied"));
 		json_object_set(request, "jsep", remote);
 		submit(socket, request, PENDING_INTERNAL, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
 	}
+	g_free(transaction);
+}
+
+/* The core refused a jsep that a gate let through, so the plugin never saw
+ * it: the start-call it reserved a call for (or the accept-call it waits
+ * for) is off. A start-call's call ends (unheard by its callee). */
+static void gate_failed(sio_socket *socket, const char *call_id) {
+	char *transaction = new_transaction(socket);
+	json_t *request = sio_bridge_janus("message", socket->session_id, socket->handle_id, transaction);
+	json_object_set_new(request, "body", json_pack("{ssss}", "request", "jsep-gate-failed", "callId", call_id));
+	submit(socket, request, PENDING_INTERNAL, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
 	g_free(transaction);
 }
 
@@ -518,12 +542,29 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 			json_t *ack = NULL;
 			if(sio_bridge_reply(message, pending->route, &ack) == SIO_REPLY_WAIT)
 				return;
+			const char *gate_call = pending->gated ? sio_bridge_gate_proceed(ack) : NULL;
+			if(gate_call != NULL) {
+				/* The plugin lets the jsep through: the real request, answering the same ack. */
+				char *next = transaction_for(socket, TRUE);
+				json_t *request = sio_bridge_gated(pending->gated, gate_call, next);
+				g_free(next);
+				sio_pending *real = submit(socket, request, PENDING_EVENT, pending->route, pending->ack_id);
+				real->starts_call = pending->starts_call;
+				real->gated_call = g_strdup(gate_call);
+				json_decref(ack);
+				g_hash_table_remove(socket->pending, transaction);
+				return;
+			}
+			if(pending->gated_call != NULL && g_strcmp0(json_string_value(json_object_get(message, "janus")), "error") == 0)
+				gate_failed(socket, pending->gated_call);
 			send_ack(socket, pending->ack_id, ack);
-			/* Refused (busy included, which names the call): its PeerConnection goes nowhere. */
+			/* Refused (busy included, which names the call): a PeerConnection it
+			 * started goes nowhere, unless the client is in another call already
+			 * (a start-call refused as glare: the call ringing for it goes on). */
 			gboolean started = json_object_get(ack, "error") == NULL && json_is_string(json_object_get(ack, "callId"));
 			if(pending->starts_call && started)
 				call_known(socket, json_string_value(json_object_get(ack, "callId")));
-			else if(pending->starts_call)
+			else if(pending->starts_call && socket->call_id == NULL)
 				call_over(socket);
 			json_decref(ack);
 			g_hash_table_remove(socket->pending, transaction);

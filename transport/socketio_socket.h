@@ -83,6 +83,7 @@ typedef struct sio_socket {
 	GHashTable *transports;     /* transportId → sio_transport_link *: the plugin's transport handles */
 	char *call_id;              /* the call of the client's PeerConnection, for the gateway's candidates */
 	GQueue early_candidates;    /* json_t *: the gateway's candidates from before the client knew their call */
+	gboolean released;          /* the plugin sent the client away (DISCONNECT): nothing more in or out */
 } sio_socket;
 
 /* auth_secret: when not NULL, CONNECT must carry { token } signed with it

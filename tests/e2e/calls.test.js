@@ -294,10 +294,12 @@ describe('calls between two browsers (JSEP)', () => {
       const offerOf = (sdp) => ({ type: 'offer', sdp });
       // The pattern the ack's error must match; null: the call starts.
       const cases = [
-        // The Janus core refuses these before the plugin sees them.
+        // The Janus core refuses these before the plugin sees their SDP (the
+        // call the plugin reserved for them is then off: 'x' is not busy after).
         [{ jsep: offerOf('this is not sdp') }, /^Invalid SDP \(doesn't start with v=\)$/],
         [{ jsep: offerOf('v=0\r\no=- 1 1 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\n') }, /^Missing mandatory lines \(o=, s= or m=\)$/],
-        [{ jsep: { type: 'answer', sdp: fakeOffer().sdp } }, /^Unexpected ANSWER \(did we offer\?\)$/],
+        // An answer never reaches the core: the plugin refuses it first.
+        [{ jsep: { type: 'answer', sdp: fakeOffer().sdp } }, /^start-call needs a jsep offer$/],
         [{ toUserId: 'x'.repeat(900000), jsep: fakeOffer() }, /^toUserId must be 1 to 128 characters$/],
         // The core hands the plugin its own rewrite of the offer, whose writer
         // cuts every attribute line at 512 bytes: one huge attribute never

@@ -24,7 +24,7 @@ describe('Janus with the oicall modules', () => {
   });
 
   test('the plugin reads its configuration', () => {
-    assert.match(ctx.janus.log(), /oicall initialized \(ring timeout 60 s, reconnect grace 15 s\)/);
+    assert.match(ctx.janus.log(), /oicall initialized \(ring timeout 60 s, reconnect grace 15 s, media timeout 20 s\)/);
   });
 
   ctx.cleanExitTest();
@@ -49,7 +49,7 @@ describe('bad module configuration', () => {
     assert.match(log, /janus\.transport\.socketio: invalid engineio\.ping_interval/);
     assert.match(log, /janus\.transport\.socketio: invalid engineio\.max_payload/);
     assert.match(log, /janus\.transport\.socketio: invalid auth\.secret, using the default\n/);
-    assert.match(log, /oicall initialized \(ring timeout 60 s, reconnect grace 30 s\)/);
+    assert.match(log, /oicall initialized \(ring timeout 60 s, reconnect grace 30 s, media timeout 20 s\)/);
   });
 
   test('secrets never reach the log', () => {

@@ -85,10 +85,37 @@ static void test_message_requests(void) {
 	assert_json(json_object_get(r, "body"), "{\"request\":\"start-call\",\"toUserId\":\"b\",\"callType\":\"video\"}");
 	g_assert_null(json_object_get(r, "jsep"));
 	json_decref(r);
-	/* jsep travels as the message's jsep. */
-	r = request_for("start-call", "{\"toUserId\":\"b\",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}", &error);
-	assert_json(json_object_get(r, "body"), "{\"request\":\"start-call\",\"toUserId\":\"b\"}");
+	/* jsep travels as the message's jsep... */
+	r = request_for("ice-restart", "{\"toUserId\":\"b\",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}", &error);
+	assert_json(json_object_get(r, "body"), "{\"request\":\"ice-restart\",\"toUserId\":\"b\"}");
 	assert_json(json_object_get(r, "jsep"), "{\"type\":\"offer\",\"sdp\":\"v=0\"}");
+	json_decref(r);
+	/* ...except on gated routes: start-call and accept-call ask the plugin
+	 * first, the jsep in the body; a client's own jsepGate never goes through. */
+	r = request_for("start-call", "{\"toUserId\":\"b\",\"jsepGate\":{\"callId\":\"x\"},\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}", &error);
+	assert_json(json_object_get(r, "body"), "{\"request\":\"start-call\",\"toUserId\":\"b\",\"jsepGate\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}");
+	g_assert_null(json_object_get(r, "jsep"));
+	json_t *yes = json_loads("{\"jsepGate\":{\"callId\":\"c1\"}}", 0, NULL);
+	g_assert_cmpstr(sio_bridge_gate_proceed(yes), ==, "c1");
+	json_t *real = sio_bridge_gated(r, sio_bridge_gate_proceed(yes), "t2");
+	assert_json(json_object_get(real, "body"), "{\"request\":\"start-call\",\"toUserId\":\"b\",\"callId\":\"c1\"}");
+	assert_json(json_object_get(real, "jsep"), "{\"type\":\"offer\",\"sdp\":\"v=0\"}");
+	g_assert_cmpstr(json_string_value(json_object_get(real, "transaction")), ==, "t2");
+	g_assert_nonnull(json_object_get(json_object_get(r, "body"), "jsepGate"));    /* the gate request is left as it was */
+	json_decref(real);
+	json_decref(yes);
+	json_decref(r);
+	/* Anything else is the plugin's answer, not a yes. */
+	const char *answers[] = { "{\"callId\":\"c1\"}", "{\"error\":\"busy\",\"jsepGate\":{\"callId\":\"c1\"}}",
+		"{\"jsepGate\":{\"callId\":5}}", "{\"jsepGate\":true}" };
+	for(gsize i = 0; i < G_N_ELEMENTS(answers); i++) {
+		json_t *a = json_loads(answers[i], 0, NULL);
+		g_assert_null(sio_bridge_gate_proceed(a));
+		json_decref(a);
+	}
+	/* Without a jsep there is nothing to gate. */
+	r = request_for("accept-call", "{\"callId\":\"c1\"}", &error);
+	assert_json(json_object_get(r, "body"), "{\"request\":\"accept-call\",\"callId\":\"c1\"}");
 	json_decref(r);
 	r = request_for("end-call", NULL, &error);
 	assert_json(json_object_get(r, "body"), "{\"request\":\"end-call\"}");

@@ -211,7 +211,14 @@ static void test_not_registered(fixture *f, gconstpointer data) {
 	reg(f, A1, "\"a\"");
 	reg(f, A2, "\"a\"");
 	assert_error(request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"audio\"}", NULL), "Socket not registered");
-	g_assert_cmpuint(f->fx->len, ==, 2);  /* two user-registered notifications, nothing else */
+	/* Two user-registered notifications, and the replaced session told so and sent away. */
+	g_assert_cmpuint(f->fx->len, ==, 4);
+	g_assert_cmpuint(count(f, OICALL_EFFECT_NOTIFY, "user-registered"), ==, 2);
+	oicall_effect *replaced = find(f, OICALL_EFFECT_EVENT, "replaced", A1);
+	g_assert_nonnull(replaced);
+	g_assert_cmpstr(payload_str(replaced, "reason"), ==, "registered-elsewhere");
+	g_assert_cmpuint(find(f, OICALL_EFFECT_CLOSE, NULL, 0)->session, ==, A1);
+	g_assert_true(g_ptr_array_index(f->fx, 2) == replaced);     /* told before it goes */
 }
 
 /* ---- start-call ------------------------------------------------------ */
@@ -322,7 +329,12 @@ static void test_accept(fixture *f, gconstpointer data) {
 	g_assert_nonnull(accepted);
 	g_assert_cmpstr(payload_str(accepted, "calleeUserId"), ==, "b");
 	g_assert_nonnull(find(f, OICALL_EFFECT_NOTIFY, "call-accepted", 0));
-	assert_error(request(f, "accept", B1, body, NULL), "Call already accepted");
+	/* The same accept again succeeds and changes nothing; another session of b's can't. */
+	clear(f);
+	assert_ok(request(f, "accept", B1, body, NULL));
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	reg(f, B2, "\"b\"");
+	assert_error(request(f, "accept", B2, body, NULL), "Call already accepted");
 	/* No more ring timeout. */
 	g_assert_cmpint(oicall_engine_next_deadline(f->engine), ==, G_MAXINT64);
 	g_free(body);
@@ -362,7 +374,7 @@ static void test_reject(fixture *f, gconstpointer data) {
 	g_assert_cmpint(call->state, ==, OICALL_CALL_ENDED);
 	g_assert_null(oicall_engine_call(f->engine, id));
 	g_assert_null(oicall_engine_call_of_user(f->engine, "a"));
-	assert_error(request(f, "end", B1, body, NULL), "Unknown call");
+	assert_error(request(f, "accept", B1, body, NULL), "Call already ended");
 	oicall_call_unref(call);
 	g_free(body);
 }
@@ -634,6 +646,297 @@ static void test_many_calls_memory(fixture *f, gconstpointer data) {
 	g_assert_null(calls);
 }
 
+
+/* ---- repeated and conflicting requests -------------------------------- */
+
+static void test_repeated_start(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = ringing_call(f);
+	oicall_call *call = oicall_engine_call(f->engine, id);
+	clear(f);
+	/* The same start-call again (a double click, a retry): the same call, nothing happens. */
+	oicall_call *again = NULL;
+	json_t *ack = request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"video\"}", &again);
+	g_assert_cmpstr(json_string_value(json_object_get(ack, "callId")), ==, id);
+	g_assert_null(json_object_get(ack, "error"));
+	json_decref(ack);
+	g_assert_true(again == call);
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	json_t *empty = parse("{}");
+	g_assert_true(oicall_engine_repeated_start(f->engine, A1, empty) == NULL);
+	json_decref(empty);
+	char *same_id = with_id("{\"toUserId\":\"b\",\"callType\":\"video\",\"callId\":\"%s\"}", id);
+	assert_ok(request(f, "start", A1, same_id, NULL));
+	json_t *body = parse(same_id);
+	g_assert_true(oicall_engine_repeated_start(f->engine, A1, body) == call);
+	json_decref(body);
+	/* Anything else while in a call is refused and changes nothing. */
+	assert_error(request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"audio\"}", NULL), "Already in a call");
+	assert_error(request(f, "start", A1, "{\"toUserId\":\"c\",\"callType\":\"video\"}", NULL), "Already in a call");
+	assert_error(request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"video\",\"callId\":\"other\"}", NULL),
+		"Already in a call");
+	assert_error(request(f, "start", B1, "{\"toUserId\":\"c\",\"callType\":\"video\"}", NULL), "Already in a call");
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	/* Once accepted, the same again still names it. */
+	char *accept = with_id("{\"callId\":\"%s\"}", id);
+	assert_ok(request(f, "accept", B1, accept, NULL));
+	clear(f);
+	assert_ok(request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"video\"}", NULL));
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	/* From another session of a's (a new tab) it is not a repeat. */
+	reg(f, A2, "\"a\"");
+	assert_error(request(f, "start", A2, "{\"toUserId\":\"b\",\"callType\":\"video\"}", NULL), "Already in a call");
+	g_assert_cmpint(call->state, ==, OICALL_CALL_ACTIVE);
+	g_free(same_id);
+	g_free(accept);
+}
+
+static void test_repeated_start_client_id(fixture *f, gconstpointer data) {
+	(void)data;
+	reg(f, A1, "\"a\"");
+	reg(f, B1, "\"b\"");
+	const char *body = "{\"toUserId\":\"b\",\"callType\":\"audio\",\"callId\":\"c-1\"}";
+	assert_ok(request(f, "start", A1, body, NULL));
+	clear(f);
+	json_t *ack = request(f, "start", A1, body, NULL);
+	g_assert_cmpstr(json_string_value(json_object_get(ack, "callId")), ==, "c-1");
+	json_decref(ack);
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	/* Over: the same again is a new call, whose id was used. */
+	assert_ok(request(f, "end", A1, "{\"callId\":\"c-1\"}", NULL));
+	assert_error(request(f, "start", A1, body, NULL), "callId already in use");
+	g_assert_null(oicall_engine_call_of_user(f->engine, "a"));
+}
+
+static void test_ended_call_requests(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = active_call(f);
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	char *mute = with_id("{\"callId\":\"%s\",\"muted\":true}", id);
+	assert_ok(request(f, "end", A1, body, NULL));
+	clear(f);
+	/* Hung up twice (both sides at once, a double click): it is over, as asked; nobody is told twice. */
+	assert_ok(request(f, "end", A1, body, NULL));
+	assert_ok(request(f, "end", B1, body, NULL));
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	assert_error(request(f, "accept", B1, body, NULL), "Call already ended");
+	assert_error(request(f, "mute-audio", A1, mute, NULL), "Call already ended");
+	/* Not a way to learn about others' calls. */
+	reg(f, C1, "\"c\"");
+	assert_error(request(f, "end", C1, body, NULL), "Unknown call");
+	g_assert_cmpuint(f->fx->len, ==, 1);  /* c's user-registered */
+	g_free(body);
+	g_free(mute);
+}
+
+static void test_ended_calls_bounded(fixture *f, gconstpointer data) {
+	(void)data;
+	reg(f, A1, "\"a\"");
+	reg(f, B1, "\"b\"");
+	char *first = NULL;
+	for(int i = 0; i < 300; i++) {
+		oicall_call *call = NULL;
+		assert_ok(request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"audio\"}", &call));
+		if(first == NULL)
+			first = g_strdup(call->id);
+		char *body = with_id("{\"callId\":\"%s\"}", call->id);
+		assert_ok(request(f, "end", A1, body, NULL));
+		g_free(body);
+		clear(f);
+	}
+	/* The oldest are forgotten. */
+	char *body = with_id("{\"callId\":\"%s\"}", first);
+	assert_error(request(f, "accept", B1, body, NULL), "Unknown call");
+	g_free(body);
+	g_free(first);
+}
+
+static void test_glare(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = ringing_call(f);
+	oicall_call *call = oicall_engine_call(f->engine, id);
+	clear(f);
+	/* b calls a while a's call rings for b: refused as busy, a's call rings on. */
+	oicall_call *refused = NULL;
+	json_t *ack = request(f, "start", B1, "{\"toUserId\":\"a\",\"callType\":\"audio\"}", &refused);
+	g_assert_null(refused);
+	g_assert_cmpstr(json_string_value(json_object_get(ack, "error")), ==, "busy");
+	g_assert_cmpstr(json_string_value(json_object_get(ack, "incomingCallId")), ==, id);
+	const char *busy_id = json_string_value(json_object_get(ack, "callId"));
+	g_assert_nonnull(busy_id);
+	g_assert_cmpstr(busy_id, !=, id);
+	oicall_effect *ended = find(f, OICALL_EFFECT_EVENT, "call-ended", B1);
+	g_assert_cmpstr(payload_str(ended, "callId"), ==, busy_id);
+	g_assert_cmpstr(payload_str(ended, "reason"), ==, "busy");
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, NULL, A1));
+	g_assert_null(find(f, OICALL_EFFECT_ENDED, NULL, 0));
+	json_decref(ack);
+	g_assert_cmpint(call->state, ==, OICALL_CALL_RINGING);
+	g_assert_true(oicall_engine_call_of_user(f->engine, "b") == call);
+	/* ...and b can take it. */
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	assert_ok(request(f, "accept", B1, body, NULL));
+	g_assert_cmpint(call->state, ==, OICALL_CALL_ACTIVE);
+	/* Once it is active, calling each other is just being in a call. */
+	assert_error(request(f, "start", B1, "{\"toUserId\":\"a\",\"callType\":\"audio\"}", NULL), "Already in a call");
+	g_free(body);
+}
+
+static void test_reserved_call(fixture *f, gconstpointer data) {
+	(void)data;
+	reg(f, A1, "\"a\"");
+	reg(f, B1, "\"b\"");
+	json_t *body = parse("{\"toUserId\":\"b\",\"callType\":\"video\"}");
+	oicall_call *call = NULL;
+	json_t *ack = oicall_engine_reserve_call(f->engine, A1, body, f->fx, f->now, &call);
+	g_assert_nonnull(call);
+	g_assert_cmpstr(json_string_value(json_object_get(ack, "callId")), ==, call->id);
+	json_decref(ack);
+	/* The call exists (both are in it, the ring timeout runs) but b isn't offered it yet. */
+	g_assert_true(call->awaiting_offer);
+	g_assert_nonnull(find(f, OICALL_EFFECT_NOTIFY, "call-started", 0));
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, "incoming-call", 0));
+	g_assert_true(oicall_engine_call_of_user(f->engine, "b") == call);
+	g_assert_cmpint(oicall_engine_next_deadline(f->engine), ==, f->now + RING);
+	/* A repeat while it is being set up is a repeat. */
+	g_assert_true(oicall_engine_repeated_start(f->engine, A1, body) == call);
+	clear(f);
+	ack = oicall_engine_reserve_call(f->engine, A1, body, f->fx, f->now, &call);
+	assert_ok(ack);
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	char *accept = with_id("{\"callId\":\"%s\"}", call->id);
+	assert_error(request(f, "accept", B1, accept, NULL), "Call not offered yet");
+	reg(f, B2, "\"b\"");
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, "incoming-call", 0));
+	/* The offer is here: it rings, at b's current session. */
+	clear(f);
+	oicall_engine_call_offered(f->engine, call, f->fx);
+	g_assert_false(call->awaiting_offer);
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "incoming-call", B2));
+	g_assert_nonnull(find(f, OICALL_EFFECT_NOTIFY, "call-ringing", 0));
+	clear(f);
+	oicall_engine_call_offered(f->engine, call, f->fx);   /* once */
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	assert_ok(request(f, "accept", B2, accept, NULL));
+	json_decref(body);
+	g_free(accept);
+}
+
+static void test_reserved_call_ends_unheard(fixture *f, gconstpointer data) {
+	(void)data;
+	reg(f, A1, "\"a\"");
+	reg(f, B1, "\"b\"");
+	json_t *body = parse("{\"toUserId\":\"b\",\"callType\":\"video\"}");
+	oicall_call *call = NULL;
+	assert_ok(oicall_engine_reserve_call(f->engine, A1, body, f->fx, f->now, &call));
+	char *end = with_id("{\"callId\":\"%s\"}", call->id);
+	clear(f);
+	/* Its offer never came: the ring timeout ends it for the caller; b never heard of it. */
+	oicall_engine_tick(f->engine, f->now + RING, f->fx);
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "call-ended", A1));
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, NULL, B1));
+	g_assert_null(oicall_engine_call_of_user(f->engine, "b"));
+	/* Hung up before its offer came: the same. */
+	assert_ok(oicall_engine_reserve_call(f->engine, A1, body, f->fx, f->now, &call));
+	g_free(end);
+	end = with_id("{\"callId\":\"%s\"}", call->id);
+	clear(f);
+	assert_ok(request(f, "end", A1, end, NULL));
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "call-ended", A1));
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, NULL, B1));
+	/* A busy callee refuses a reservation like a call. */
+	ringing_call(f);
+	reg(f, C1, "\"c\"");
+	json_t *busy = parse("{\"toUserId\":\"b\",\"callType\":\"audio\"}");
+	assert_error(oicall_engine_reserve_call(f->engine, C1, busy, f->fx, f->now, &call), "busy");
+	g_assert_null(call);
+	json_decref(busy);
+	json_decref(body);
+	g_free(end);
+}
+
+/* ---- a new session takes the user over -------------------------------- */
+
+static void test_takeover_told(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = active_call(f);
+	/* b's new tab registers while the old one is still connected. */
+	reg(f, B2, "\"b\"");
+	oicall_effect *resumed = find(f, OICALL_EFFECT_EVENT, "call-resumed", B2);
+	g_assert_nonnull(resumed);
+	g_assert_cmpstr(payload_str(resumed, "callId"), ==, id);
+	g_assert_cmpstr(payload_str(resumed, "peerUserId"), ==, "a");
+	g_assert_cmpstr(payload_str(resumed, "callType"), ==, "video");
+	g_assert_cmpstr(payload_str(resumed, "state"), ==, "active");
+	g_assert_cmpstr(payload_str(resumed, "role"), ==, "callee");
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "replaced", B1));
+	g_assert_cmpuint(find(f, OICALL_EFFECT_CLOSE, NULL, 0)->session, ==, B1);
+	/* The same session registering again is told nothing. */
+	clear(f);
+	reg(f, B2, "\"b\"");
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, NULL, 0));
+	g_assert_null(find(f, OICALL_EFFECT_CLOSE, NULL, 0));
+	/* Back after the old socket went (reconnect grace): told about the call, nobody to replace. */
+	clear(f);
+	oicall_engine_disconnect(f->engine, A1, f->fx, f->now);
+	reg(f, A2, "\"a\"");
+	resumed = find(f, OICALL_EFFECT_EVENT, "call-resumed", A2);
+	g_assert_cmpstr(payload_str(resumed, "peerUserId"), ==, "b");
+	g_assert_cmpstr(payload_str(resumed, "role"), ==, "caller");
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, "replaced", 0));
+	g_assert_null(find(f, OICALL_EFFECT_CLOSE, NULL, 0));
+	/* A ringing callee's new session gets the call offered, not resumed. */
+	oicall_engine_force_end(f->engine, id, "admin", f->fx, f->now);
+	ringing_call(f);
+	clear(f);
+	reg(f, B2, "\"b\"");
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "incoming-call", B2));
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, "call-resumed", 0));
+}
+
+/* ---- media timeout --------------------------------------------------- */
+
+static void test_media_timeout(fixture *f, gconstpointer data) {
+	(void)data;
+	oicall_engine_set_media_timeout(f->engine, 20 * S);
+	const char *id = ringing_call(f);
+	/* A ringing call has no media to wait for. */
+	g_assert_cmpint(oicall_engine_next_deadline(f->engine), ==, f->now + RING);
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	assert_ok(request(f, "accept", B1, body, NULL));
+	oicall_call *call = oicall_call_ref(oicall_engine_call(f->engine, id));
+	gint64 accepted = f->now;
+	/* Counted from the accept, then from each side's last packet. */
+	g_assert_cmpint(oicall_engine_next_deadline(f->engine), ==, accepted + 20 * S);
+	call->media_seen[OICALL_CALLER] = accepted + 15 * S;
+	call->media_seen[OICALL_CALLEE] = accepted + 10 * S;
+	g_assert_cmpint(oicall_engine_next_deadline(f->engine), ==, accepted + 30 * S);
+	clear(f);
+	oicall_engine_tick(f->engine, accepted + 30 * S - 1, f->fx);
+	g_assert_cmpint(call->state, ==, OICALL_CALL_ACTIVE);
+	/* b has sent nothing for 20 s: over for both. */
+	oicall_engine_tick(f->engine, accepted + 30 * S, f->fx);
+	g_assert_cmpint(call->state, ==, OICALL_CALL_ENDED);
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", A1), "reason"), ==, "media-timeout");
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_EVENT, "call-ended", B1), "reason"), ==, "media-timeout");
+	g_assert_cmpstr(payload_str(find(f, OICALL_EFFECT_NOTIFY, "call-ended", 0), "reason"), ==, "media-timeout");
+	g_assert_nonnull(find(f, OICALL_EFFECT_ENDED, NULL, 0));
+	g_assert_cmpint(oicall_engine_next_deadline(f->engine), ==, G_MAXINT64);
+	oicall_call_unref(call);
+	g_free(body);
+}
+
+static void test_media_timeout_off(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = active_call(f);
+	/* Off unless set (the plugin sets its option), and 0 turns it off again. */
+	g_assert_cmpint(oicall_engine_next_deadline(f->engine), ==, G_MAXINT64);
+	oicall_engine_set_media_timeout(f->engine, 5 * S);
+	oicall_engine_set_media_timeout(f->engine, 0);
+	oicall_engine_tick(f->engine, f->now + 1000 * S, f->fx);
+	g_assert_cmpint(oicall_engine_call(f->engine, id)->state, ==, OICALL_CALL_ACTIVE);
+}
+
 int main(int argc, char **argv) {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/engine/user-ids", test_user_ids);
@@ -661,5 +964,15 @@ int main(int argc, char **argv) {
 	ADD("ringing-callee-leaves-and-returns", test_ringing_callee_leaves_and_returns);
 	ADD("force-end", test_force_end);
 	ADD("many-calls-memory", test_many_calls_memory);
+	ADD("repeated-start", test_repeated_start);
+	ADD("repeated-start-client-id", test_repeated_start_client_id);
+	ADD("ended-call-requests", test_ended_call_requests);
+	ADD("ended-calls-bounded", test_ended_calls_bounded);
+	ADD("glare", test_glare);
+	ADD("reserved-call", test_reserved_call);
+	ADD("reserved-call-ends-unheard", test_reserved_call_ends_unheard);
+	ADD("takeover-told", test_takeover_told);
+	ADD("media-timeout", test_media_timeout);
+	ADD("media-timeout-off", test_media_timeout_off);
 	return g_test_run();
 }

@@ -24,6 +24,7 @@ static void test_plugin_defaults(void) {
 	oicall_settings_defaults(oicall_plugin_settings, oicall_plugin_settings_count, &c);
 	g_assert_cmpuint(c.ring_timeout, ==, 60);
 	g_assert_cmpuint(c.reconnect_grace, ==, 15);
+	g_assert_cmpuint(c.media_timeout, ==, 20);
 	g_assert_cmpstr(c.audio_codecs, ==, "opus");
 	g_assert_cmpstr(c.video_codecs, ==, "vp8,vp9,h264");
 	g_assert_cmpuint(c.max_bitrate, ==, 0);

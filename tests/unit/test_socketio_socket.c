@@ -660,6 +660,84 @@ static void test_auth(void) {
 	done(open, &f);
 }
 
+
+/* start-call with a jsep: the plugin is asked first, the jsep follows only on its yes. */
+static void test_jsep_gate(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	const char *offer = "{\"type\":\"offer\",\"sdp\":\"v=0\"}";
+	/* Refused: the ack, and the jsep never goes to the core. */
+	receive(s, "21[\"start-call\",{\"toUserId\":\"b\",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}]");
+	json_t *gate = last_request(&f);
+	g_assert_null(json_object_get(gate, "jsep"));
+	json_t *gated = json_object_get(json_object_get(gate, "body"), "jsepGate");
+	json_t *expected = json_loads(offer, 0, NULL);
+	g_assert_true(json_equal(gated, expected));
+	guint requests = f.requests->len;
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":"
+		"{\"error\":\"Already in a call\",\"error_code\":492}}}", transaction_of(gate));
+	g_assert_cmpstr(last_sent(&f), ==, "31[{\"error\":\"Already in a call\"}]");
+	g_assert_cmpuint(f.requests->len, ==, requests);
+	/* Let through: the same request with the jsep and the plugin's callId; its answer is the ack. */
+	receive(s, "22[\"start-call\",{\"toUserId\":\"b\",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}]");
+	gate = last_request(&f);
+	guint sent = f.sent->len;
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":"
+		"{\"jsepGate\":{\"callId\":\"c9\"}}}}", transaction_of(gate));
+	g_assert_cmpuint(f.sent->len, ==, sent);
+	json_t *real = last_request(&f);
+	g_assert_true(real != gate);
+	g_assert_true(json_equal(json_object_get(real, "jsep"), expected));
+	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(real, "body"), "callId")), ==, "c9");
+	g_assert_null(json_object_get(json_object_get(real, "body"), "jsepGate"));
+	g_assert_cmpstr(transaction_of(real), !=, transaction_of(gate));
+	/* A yes to that one is not another gate: it is the ack. */
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"callId\":\"c9\"}}}",
+		transaction_of(real));
+	g_assert_cmpstr(last_sent(&f), ==, "32[{\"callId\":\"c9\"}]");
+	g_assert_cmpuint(g_hash_table_size(s->pending), ==, 0);
+	/* Let through and refused by the core: the client hears the core, the plugin hears it failed. */
+	receive(s, "23[\"start-call\",{\"toUserId\":\"b\",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}]");
+	gate = last_request(&f);
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":"
+		"{\"jsepGate\":{\"callId\":\"c10\"}}}}", transaction_of(gate));
+	real = last_request(&f);
+	janus(s, "{\"janus\":\"error\",\"transaction\":\"%s\",\"error\":{\"code\":465,\"reason\":\"Bad SDP\"}}",
+		transaction_of(real));
+	g_assert_cmpstr(last_sent(&f), ==, "33[{\"error\":\"Bad SDP\"}]");
+	json_t *failed = last_request(&f);
+	g_assert_true(failed != real);
+	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(failed, "body"), "request")), ==, "jsep-gate-failed");
+	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(failed, "body"), "callId")), ==, "c10");
+	/* Without a jsep, or on another event, there is no gate. */
+	receive(s, "24[\"accept-call\",{\"callId\":\"c1\"}]");
+	g_assert_null(json_object_get(json_object_get(last_request(&f), "body"), "jsepGate"));
+	json_decref(expected);
+	done(s, &f);
+}
+
+/* The plugin sends the client away (its user registered elsewhere). */
+static void test_close_instruction(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	janus(s, INSTRUCTION("222", "{\"close\":\"replaced\"}") "}");
+	g_assert_cmpstr(last_sent(&f), ==, "1");
+	g_assert_cmpint(f.closes, ==, 0);
+	guint sent = f.sent->len;
+	/* Nothing more in or out. */
+	receive(s, "25[\"end-call\",{\"callId\":\"c1\"}]");
+	janus(s, "{\"janus\":\"event\",\"session_id\":111,\"sender\":222,\"plugindata\":{\"plugin\":\"p\","
+		"\"data\":{\"event\":\"call-ended\",\"callId\":\"c1\"}}}");
+	janus(s, INSTRUCTION("222", "{\"close\":\"replaced\"}") "}");
+	g_assert_cmpuint(f.sent->len, ==, sent);
+	/* Its connection closing is a client gone like any: the plugin may keep the session. */
+	guint requests = f.requests->len;
+	g_assert_true(sio_socket_client_gone(s, g_get_monotonic_time()));
+	g_assert_cmpuint(f.requests->len, ==, requests + 1);
+	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(last_request(&f), "body"), "request")), ==, "disconnect");
+	done(s, &f);
+}
+
 int main(int argc, char **argv) {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/socket/connect", test_connect);
@@ -680,5 +758,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/socket/keepalive", test_keepalive);
 	g_test_add_func("/socket/auth", test_auth);
 	g_test_add_func("/socket/request-timeout", test_request_timeout);
+	g_test_add_func("/socket/jsep-gate", test_jsep_gate);
+	g_test_add_func("/socket/close-instruction", test_close_instruction);
 	return g_test_run();
 }
