@@ -287,11 +287,16 @@ char *oicall_jsep_gateway_answer(const char *offer, char **error) {
 	return answer;
 }
 
+/* Opus as the router has it (ortc.c): in-band FEC, so that a receiver can
+ * rebuild a lost packet from the next one. */
+#define OPUS_FMTP "minptime=10;useinbandfec=1"
+
 char *oicall_jsep_gateway_offer(const char *audio_codec, int audio_pt, const char *video_codec, int video_pt) {
 	janus_sdp *offer = janus_sdp_generate_offer("oicall", "0.0.0.0",
 		JANUS_SDP_OA_MLINE, JANUS_SDP_AUDIO,
 			JANUS_SDP_OA_CODEC, audio_codec,
 			JANUS_SDP_OA_PT, audio_pt,
+			JANUS_SDP_OA_FMTP, g_ascii_strcasecmp(audio_codec, "opus") == 0 ? OPUS_FMTP : NULL,
 			JANUS_SDP_OA_EXTENSION, JANUS_RTP_EXTMAP_MID, 1,
 			JANUS_SDP_OA_EXTENSION, JANUS_RTP_EXTMAP_TRANSPORT_WIDE_CC, 5,
 			JANUS_SDP_OA_EXTENSION, JANUS_RTP_EXTMAP_AUDIO_LEVEL, 10,

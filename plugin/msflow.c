@@ -1131,6 +1131,8 @@ static void consumer_done(ms_transport *t, const char *error, gpointer data) {
 			janus_refcount_decrease(&source_session->ref);
 		return;
 	}
+	if(((oicall_codec *)g_ptr_array_index(stream->codecs, 0))->rtx_pt >= 0 && stream->rtx_ssrc == 0)
+		JANUS_LOG(LOG_WARN, "[oicall] transport %s: the core has no RTX SSRC for consumer section %s\n", t->id, stream->mid);
 	ms_producer *p = c->producer;
 	int map[128];
 	oicall_ortc_payload_map(producer_stream(ms, p), stream, map);
@@ -1286,6 +1288,26 @@ static void bind_transport(oicall_session *session, json_t *body, const char *tr
 	negotiate(t);
 }
 
+/* The core writes the RTX payload types of what it sends itself (it drops
+ * ours): a consumer's RTX is the core's, so that the client's answer and
+ * create-consumer's ack name what the core really sends. */
+static void sync_rtx(ms_transport *t) {
+	for(guint i = 0; i < t->streams->len; i++) {
+		oicall_stream *s = g_ptr_array_index(t->streams, i);
+		oicall_codec *c = g_ptr_array_index(s->codecs, 0);
+		if(t->sections[i].closed || !s->gateway_sends || s->kind != OICALL_KIND_VIDEO || c->rtx_pt < 0)
+			continue;
+		int core = oicall_ortc_local_rtx_pt(t->local_sdp, s->mid, c->pt);
+		if(core < 0) {
+			JANUS_LOG(LOG_WARN, "[oicall] transport %s: the core offers no RTX for consumer section %s\n", t->id, s->mid);
+		} else if(core != c->rtx_pt) {
+			JANUS_LOG(LOG_VERB, "[oicall] transport %s: section %s retransmits with payload type %d, not %d\n",
+				t->id, s->mid, core, c->rtx_pt);
+			c->rtx_pt = core;
+		}
+	}
+}
+
 static void local_sdp(oicall_session *session, json_t *body, const char *transaction) {
 	ms_transport *t = g_hash_table_lookup(by_session, &session->id);
 	const char *sdp = json_string_value(json_object_get(body, "sdp"));
@@ -1299,6 +1321,7 @@ static void local_sdp(oicall_session *session, json_t *body, const char *transac
 	g_free(t->local_sdp);
 	t->local_sdp = g_strdup(sdp);
 	t->fresh_offer = FALSE;
+	sync_rtx(t);
 	if(t->parameters == NULL) {
 		char *error = NULL;
 		/* With full-trickle the core's candidates come apart from its SDP: the transport brings them along. */

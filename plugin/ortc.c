@@ -512,11 +512,12 @@ static void write_client_transport(GString *sdp, const oicall_client_transport *
 }
 
 static void write_anchor(GString *sdp, const oicall_client_transport *client) {
-	g_string_append_printf(sdp, "m=audio 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\n", ANCHOR_PT);
+	g_string_append_printf(sdp, "m=audio 9 UDP/TLS/RTP/SAVPF %d %d\r\nc=IN IP4 0.0.0.0\r\n", ANCHOR_PT, OICALL_ANCHOR_RTX_PT);
 	if(client)
 		write_client_transport(sdp, client);
-	g_string_append_printf(sdp, "a=mid:%s\r\na=inactive\r\na=rtcp-mux\r\na=rtpmap:%d opus/48000/2\r\n",
-		OICALL_ANCHOR_MID, ANCHOR_PT);
+	g_string_append_printf(sdp, "a=mid:%s\r\na=inactive\r\na=rtcp-mux\r\na=rtpmap:%d opus/48000/2\r\n"
+		"a=rtpmap:%d rtx/48000\r\na=fmtp:%d apt=%d\r\n",
+		OICALL_ANCHOR_MID, ANCHOR_PT, OICALL_ANCHOR_RTX_PT, OICALL_ANCHOR_RTX_PT, ANCHOR_PT);
 }
 
 static void write_stream(GString *sdp, const oicall_stream *s, const oicall_client_transport *client) {
@@ -746,6 +747,15 @@ json_t *oicall_ortc_transport_parameters(const char *transport_id, const char *l
 	return result;
 }
 
+/* Whether the m= line at lines[i] starts the section with that mid (the mid comes after m=). */
+static gboolean section_has_mid(char **lines, guint i, const char *mid) {
+	for(guint j = i + 1; lines[j] != NULL && !g_str_has_prefix(lines[j], "m="); j++) {
+		if(g_str_has_prefix(lines[j], "a=mid:"))
+			return strcmp(g_strchomp(lines[j]) + 6, mid) == 0;
+	}
+	return FALSE;
+}
+
 void oicall_ortc_local_ssrcs(const char *local_sdp, const char *mid, guint32 *ssrc, guint32 *rtx_ssrc) {
 	*ssrc = *rtx_ssrc = 0;
 	char **lines = g_strsplit(local_sdp ? local_sdp : "", "\n", -1);
@@ -753,14 +763,7 @@ void oicall_ortc_local_ssrcs(const char *local_sdp, const char *mid, guint32 *ss
 	for(guint i = 0; lines[i] != NULL; i++) {
 		char *line = g_strchomp(lines[i]);
 		if(g_str_has_prefix(line, "m=")) {
-			/* The mid comes after m=; remember the section until then. */
-			in_section = FALSE;
-			for(guint j = i + 1; lines[j] != NULL && !g_str_has_prefix(lines[j], "m="); j++) {
-				if(g_str_has_prefix(lines[j], "a=mid:")) {
-					in_section = strcmp(g_strchomp(lines[j]) + 6, mid) == 0;
-					break;
-				}
-			}
+			in_section = section_has_mid(lines, i, mid);
 		} else if(in_section && g_str_has_prefix(line, "a=ssrc-group:FID ")) {
 			char **parts = g_strsplit(line + 17, " ", 3);
 			if(parts[0] && parts[1]) {
@@ -773,4 +776,32 @@ void oicall_ortc_local_ssrcs(const char *local_sdp, const char *mid, guint32 *ss
 		}
 	}
 	g_strfreev(lines);
+}
+
+int oicall_ortc_local_rtx_pt(const char *local_sdp, const char *mid, int pt) {
+	char **lines = g_strsplit(local_sdp ? local_sdp : "", "\n", -1);
+	gboolean in_section = FALSE;
+	gboolean rtx[128] = { FALSE };
+	int repairs[128];
+	for(int i = 0; i < 128; i++)
+		repairs[i] = -1;
+	for(guint i = 0; lines[i] != NULL; i++) {
+		char *line = g_strchomp(lines[i]);
+		int a = -1, b = -1;
+		char name[16];
+		if(g_str_has_prefix(line, "m="))
+			in_section = section_has_mid(lines, i, mid);
+		else if(!in_section)
+			continue;
+		else if(sscanf(line, "a=rtpmap:%d %15[^/]", &a, name) == 2 && a >= 0 && a < 128)
+			rtx[a] = g_ascii_strcasecmp(name, "rtx") == 0;
+		else if(sscanf(line, "a=fmtp:%d apt=%d", &a, &b) == 2 && a >= 0 && a < 128)
+			repairs[a] = b;
+	}
+	g_strfreev(lines);
+	for(int i = 0; i < 128; i++) {
+		if(rtx[i] && repairs[i] == pt)
+			return i;
+	}
+	return -1;
 }

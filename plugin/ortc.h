@@ -16,6 +16,20 @@
 #include <jansson.h>
 
 #define OICALL_ANCHOR_MID "oicall"
+/* The anchor's RTX payload type (audio RTX, apt = the anchor's Opus 111), in
+ * both SDPs of every transport. Janus 1.1.2 turns RFC 4588 off for a whole
+ * handle whenever a remote SDP it applies has no "apt=" at all (sdp.c,
+ * janus_sdp_process_remote), and only gives a medium an RTX SSRC, and a video
+ * section an rtx payload type in the SDP it sends, if RFC 4588 is on when that
+ * medium first becomes active. Without it, a transport whose first answers had
+ * no video (the anchor alone, an audio consumer) offered its video without
+ * RTX, and once the answer with RTX turned RFC 4588 on again the core
+ * retransmitted on RTX with SSRC 0, which no receiver can use. With an "apt="
+ * in every answer the flag stays on from the handle's first offer. 64-95 is
+ * never a client's payload type (RFC 5761: with rtcp-mux it would be taken for
+ * RTCP), so it collides with none; the anchor is inactive, nothing is ever
+ * sent with it. */
+#define OICALL_ANCHOR_RTX_PT 95
 #define OICALL_MAX_STREAMS 16
 
 enum { OICALL_KIND_AUDIO = 0, OICALL_KIND_VIDEO = 1 };
@@ -99,5 +113,9 @@ json_t *oicall_ortc_transport_parameters(const char *transport_id, const char *l
 
 /* The gateway's SSRCs for a section of the core's SDP (0 when absent). */
 void oicall_ortc_local_ssrcs(const char *local_sdp, const char *mid, guint32 *ssrc, guint32 *rtx_ssrc);
+
+/* The RTX payload type that repairs payload type pt in a section of the
+ * core's SDP (its "a=fmtp:X apt=pt" of an "rtx/" rtpmap); -1 when none. */
+int oicall_ortc_local_rtx_pt(const char *local_sdp, const char *mid, int pt);
 
 #endif

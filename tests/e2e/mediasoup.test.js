@@ -304,6 +304,11 @@ describe('calls with mediasoup-client', () => {
     const offer = await incoming;
     assert.equal(offer.callId, started.callId);
     assert.equal(offer.jsep?.type, 'offer', 'the JSEP callee gets the gateway\'s offer');
+    // Opus with in-band FEC in both dialects: the gateway's own offer and the router's codec.
+    const opus = /\r\na=rtpmap:(\d+) opus\/48000\/2\r\n/.exec(offer.jsep.sdp)?.[1];
+    assert.ok(opus, offer.jsep.sdp);
+    assert.match(offer.jsep.sdp, new RegExp(`\r\na=fmtp:${opus} [^\r]*useinbandfec=1`), 'the gateway\'s offer has Opus in-band FEC');
+    assert.equal(offer.rtpCapabilities.codecs.find((c) => c.mimeType === 'audio/opus')?.parameters?.useinbandfec, 1);
     // The caller produces while it rings: its first keyframe is long gone when the callee's PeerConnection comes up.
     await waitFor(async () => (await alice.msc(() => Object.keys(window.msc.producers).length)) === 2, { what: 'the caller\'s producers' });
     await sleep(1500);
@@ -315,6 +320,11 @@ describe('calls with mediasoup-client', () => {
     assert.ok(Date.now() - acceptedAt < 5000, `media after ${Date.now() - acceptedAt} ms`);
     assert.deepEqual(await alice.msc(() => window.msc.consumers.map((c) => c.kind).sort()), ['audio', 'video']);
     assert.equal((await videoReceiver(bob)).keyframeRequests, 0, 'the callee had to ask for a keyframe');
+    // Both ends of the audio use it: the mediasoup-client producer's and consumer's Opus, the callee's answer.
+    const fec = await alice.msc(() => ({ producer: window.msc.producers.audio.rtpParameters.codecs[0].parameters.useinbandfec,
+      consumer: window.msc.consumerAcks.find((a) => a.kind === 'audio').rtpParameters.codecs[0].parameters.useinbandfec }));
+    assert.deepEqual(fec, { producer: 1, consumer: 1 });
+    assert.match(await bob.demo(() => window.demo.pc.localDescription.sdp), new RegExp(`\r\na=fmtp:${opus} [^\r]*useinbandfec=1`));
     // The mediasoup side mutes its audio producer: the JSEP side stops receiving audio.
     const muted = bob.nextEvent('remote-user-muted', await bob.eventCount());
     assert.deepEqual(await alice.msc(() => window.msc.mute('audio', true)), { success: true });

@@ -382,7 +382,8 @@ static void test_producers_against_core(void) {
 	g_autofree char *our_bundle = bundle_line(offer);
 	g_autofree char *core_bundle = bundle_line(core);
 	g_assert_cmpstr(our_bundle, ==, core_bundle);
-	assert_section_like(offer, core, OICALL_ANCHOR_MID, FALSE, TRUE, -1);
+	/* (This capture predates the anchor's RTX payload type.) */
+	assert_section_like(offer, core, OICALL_ANCHOR_MID, FALSE, TRUE, OICALL_ANCHOR_RTX_PT);
 	assert_section_like(offer, core, "0", FALSE, TRUE, -1);
 	assert_section_like(offer, core, "1", FALSE, TRUE, 97);
 
@@ -683,7 +684,8 @@ static void test_consumers_against_acks(void) {
 	g_autofree char *our_bundle = bundle_line(offer);
 	g_autofree char *core_bundle = bundle_line(core);
 	g_assert_cmpstr(our_bundle, ==, core_bundle);
-	assert_section_like(offer, core, OICALL_ANCHOR_MID, FALSE, TRUE, -1);
+	/* (This capture predates the anchor's RTX payload type.) */
+	assert_section_like(offer, core, OICALL_ANCHOR_MID, FALSE, TRUE, OICALL_ANCHOR_RTX_PT);
 	assert_section_like(offer, core, "0", FALSE, TRUE, -1);
 	assert_section_like(offer, core, "1", FALSE, FALSE, -1);
 
@@ -710,6 +712,68 @@ static void test_consumers_against_acks(void) {
 	g_free(offer);
 	g_ptr_array_unref(streams);
 	g_free(core);
+	oicall_stream_free(audio);
+	oicall_stream_free(video);
+	oicall_stream_free(audio_producer);
+	oicall_stream_free(video_producer);
+}
+
+/* The core's side of a caller's recv transport whose audio consumer was
+ * negotiated (offer and answer) before its video consumer: the anchor keeps
+ * RFC 4588 on in the core, so the video section has its rtx payload type and
+ * an FID group (before, it had neither and the core retransmitted on SSRC 0). */
+static void test_consumers_against_core_rtx(void) {
+	char *error = NULL;
+	oicall_stream *audio_producer = producer_from("create-producer-audio.json", &error);
+	oicall_stream *video_producer = producer_from("create-producer-video.json", &error);
+	json_t *caps = router(), *device = fixture_json("device-rtp-capabilities.json");
+	oicall_stream *audio = oicall_ortc_consumer(audio_producer, device, caps, "0");
+	oicall_stream *video = oicall_ortc_consumer(video_producer, device, caps, "1");
+	g_assert_nonnull(audio);
+	g_assert_nonnull(video);
+	GPtrArray *streams = g_ptr_array_new();
+	g_ptr_array_add(streams, audio);
+	g_ptr_array_add(streams, video);
+	char *core = fixture_sdp("janus-recv-transport-rtx.sdp");
+	char *offer = oicall_ortc_offer(streams, 3);
+	g_autofree char *our_bundle = bundle_line(offer);
+	g_autofree char *core_bundle = bundle_line(core);
+	g_assert_cmpstr(our_bundle, ==, core_bundle);
+	/* The core keeps the anchor's RTX as we wrote it... */
+	assert_section_like(offer, core, OICALL_ANCHOR_MID, FALSE, TRUE, -1);
+	g_assert_cmpint(oicall_ortc_local_rtx_pt(core, OICALL_ANCHOR_MID, 111), ==, OICALL_ANCHOR_RTX_PT);
+	/* ...and writes the video's RTX itself, with the router's payload type. */
+	assert_section_like(offer, core, "0", FALSE, FALSE, -1);
+	assert_section_like(offer, core, "1", FALSE, FALSE, -1);
+	g_assert_cmpint(oicall_ortc_local_rtx_pt(core, "1", 101), ==, 102);
+	g_assert_cmpint(oicall_ortc_local_rtx_pt(core, "1", 102), ==, -1);
+	g_assert_cmpint(oicall_ortc_local_rtx_pt(core, "0", 100), ==, -1);
+	g_assert_cmpint(oicall_ortc_local_rtx_pt(core, "7", 101), ==, -1);
+	g_assert_cmpint(oicall_ortc_local_rtx_pt("garbage", "1", 101), ==, -1);
+	oicall_ortc_local_ssrcs(core, "1", &video->ssrc, &video->rtx_ssrc);
+	g_assert_cmpuint(video->ssrc, ==, 188052565u);
+	g_assert_cmpuint(video->rtx_ssrc, ==, 3233375586u);
+	/* create-consumer's ack names the RTX SSRC the core sends on. */
+	json_t *params = oicall_ortc_consumer_parameters(video);
+	json_t *expected = parse("[{\"ssrc\": 188052565, \"rtx\": {\"ssrc\": 3233375586}}]");
+	assert_json_equal(json_object_get(params, "encodings"), expected, "the video consumer's encodings");
+	json_decref(expected);
+	json_decref(params);
+	/* The client's answer repairs with the same payload types, the anchor's included. */
+	json_t *connect = fixture_json("connect-recv-transport.json");
+	oicall_client_transport client = { 0 };
+	g_assert_true(oicall_ortc_client_transport(connect, &client, &error));
+	char *answer = oicall_ortc_answer(streams, &client, 3);
+	g_assert_cmpint(oicall_ortc_local_rtx_pt(answer, OICALL_ANCHOR_MID, 111), ==, OICALL_ANCHOR_RTX_PT);
+	g_assert_cmpint(oicall_ortc_local_rtx_pt(answer, "1", 101), ==, 102);
+	g_free(answer);
+	oicall_client_transport_clear(&client);
+	json_decref(connect);
+	g_free(offer);
+	g_free(core);
+	g_ptr_array_unref(streams);
+	json_decref(device);
+	json_decref(caps);
 	oicall_stream_free(audio);
 	oicall_stream_free(video);
 	oicall_stream_free(audio_producer);
@@ -885,7 +949,8 @@ static void test_transport_parameters_anchor(void) {
 	g_autofree char *our_bundle = bundle_line(offer);
 	g_autofree char *core_bundle = bundle_line(anchor);
 	g_assert_cmpstr(our_bundle, ==, core_bundle);
-	assert_section_like(offer, anchor, OICALL_ANCHOR_MID, FALSE, TRUE, -1);
+	/* (This capture predates the anchor's RTX payload type.) */
+	assert_section_like(offer, anchor, OICALL_ANCHOR_MID, FALSE, TRUE, OICALL_ANCHOR_RTX_PT);
 	g_free(offer);
 	g_ptr_array_unref(none);
 	json_decref(params);
@@ -902,6 +967,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/ortc/bad-producers", test_bad_producers);
 	g_test_add_func("/ortc/consumer", test_consumer);
 	g_test_add_func("/ortc/consumers-against-acks", test_consumers_against_acks);
+	g_test_add_func("/ortc/consumers-against-core-rtx", test_consumers_against_core_rtx);
 	g_test_add_func("/ortc/client-transport", test_client_transport);
 	g_test_add_func("/ortc/transport-parameters", test_transport_parameters);
 	g_test_add_func("/ortc/transport-parameters-anchor", test_transport_parameters_anchor);
