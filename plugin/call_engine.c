@@ -349,18 +349,26 @@ oicall_call *oicall_engine_repeated_start(oicall_engine *engine, guint64 session
 	return call;
 }
 
-/* A call refused because its callee is in a call: it never rings. Takes to. */
-static json_t *refuse_busy(oicall_engine *engine, guint64 session, const char *user, char *to, const char *call_type,
-		const char *call_id, GPtrArray *effects, gint64 now) {
+/* A new call from user to to (takes to), not yet in any table. */
+static oicall_call *call_new(oicall_engine *engine, const char *user, char *to, const char *call_type,
+		const char *call_id, gint64 now) {
 	oicall_call *call = g_new0(oicall_call, 1);
 	call->refs = 1;
 	call->id = call_id ? g_strdup(call_id) : g_uuid_string_random();
 	call->user[OICALL_CALLER] = g_strdup(user);
 	call->user[OICALL_CALLEE] = to;
 	call->call_type = g_strdup(call_type);
-	call->created_at = call->ended_at = now;
+	call->created_at = now;
 	call->offered_to = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	call->callee_was_online = oicall_registry_session_of(engine->registry, to) != 0;
+	return call;
+}
+
+/* A call refused because its callee is in a call: it never rings. Takes to. */
+static json_t *refuse_busy(oicall_engine *engine, guint64 session, const char *user, char *to, const char *call_type,
+		const char *call_id, GPtrArray *effects, gint64 now) {
+	oicall_call *call = call_new(engine, user, to, call_type, call_id, now);
+	call->ended_at = now;
 	call->state = OICALL_CALL_ENDED;
 	call->end_reason = g_strdup("busy");
 	add_notify(effects, "call-started", json_pack("{sssssssssb}", "callId", call->id, "caller", user, "callee", to,
@@ -422,15 +430,7 @@ static json_t *begin_call(oicall_engine *engine, guint64 session, json_t *body, 
 	if(oicall_engine_call_of_user(engine, to) != NULL)
 		return refuse_busy(engine, session, user, to, call_type, call_id, effects, now);
 
-	oicall_call *call = g_new0(oicall_call, 1);
-	call->refs = 1;
-	call->id = call_id ? g_strdup(call_id) : g_uuid_string_random();
-	call->user[OICALL_CALLER] = g_strdup(user);
-	call->user[OICALL_CALLEE] = to;
-	call->call_type = g_strdup(call_type);
-	call->created_at = now;
-	call->offered_to = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-	call->callee_was_online = oicall_registry_session_of(engine->registry, to) != 0;
+	oicall_call *call = call_new(engine, user, to, call_type, call_id, now);
 	add_notify(effects, "call-started", json_pack("{sssssssssb}", "callId", call->id, "caller", user, "callee", to,
 		"callType", call_type, "calleeOnline", call->callee_was_online), call);
 	call->state = OICALL_CALL_RINGING;
