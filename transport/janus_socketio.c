@@ -200,6 +200,8 @@ static json_t *sio_query_transport(json_t *request) {
 	json_object_set_new(info, "sessions", json_integer(s.sessions));
 	json_object_set_new(info, "connections_total", json_integer(s.connections));
 	json_object_set_new(info, "rejected_handshakes", json_integer(s.rejected_handshakes));
+	json_object_set_new(info, "limits", json_pack("{sisIsI}", "max_connections", s.max_connections,
+		"max_per_address", (json_int_t)config.max_per_address, "refused", (json_int_t)s.refused_connections));
 	json_object_set_new(info, "messages", json_pack("{sIsI}", "in", (json_int_t)s.messages_in,
 		"out", (json_int_t)s.messages_out));
 	json_object_set_new(info, "bytes", json_pack("{sIsI}", "in", (json_int_t)s.bytes_in, "out", (json_int_t)s.bytes_out));

@@ -14,6 +14,7 @@
 #include "engineio_session.h"
 #include "../common/auth_token.h"
 #include "http_chunked.h"
+#include "sio_admission.h"
 #include "http_util.h"
 #include "socketio_socket.h"
 
@@ -65,6 +66,7 @@ struct sio_conn {
 	gboolean counted_as_session;
 	gboolean overflowed;        /* the client stopped reading: dropped on the next loop */
 	lws_sorted_usec_list_t reap;
+	char *address;              /* the client's, as admission counted it */
 	gint64 deadline;            /* when its Engine.IO timers next have work */
 	GSequenceIter *timer;       /* its place in server->timers, NULL when none */
 };
@@ -109,6 +111,7 @@ struct sio_server {
 	} stats;
 	struct lws_protocols protocols[2];
 	char *auth_secret;          /* NULL: tokens not required */
+	sio_admission *admission;
 };
 
 static void conn_destroy(sio_conn *conn, const char *reason);
@@ -140,6 +143,8 @@ void sio_server_get_stats(sio_server *server, sio_server_stats *stats) {
 	READ(acks_out);
 	READ(events_out);
 #undef READ
+	stats->refused_connections = sio_admission_refused(server->admission);
+	stats->max_connections = (gint)sio_admission_max_sessions(server->admission);
 }
 
 /* ---- HTTP answers ---------------------------------------------------- */
@@ -170,6 +175,14 @@ static void respond_eio_error(struct lws *wsi, sio_wsi *w, sio_eio_error code) {
 	unsigned int status;
 	char *body = sio_eio_error_body(code, &status);
 	respond(wsi, w, status, "application/json", body, strlen(body));
+	g_free(body);
+}
+
+/* A session the limits refuse: 503, closing the connection (Engine.IO has no code for it). */
+static void respond_refusal(struct lws *wsi, sio_wsi *w, sio_limit why) {
+	char *body = g_strdup_printf("{\"code\":-1,\"message\":\"%s\"}", sio_admission_refusal(why));
+	w->close_after = TRUE;
+	respond(wsi, w, 503, "application/json", body, strlen(body));
 	g_free(body);
 }
 
@@ -349,12 +362,16 @@ static const sio_socket_ops socket_ops = {
 	.refused = socket_refused,
 };
 
-static sio_conn *conn_new(sio_server *server, eio_transport transport) {
+/* A new session for a client admission counted (takes address). */
+static sio_conn *conn_new(sio_server *server, eio_transport transport, char *address) {
 	sio_conn *conn = g_new0(sio_conn, 1);
+	gint64 now = g_get_monotonic_time();
 	conn->server = server;
-	conn->eio = eio_session_new(transport, &server->eio_config, g_get_monotonic_time());
+	conn->address = address;
+	conn->eio = eio_session_new(transport, &server->eio_config, now);
 	memcpy(conn->sid, conn->eio->sid, sizeof(conn->sid));
 	conn->socket = sio_socket_new(&socket_ops, conn, server->config->plugin, server->auth_secret);
+	conn->socket->connect_deadline = now + (gint64)server->config->connect_timeout * 1000;
 	conn->peer = server->hooks->peer_open(conn);
 	g_hash_table_insert(server->conns, conn->sid, conn);
 	stat_transport(server, transport, 1);
@@ -394,6 +411,8 @@ static void conn_free(sio_conn *conn) {
 	g_hash_table_remove(server->lingering, conn);
 	lws_sul_schedule(server->context, 0, &conn->reap, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	sio_socket_free(conn->socket);
+	sio_admission_session_close(server->admission, conn->address);
+	g_free(conn->address);
 	g_free(conn);
 }
 
@@ -755,7 +774,15 @@ static int handle_engineio_http(struct lws *wsi, sio_wsi *w, int method) {
 			respond_eio_error(wsi, w, SIO_EIO_BAD_HANDSHAKE_METHOD);
 			return 0;
 		}
-		sio_conn *conn = conn_new(server, EIO_TRANSPORT_POLLING);
+		char *address = sio_admission_client_address(server->admission, wsi);
+		sio_limit why = sio_admission_session_open(server->admission, address);
+		if(why != SIO_LIMIT_OK) {
+			g_free(address);
+			STAT_ADD(server, rejected_handshakes, 1);
+			respond_refusal(wsi, w, why);
+			return 0;
+		}
+		sio_conn *conn = conn_new(server, EIO_TRANSPORT_POLLING, address);
 		JANUS_LOG(LOG_VERB, "[socketio] %s opened (polling)\n", conn->sid);
 		return handle_poll(wsi, w, conn);
 	}
@@ -849,11 +876,10 @@ static int write_poll(sio_server *server, struct lws *wsi, sio_wsi *w) {
 
 /* A refused WebSocket handshake gets the reference server's answer (400,
  * the message as text) before the connection closes. */
-static void refuse_upgrade(struct lws *wsi, sio_eio_error code) {
+static void refuse_upgrade(struct lws *wsi, unsigned int status, const char *message) {
 	sio_server *server = lws_context_user(lws_get_context(wsi));
-	const char *message = sio_eio_error_message(code);
 	sio_wsi answer = { .close_after = TRUE };
-	write_response(server, wsi, &answer, 400, "text/html", message, strlen(message), NULL);
+	write_response(server, wsi, &answer, status, "text/html", message, strlen(message), NULL);
 }
 
 /* Whether a WebSocket handshake may go on; FALSE: refused (or not ours). */
@@ -874,7 +900,14 @@ static gboolean ws_check(struct lws *wsi, sio_server *server) {
 	} else if(q.transport == NULL || strcmp(q.transport, "websocket") != 0) {
 		error = q.transport != NULL && strcmp(q.transport, "polling") == 0 ? SIO_EIO_BAD_REQUEST : SIO_EIO_UNKNOWN_TRANSPORT;
 	} else if(q.sid == NULL) {
-		return TRUE;
+		char *address = sio_admission_client_address(server->admission, wsi);
+		sio_limit why = sio_admission_session_check(server->admission, address);
+		g_free(address);
+		if(why == SIO_LIMIT_OK)
+			return TRUE;
+		STAT_ADD(server, rejected_handshakes, 1);
+		refuse_upgrade(wsi, 503, sio_admission_refusal(why));
+		return FALSE;
 	} else {
 		sio_conn *conn = g_hash_table_lookup(server->conns, q.sid);
 		if(conn != NULL && conn->eio->transport == EIO_TRANSPORT_POLLING && conn->probe_wsi == NULL && !conn->closing)
@@ -883,7 +916,7 @@ static gboolean ws_check(struct lws *wsi, sio_server *server) {
 	}
 	if(q.sid == NULL)
 		STAT_ADD(server, rejected_handshakes, 1);
-	refuse_upgrade(wsi, error);
+	refuse_upgrade(wsi, 400, sio_eio_error_message(error));
 	return FALSE;
 }
 
@@ -905,7 +938,12 @@ static int ws_established(struct lws *wsi, sio_wsi *w) {
 		w->conn = conn;
 		return 0;
 	}
-	sio_conn *conn = conn_new(server, EIO_TRANSPORT_WEBSOCKET);
+	char *address = sio_admission_client_address(server->admission, wsi);
+	if(sio_admission_session_open(server->admission, address) != SIO_LIMIT_OK) {
+		g_free(address);    /* others took the last places since the handshake was checked */
+		return -1;
+	}
+	sio_conn *conn = conn_new(server, EIO_TRANSPORT_WEBSOCKET, address);
 	JANUS_LOG(LOG_VERB, "[socketio] %s opened (websocket)\n", conn->sid);
 	conn->ws_wsi = wsi;
 	w->conn = conn;
@@ -1146,6 +1184,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			if(w != NULL)
 				wsi_reset(w);
 			return 0;
+		case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+			return sio_admission_filter(server->admission, user);
+		case LWS_CALLBACK_WSI_CREATE:
+			sio_admission_wsi_created(server->admission, wsi);
+			return 0;
+		case LWS_CALLBACK_WSI_DESTROY:
+			sio_admission_wsi_destroyed(server->admission, wsi);
+			return 0;
 		case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 			return ws_filter(wsi);
 		case LWS_CALLBACK_ESTABLISHED:
@@ -1196,6 +1242,7 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 				"every connection will be refused\n", OICALL_AUTH_MIN_SECRET_LEN);
 		server->auth_secret = oicall_auth_secret_in_force(config->auth_secret);
 	}
+	server->admission = sio_admission_new(config);
 	server->inbox = g_async_queue_new();
 	server->conns = g_hash_table_new(g_str_hash, g_str_equal);
 	server->lingering = g_hash_table_new(NULL, NULL);
@@ -1232,6 +1279,7 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 		g_hash_table_destroy(server->conns);
 		g_hash_table_destroy(server->lingering);
 		g_sequence_free(server->timers);
+		sio_admission_free(server->admission);
 		g_free(server->auth_secret);
 		g_free(server);
 		return NULL;
@@ -1267,6 +1315,7 @@ void sio_server_stop(sio_server *server) {
 	g_hash_table_destroy(server->conns);
 	g_hash_table_destroy(server->lingering);
 	g_sequence_free(server->timers);
+	sio_admission_free(server->admission);
 	g_free(server->auth_secret);
 	g_free(server);
 }

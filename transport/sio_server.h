@@ -35,6 +35,8 @@ typedef struct sio_server_stats {
 	gint64 connections, rejected_handshakes;
 	gint64 messages_in, messages_out, bytes_in, bytes_out;
 	gint64 events_in, acks_out, events_out;
+	gint64 refused_connections;     /* TCP connections and sessions over the limits */
+	gint max_connections;
 } sio_server_stats;
 
 sio_server *sio_server_start(const sio_transport_config *config, const sio_server_hooks *hooks, char **error);

@@ -651,6 +651,11 @@ static void expire_requests(sio_socket *socket, gint64 now) {
 }
 
 void sio_socket_tick(sio_socket *socket, gint64 now) {
+	if(socket->state == SIO_SOCKET_NEW && socket->connect_deadline != 0 && now >= socket->connect_deadline) {
+		/* It holds a connection and costs nothing to open: it must not sit there. */
+		socket->ops->close(socket->owner, FALSE, "no Socket.IO CONNECT in time");
+		return;
+	}
 	if(socket->state == SIO_SOCKET_LINGERING && now >= socket->linger_deadline) {
 		socket->ops->close(socket->owner, FALSE, "linger time over");
 		return;

@@ -80,6 +80,7 @@ typedef struct sio_socket {
 	guint skip_attachments;     /* binary parts of a refused binary event */
 	gint64 last_keepalive;
 	gint64 linger_deadline;
+	gint64 connect_deadline;    /* a NEW socket is closed then (socket.io's connectTimeout); 0 = never */
 	GHashTable *transports;     /* transportId → sio_transport_link *: the plugin's transport handles */
 	char *call_id;              /* the call of the client's PeerConnection, for the gateway's candidates */
 	GQueue early_candidates;    /* json_t *: the gateway's candidates from before the client knew their call */
@@ -107,7 +108,8 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message);
  * is this socket's current session. */
 void sio_socket_session_over(sio_socket *socket, guint64 session_id, gboolean timeout);
 
-/* Keepalives for the Janus session; the end of lingering. */
+/* Keepalives for the Janus session; the end of lingering; a client that
+ * never sent CONNECT by connect_deadline is closed. */
 void sio_socket_tick(sio_socket *socket, gint64 now);
 
 /* The client is gone. TRUE: the socket asked the plugin whether to linger

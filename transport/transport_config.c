@@ -39,6 +39,10 @@ const oicall_setting_spec sio_transport_settings[] = {
 	OPT("engineio", "ping_interval", OICALL_SETTING_UINT, "25000", 100, 600000, ping_interval, NULL, FALSE),
 	OPT("engineio", "ping_timeout", OICALL_SETTING_UINT, "20000", 100, 600000, ping_timeout, NULL, FALSE),
 	OPT("engineio", "max_payload", OICALL_SETTING_UINT, "1000000", 1024, 100000000, max_payload, NULL, FALSE),
+	OPT("limits", "max_connections", OICALL_SETTING_UINT, "0", 0, 1000000, max_connections, NULL, FALSE),
+	OPT("limits", "max_per_address", OICALL_SETTING_UINT, "50", 0, 1000000, max_per_address, NULL, FALSE),
+	OPT("limits", "trusted_proxies", OICALL_SETTING_STRING, "", 0, 0, trusted_proxies, NULL, FALSE),
+	OPT("limits", "connect_timeout", OICALL_SETTING_UINT, "45000", 100, 600000, connect_timeout, NULL, FALSE),
 	OPT("auth", "enabled", OICALL_SETTING_BOOL, "false", 0, 0, auth, NULL, FALSE),
 	OPT("auth", "secret", OICALL_SETTING_STRING, "", 0, 0, auth_secret, oicall_auth_secret_valid, TRUE),
 };

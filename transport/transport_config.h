@@ -19,6 +19,10 @@ typedef struct sio_transport_config {
 	guint64 ping_interval;      /* ms */
 	guint64 ping_timeout;       /* ms */
 	guint64 max_payload;        /* bytes per HTTP body or WebSocket message */
+	guint64 max_connections;    /* Engine.IO sessions in all; 0 = derived from RLIMIT_NOFILE */
+	guint64 max_per_address;    /* Engine.IO sessions per client address; 0 = no limit */
+	char *trusted_proxies;      /* comma-separated proxies whose X-Forwarded-For is believed */
+	guint64 connect_timeout;    /* ms an Engine.IO session has to send Socket.IO CONNECT */
 	gboolean auth;              /* CONNECT must carry a signed token */
 	char *auth_secret;          /* HMAC-SHA256 key shared with the backend (never logged) */
 } sio_transport_config;

@@ -46,6 +46,10 @@ static void test_transport_defaults(void) {
 	g_assert_cmpuint(c.ping_interval, ==, 25000);
 	g_assert_cmpuint(c.ping_timeout, ==, 20000);
 	g_assert_cmpuint(c.max_payload, ==, 1000000);
+	g_assert_cmpuint(c.max_connections, ==, 0);
+	g_assert_cmpuint(c.max_per_address, ==, 50);
+	g_assert_cmpstr(c.trusted_proxies, ==, "");
+	g_assert_cmpuint(c.connect_timeout, ==, 45000);
 	oicall_settings_clear(sio_transport_settings, sio_transport_settings_count, &c);
 }
 

@@ -582,6 +582,27 @@ static void test_keepalive(void) {
 	done(s, &f);
 }
 
+static void test_connect_timeout(void) {
+	fake f;
+	fake_init(&f);
+	sio_socket *s = sio_socket_new(&ops, &f, "janus.plugin.oicall", NULL);
+	s->connect_deadline = 5000;
+	sio_socket_tick(s, 4999);
+	g_assert_cmpint(f.closes, ==, 0);
+	sio_socket_tick(s, 5000);
+	g_assert_cmpint(f.closes, ==, 1);
+	g_assert_false(f.told_client);
+	g_assert_cmpstr(f.close_reason, ==, "no Socket.IO CONNECT in time");
+	sio_socket_free(s);
+	fake_clear(&f);
+	/* Once CONNECT came, the deadline no longer applies. */
+	s = connected_socket(&f);
+	s->connect_deadline = 5000;
+	sio_socket_tick(s, 10000);
+	g_assert_cmpint(f.closes, ==, 0);
+	done(s, &f);
+}
+
 static void test_request_timeout(void) {
 	fake f;
 	sio_socket *s = connected_socket(&f);
@@ -758,6 +779,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/socket/keepalive", test_keepalive);
 	g_test_add_func("/socket/auth", test_auth);
 	g_test_add_func("/socket/request-timeout", test_request_timeout);
+	g_test_add_func("/socket/connect-timeout", test_connect_timeout);
 	g_test_add_func("/socket/jsep-gate", test_jsep_gate);
 	g_test_add_func("/socket/close-instruction", test_close_instruction);
 	return g_test_run();

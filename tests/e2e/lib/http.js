@@ -29,9 +29,9 @@ export function parseResponse(buffer) {
  * Resolves { data, closed, reset, answers } where answers are the parsed
  * responses in order.
  */
-export function rawExchange(host, port, chunks, { halfClose = false, timeoutMs = 5000, abortAfterMs = null, untilAnswers = 0 } = {}) {
+export function rawExchange(host, port, chunks, { halfClose = false, timeoutMs = 5000, abortAfterMs = null, untilAnswers = 0, localAddress } = {}) {
   return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
+    const socket = net.connect({ host, port, localAddress });
     const parts = [];
     let reset = false;
     let settled = false;

@@ -40,6 +40,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  *  reusePortsOf: a stopped instance, to restart on the same ports
  *  debugLevel: Janus log level (default 4)
  *  janusArgs: extra command-line arguments for /usr/bin/janus, e.g. ['--full-trickle']
+ *  nofile:    the file descriptor limit Janus runs with (prlimit)
  */
 export async function startJanus(opts = {}) {
   const n = instanceCount++;
@@ -73,9 +74,11 @@ export async function startJanus(opts = {}) {
     env.UBSAN_OPTIONS = `log_path=${sanitizerLog}:print_stacktrace=1:halt_on_error=1`;
   }
   const logFile = join(dir, 'janus.log');
-  const proc = spawn('/usr/bin/janus', ['-C', join(dir, 'janus.jcfg'), '-F', dir, '-L', logFile, '-N', '-o',
-    ...(opts.janusArgs || [])],
-    { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const janusArgs = ['-C', join(dir, 'janus.jcfg'), '-F', dir, '-L', logFile, '-N', '-o', ...(opts.janusArgs || [])];
+  // nofile: Janus's file descriptor limit (prlimit execs Janus: same pid).
+  const proc = opts.nofile
+    ? spawn('prlimit', [`--nofile=${opts.nofile}:${opts.nofile}`, '/usr/bin/janus', ...janusArgs], { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn('/usr/bin/janus', janusArgs, { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
