@@ -80,7 +80,9 @@ void sio_limits_tcp_close(sio_limits *limits, const char *peer) {
 sio_limit sio_limits_session_check(const sio_limits *limits, const char *address) {
 	if(limits->sessions >= limits->max_sessions)
 		return SIO_LIMIT_TOTAL;
-	if(limits->max_per_address > 0 && count_of(limits->sessions_by_address, address) >= limits->max_per_address)
+	/* A trusted proxy that named no client speaks for many: only the total applies. */
+	if(limits->max_per_address > 0 && !g_hash_table_contains(limits->trusted, address) &&
+			count_of(limits->sessions_by_address, address) >= limits->max_per_address)
 		return SIO_LIMIT_ADDRESS;
 	return SIO_LIMIT_OK;
 }

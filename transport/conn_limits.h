@@ -35,7 +35,8 @@ guint sio_limits_default_sessions(guint64 nofile);
 sio_limit sio_limits_tcp_open(sio_limits *limits, const char *peer);
 void sio_limits_tcp_close(sio_limits *limits, const char *peer);
 
-/* Whether a session from address would be admitted, without counting it. */
+/* Whether a session from address would be admitted, without counting it
+ * (a trusted proxy's own address has no per-address limit). */
 sio_limit sio_limits_session_check(const sio_limits *limits, const char *address);
 /* Counts a session from address, or says why not. */
 sio_limit sio_limits_session_open(sio_limits *limits, const char *address);

@@ -113,7 +113,8 @@ function demoFolderWithLinks() {
 }
 
 describe('HTTP/1.x connection handling', () => {
-  const ctx = useJanus(() => ({ demoFolder: demoFolderWithLinks() }));
+  // Every request here comes from one address; the per-address limit is abuse.test.js's subject.
+  const ctx = useJanus(() => ({ demoFolder: demoFolderWithLinks(), transport: { limits: { max_per_address: 0 } } }));
   const ex = (chunks, opts) => rawExchange(ctx.janus.ip, ctx.janus.ports.sio, chunks, opts);
 
   test('Connection: close is honoured after every kind of answer; keep-alive connections take the next request', async () => {
@@ -344,7 +345,8 @@ async function startNginx(janus) {
 }
 
 describe('behind nginx', () => {
-  const ctx = useJanus();
+  // nginx reaches Janus from Janus's own address (both are local to the namespace).
+  const ctx = useJanus({ transport: { limits: { trusted_proxies: JANUS_IP } } });
   let nginx;
   before(async () => { nginx = await startNginx(ctx.janus); });
   after(async () => { await nginx?.stop(); });

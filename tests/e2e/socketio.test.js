@@ -31,7 +31,8 @@ async function sessionIds(janus) {
 }
 
 describe('Socket.IO clients on janus.transport.socketio', () => {
-  const ctx = useJanus();
+  // "200 clients at once" come from one address: no per-address limit here.
+  const ctx = useJanus({ transport: { limits: { max_per_address: 0 } } });
 
   test('a polling client upgrades to WebSocket and its events are acknowledged', async () => {
     const socket = io(ctx.janus.sioUrl, { path: '/calls', transports: ['polling', 'websocket'], autoConnect: false,

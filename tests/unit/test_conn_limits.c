@@ -50,6 +50,16 @@ static void test_tcp(void) {
 	sio_limits_free(l);
 }
 
+static void test_trusted_proxy_sessions(void) {
+	/* Requests a trusted proxy sent without X-Forwarded-For count under its own address, unlimited. */
+	sio_limits *l = sio_limits_new(10, 1, "192.0.2.1");
+	for(int i = 0; i < 5; i++)
+		g_assert_cmpint(sio_limits_session_open(l, "192.0.2.1"), ==, SIO_LIMIT_OK);
+	g_assert_cmpint(sio_limits_session_open(l, "1.2.3.4"), ==, SIO_LIMIT_OK);
+	g_assert_cmpint(sio_limits_session_open(l, "1.2.3.4"), ==, SIO_LIMIT_ADDRESS);
+	sio_limits_free(l);
+}
+
 static void test_client_address(void) {
 	sio_limits *l = sio_limits_new(10, 5, " 192.0.2.1, 192.0.2.2 ");
 	char *a;
@@ -79,6 +89,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/limits/sessions", test_sessions);
 	g_test_add_func("/limits/no-per-address-limit", test_no_per_address_limit);
 	g_test_add_func("/limits/tcp", test_tcp);
+	g_test_add_func("/limits/trusted-proxy-sessions", test_trusted_proxy_sessions);
 	g_test_add_func("/limits/client-address", test_client_address);
 	return g_test_run();
 }
