@@ -372,6 +372,7 @@ static sio_conn *conn_new(sio_server *server, eio_transport transport, char *add
 	memcpy(conn->sid, conn->eio->sid, sizeof(conn->sid));
 	conn->socket = sio_socket_new(&socket_ops, conn, server->config->plugin, server->auth_secret);
 	conn->socket->connect_deadline = now + (gint64)server->config->connect_timeout * 1000;
+	conn->socket->event_rate = (guint)server->config->events_per_second;
 	conn->peer = server->hooks->peer_open(conn);
 	g_hash_table_insert(server->conns, conn->sid, conn);
 	stat_transport(server, transport, 1);

@@ -147,8 +147,38 @@ static void connect_error(sio_socket *socket, const char *nsp, const char *messa
 	json_decref(payload);
 }
 
+/* The socket's token bucket: whether one more event may go on now. */
+static gboolean event_allowed(sio_socket *socket, gint64 now) {
+	if(socket->event_rate == 0)
+		return TRUE;
+	double burst = (double)socket->event_rate * SIO_EVENT_BURST_SECONDS;
+	double earned = socket->event_refill == 0 ? burst :
+		(double)(now - socket->event_refill) * socket->event_rate / G_USEC_PER_SEC;
+	socket->event_tokens = MIN(burst, socket->event_tokens + earned);
+	socket->event_refill = now;
+	if(socket->event_tokens >= 1) {
+		socket->event_tokens -= 1;
+		return TRUE;
+	}
+	if(now - socket->refused_since > SIO_EVENT_FLOOD_WINDOW_US) {
+		socket->refused_since = now;
+		socket->events_refused = 0;
+	}
+	socket->events_refused++;
+	return FALSE;
+}
+
 static void handle_event(sio_socket *socket, sio_packet *packet) {
 	const char *event = json_string_value(json_array_get(packet->data, 0));
+	if(!event_allowed(socket, g_get_monotonic_time())) {
+		/* Acked or not, a flood costs the plugin nothing; one that goes on ends the socket. */
+		if(socket->events_refused >= SIO_EVENT_FLOOD_CLOSE) {
+			socket->ops->close(socket->owner, TRUE, "event flood");
+			return;
+		}
+		ack_error(socket, packet->ack_id, "Too many requests: slow down");
+		return;
+	}
 	if(g_hash_table_size(socket->pending) >= SIO_MAX_IN_FLIGHT) {
 		ack_error(socket, packet->ack_id, "Too many requests in flight");
 		return;

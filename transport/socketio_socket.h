@@ -55,6 +55,13 @@ typedef struct sio_socket_ops {
 	void (*refused)(void *owner);
 } sio_socket_ops;
 
+/* A socket may send a burst of this many seconds' worth of events at once. */
+#define SIO_EVENT_BURST_SECONDS 3
+/* A socket whose events are refused this many times within
+ * SIO_EVENT_FLOOD_WINDOW_US is closed: it is flooding, not just fast. */
+#define SIO_EVENT_FLOOD_CLOSE 1000
+#define SIO_EVENT_FLOOD_WINDOW_US (10 * G_USEC_PER_SEC)
+
 typedef enum sio_socket_state {
 	SIO_SOCKET_NEW,             /* waiting for CONNECT */
 	SIO_SOCKET_CONNECTING,      /* creating the Janus session and handle */
@@ -81,6 +88,11 @@ typedef struct sio_socket {
 	gint64 last_keepalive;
 	gint64 linger_deadline;
 	gint64 connect_deadline;    /* a NEW socket is closed then (socket.io's connectTimeout); 0 = never */
+	guint event_rate;           /* events a second it may send on average (0: no limit) */
+	double event_tokens;        /* the token bucket: up to SIO_EVENT_BURST_SECONDS of events */
+	gint64 event_refill;        /* when the bucket was last filled; 0 = never (full) */
+	guint events_refused;       /* refused in the window since refused_since: past SIO_EVENT_FLOOD_CLOSE, closed */
+	gint64 refused_since;
 	GHashTable *transports;     /* transportId → sio_transport_link *: the plugin's transport handles */
 	char *call_id;              /* the call of the client's PeerConnection, for the gateway's candidates */
 	GQueue early_candidates;    /* json_t *: the gateway's candidates from before the client knew their call */

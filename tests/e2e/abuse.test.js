@@ -114,6 +114,32 @@ describe('one address floods a Janus whose descriptor limit is 1024', () => {
   ctx.cleanExitTest();
 });
 
+describe('the event rate limit (default 50 a second, bursts of 150)', () => {
+  const ctx = useJanus();
+
+  test('a socket that floods events gets "slow down", then is disconnected; another user\'s acks keep coming', async () => {
+    const flooder = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
+    const bystander = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
+    const answers = await Promise.all(Array.from({ length: 400 }, (_, i) => emitAck(flooder, 'burst', { i })));
+    const count = (error) => answers.filter((a) => a.error === error).length;
+    assert.ok(count('Unknown request') >= 150 && count('Unknown request') < 200, `a burst goes through (${count('Unknown request')})`);
+    assert.equal(count('Unknown request') + count('Too many requests: slow down'), 400);
+    assert.deepEqual(await emitAck(bystander, 'no-such-request', {}), { error: 'Unknown request' });
+    // Events without acks count too; a flood that goes on ends the socket.
+    const gone = new Promise((resolve, reject) => {
+      flooder.once('disconnect', resolve);
+      setTimeout(() => reject(new Error('the flooder is still connected')), 10000);
+    });
+    for (let i = 0; i < 3000 && flooder.connected; i++) flooder.emit('flood', { i });
+    assert.ok(['io server disconnect', 'transport close'].includes(await gone));
+    assert.equal(flooder.connected, false);
+    for (let i = 0; i < 5; i++) assert.deepEqual(await emitAck(bystander, 'no-such-request', {}), { error: 'Unknown request' });
+    bystander.disconnect();
+  });
+
+  ctx.cleanExitTest();
+});
+
 describe('the global limit and the connect timeout', () => {
   const ctx = useJanus({ transport: { limits: { max_connections: 20, max_per_address: 0, connect_timeout: 1000 } } });
 

@@ -14,6 +14,8 @@ describe('bad input to the Socket.IO transport', () => {
     transport: {
       engineio: { ping_interval: 1000, ping_timeout: 1000, max_payload: MAX_PAYLOAD },
       cors: { allow_origins: 'https://app.example' },
+      // The in-flight limit is what the bursts here meet; abuse.test.js covers the rate limit.
+      limits: { events_per_second: 0 },
     },
   });
   let bystander;  // a healthy client that must never notice anything

@@ -50,6 +50,7 @@ static void test_transport_defaults(void) {
 	g_assert_cmpuint(c.max_per_address, ==, 50);
 	g_assert_cmpstr(c.trusted_proxies, ==, "");
 	g_assert_cmpuint(c.connect_timeout, ==, 45000);
+	g_assert_cmpuint(c.events_per_second, ==, 50);
 	oicall_settings_clear(sio_transport_settings, sio_transport_settings_count, &c);
 }
 

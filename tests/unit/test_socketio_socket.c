@@ -280,6 +280,41 @@ static void test_in_flight_limit(void) {
 	done(s, &f);
 }
 
+static void test_event_rate(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	s->event_rate = 10;     /* a burst of 30 */
+	guint requests = f.requests->len;
+	for(int i = 0; i < 35; i++) {
+		char *packet = g_strdup_printf("2%d[\"x\"]", i);
+		receive(s, packet);
+		g_free(packet);
+	}
+	g_assert_cmpuint(f.requests->len - requests, ==, 30);
+	g_assert_cmpstr(last_sent(&f), ==, "334[{\"error\":\"Too many requests: slow down\"}]");
+	/* Without an ack a refused event is dropped, silently. */
+	guint sent = f.sent->len;
+	receive(s, "2[\"y\"]");
+	g_assert_cmpuint(f.sent->len, ==, sent);
+	/* The bucket refills with time: 100 ms earns one event. */
+	s->event_refill -= G_USEC_PER_SEC / 10 + 1000;
+	receive(s, "2[\"z\"]");
+	g_assert_cmpuint(f.requests->len - requests, ==, 31);
+	/* Refusals spread over windows never close it... */
+	s->refused_since -= SIO_EVENT_FLOOD_WINDOW_US + 1;
+	guint refused = s->events_refused;
+	receive(s, "2[\"late\"]");
+	g_assert_cmpuint(s->events_refused, <=, refused);
+	g_assert_cmpint(f.closes, ==, 0);
+	/* ...a flood within one does, telling the client. */
+	for(int i = 0; i < SIO_EVENT_FLOOD_CLOSE && f.closes == 0; i++)
+		receive(s, "2[\"flood\"]");
+	g_assert_cmpint(f.closes, ==, 1);
+	g_assert_true(f.told_client);
+	g_assert_cmpstr(f.close_reason, ==, "event flood");
+	done(s, &f);
+}
+
 static void test_events_and_trickle(void) {
 	fake f;
 	sio_socket *s = connected_socket(&f);
@@ -770,6 +805,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/socket/bad-input", test_bad_input);
 	g_test_add_func("/socket/not-connected", test_not_connected);
 	g_test_add_func("/socket/in-flight-limit", test_in_flight_limit);
+	g_test_add_func("/socket/event-rate", test_event_rate);
 	g_test_add_func("/socket/events-and-trickle", test_events_and_trickle);
 	g_test_add_func("/socket/session-end", test_session_end);
 	g_test_add_func("/socket/transport-courier", test_transport_courier);

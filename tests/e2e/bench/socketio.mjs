@@ -102,7 +102,7 @@ async function measure(name, url, pid, event = [], settle = async () => {}) {
 async function measureJanus(name, plugin, event) {
   const janus = await startJanus({ plugins: [plugin], debugLevel: 3,
     // Every simulated client comes from this one address.
-    transport: { general: { plugin: `janus.plugin.${plugin}` }, limits: { max_per_address: 0 } } });
+    transport: { general: { plugin: `janus.plugin.${plugin}` }, limits: { max_per_address: 0, events_per_second: 0 } } });
   try {
     return await measure(name, janus.sioUrl, janus.process.pid, event);
   } finally {
