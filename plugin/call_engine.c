@@ -563,14 +563,22 @@ json_t *oicall_engine_accept_call(oicall_engine *engine, guint64 session, json_t
 	return success_ack();
 }
 
+/* check_call for a hang-up (end-call, leave-call): NULL with *call, or the
+ * ack to give, a success for a call of the user's that ended already
+ * (hung up twice, or after the other side: it is over, as asked). */
+static json_t *check_hangup(oicall_engine *engine, guint64 session, json_t *body, oicall_call **call) {
+	json_t *error = oicall_engine_check_call(engine, session, body, call);
+	if(error != NULL && g_strcmp0(json_string_value(json_object_get(error, "error")), "Call already ended") == 0) {
+		json_decref(error);
+		return success_ack();
+	}
+	return error;
+}
+
 json_t *oicall_engine_end_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
 		gint64 now) {
 	oicall_call *call = NULL;
-	json_t *error = oicall_engine_check_call(engine, session, body, &call);
-	if(error != NULL && g_strcmp0(json_string_value(json_object_get(error, "error")), "Call already ended") == 0) {
-		json_decref(error);
-		return success_ack();   /* hung up twice: it is over, as asked */
-	}
+	json_t *error = check_hangup(engine, session, body, &call);
 	if(error != NULL)
 		return error;
 	const char *user = oicall_engine_user(engine, session);
@@ -616,11 +624,7 @@ json_t *oicall_engine_join_call(oicall_engine *engine, guint64 session, json_t *
 json_t *oicall_engine_leave_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
 		gint64 now) {
 	oicall_call *call = NULL;
-	json_t *error = oicall_engine_check_call(engine, session, body, &call);
-	if(error != NULL && g_strcmp0(json_string_value(json_object_get(error, "error")), "Call already ended") == 0) {
-		json_decref(error);
-		return success_ack();   /* left twice, or after the other side: it is over, as asked */
-	}
+	json_t *error = check_hangup(engine, session, body, &call);
 	if(error != NULL)
 		return error;
 	const char *user = oicall_engine_user(engine, session);

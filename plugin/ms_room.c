@@ -11,17 +11,19 @@
 
 #include "ms_internal.h"
 
-/* The requester's side of a call it joined (engine locked); NULL, or the error reply. */
+/* The requester's side of a call it joined; NULL, or the error reply. */
 static json_t *joined_side(oicall_session *session, json_t *body, oicall_call **call, int *side) {
+	janus_mutex_lock(ms_env.engine_mutex);
 	json_t *error = oicall_engine_check_call(ms_env.engine, session->id, body, call);
-	if(error != NULL)
-		return error;
-	*side = oicall_call_side_of(*call, oicall_engine_user(ms_env.engine, session->id));
-	if(!(*call)->peer[*side].joined)
-		return ms_error_reply(ERROR_FAILED, "Join the call first (join-call)");
-	if(ms_of(*call) == NULL)
-		return ms_error_reply(ERROR_FAILED, "This call has no media yet");
-	return NULL;
+	if(error == NULL) {
+		*side = oicall_call_side_of(*call, oicall_engine_user(ms_env.engine, session->id));
+		if(!(*call)->peer[*side].joined)
+			error = ms_error_reply(ERROR_FAILED, "Join the call first (join-call)");
+		else if(ms_of(*call) == NULL)
+			error = ms_error_reply(ERROR_FAILED, "This call has no media yet");
+	}
+	janus_mutex_unlock(ms_env.engine_mutex);
+	return error;
 }
 
 static void join_call(oicall_session *session, json_t *body, const char *transaction) {
@@ -54,9 +56,7 @@ static void transport_ready(ms_transport *t, const char *error, gpointer data) {
 static void create_transport(oicall_session *session, json_t *body, const char *transaction) {
 	oicall_call *call = NULL;
 	int side = -1;
-	janus_mutex_lock(ms_env.engine_mutex);
 	json_t *error = joined_side(session, body, &call, &side);
-	janus_mutex_unlock(ms_env.engine_mutex);
 	const char *direction = json_string_value(json_object_get(body, "direction"));
 	ms_call *ms = ms_of(call);
 	ms_transport *t = NULL;
@@ -82,9 +82,7 @@ static void create_transport(oicall_session *session, json_t *body, const char *
 static void get_producers(oicall_session *session, json_t *body, const char *transaction) {
 	oicall_call *call = NULL;
 	int side = -1;
-	janus_mutex_lock(ms_env.engine_mutex);
 	json_t *error = joined_side(session, body, &call, &side);
-	janus_mutex_unlock(ms_env.engine_mutex);
 	if(error != NULL) {
 		ms_reply(session, transaction, error);
 		return;
