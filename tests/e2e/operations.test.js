@@ -315,7 +315,7 @@ describe('signed-token authentication in the plugin only', () => {
     assert.equal((await client.message({ request: 'register', userId: 'plug-erin', token: 'plug-erin' })).error,
       'Invalid token: expected userId:expiry:signature');
     assert.deepEqual(await client.message({ request: 'register', userId: 'plug-erin', token: token('plug-erin') }),
-      { success: true });
+      { success: true, userId: 'plug-erin' });
     await client.destroy();
   });
 

@@ -87,6 +87,9 @@ describe('the room dialect', () => {
     const heard = (await bob.msc(() => window.msc.events)).filter((e) => e.name === 'new-producer').map((e) => e.payload);
     for (const p of heard) assert.equal(p.source, null);
 
+    // call-info shows both peers as room-dialect peers that joined.
+    const info = (await ctx.janus.admin({ janus: 'message_plugin', plugin: 'janus.plugin.oicall', request: { request: 'call-info', callId } })).response;
+    assert.deepEqual(info.peers.map((p) => [p.userId, p.roomDialect, p.joined]), [['room-a', true, true], ['room-b', true, true]]);
     const left = bob.nextEvent('participant-left');
     const ended = bob.nextEvent('call-ended');
     await alice.msc(() => window.msc.leave());
@@ -202,6 +205,8 @@ describe('the room dialect', () => {
     await error(mallory, 'create-transport', { callId, direction: 'recv' }, /Not your call/);
     // Nothing of that touched the call: bob accepts and joins it, both see each other joined.
     const joined = nextEvent(alice, 'participant-joined');
+    const before = (await ctx.janus.admin({ janus: 'message_plugin', plugin: 'janus.plugin.oicall', request: { request: 'call-info', callId } })).response;
+    assert.deepEqual(before.peers.map((p) => [p.roomDialect, p.joined]), [[true, true], [false, false]], 'bob rings, not joined yet');
     assert.equal((await emitAck(bob, 'accept-call', { callId, fromUserId: 'bad-a' })).success, true);
     const bobJoin = await emitAck(bob, 'join-call', { callId });
     assert.deepEqual([bobJoin.success, bobJoin.alreadyJoined, bobJoin.creatorId], [true, ['bad-a'], 'bad-a']);
