@@ -5,7 +5,7 @@
 // Chromium, beside seed-dialect and plain-WebRTC (JSEP) users on the same server.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useJanus } from './lib/janus.js';
+import { useJanus, sleep } from './lib/janus.js';
 import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
 import { launchBrowser } from './lib/browser.js';
 import { mediaFlows, userPage } from './lib/demo.js';
@@ -14,7 +14,8 @@ import { msPageFolder, msUserPage } from './lib/mediasoup.js';
 const folder = await msPageFolder();
 
 describe('the room dialect', () => {
-  const ctx = useJanus({ demoFolder: folder.dir });
+  const GRACE_S = 3;
+  const ctx = useJanus({ demoFolder: folder.dir, plugin: { general: { reconnect_grace: GRACE_S } } });
   let browser;
   before(async () => { browser = await launchBrowser({ secureOrigins: [ctx.janus.sioUrl] }); });
   after(async () => { await browser?.close(); folder.remove(); });
@@ -141,6 +142,36 @@ describe('the room dialect', () => {
       assert.deepEqual(await ended, { callId: started.callId, reason: 'hangup' });
       await closePages(alice, bob);
     }
+  });
+
+  test('a room-dialect socket that drops and registers again keeps its call past the grace, and leaves it from the new socket', async () => {
+    const alice = await msUserPage(browser, ctx.janus, 'room-grace-a');
+    const bob = await msUserPage(browser, ctx.janus, 'room-grace-b');
+    const incoming = bob.nextEvent('incoming-call');
+    const { callId } = await roomCall(alice, 'room-grace-b');
+    await incoming;
+    assert.equal((await roomAccept(bob)).success, true);
+    await bothFlow(alice, bob);
+    // socket.io-client reconnects and the page registers again, as the app does.
+    const reregistered = bob.evaluate(() => new Promise((resolve) => {
+      window.msc.addEventListener('registered', (e) => resolve(e.detail), { once: true });
+      window.msc.socket.io.engine.close();
+    }));
+    assert.deepEqual(await reregistered, { success: true, userId: 'room-grace-b' });
+    const before = [await alice.inbound(), await bob.inbound()];
+    // Past the grace and the time the old socket's session (with the transports) would have lingered.
+    await sleep((GRACE_S + 5 + 2) * 1000);
+    const after = [await alice.inbound(), await bob.inbound()];
+    assert.ok(after[0].framesDecoded > before[0].framesDecoded && after[1].framesDecoded > before[1].framesDecoded,
+      'video still flows both ways');
+    assert.equal((await alice.msc(() => window.msc.events)).filter((e) => e.name.startsWith('participant-left') || e.name === 'call-ended').length, 0);
+    assert.equal((await bob.request('get-producers', { callId })).producers.length, 2, 'the call is still the new socket\'s');
+    const left = alice.nextEvent('participant-left');
+    const ended = alice.nextEvent('call-ended');
+    await bob.msc(() => window.msc.leave());
+    assert.deepEqual(await left, { callId, userId: 'room-grace-b' });
+    assert.deepEqual(await ended, { callId, reason: 'last-participant-left' });
+    await closePages(alice, bob);
   });
 
   test('leave-call while it rings: by the callee it declines (the caller gets "rejected"), by the caller it cancels (the callee gets "cancelled")', async () => {
