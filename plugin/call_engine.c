@@ -250,7 +250,14 @@ static void end_peer_gone(oicall_engine *engine, oicall_call *call, int gone, GP
 }
 
 json_t *oicall_call_incoming_payload(const oicall_call *call) {
-	return json_pack("{ssssss}", "callId", call->id, "fromUserId", call->user[OICALL_CALLER], "callType", call->call_type);
+	return json_pack("{sssssss[ss]}", "callId", call->id, "fromUserId", call->user[OICALL_CALLER], "callType",
+		call->call_type, "participants", call->user[OICALL_CALLER], call->user[OICALL_CALLEE]);
+}
+
+gboolean oicall_call_peer_joined(const oicall_call *call, int side) {
+	if(call->peer[side].room)
+		return call->peer[side].joined;
+	return side == OICALL_CALLER || call->state == OICALL_CALL_ACTIVE;
 }
 
 /* incoming-call to a callee session, once per session. */
@@ -308,8 +315,9 @@ json_t *oicall_engine_register(oicall_engine *engine, guint64 session, json_t *u
 				"peerUserId", call->user[other(side)], "callType", call->call_type, "state", "active",
 				"role", side == OICALL_CALLER ? "caller" : "callee"), call);
 	}
+	json_t *ack = json_pack("{sbss}", "success", 1, "userId", user);
 	g_free(user);
-	return success_ack();
+	return ack;
 }
 
 static gboolean call_id_valid(const char *id) {
@@ -336,14 +344,39 @@ static oicall_call *repeated_start(oicall_engine *engine, guint64 session, const
 	return call;
 }
 
+/* Whom a start-call calls: toUserIds (the room dialect, *room set; one
+ * user for now) or else toUserId. NULL with *error (an error ack). */
+static char *invitee(json_t *body, gboolean *room, json_t **error) {
+	json_t *ids = json_object_get(body, "toUserIds");
+	const char *problem = NULL;
+	char *to = NULL;
+	*room = ids != NULL;
+	*error = NULL;
+	if(ids == NULL && json_object_get(body, "toUserId") == NULL) {
+		*error = error_ack("Missing toUserId");
+	} else if(ids == NULL) {
+		if((to = oicall_user_id_from_json(json_object_get(body, "toUserId"), &problem)) == NULL)
+			*error = field_error("toUserId", problem);
+	} else if(!json_is_array(ids) || json_array_size(ids) == 0) {
+		*error = error_ack("toUserIds must be an array of one user id");
+	} else if(json_array_size(ids) > 1) {
+		*error = error_ack("Group calls are not supported yet: toUserIds must name one user");
+	} else if((to = oicall_user_id_from_json(json_array_get(ids, 0), &problem)) == NULL) {
+		*error = field_error("toUserIds[0]", problem);
+	}
+	return to;
+}
+
 oicall_call *oicall_engine_repeated_start(oicall_engine *engine, guint64 session, json_t *body) {
 	const char *user = oicall_engine_user(engine, session);
 	const char *call_type = json_string_value(json_object_get(body, "callType"));
 	json_t *call_id = json_object_get(body, "callId");
 	if(user == NULL || call_type == NULL || (call_id != NULL && !json_is_null(call_id) && !json_is_string(call_id)))
 		return NULL;
-	const char *ignored = NULL;
-	char *to = oicall_user_id_from_json(json_object_get(body, "toUserId"), &ignored);
+	gboolean room = FALSE;
+	json_t *ignored = NULL;
+	char *to = invitee(body, &room, &ignored);
+	json_decref(ignored);
 	oicall_call *call = to ? repeated_start(engine, session, user, to, call_type, json_string_value(call_id)) : NULL;
 	g_free(to);
 	return call;
@@ -388,13 +421,11 @@ static json_t *begin_call(oicall_engine *engine, guint64 session, json_t *body, 
 	const char *user = oicall_engine_user(engine, session);
 	if(user == NULL)
 		return error_ack("Socket not registered");
-	const char *error = NULL;
-	json_t *to_json = json_object_get(body, "toUserId");
-	if(to_json == NULL)
-		return error_ack("Missing toUserId");
-	char *to = oicall_user_id_from_json(to_json, &error);
+	gboolean room = FALSE;
+	json_t *invalid = NULL;
+	char *to = invitee(body, &room, &invalid);
 	if(to == NULL)
-		return field_error("toUserId", error);
+		return invalid;
 	const char *call_type = json_string_value(json_object_get(body, "callType"));
 	json_t *call_id_json = json_object_get(body, "callId");
 	const char *call_id = json_string_value(call_id_json);
@@ -434,6 +465,7 @@ static json_t *begin_call(oicall_engine *engine, guint64 session, json_t *body, 
 	add_notify(effects, "call-started", json_pack("{sssssssssb}", "callId", call->id, "caller", user, "callee", to,
 		"callType", call_type, "calleeOnline", call->callee_was_online), call);
 	call->state = OICALL_CALL_RINGING;
+	call->peer[OICALL_CALLER].room = room;
 	call->ring_deadline = now + engine->ring_timeout_us;
 	call->media_session[OICALL_CALLER] = session;
 	call->awaiting_offer = TRUE;
@@ -531,14 +563,22 @@ json_t *oicall_engine_accept_call(oicall_engine *engine, guint64 session, json_t
 	return success_ack();
 }
 
+/* check_call for a hang-up (end-call, leave-call): NULL with *call, or the
+ * ack to give, a success for a call of the user's that ended already
+ * (hung up twice, or after the other side: it is over, as asked). */
+static json_t *check_hangup(oicall_engine *engine, guint64 session, json_t *body, oicall_call **call) {
+	json_t *error = oicall_engine_check_call(engine, session, body, call);
+	if(error != NULL && g_strcmp0(json_string_value(json_object_get(error, "error")), "Call already ended") == 0) {
+		json_decref(error);
+		return success_ack();
+	}
+	return error;
+}
+
 json_t *oicall_engine_end_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
 		gint64 now) {
 	oicall_call *call = NULL;
-	json_t *error = oicall_engine_check_call(engine, session, body, &call);
-	if(error != NULL && g_strcmp0(json_string_value(json_object_get(error, "error")), "Call already ended") == 0) {
-		json_decref(error);
-		return success_ack();   /* hung up twice: it is over, as asked */
-	}
+	json_t *error = check_hangup(engine, session, body, &call);
 	if(error != NULL)
 		return error;
 	const char *user = oicall_engine_user(engine, session);
@@ -546,6 +586,63 @@ json_t *oicall_engine_end_call(oicall_engine *engine, guint64 session, json_t *b
 	const char *reason = call->state == OICALL_CALL_RINGING && side == OICALL_CALLEE ? "rejected" : "hangup";
 	oicall_call_ref(call);
 	end_for_both(engine, call, reason, user, effects, now);
+	oicall_call_unref(call);
+	return success_ack();
+}
+
+json_t *oicall_engine_join_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+		oicall_call **out) {
+	oicall_call *call = NULL;
+	json_t *error = oicall_engine_check_call(engine, session, body, &call);
+	*out = call;
+	if(error != NULL)
+		return error;
+	const char *user = oicall_engine_user(engine, session);
+	int side = oicall_call_side_of(call, user), peer = other(side);
+	if(side == OICALL_CALLEE && call->state != OICALL_CALL_ACTIVE)
+		return error_ack("Accept the call first (accept-call), then join it");
+	gboolean peer_joined = oicall_call_peer_joined(call, peer);
+	json_t *already = json_array();
+	if(peer_joined)
+		json_array_append_new(already, json_string(call->user[peer]));
+	if(!call->peer[side].joined) {
+		/* Joined peers hear of the joiner, the joiner of them (the room dialect's events: room-dialect peers only). */
+		call->peer[side].room = TRUE;
+		call->peer[side].joined = TRUE;
+		if(peer_joined && call->peer[peer].room)
+			add_event(effects, current_session(engine, call, peer), "participant-joined",
+				json_pack("{ssss}", "callId", call->id, "userId", user), call);
+		if(peer_joined)
+			add_event(effects, session, "participant-joined",
+				json_pack("{sssOsb}", "callId", call->id, "userId", already, "initial", 1), call);
+	}
+	/* participants: whom the call invited (the creator is creatorId), as OIChat's server has it. */
+	return json_pack("{sbs[s]sossso}", "success", 1, "participants", call->user[OICALL_CALLEE], "alreadyJoined", already,
+		"creatorId", call->user[OICALL_CALLER], "participantsInfo", json_object());
+}
+
+json_t *oicall_engine_leave_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+		gint64 now) {
+	oicall_call *call = NULL;
+	json_t *error = check_hangup(engine, session, body, &call);
+	if(error != NULL)
+		return error;
+	const char *user = oicall_engine_user(engine, session);
+	int side = oicall_call_side_of(call, user), peer = other(side);
+	guint64 told = told_session(engine, call, peer);
+	/* The one who leaves hears nothing: it left. */
+	const char *reason = "hangup";
+	if(call->state == OICALL_CALL_RINGING) {
+		reason = side == OICALL_CALLEE ? "rejected" : "cancelled";
+		add_event(effects, told, "call-ended", json_pack("{ssss}", "callId", call->id, "reason", reason), call);
+	} else if(call->peer[peer].room) {
+		add_event(effects, told, "participant-left", json_pack("{ssss}", "callId", call->id, "userId", user), call);
+		add_event(effects, told, "call-ended", json_pack("{ssss}", "callId", call->id, "reason", "last-participant-left"), call);
+	} else {
+		add_event(effects, told, "call-ended", json_pack("{ssss}", "callId", call->id, "reason", reason), call);
+	}
+	oicall_call_ref(call);
+	finish(engine, call, reason, user, effects, now);
 	oicall_call_unref(call);
 	return success_ack();
 }

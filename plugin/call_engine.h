@@ -34,6 +34,14 @@ typedef enum oicall_call_state {
 
 enum { OICALL_CALLER = 0, OICALL_CALLEE = 1 };
 
+/* A user's place in a call. A call is a room of peers (two today: the
+ * caller and the callee); the seed's 1:1 flow bundles the room dialect's
+ * steps (join-call, create-transport) into start-call and accept-call. */
+typedef struct oicall_peer {
+	gboolean room;              /* speaks the room dialect: start-call with toUserIds, or join-call */
+	gboolean joined;            /* did join-call */
+} oicall_peer;
+
 typedef struct oicall_call {
 	volatile gint refs;
 	char *id;
@@ -46,6 +54,7 @@ typedef struct oicall_call {
 	gint64 ring_deadline;
 	gint64 grace_deadline[2];   /* 0 while that side is connected */
 	guint64 media_session[2];   /* 0 until the side has one */
+	oicall_peer peer[2];
 	GHashTable *offered_to;     /* callee sessions that got incoming-call */
 	gboolean muted[2][2];       /* [side][0 audio, 1 video] */
 	char *end_reason;
@@ -60,7 +69,7 @@ oicall_call *oicall_call_ref(oicall_call *call);
 void oicall_call_unref(oicall_call *call);
 /* Which side a user is on, -1 if not in the call. */
 int oicall_call_side_of(const oicall_call *call, const char *user);
-/* incoming-call's payload for a call: { callId, fromUserId, callType } (new reference). */
+/* incoming-call's payload for a call: { callId, fromUserId, callType, participants } (new reference). */
 json_t *oicall_call_incoming_payload(const oicall_call *call);
 
 typedef enum oicall_effect_kind {
@@ -133,6 +142,19 @@ json_t *oicall_engine_end_call(oicall_engine *engine, guint64 session, json_t *b
 	gint64 now);
 json_t *oicall_engine_mute(oicall_engine *engine, guint64 session, json_t *body, gboolean video,
 	GPtrArray *effects, oicall_call **call);
+
+/* join-call (the room dialect): the user's side of the call becomes a
+ * joined peer. Its ack lacks rtpCapabilities (the media glue's). The
+ * caller may join at once, the callee once it accepted. */
+json_t *oicall_engine_join_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+	oicall_call **call);
+/* Whether a side takes part in the call's media: a room-dialect peer once
+ * it joined, a seed-dialect (or JSEP) caller from the start, its callee from the accept. */
+gboolean oicall_call_peer_joined(const oicall_call *call, int side);
+/* leave-call: the user leaves; with two peers that ends the call (a callee
+ * still ringing declines, a caller whose call rings cancels it). */
+json_t *oicall_engine_leave_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+	gint64 now);
 
 /* Checks common to every call request: a registered session and a callId
  * of one of the user's calls. Returns NULL and sets *call, or the error ack

@@ -195,6 +195,9 @@ json_t *oicall_inspect_call(oicall_engine *engine, oicall_call *call, oicall_ses
 		json_t *entry = json_pack("{sssssIsIsb}", "side", side == OICALL_CALLER ? "caller" : "callee",
 			"userId", call->user[side], "controlSession", (json_int_t)control,
 			"mediaSession", (json_int_t)call->media_session[side], "online", control != 0);
+		/* The room dialect's view of it: does it speak it (so far), is it in the call's media. */
+		json_object_set_new(entry, "roomDialect", json_boolean(call->peer[side].room));
+		json_object_set_new(entry, "joined", json_boolean(oicall_call_peer_joined(call, side)));
 		if(call->grace_deadline[side] != 0)
 			json_object_set_new(entry, "graceRemainingSeconds",
 				json_integer((json_int_t)((call->grace_deadline[side] - now) / G_USEC_PER_SEC)));

@@ -577,6 +577,8 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 			keep_media_session(session);
 	} else if(strcmp(request, "end-call") == 0) {
 		ack = oicall_engine_end_call(engine, session->id, body, effects, now);
+	} else if(strcmp(request, "leave-call") == 0) {
+		ack = oicall_engine_leave_call(engine, session->id, body, effects, now);
 	} else if(strcmp(request, "mute-audio") == 0 || strcmp(request, "mute-video") == 0) {
 		gboolean video = strcmp(request, "mute-video") == 0;
 		/* A producerId, if given, must be one of the caller's of that kind. */

@@ -6,124 +6,29 @@
 #include <janus/utils.h>
 
 #include "jsep_media.h"
+#include "ms_internal.h"
 #include "ortc.h"
 #include "relay.h"
 
-#define OP_TIMEOUT_US (10 * G_USEC_PER_SEC)
-#define ERROR_INVALID 490
-#define ERROR_FAILED 492
 
-#define TIMED_OUT "The transport did not answer in time"
-
-typedef enum transport_state {
-	TRANSPORT_UNBOUND,          /* its handle is being attached */
-	TRANSPORT_IDLE,
-	TRANSPORT_OFFERING,         /* our offer went out: waiting for the core's version of it */
-	TRANSPORT_ANSWERING,        /* the client's answer went out: waiting for the core to apply it */
-	TRANSPORT_GONE,             /* its handle is gone: it takes no more requests */
-} transport_state;
-
-struct ms_call;
-struct ms_transport;
-
-typedef void (*ms_done)(struct ms_transport *t, const char *error, gpointer data);
-
-typedef struct ms_waiter {
-	ms_done done;
-	gpointer data;
-	GDestroyNotify free_data;
-	gint64 deadline;
-} ms_waiter;
-
-/* An m-line of a transport besides its stream. Janus keys a PeerConnection's
- * media by m-line index and never lets an index change its mid, so a section
- * that is no longer used keeps its index and mid: it goes out rejected (port
- * 0) and only a stream with that same mid may take it over. */
-typedef struct ms_section {
-	gboolean closed;
-	gboolean mid_known;         /* the client knows its mid: a producer's own, a consumer's once acked */
-} ms_section;
-
-typedef struct ms_transport {
-	char *id;
-	char *nonce;
-	struct ms_call *owner;
-	int side;
-	gboolean send;
-	guint64 control;            /* the control session it was made for */
-	oicall_session *session;    /* its handle once bound (a reference) */
-	GPtrArray *streams;         /* oicall_stream *, section i + 1 (section 0 is the anchor) */
-	ms_section sections[OICALL_MAX_STREAMS];
-	guint next_mid;
-	guint64 version;            /* of our latest offer, and of the answer to it */
-	char *local_sdp;
-	json_t *parameters;         /* for the client, once the core made the first offer */
-	oicall_client_transport client;
-	gboolean connected;
-	transport_state state;
-	gint64 round_deadline;      /* OFFERING, ANSWERING: when the courier counts as lost */
-	gboolean fresh_offer;       /* a round failed: what the core holds is unknown, the next answer follows a new offer */
-	gboolean dirty;             /* streams or connection changed during a round */
-	GQueue waiters;             /* ms_waiter *, done when a round ends with nothing left to do */
-} ms_transport;
-
-/* Producers and consumers are the call's from the request that makes them
- * (ready once negotiated); they go with their transport, a producer's
- * consumer with it, so that nothing points at a transport that is gone. */
-typedef struct ms_producer {
-	char *id;
-	int side;
-	ms_transport *transport;    /* NULL: an m-line of the side's SDP PeerConnection */
-	int mindex;
-	int kind;
-	gboolean ready;
-	struct ms_consumer *consumer;   /* the other side's, if any: one per producer (one forward per m-line) */
-} ms_producer;
-
-typedef struct ms_consumer {
-	char *id;
-	int side;
-	ms_producer *producer;
-	ms_transport *transport;
-	int mindex;
-	gboolean ready;
-	gboolean resumed;
-} ms_consumer;
-
-typedef struct ms_call {
-	oicall_call *call;          /* borrowed: the call owns this */
-	json_t *router_caps;
-	ms_transport *transports[2][2];     /* [side][0 send, 1 recv] */
-	guint generation[2];        /* [side]: how many times its transports were made */
-	GPtrArray *producers;       /* ms_producer *, pending ones too */
-	GPtrArray *consumers;       /* ms_consumer *, pending ones too */
-	/* Sides that use SDP (a plain RTCPeerConnection) instead. */
-	gboolean jsep_caller;
-	char *callee_offer;         /* the gateway's offer, for a callee that uses SDP */
-	char *caller_answer;        /* the gateway's answer, for a caller that uses SDP */
-	guint64 jsep_session[2];    /* the side's PeerConnection, once known to use SDP */
-	oicall_stream *jsep_stream[2][2];   /* [side][kind]: what it negotiated, NULL if nothing */
-	int jsep_mindex[2][2];
-} ms_call;
-
-static oicall_ms_env env;
+oicall_ms_env ms_env;
 static GHashTable *by_id;       /* transport id → ms_transport * */
 static GHashTable *by_session;  /* guint64 session id → ms_transport * */
 
 /* ---- helpers --------------------------------------------------------- */
 
-static json_t *error_reply(int code, const char *message) {
+json_t *ms_error_reply(int code, const char *message) {
 	return json_pack("{sssi}", "error", message, "error_code", code);
 }
 
-static void reply(oicall_session *session, const char *transaction, json_t *message) {
-	env.reply(session, transaction, message, NULL);
+void ms_reply(oicall_session *session, const char *transaction, json_t *message) {
+	ms_env.reply(session, transaction, message, NULL);
 }
 
-static void reply_to(guint64 session_id, const char *transaction, json_t *message) {
-	oicall_session *session = env.session_by_id(session_id);
+void ms_reply_to(guint64 session_id, const char *transaction, json_t *message) {
+	oicall_session *session = ms_env.session_by_id(session_id);
 	if(session != NULL) {
-		reply(session, transaction, message);
+		ms_reply(session, transaction, message);
 		janus_refcount_decrease(&session->ref);
 	} else {
 		json_decref(message);
@@ -131,19 +36,19 @@ static void reply_to(guint64 session_id, const char *transaction, json_t *messag
 }
 
 /* An event to a side's user, wherever they are now. */
-static void event_to_user(oicall_call *call, int side, const char *name, json_t *payload) {
-	janus_mutex_lock(env.engine_mutex);
-	guint64 session = oicall_registry_session_of(oicall_engine_registry(env.engine), call->user[side]);
-	janus_mutex_unlock(env.engine_mutex);
+void ms_event_to_user(oicall_call *call, int side, const char *name, json_t *payload) {
+	janus_mutex_lock(ms_env.engine_mutex);
+	guint64 session = oicall_registry_session_of(oicall_engine_registry(ms_env.engine), call->user[side]);
+	janus_mutex_unlock(ms_env.engine_mutex);
 	json_object_set_new(payload, "event", json_string(name));
-	reply_to(session, NULL, payload);
+	ms_reply_to(session, NULL, payload);
 }
 
-static ms_call *ms_of(oicall_call *call) {
+ms_call *ms_of(oicall_call *call) {
 	return call != NULL ? call->media : NULL;
 }
 
-static gboolean side_uses_jsep(ms_call *ms, int side) {
+gboolean ms_side_uses_jsep(ms_call *ms, int side) {
 	return ms->jsep_session[side] != 0 || (side == OICALL_CALLER && ms->jsep_caller);
 }
 
@@ -157,14 +62,14 @@ static oicall_stream *producer_stream(ms_call *ms, ms_producer *p) {
 /* The handle a producer's media comes in on, with a reference; NULL if gone. */
 static oicall_session *producer_session(ms_call *ms, ms_producer *p) {
 	if(p->transport == NULL)
-		return env.session_by_id(ms->jsep_session[p->side]);
+		return ms_env.session_by_id(ms->jsep_session[p->side]);
 	if(p->transport->session != NULL)
 		janus_refcount_increase(&p->transport->session->ref);
 	return p->transport->session;
 }
 
 /* A producer or consumer of the call by id; ready ones only unless pending_too. */
-static ms_producer *producer_by_id(ms_call *ms, const char *id, gboolean pending_too) {
+ms_producer *ms_producer_by_id(ms_call *ms, const char *id, gboolean pending_too) {
 	for(guint i = 0; id != NULL && i < ms->producers->len; i++) {
 		ms_producer *p = g_ptr_array_index(ms->producers, i);
 		if(strcmp(p->id, id) == 0 && (p->ready || pending_too))
@@ -184,7 +89,7 @@ static ms_consumer *consumer_by_id(ms_call *ms, const char *id, gboolean pending
 
 /* ---- waiters --------------------------------------------------------- */
 
-static void wait_for(ms_transport *t, ms_done done, gpointer data, GDestroyNotify free_data) {
+void ms_wait_for(ms_transport *t, ms_done done, gpointer data, GDestroyNotify free_data) {
 	ms_waiter *w = g_new0(ms_waiter, 1);
 	w->done = done;
 	w->data = data;
@@ -210,7 +115,7 @@ static void fail_waiters(ms_transport *t, const char *error) {
 
 static int push_instruction(oicall_session *session, json_t *instruction, json_t *jsep) {
 	json_t *event = json_pack("{so}", "sio", instruction);
-	int rc = env.gateway->push_event(session->handle, env.plugin, NULL, event, jsep);
+	int rc = ms_env.gateway->push_event(session->handle, ms_env.plugin, NULL, event, jsep);
 	if(rc != 0)
 		JANUS_LOG(LOG_WARN, "[oicall] transport instruction not delivered (%d)\n", rc);
 	json_decref(event);
@@ -330,7 +235,7 @@ static void negotiate(ms_transport *t) {
 	g_free(offer);
 	json_t *event = json_pack("{s{sb}}", "sio", "local-sdp", 1);
 	/* The core merges in its ICE and DTLS and hands it to the transport, which hands it back. */
-	int rc = env.gateway->push_event(t->session->handle, env.plugin, NULL, event, jsep);
+	int rc = ms_env.gateway->push_event(t->session->handle, ms_env.plugin, NULL, event, jsep);
 	json_decref(event);
 	json_decref(jsep);
 	if(rc != 0)
@@ -346,7 +251,7 @@ static void transport_free(ms_transport *t, const char *reason) {
 		g_hash_table_remove(by_session, &t->session->id);
 		oicall_relay_unlink(t->session);
 		/* Its Janus handle has no use any more: the transport lets it go. */
-		env.gateway->end_session(t->session->handle);
+		ms_env.gateway->end_session(t->session->handle);
 		janus_refcount_decrease(&t->session->ref);
 	}
 	g_ptr_array_unref(t->streams);
@@ -435,7 +340,7 @@ static ms_transport *transport_new(ms_call *owner, int side, gboolean send, guin
 	t->state = TRANSPORT_UNBOUND;
 	g_queue_init(&t->waiters);
 	g_hash_table_insert(by_id, t->id, t);
-	oicall_session *session = env.session_by_id(control);
+	oicall_session *session = ms_env.session_by_id(control);
 	if(session != NULL) {
 		push_instruction(session, json_pack("{s{ssssss}}", "attach", "transportId", t->id, "nonce", t->nonce,
 			"callId", owner->call->id), NULL);
@@ -460,6 +365,7 @@ static void ms_call_free(gpointer data) {
 }
 
 static void producer_free(ms_producer *p) {
+	g_free(p->source);
 	g_free(p->id);
 	g_free(p);
 }
@@ -476,7 +382,7 @@ static ms_call *ms_call_new(oicall_call *call, const char *callee_offer) {
 	ms_call *ms = g_new0(ms_call, 1);
 	ms->call = call;
 	/* Like a mediasoup router's: the same whatever the call type. */
-	ms->router_caps = oicall_ortc_router_capabilities(env.config->audio_codecs, env.config->video_codecs);
+	ms->router_caps = oicall_ortc_router_capabilities(ms_env.config->audio_codecs, ms_env.config->video_codecs);
 	ms->producers = g_ptr_array_new_with_free_func((GDestroyNotify)producer_free);
 	ms->consumers = g_ptr_array_new_with_free_func((GDestroyNotify)consumer_free);
 	ms->jsep_caller = callee_offer != NULL;
@@ -538,7 +444,7 @@ static void make_transports(ms_call *ms, int side, ms_pair *pair) {
 		ms->transports[side][dir] = transport_new(ms, side, dir == 0, pair->session);
 	pair->pending = 2;
 	for(int dir = 0; dir < 2; dir++)
-		wait_for(ms->transports[side][dir], pair_step, pair, NULL);
+		ms_wait_for(ms->transports[side][dir], pair_step, pair, NULL);
 }
 
 static void add_transports(json_t *payload, ms_call *ms, int side) {
@@ -552,12 +458,16 @@ static void add_transports(json_t *payload, ms_call *ms, int side) {
 static void start_call_ready(ms_pair *pair) {
 	ms_call *ms = ms_of(pair->call);
 	if(pair->error != NULL || ms == NULL) {
-		reply_to(pair->session, pair->transaction, error_reply(ERROR_FAILED, pair->error ? pair->error : "The call ended"));
+		ms_reply_to(pair->session, pair->transaction, ms_error_reply(ERROR_FAILED, pair->error ? pair->error : "The call ended"));
 		return;
 	}
 	json_t *ack = json_pack("{ss}", "callId", pair->call->id);
-	add_transports(ack, ms, OICALL_CALLER);
-	reply_to(pair->session, pair->transaction, ack);
+	/* A room-dialect caller asks for them with create-transport. */
+	if(pair->call->peer[OICALL_CALLER].room)
+		json_object_set(ack, "rtpCapabilities", ms->router_caps);
+	else
+		add_transports(ack, ms, OICALL_CALLER);
+	ms_reply_to(pair->session, pair->transaction, ack);
 }
 
 /* The same start-call again (a double click, a retry): the same answer,
@@ -565,8 +475,8 @@ static void start_call_ready(ms_pair *pair) {
 static void repeat_start_call(oicall_session *session, oicall_call *call, const char *transaction) {
 	ms_call *ms = ms_of(call);
 	ms_transport *const *mine = ms != NULL ? ms->transports[OICALL_CALLER] : NULL;
-	if(ms == NULL || side_uses_jsep(ms, OICALL_CALLER) || mine[0] == NULL || mine[1] == NULL) {
-		reply(session, transaction, error_reply(ERROR_FAILED, "Already in a call"));
+	if(ms == NULL || ms_side_uses_jsep(ms, OICALL_CALLER) || mine[0] == NULL || mine[1] == NULL) {
+		ms_reply(session, transaction, ms_error_reply(ERROR_FAILED, "Already in a call"));
 		return;
 	}
 	ms_pair *pair = g_new0(ms_pair, 1);
@@ -581,7 +491,7 @@ static void repeat_start_call(oicall_session *session, oicall_call *call, const 
 	}
 	for(int dir = 0; dir < 2; dir++) {
 		if(mine[dir]->parameters == NULL)
-			wait_for(mine[dir], pair_step, pair, NULL);
+			ms_wait_for(mine[dir], pair_step, pair, NULL);
 	}
 	if(pair->pending == 0) {
 		start_call_ready(pair);
@@ -590,23 +500,23 @@ static void repeat_start_call(oicall_session *session, oicall_call *call, const 
 }
 
 static void start_call(oicall_session *session, json_t *body, const char *transaction) {
-	janus_mutex_lock(env.engine_mutex);
+	janus_mutex_lock(ms_env.engine_mutex);
 	/* Only the Socket.IO transport can attach the transports' handles (an
 	 * unregistered session hears that it is not registered first). */
-	if(atomic_load(&session->janus_session_id) == 0 && oicall_engine_user(env.engine, session->id) != NULL) {
-		janus_mutex_unlock(env.engine_mutex);
-		reply(session, transaction, error_reply(ERROR_INVALID, "Missing jsep offer (calls without one need the Socket.IO transport)"));
+	if(atomic_load(&session->janus_session_id) == 0 && oicall_engine_user(ms_env.engine, session->id) != NULL) {
+		janus_mutex_unlock(ms_env.engine_mutex);
+		ms_reply(session, transaction, ms_error_reply(ERROR_INVALID, "Missing jsep offer (calls without one need the Socket.IO transport)"));
 		return;
 	}
-	oicall_call *repeated = oicall_engine_repeated_start(env.engine, session->id, body);
+	oicall_call *repeated = oicall_engine_repeated_start(ms_env.engine, session->id, body);
 	if(repeated != NULL) {
 		repeat_start_call(session, repeated, transaction);
-		janus_mutex_unlock(env.engine_mutex);
+		janus_mutex_unlock(ms_env.engine_mutex);
 		return;
 	}
 	GPtrArray *effects = oicall_effects_new();
 	oicall_call *call = NULL;
-	json_t *ack = oicall_engine_start_call(env.engine, session->id, body, effects, janus_get_monotonic_time(), &call);
+	json_t *ack = oicall_engine_start_call(ms_env.engine, session->id, body, effects, janus_get_monotonic_time(), &call);
 	ms_call *ms = NULL;
 	/* A refused call (busy...) may exist, already ended. */
 	if(call != NULL && json_object_get(ack, "error") != NULL)
@@ -615,11 +525,11 @@ static void start_call(oicall_session *session, json_t *body, const char *transa
 		ms = ms_call_new(call, NULL);
 		oicall_call_ref(call);
 	}
-	janus_mutex_unlock(env.engine_mutex);
+	janus_mutex_unlock(ms_env.engine_mutex);
 	if(call == NULL) {
 		if(json_object_get(ack, "error") != NULL && json_object_get(ack, "error_code") == NULL)
 			json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
-		reply(session, transaction, ack);
+		ms_reply(session, transaction, ack);
 	} else {
 		json_decref(ack);
 		ms_pair *pair = g_new0(ms_pair, 1);
@@ -630,14 +540,14 @@ static void start_call(oicall_session *session, json_t *body, const char *transa
 		pair->ready = start_call_ready;
 		make_transports(ms, OICALL_CALLER, pair);
 	}
-	env.dispatch(effects);
+	ms_env.dispatch(effects);
 	g_ptr_array_unref(effects);
 }
 
 /* incoming-call carries both the gateway's SDP offer and the callee's
  * transports: the callee's client uses whichever it understands. */
 static void send_incoming(ms_call *ms, guint64 session_id, json_t *payload, gboolean with_transports) {
-	oicall_session *session = env.session_by_id(session_id);
+	oicall_session *session = ms_env.session_by_id(session_id);
 	if(session == NULL)
 		return;
 	json_t *event = json_deep_copy(payload);
@@ -645,7 +555,7 @@ static void send_incoming(ms_call *ms, guint64 session_id, json_t *payload, gboo
 		add_transports(event, ms, OICALL_CALLEE);
 	json_object_set_new(event, "event", json_string("incoming-call"));
 	json_t *jsep = ms->callee_offer ? json_pack("{ssss}", "type", "offer", "sdp", ms->callee_offer) : NULL;
-	env.reply(session, NULL, event, jsep);
+	ms_env.reply(session, NULL, event, jsep);
 	json_decref(jsep);
 	janus_refcount_decrease(&session->ref);
 }
@@ -661,7 +571,7 @@ void oicall_ms_incoming_call(oicall_call *call, guint64 session, json_t *payload
 	ms_call *ms = ms_of(call);
 	if(ms == NULL)
 		return;
-	oicall_session *callee = env.session_by_id(session);
+	oicall_session *callee = ms_env.session_by_id(session);
 	/* Only the Socket.IO transport attaches transport handles for its clients. */
 	gboolean socketio = callee != NULL && atomic_load(&callee->janus_session_id) != 0;
 	if(callee != NULL)
@@ -679,12 +589,19 @@ void oicall_ms_incoming_call(oicall_call *call, guint64 session, json_t *payload
 	make_transports(ms, OICALL_CALLEE, pair);
 }
 
+json_t *ms_producer_info(oicall_call *call, ms_producer *p) {
+	return json_pack("{ssssssssss?}", "callId", call->id, "producerId", p->id, "kind",
+		p->kind == OICALL_KIND_AUDIO ? "audio" : "video", "userId", call->user[p->side], "source", p->source);
+}
+
 static void new_producer_event(oicall_call *call, ms_producer *p) {
 	ms_call *ms = ms_of(call);
-	if(ms == NULL || side_uses_jsep(ms, 1 - p->side))
+	if(ms == NULL || ms_side_uses_jsep(ms, 1 - p->side))
 		return;     /* an SDP client gets the media on its own PeerConnection */
-	event_to_user(call, 1 - p->side, "new-producer", json_pack("{ssssssss}", "callId", call->id, "producerId", p->id,
-		"kind", p->kind == OICALL_KIND_AUDIO ? "audio" : "video", "userId", call->user[p->side]));
+	/* A room-dialect peer that has not joined yet asks with get-producers. */
+	if(call->peer[1 - p->side].room && !call->peer[1 - p->side].joined)
+		return;
+	ms_event_to_user(call, 1 - p->side, "new-producer", ms_producer_info(call, p));
 }
 
 /* A producer's media to the other side's SDP PeerConnection, if it has one. */
@@ -700,7 +617,7 @@ static void connect_to_jsep(ms_call *ms, ms_producer *p) {
 			ms->call->id, from->mime, to->mime);
 		return;
 	}
-	oicall_session *src = producer_session(ms, p), *dst = env.session_by_id(ms->jsep_session[other]);
+	oicall_session *src = producer_session(ms, p), *dst = ms_env.session_by_id(ms->jsep_session[other]);
 	if(src != NULL && dst != NULL) {
 		int map[128];
 		oicall_ortc_payload_map(source, target, map);
@@ -722,8 +639,8 @@ static void adopt_jsep_side(ms_call *ms, int side, guint64 session_id, const cha
 		ms->call->media_sessions[side][i] = i == 0 ? session_id : 0;
 	if(ms->call->codec[0] == NULL && ms->call->codec[1] == NULL)
 		oicall_jsep_codecs(sdp, ms->call->codec);
-	gboolean other_jsep = side_uses_jsep(ms, 1 - side);
-	oicall_session *session = env.session_by_id(session_id);
+	gboolean other_jsep = ms_side_uses_jsep(ms, 1 - side);
+	oicall_session *session = ms_env.session_by_id(session_id);
 	for(int kind = 0; kind < 2; kind++) {
 		int mindex = -1;
 		oicall_stream *stream = oicall_jsep_stream(sdp, kind, &mindex);
@@ -758,8 +675,8 @@ static void adopt_jsep_side(ms_call *ms, int side, guint64 session_id, const cha
 /* Both sides use SDP: their PeerConnections have the same m-lines in the
  * same order (the gateway wrote one's offer from the other's), each goes to its twin. */
 static void link_jsep_pair(ms_call *ms, const char *answer) {
-	oicall_session *caller = env.session_by_id(ms->jsep_session[OICALL_CALLER]);
-	oicall_session *callee = env.session_by_id(ms->jsep_session[OICALL_CALLEE]);
+	oicall_session *caller = ms_env.session_by_id(ms->jsep_session[OICALL_CALLER]);
+	oicall_session *callee = ms_env.session_by_id(ms->jsep_session[OICALL_CALLEE]);
 	int kinds[OICALL_MAX_SLOTS];
 	int count = caller && callee ? oicall_jsep_mline_kinds(answer, kinds, OICALL_MAX_SLOTS) : 0;
 	for(int mindex = 0; mindex < count; mindex++) {
@@ -808,21 +725,28 @@ static void drop_transports(ms_call *ms, int side) {
 	transports_drop(ms, side, "You accepted with an SDP answer: these transports are closed");
 }
 
+static json_t *accept_ack(ms_call *ms, json_t *jsep) {
+	json_t *ack = json_pack("{sb}", "success", 1);
+	if(jsep == NULL)
+		json_object_set(ack, "rtpCapabilities", ms->router_caps);
+	return ack;
+}
+
 /* accept-call with an SDP answer (a plain RTCPeerConnection) or without
  * (mediasoup-style: the callee's transports), whatever the caller uses. */
 static void accept_call(oicall_session *session, json_t *body, json_t *jsep, const char *transaction) {
 	GPtrArray *effects = oicall_effects_new();
-	janus_mutex_lock(env.engine_mutex);
+	janus_mutex_lock(ms_env.engine_mutex);
 	oicall_call *call = NULL;
-	json_t *ack = oicall_engine_check_call(env.engine, session->id, body, &call);
+	json_t *ack = oicall_engine_check_call(ms_env.engine, session->id, body, &call);
 	ms_call *ms = ms_of(call);
 	if(ack == NULL && ms != NULL && call->state == OICALL_CALL_ACTIVE && call->media_session[OICALL_CALLEE] == session->id &&
-			side_uses_jsep(ms, OICALL_CALLEE) == (jsep != NULL)) {
+			ms_side_uses_jsep(ms, OICALL_CALLEE) == (jsep != NULL)) {
 		/* The same accept again: its answer again, nothing else (an SDP that
 		 * came with it stays unused: the handle carries the call). */
-		janus_mutex_unlock(env.engine_mutex);
+		janus_mutex_unlock(ms_env.engine_mutex);
 		g_ptr_array_unref(effects);
-		reply(session, transaction, jsep != NULL ? json_pack("{sb}", "success", 1) : json_pack("{sO}", "rtpCapabilities", ms->router_caps));
+		ms_reply(session, transaction, accept_ack(ms, jsep));
 		return;
 	}
 	char *answer = NULL, *caller_answer = NULL, *error = NULL;
@@ -842,13 +766,13 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 			code = ERROR_FAILED;
 	}
 	if(ack == NULL && error != NULL)
-		ack = error_reply(code, error);
+		ack = ms_error_reply(code, error);
 	/* The caller's answer must be there when call-accepted goes out. */
 	if(ack == NULL) {
 		g_free(ms->caller_answer);
 		ms->caller_answer = caller_answer;
 		caller_answer = NULL;
-		ack = oicall_engine_accept_call(env.engine, session->id, body, effects, janus_get_monotonic_time(), &call);
+		ack = oicall_engine_accept_call(ms_env.engine, session->id, body, effects, janus_get_monotonic_time(), &call);
 	}
 	gboolean accepted = json_object_get(ack, "error") == NULL;
 	/* The callee's answer didn't fit the offer, and the core, which took it,
@@ -870,7 +794,7 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 			adopt_jsep_side(ms, OICALL_CALLER, call->media_session[OICALL_CALLER], ms->caller_answer);
 		}
 	}
-	janus_mutex_unlock(env.engine_mutex);
+	janus_mutex_unlock(ms_env.engine_mutex);
 	g_free(answer);
 	g_free(caller_answer);
 	g_free(error);
@@ -878,9 +802,9 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 		if(json_object_get(ack, "error_code") == NULL)
 			json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
 		if(jsep != NULL)
-			env.jsep_refused(session);
-		reply(session, transaction, ack);
-		env.dispatch(effects);
+			ms_env.jsep_refused(session);
+		ms_reply(session, transaction, ack);
+		ms_env.dispatch(effects);
 		g_ptr_array_unref(effects);
 		if(offer_again != NULL) {
 			json_t *payload = oicall_call_incoming_payload(offer_again);
@@ -891,9 +815,9 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 		return;
 	}
 	json_decref(ack);
-	env.dispatch(effects);
+	ms_env.dispatch(effects);
 	g_ptr_array_unref(effects);
-	reply(session, transaction, jsep != NULL ? json_pack("{sb}", "success", 1) : json_pack("{sO}", "rtpCapabilities", ms->router_caps));
+	ms_reply(session, transaction, accept_ack(ms, jsep));
 	/* What each side already produces, for the other if it uses mediasoup-style
 	 * signalling (pending ones tell it when they are ready). */
 	for(guint i = 0; i < ms->producers->len; i++) {
@@ -906,14 +830,7 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 
 /* ---- connect-transport ----------------------------------------------- */
 
-typedef struct ms_request {
-	guint64 session;
-	char *transaction;
-	oicall_call *call;          /* a reference */
-	char *item;                 /* the id of the producer or consumer concerned, if any */
-} ms_request;
-
-static ms_request *request_new(oicall_session *session, const char *transaction, oicall_call *call, const char *item) {
+ms_request *ms_request_new(oicall_session *session, const char *transaction, oicall_call *call, const char *item) {
 	ms_request *r = g_new0(ms_request, 1);
 	r->session = session->id;
 	r->transaction = g_strdup(transaction);
@@ -922,7 +839,7 @@ static ms_request *request_new(oicall_session *session, const char *transaction,
 	return r;
 }
 
-static void request_free(ms_request *r) {
+void ms_request_free(ms_request *r) {
 	g_free(r->item);
 	g_free(r->transaction);
 	oicall_call_unref(r->call);
@@ -937,33 +854,33 @@ static void connect_done(ms_transport *t, const char *error, gpointer data) {
 		oicall_client_transport_clear(&t->client);
 		t->fresh_offer = TRUE;
 	}
-	reply_to(r->session, r->transaction, error ? error_reply(ERROR_FAILED, error) : json_pack("{sb}", "success", 1));
+	ms_reply_to(r->session, r->transaction, error ? ms_error_reply(ERROR_FAILED, error) : json_pack("{sb}", "success", 1));
 }
 
 /* The call, its mediasoup side of the requester, and a transport of it; NULL with the error reply. */
 static json_t *find_transport(oicall_session *session, json_t *body, oicall_call **call, int *side, ms_transport **t) {
-	json_t *error = oicall_engine_check_call(env.engine, session->id, body, call);
+	json_t *error = oicall_engine_check_call(ms_env.engine, session->id, body, call);
 	if(error != NULL)
 		return error;
 	ms_call *ms = ms_of(*call);
 	if(ms == NULL)
-		return error_reply(ERROR_INVALID, "This call has no transports (it uses SDP offers and answers)");
-	*side = oicall_call_side_of(*call, oicall_engine_user(env.engine, session->id));
+		return ms_error_reply(ERROR_INVALID, "This call has no transports (it uses SDP offers and answers)");
+	*side = oicall_call_side_of(*call, oicall_engine_user(ms_env.engine, session->id));
 	json_t *id = json_object_get(body, "transportId");
 	if(id == NULL)
-		return error_reply(ERROR_INVALID, "Missing transportId");
+		return ms_error_reply(ERROR_INVALID, "Missing transportId");
 	ms_transport *found = json_is_string(id) ? g_hash_table_lookup(by_id, json_string_value(id)) : NULL;
 	if(found == NULL || found->owner != ms)
-		return error_reply(ERROR_FAILED, "Unknown transportId");
+		return ms_error_reply(ERROR_FAILED, "Unknown transportId");
 	if(found->side != *side)
-		return error_reply(ERROR_FAILED, "Not your transport");
+		return ms_error_reply(ERROR_FAILED, "Not your transport");
 	/* As in the seed, where the callee gets its transports with accept-call:
 	 * until then they may still be replaced (it registers again) or dropped
 	 * (it answers with SDP). The caller produces while it rings. */
 	if(*side == OICALL_CALLEE && (*call)->state != OICALL_CALL_ACTIVE)
-		return error_reply(ERROR_FAILED, "Accept the call first: your transports take requests once it is accepted");
+		return ms_error_reply(ERROR_FAILED, "Accept the call first: your transports take requests once it is accepted");
 	if(found->state == TRANSPORT_GONE)
-		return error_reply(ERROR_FAILED, "This transport is closed: its Janus handle is gone");
+		return ms_error_reply(ERROR_FAILED, "This transport is closed: its Janus handle is gone");
 	*t = found;
 	return NULL;
 }
@@ -972,22 +889,22 @@ static void connect_transport(oicall_session *session, json_t *body, const char 
 	oicall_call *call = NULL;
 	ms_transport *t = NULL;
 	int side = -1;
-	janus_mutex_lock(env.engine_mutex);
+	janus_mutex_lock(ms_env.engine_mutex);
 	json_t *error = find_transport(session, body, &call, &side, &t);
 	char *message = NULL;
 	if(error == NULL && t->connected)
-		error = error_reply(ERROR_FAILED, "Transport already connected");
+		error = ms_error_reply(ERROR_FAILED, "Transport already connected");
 	if(error == NULL && !oicall_ortc_client_transport(body, &t->client, &message)) {
-		error = error_reply(ERROR_INVALID, message);
+		error = ms_error_reply(ERROR_INVALID, message);
 		g_free(message);
 	}
-	janus_mutex_unlock(env.engine_mutex);
+	janus_mutex_unlock(ms_env.engine_mutex);
 	if(error != NULL) {
-		reply(session, transaction, error);
+		ms_reply(session, transaction, error);
 		return;
 	}
 	t->connected = TRUE;
-	wait_for(t, connect_done, request_new(session, transaction, call, NULL), (GDestroyNotify)request_free);
+	ms_wait_for(t, connect_done, ms_request_new(session, transaction, call, NULL), (GDestroyNotify)ms_request_free);
 	if(t->state == TRANSPORT_IDLE) {
 		/* With the core's offer in hand, the answer can go now; after a failed
 		 * round it follows a new offer. */
@@ -1027,12 +944,12 @@ static const char *ssrc_refused(ms_call *ms, ms_transport *t, int reuse, guint32
 static void producer_done(ms_transport *t, const char *error, gpointer data) {
 	ms_request *r = data;
 	ms_call *ms = ms_of(r->call);
-	ms_producer *p = ms ? producer_by_id(ms, r->item, TRUE) : NULL;
+	ms_producer *p = ms ? ms_producer_by_id(ms, r->item, TRUE) : NULL;
 	if(error != NULL || p == NULL) {
 		/* Its section goes (it may be taken over by a producer with the same mid). */
 		if(p != NULL)
 			producer_close(ms, p);
-		reply_to(r->session, r->transaction, error_reply(ERROR_FAILED, error ? error : "The call ended"));
+		ms_reply_to(r->session, r->transaction, ms_error_reply(ERROR_FAILED, error ? error : "The call ended"));
 		return;
 	}
 	oicall_stream *stream = g_ptr_array_index(t->streams, p->mindex - 1);
@@ -1041,7 +958,7 @@ static void producer_done(ms_transport *t, const char *error, gpointer data) {
 	oicall_relay_describe(t->session, p->mindex, p->kind, name, p->id);
 	g_free(name);
 	p->ready = TRUE;
-	reply_to(r->session, r->transaction, json_pack("{ss}", "producerId", p->id));
+	ms_reply_to(r->session, r->transaction, json_pack("{ss}", "producerId", p->id));
 	if(r->call->state == OICALL_CALL_ACTIVE) {
 		connect_to_jsep(ms, p);
 		new_producer_event(r->call, p);
@@ -1062,22 +979,37 @@ static int section_take(ms_transport *t, int mindex, oicall_stream *stream, gboo
 	return mindex;
 }
 
+/* appData.source, if any (NULL with no appData or source); an error reply if it is malformed. */
+static json_t *producer_source(json_t *body, const char **source) {
+	json_t *app_data = json_object_get(body, "appData"), *value = json_object_get(app_data, "source");
+	*source = json_string_value(value);
+	if(app_data != NULL && !json_is_null(app_data) && !json_is_object(app_data))
+		return ms_error_reply(ERROR_INVALID, "appData must be an object");
+	if(value != NULL && !json_is_null(value) && (*source == NULL || json_string_length(value) == 0 ||
+			json_string_length(value) > 32))
+		return ms_error_reply(ERROR_INVALID, "appData.source must be a string of 1 to 32 characters");
+	return NULL;
+}
+
 static void create_producer(oicall_session *session, json_t *body, const char *transaction) {
 	oicall_call *call = NULL;
 	ms_transport *t = NULL;
 	int side = -1;
-	janus_mutex_lock(env.engine_mutex);
+	janus_mutex_lock(ms_env.engine_mutex);
 	json_t *error = find_transport(session, body, &call, &side, &t);
-	janus_mutex_unlock(env.engine_mutex);
+	janus_mutex_unlock(ms_env.engine_mutex);
 	char *message = NULL;
 	oicall_stream *stream = NULL;
 	if(error == NULL && !t->send)
-		error = error_reply(ERROR_INVALID, "Producers need a send transport");
+		error = ms_error_reply(ERROR_INVALID, "Producers need a send transport");
+	const char *source = NULL;
+	if(error == NULL)
+		error = producer_source(body, &source);
 	if(error == NULL) {
 		stream = oicall_ortc_producer(json_string_value(json_object_get(body, "kind")),
 			json_object_get(body, "rtpParameters"), t->owner->router_caps, &message);
 		if(stream == NULL) {
-			error = error_reply(ERROR_INVALID, message);
+			error = ms_error_reply(ERROR_INVALID, message);
 			g_free(message);
 		}
 	}
@@ -1089,17 +1021,17 @@ static void create_producer(oicall_session *session, json_t *body, const char *t
 		if(t->sections[i].closed && ((oicall_stream *)g_ptr_array_index(t->streams, i))->kind == stream->kind)
 			reuse = (int)i + 1;
 		else
-			error = error_reply(ERROR_INVALID, "rtpParameters.mid is already used on this transport");
+			error = ms_error_reply(ERROR_INVALID, "rtpParameters.mid is already used on this transport");
 	}
 	if(error == NULL && reuse == 0 && t->streams->len >= OICALL_MAX_STREAMS)
-		error = error_reply(ERROR_FAILED, "Too many producers on this transport");
+		error = ms_error_reply(ERROR_FAILED, "Too many producers on this transport");
 	const char *refused = NULL;
 	if(error == NULL && ((refused = ssrc_refused(t->owner, t, reuse, stream->ssrc)) != NULL ||
 			(refused = ssrc_refused(t->owner, t, reuse, stream->rtx_ssrc)) != NULL))
-		error = error_reply(ERROR_INVALID, refused);
+		error = ms_error_reply(ERROR_INVALID, refused);
 	if(error != NULL) {
 		oicall_stream_free(stream);
-		reply(session, transaction, error);
+		ms_reply(session, transaction, error);
 		return;
 	}
 	ms_producer *p = g_new0(ms_producer, 1);
@@ -1107,9 +1039,10 @@ static void create_producer(oicall_session *session, json_t *body, const char *t
 	p->side = side;
 	p->transport = t;
 	p->kind = stream->kind;
+	p->source = g_strdup(source);
 	p->mindex = section_take(t, reuse, stream, TRUE);
 	g_ptr_array_add(t->owner->producers, p);
-	wait_for(t, producer_done, request_new(session, transaction, call, p->id), (GDestroyNotify)request_free);
+	ms_wait_for(t, producer_done, ms_request_new(session, transaction, call, p->id), (GDestroyNotify)ms_request_free);
 	negotiate(t);
 }
 
@@ -1125,7 +1058,7 @@ static void consumer_done(ms_transport *t, const char *error, gpointer data) {
 		/* Its section goes; the client never heard of its mid, so any new consumer may take it over. */
 		if(c != NULL)
 			consumer_close(ms, c);
-		reply_to(r->session, r->transaction, error_reply(ERROR_FAILED, error ? error :
+		ms_reply_to(r->session, r->transaction, ms_error_reply(ERROR_FAILED, error ? error :
 			c ? "The gateway could not add this consumer" : "The call ended"));
 		if(source_session != NULL)
 			janus_refcount_decrease(&source_session->ref);
@@ -1144,44 +1077,44 @@ static void consumer_done(ms_transport *t, const char *error, gpointer data) {
 	g_free(name);
 	c->ready = TRUE;
 	t->sections[c->mindex - 1].mid_known = TRUE;
-	reply_to(r->session, r->transaction, json_pack("{ssssssso}", "id", c->id, "producerId", p->id, "kind",
+	ms_reply_to(r->session, r->transaction, json_pack("{ssssssso}", "id", c->id, "producerId", p->id, "kind",
 		p->kind == OICALL_KIND_AUDIO ? "audio" : "video", "rtpParameters", oicall_ortc_consumer_parameters(stream)));
 }
 
 static void create_consumer(oicall_session *session, json_t *body, const char *transaction) {
-	janus_mutex_lock(env.engine_mutex);
+	janus_mutex_lock(ms_env.engine_mutex);
 	oicall_call *call = NULL;
-	json_t *error = oicall_engine_check_call(env.engine, session->id, body, &call);
+	json_t *error = oicall_engine_check_call(ms_env.engine, session->id, body, &call);
 	ms_call *ms = ms_of(call);
-	int side = call ? oicall_call_side_of(call, oicall_engine_user(env.engine, session->id)) : -1;
+	int side = call ? oicall_call_side_of(call, oicall_engine_user(ms_env.engine, session->id)) : -1;
 	gboolean active = call && call->state == OICALL_CALL_ACTIVE;
-	janus_mutex_unlock(env.engine_mutex);
+	janus_mutex_unlock(ms_env.engine_mutex);
 	if(error == NULL && ms == NULL)
-		error = error_reply(ERROR_INVALID, "This call has no transports (it uses SDP offers and answers)");
+		error = ms_error_reply(ERROR_INVALID, "This call has no transports (it uses SDP offers and answers)");
 	ms_producer *p = NULL;
 	ms_transport *t = NULL;
 	json_t *producer_id = json_object_get(body, "producerId");
 	if(error == NULL && producer_id == NULL)
-		error = error_reply(ERROR_INVALID, "Missing producerId");
-	if(error == NULL && (p = producer_by_id(ms, json_string_value(producer_id), FALSE)) == NULL)
-		error = error_reply(ERROR_FAILED, "Unknown producerId");
+		error = ms_error_reply(ERROR_INVALID, "Missing producerId");
+	if(error == NULL && (p = ms_producer_by_id(ms, json_string_value(producer_id), FALSE)) == NULL)
+		error = ms_error_reply(ERROR_FAILED, "Unknown producerId");
 	if(error == NULL && p->side == side)
-		error = error_reply(ERROR_INVALID, "That producer is yours");
+		error = ms_error_reply(ERROR_INVALID, "That producer is yours");
 	if(error == NULL && !active)
-		error = error_reply(ERROR_FAILED, "The call is not accepted yet");
+		error = ms_error_reply(ERROR_FAILED, "The call is not accepted yet");
 	int reuse = 0;
 	if(error == NULL) {
 		/* The side's, whichever socket of the user asks (one that reconnected too). */
 		t = ms->transports[side][1];
 		json_t *wanted = json_object_get(body, "transportId");
 		if(t == NULL)
-			error = error_reply(ERROR_FAILED, "Your transports for this call are not ready");
+			error = ms_error_reply(ERROR_FAILED, "Your transports for this call are not ready");
 		else if(wanted != NULL && (!json_is_string(wanted) || strcmp(json_string_value(wanted), t->id) != 0))
-			error = error_reply(ERROR_INVALID, "Consumers need your recv transport");
+			error = ms_error_reply(ERROR_INVALID, "Consumers need your recv transport");
 		else if(t->state == TRANSPORT_GONE)
-			error = error_reply(ERROR_FAILED, "This transport is closed: its Janus handle is gone");
+			error = ms_error_reply(ERROR_FAILED, "This transport is closed: its Janus handle is gone");
 		else if(!json_is_object(json_object_get(body, "rtpCapabilities")))
-			error = error_reply(ERROR_INVALID, "Missing rtpCapabilities");
+			error = ms_error_reply(ERROR_INVALID, "Missing rtpCapabilities");
 	}
 	/* A closed section whose mid the client never heard of is as good as new
 	 * (its mid with it), if it is of that kind (Janus keeps an index's kind too). */
@@ -1191,7 +1124,7 @@ static void create_consumer(oicall_session *session, json_t *body, const char *t
 			reuse = (int)i + 1;
 	}
 	if(error == NULL && reuse == 0 && t->streams->len >= OICALL_MAX_STREAMS)
-		error = error_reply(ERROR_FAILED, "Too many consumers on this transport");
+		error = ms_error_reply(ERROR_FAILED, "Too many consumers on this transport");
 	oicall_stream *stream = NULL;
 	if(error == NULL) {
 		char *mid = reuse ? g_strdup(((oicall_stream *)g_ptr_array_index(t->streams, reuse - 1))->mid) :
@@ -1204,10 +1137,10 @@ static void create_consumer(oicall_session *session, json_t *body, const char *t
 	}
 	/* The relay has one forward per producer m-line: a second consumer would take the first one's media. */
 	if(error == NULL && p->consumer != NULL)
-		error = error_reply(ERROR_INVALID, "Already consuming that producer");
+		error = ms_error_reply(ERROR_INVALID, "Already consuming that producer");
 	if(error != NULL) {
 		oicall_stream_free(stream);
-		reply(session, transaction, error);
+		ms_reply(session, transaction, error);
 		return;
 	}
 	if(reuse == 0)
@@ -1220,40 +1153,40 @@ static void create_consumer(oicall_session *session, json_t *body, const char *t
 	c->mindex = section_take(t, reuse, stream, FALSE);
 	g_ptr_array_add(ms->consumers, c);
 	p->consumer = c;
-	wait_for(t, consumer_done, request_new(session, transaction, call, c->id), (GDestroyNotify)request_free);
+	ms_wait_for(t, consumer_done, ms_request_new(session, transaction, call, c->id), (GDestroyNotify)ms_request_free);
 	negotiate(t);
 }
 
 static void resume_consumer(oicall_session *session, json_t *body, const char *transaction) {
-	janus_mutex_lock(env.engine_mutex);
+	janus_mutex_lock(ms_env.engine_mutex);
 	oicall_call *call = NULL;
-	json_t *error = oicall_engine_check_call(env.engine, session->id, body, &call);
+	json_t *error = oicall_engine_check_call(ms_env.engine, session->id, body, &call);
 	ms_call *ms = ms_of(call);
-	int side = call ? oicall_call_side_of(call, oicall_engine_user(env.engine, session->id)) : -1;
-	janus_mutex_unlock(env.engine_mutex);
+	int side = call ? oicall_call_side_of(call, oicall_engine_user(ms_env.engine, session->id)) : -1;
+	janus_mutex_unlock(ms_env.engine_mutex);
 	if(error == NULL && ms == NULL)
-		error = error_reply(ERROR_INVALID, "This call has no consumers (it uses SDP offers and answers)");
+		error = ms_error_reply(ERROR_INVALID, "This call has no consumers (it uses SDP offers and answers)");
 	const char *id = json_string_value(json_object_get(body, "consumerId"));
 	ms_consumer *c = error == NULL ? consumer_by_id(ms, id, FALSE) : NULL;
 	if(c != NULL && c->side != side)
 		c = NULL;
 	if(error == NULL && c == NULL)
-		error = error_reply(ERROR_FAILED, id ? "Unknown consumerId" : "Missing consumerId");
+		error = ms_error_reply(ERROR_FAILED, id ? "Unknown consumerId" : "Missing consumerId");
 	if(error != NULL) {
-		reply(session, transaction, error);
+		ms_reply(session, transaction, error);
 		return;
 	}
 	if(c->resumed) {
-		reply(session, transaction, json_pack("{sbsb}", "success", 1, "alreadyResumed", 1));
+		ms_reply(session, transaction, json_pack("{sbsb}", "success", 1, "alreadyResumed", 1));
 		return;
 	}
 	c->resumed = TRUE;
 	oicall_session *source = producer_session(ms, c->producer);
 	if(source != NULL) {
-		oicall_relay_pause_forward(env.gateway, source, c->producer->mindex, FALSE);
+		oicall_relay_pause_forward(ms_env.gateway, source, c->producer->mindex, FALSE);
 		janus_refcount_decrease(&source->ref);
 	}
-	reply(session, transaction, json_pack("{sb}", "success", 1));
+	ms_reply(session, transaction, json_pack("{sb}", "success", 1));
 }
 
 /* ---- the transport's courier replies ---------------------------------- */
@@ -1264,10 +1197,10 @@ static void bind_transport(oicall_session *session, json_t *body, const char *tr
 	ms_transport *t = id ? g_hash_table_lookup(by_id, id) : NULL;
 	if(t == NULL || t->state != TRANSPORT_UNBOUND || nonce == NULL || strcmp(nonce, t->nonce) != 0 ||
 			session->role != OICALL_ROLE_CONTROL || g_hash_table_contains(by_session, &session->id)) {
-		reply(session, transaction, error_reply(ERROR_FAILED, "Unknown transport"));
+		ms_reply(session, transaction, ms_error_reply(ERROR_FAILED, "Unknown transport"));
 		/* A handle attached for a transport that is gone: let it go too. */
 		if(t == NULL && session->role == OICALL_ROLE_CONTROL && nonce != NULL)
-			env.gateway->end_session(session->handle);
+			ms_env.gateway->end_session(session->handle);
 		return;
 	}
 	janus_refcount_increase(&session->ref);
@@ -1277,14 +1210,14 @@ static void bind_transport(oicall_session *session, json_t *body, const char *tr
 		atomic_store(&session->janus_session_id, (guint64)json_integer_value(janus_session));
 		atomic_store(&session->janus_handle_id, (guint64)json_integer_value(janus_handle));
 	}
-	janus_mutex_lock(env.engine_mutex);
+	janus_mutex_lock(ms_env.engine_mutex);
 	session->role = t->send ? OICALL_ROLE_SEND_TRANSPORT : OICALL_ROLE_RECV_TRANSPORT;
 	session->transport_id = g_strdup(t->id);
 	t->owner->call->media_sessions[t->side][t->send ? 0 : 1] = session->id;
-	janus_mutex_unlock(env.engine_mutex);
+	janus_mutex_unlock(ms_env.engine_mutex);
 	g_hash_table_insert(by_session, &session->id, t);
 	t->state = TRANSPORT_IDLE;
-	reply(session, transaction, json_pack("{sb}", "success", 1));
+	ms_reply(session, transaction, json_pack("{sb}", "success", 1));
 	negotiate(t);
 }
 
@@ -1314,10 +1247,10 @@ static void local_sdp(oicall_session *session, json_t *body, const char *transac
 	/* One of a round that failed already (timed out) comes too late. */
 	guint64 version = sdp_version(sdp);
 	if(t == NULL || t->state != TRANSPORT_OFFERING || sdp == NULL || (version != 0 && version != t->version)) {
-		reply(session, transaction, error_reply(ERROR_FAILED, "No offer pending"));
+		ms_reply(session, transaction, ms_error_reply(ERROR_FAILED, "No offer pending"));
 		return;
 	}
-	reply(session, transaction, json_pack("{sb}", "success", 1));
+	ms_reply(session, transaction, json_pack("{sb}", "success", 1));
 	g_free(t->local_sdp);
 	t->local_sdp = g_strdup(sdp);
 	t->fresh_offer = FALSE;
@@ -1343,10 +1276,10 @@ static void remote_applied(oicall_session *session, json_t *jsep, const char *tr
 	ms_transport *t = g_hash_table_lookup(by_session, &session->id);
 	guint64 version = sdp_version(json_string_value(json_object_get(jsep, "sdp")));
 	if(t == NULL || t->state != TRANSPORT_ANSWERING || (version != 0 && version != t->version)) {
-		reply(session, transaction, error_reply(ERROR_FAILED, "No answer pending"));
+		ms_reply(session, transaction, ms_error_reply(ERROR_FAILED, "No answer pending"));
 		return;
 	}
-	reply(session, transaction, json_pack("{sb}", "success", 1));
+	ms_reply(session, transaction, json_pack("{sb}", "success", 1));
 	round_done(t);
 }
 
@@ -1354,7 +1287,7 @@ static void remote_applied(oicall_session *session, json_t *jsep, const char *tr
 
 gboolean oicall_ms_handles(oicall_session *session, const char *request, json_t *body, json_t *jsep) {
 	static const char *const own[] = { "connect-transport", "create-producer", "create-consumer", "resume-consumer",
-		"bind-transport", "local-sdp", "remote-sdp-applied" };
+		"bind-transport", "local-sdp", "remote-sdp-applied", "join-call", "create-transport", "get-producers" };
 	for(gsize i = 0; i < G_N_ELEMENTS(own); i++) {
 		if(strcmp(request, own[i]) == 0)
 			return TRUE;
@@ -1368,6 +1301,8 @@ gboolean oicall_ms_handles(oicall_session *session, const char *request, json_t 
 
 void oicall_ms_request(oicall_session *session, const char *request, json_t *body, json_t *jsep,
 		const char *transaction) {
+	if(ms_room_request(session, request, body, transaction))
+		return;
 	if(strcmp(request, "start-call") == 0)
 		start_call(session, body, transaction);
 	else if(strcmp(request, "accept-call") == 0)
@@ -1393,12 +1328,12 @@ json_t *oicall_ms_check_mute(oicall_call *call, guint64 session, json_t *body, g
 	json_t *id = json_object_get(body, "producerId");
 	if(ms == NULL || id == NULL)
 		return NULL;
-	ms_producer *p = producer_by_id(ms, json_string_value(id), FALSE);
-	int side = oicall_call_side_of(call, oicall_engine_user(env.engine, session));
+	ms_producer *p = ms_producer_by_id(ms, json_string_value(id), FALSE);
+	int side = oicall_call_side_of(call, oicall_engine_user(ms_env.engine, session));
 	if(p == NULL || p->side != side)
-		return error_reply(ERROR_FAILED, "Unknown producerId");
+		return ms_error_reply(ERROR_FAILED, "Unknown producerId");
 	if(p->kind != (video ? OICALL_KIND_VIDEO : OICALL_KIND_AUDIO))
-		return error_reply(ERROR_INVALID, video ? "That producer is not video" : "That producer is not audio");
+		return ms_error_reply(ERROR_INVALID, video ? "That producer is not video" : "That producer is not audio");
 	return NULL;
 }
 
@@ -1411,7 +1346,7 @@ void oicall_ms_mute(oicall_call *call, int side, gboolean video, gboolean muted,
 				p->transport == NULL || p->transport->session == NULL)
 			continue;
 		if(producer_id == NULL || strcmp(producer_id, p->id) == 0)
-			oicall_relay_pause_source(env.gateway, p->transport->session, p->mindex, muted);
+			oicall_relay_pause_source(ms_env.gateway, p->transport->session, p->mindex, muted);
 	}
 }
 
@@ -1466,7 +1401,7 @@ gint64 oicall_ms_next_deadline(void) {
 }
 
 void oicall_ms_init(const oicall_ms_env *e) {
-	env = *e;
+	ms_env = *e;
 	by_id = g_hash_table_new(g_str_hash, g_str_equal);
 	by_session = g_hash_table_new(g_int64_hash, g_int64_equal);
 }
@@ -1488,5 +1423,5 @@ const char *oicall_ms_caller_answer(oicall_call *call) {
 
 gboolean oicall_ms_uses_jsep(oicall_call *call, int side) {
 	ms_call *ms = ms_of(call);
-	return ms != NULL && side_uses_jsep(ms, side);
+	return ms != NULL && ms_side_uses_jsep(ms, side);
 }

@@ -38,7 +38,8 @@ void oicall_ms_destroy(void);
 
 /* Whether a request belongs to this flow: a start-call without jsep, any
  * accept-call, connect-transport, create-producer,
- * create-consumer, resume-consumer, and the Socket.IO transport's courier
+ * create-consumer, resume-consumer, the room dialect's join-call,
+ * create-transport and get-producers, and the Socket.IO transport's courier
  * replies (bind-transport, local-sdp, remote-sdp-applied). */
 gboolean oicall_ms_handles(oicall_session *session, const char *request, json_t *body, json_t *jsep);
 

@@ -80,7 +80,7 @@ describe('one address floods a Janus whose descriptor limit is 1024', () => {
       // Meanwhile everyone else is served.
       assert.equal(janus.process.exitCode, null, 'Janus is alive');
       const carol = await connect(janus.sioUrl, { transports: ['polling'] });
-      assert.deepEqual(await emitAck(carol, 'register', 'flood-carol'), { success: true });
+      assert.deepEqual(await emitAck(carol, 'register', 'flood-carol'), { success: true, userId: 'flood-carol' });
       for (let i = 0; i < 5; i++) assert.deepEqual(await emitAck(carol, 'no-such-request', {}), { error: 'Unknown request' });
       const before = (await alice.inbound()).framesDecoded;
       await sleep(1500);

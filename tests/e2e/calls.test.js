@@ -104,8 +104,8 @@ describe('calls between two browsers (JSEP)', () => {
     const [caller, callee] = await Promise.all([connect(ctx.janus.sioUrl, { transports: ['websocket'] }),
       connect(ctx.janus.sioUrl, { transports: ['websocket'] })]);
     try {
-      assert.deepEqual(await emitAck(caller, 'register', 'sdp-a'), { success: true });
-      assert.deepEqual(await emitAck(callee, 'register', 'sdp-b'), { success: true });
+      assert.deepEqual(await emitAck(caller, 'register', 'sdp-a'), { success: true, userId: 'sdp-a' });
+      assert.deepEqual(await emitAck(callee, 'register', 'sdp-b'), { success: true, userId: 'sdp-b' });
       // What Chromium 156 offers, in its order (VP8, H.264, AV1, VP9, RED, ULPFEC; Opus, RED, PCMU).
       const offer = customOffer([
         { kind: 'audio', codecs: [[111, 'opus/48000/2', 'minptime=10;useinbandfec=1'], [63, 'red/48000/2', '111/111'], [0, 'PCMU/8000']] },
@@ -247,7 +247,7 @@ describe('calls between two browsers (JSEP)', () => {
       window.demo.addEventListener('registered', (e) => resolve(e.detail), { once: true });
       window.demo.socket.io.engine.close();
     }));
-    assert.deepEqual(await reregistered, { success: true });
+    assert.deepEqual(await reregistered, { success: true, userId: 'grace-b' });
     const before = [await alice.inbound(), await bob.inbound()];
     // Past the grace and past the time the old socket's session would have lingered.
     await sleep((GRACE_S + LINGER_MARGIN_S + 2) * 1000);
@@ -284,10 +284,10 @@ describe('calls between two browsers (JSEP)', () => {
     const mallory = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
     const accomplice = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
     try {
-      assert.deepEqual(await emitAck(accomplice, 'register', 'accomplice'), { success: true });
+      assert.deepEqual(await emitAck(accomplice, 'register', 'accomplice'), { success: true, userId: 'accomplice' });
       assert.deepEqual(await emitAck(mallory, 'start-call', { toUserId: 'bad-b', callType: 'video', jsep: fakeOffer() }),
         { error: 'Socket not registered' });
-      assert.deepEqual(await emitAck(mallory, 'register', 'mallory'), { success: true });
+      assert.deepEqual(await emitAck(mallory, 'register', 'mallory'), { success: true, userId: 'mallory' });
       // Each SDP case on a fresh socket: the core applies an offer to the handle
       // before the plugin sees the request, so one bad SDP can spoil the next.
       const opus = { kind: 'audio', codecs: [[111, 'opus/48000/2']] };
@@ -314,7 +314,7 @@ describe('calls between two browsers (JSEP)', () => {
       ];
       for (const [i, [payload, pattern]] of cases.entries()) {
         const fresh = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
-        assert.deepEqual(await emitAck(fresh, 'register', `fresh-${i}`), { success: true });
+        assert.deepEqual(await emitAck(fresh, 'register', `fresh-${i}`), { success: true, userId: `fresh-${i}` });
         const ack = await emitAck(fresh, 'start-call', { toUserId: 'x', callType: 'video', ...payload });
         if (pattern === null) assert.ok(ack.callId && !ack.error, JSON.stringify(ack).slice(0, 200));
         else assert.match(String(ack.error), pattern, JSON.stringify(ack).slice(0, 200));

@@ -355,7 +355,7 @@ describe('behind nginx', () => {
     const upgrading = await connect(nginx.plainUrl, { transports: ['polling', 'websocket'] });
     const polling = await connect(nginx.plainUrl, { transports: ['polling'] });
     for (const s of [upgrading, polling]) {
-      assert.deepEqual(await emitAck(s, 'register', 'nginx-default-' + s.id), { success: true });
+      assert.deepEqual(await emitAck(s, 'register', 'nginx-default-' + s.id), { success: true, userId: 'nginx-default-' + s.id });
       assert.deepEqual(await emitAck(s, 'no-such-request', {}), { error: 'Unknown request' });
     }
     // nginx's default setup does not pass Upgrade: the client stays on polling.
@@ -372,7 +372,7 @@ describe('behind nginx', () => {
     const ws = await connect(nginx.wsUrl, { transports: ['websocket'] });
     await waitFor(() => upgrading.io.engine.transport.name === 'websocket', { what: 'upgrade through nginx' });
     for (const s of [upgrading, polling, ws]) {
-      assert.deepEqual(await emitAck(s, 'register', 'nginx-ws-' + s.id), { success: true });
+      assert.deepEqual(await emitAck(s, 'register', 'nginx-ws-' + s.id), { success: true, userId: 'nginx-ws-' + s.id });
       assert.deepEqual(await emitAck(s, 'no-such-request', {}), { error: 'Unknown request' });
       s.disconnect();
     }
@@ -425,7 +425,7 @@ describe('behind nginx', () => {
     const abuses = (await Promise.all(badRuns)).reduce((a, b) => a + b, 0);
     assert.ok(abuses > BAD * 10, `the bad clients kept going (${abuses} requests)`);
     for (const [i, { acks, disconnects }] of results.entries()) {
-      assert.deepEqual(acks[0], { success: true }, `client ${i} registered`);
+      assert.deepEqual(acks[0], { success: true, userId: `stress-${i}` }, `client ${i} registered`);
       assert.equal(acks.filter((a) => a.error === 'Unknown request').length, EVENTS, `client ${i} got every ack`);
       assert.deepEqual(disconnects, [], `client ${i} kept its connection`);
     }

@@ -95,7 +95,7 @@ describe('calls with mediasoup-client', () => {
       const heard = (await page.msc(() => window.msc.events)).filter((e) => e.name === 'new-producer').map((e) => e.payload);
       const key = (x) => x.kind;
       assert.deepEqual(heard.sort((x, y) => key(x).localeCompare(key(y))),
-        produced.map((p) => ({ callId, ...p, userId: other.user })).sort((x, y) => key(x).localeCompare(key(y))));
+        produced.map((p) => ({ callId, ...p, userId: other.user, source: null })).sort((x, y) => key(x).localeCompare(key(y))));
     }
     // The callee's consumers exist but are paused: not one byte of either kind.
     await sleep(1500);
@@ -191,7 +191,7 @@ describe('calls with mediasoup-client', () => {
       window.msc.addEventListener('registered', (e) => resolve(e.detail), { once: true });
       window.msc.socket.io.engine.close();
     }));
-    assert.deepEqual(await reregistered, { success: true });
+    assert.deepEqual(await reregistered, { success: true, userId: 'ms-grace-b' });
     const before = [await alice.inbound(), await bob.inbound()];
     // Past the grace and past the time the old socket's session (with the transports) would have lingered.
     await sleep((GRACE_S + 5 + 2) * 1000);

@@ -244,13 +244,13 @@ describe('signed-token authentication', () => {
     assert.deepEqual(await emitAck(socket, 'register', 'tok-bob'), { error: 'userId is not the user your token is for' });
     assert.deepEqual(await emitAck(socket, 'register', { userId: 'tok-bob', authUserId: 'tok-bob' }),
       { error: 'userId is not the user your token is for' });
-    assert.deepEqual(await emitAck(socket, 'register', 'tok-alice'), { success: true });
+    assert.deepEqual(await emitAck(socket, 'register', 'tok-alice'), { success: true, userId: 'tok-alice' });
     socket.disconnect();
   });
 
   test('a number user id in the token is the same user as the number', async () => {
     const socket = await connect(ctx.janus.sioUrl, { auth: { token: token('42') } });
-    assert.deepEqual(await emitAck(socket, 'register', 42), { success: true });
+    assert.deepEqual(await emitAck(socket, 'register', 42), { success: true, userId: '42' });
     socket.disconnect();
   });
 
@@ -278,7 +278,7 @@ describe('signed-token authentication', () => {
       .error, 'Invalid token: bad signature');
     assert.equal((await client.message({ request: 'register', userId: 'tok-alice', token: token('tok-bob') })).error,
       'userId is not the user your token is for');
-    assert.deepEqual(await client.message({ request: 'register', userId: 'tok-alice', token: token('tok-alice') }), { success: true });
+    assert.deepEqual(await client.message({ request: 'register', userId: 'tok-alice', token: token('tok-alice') }), { success: true, userId: 'tok-alice' });
     await client.destroy();
   });
 
@@ -295,7 +295,7 @@ describe('signed-token authentication in the plugin only', () => {
   test('a Socket.IO connection registers with its CONNECT token; without one, register is refused', async () => {
     const withToken = await connect(ctx.janus.sioUrl, { auth: { token: token('plug-alice') } });
     assert.deepEqual(await emitAck(withToken, 'register', 'plug-bob'), { error: 'userId is not the user your token is for' });
-    assert.deepEqual(await emitAck(withToken, 'register', 'plug-alice'), { success: true });
+    assert.deepEqual(await emitAck(withToken, 'register', 'plug-alice'), { success: true, userId: 'plug-alice' });
     const without = await connect(ctx.janus.sioUrl);
     assert.deepEqual(await emitAck(without, 'register', 'plug-carol'), { error: 'Missing token' });
     assert.deepEqual(await emitAck(without, 'start-call', { toUserId: 'plug-alice', callType: 'audio' }),
@@ -315,7 +315,7 @@ describe('signed-token authentication in the plugin only', () => {
     assert.equal((await client.message({ request: 'register', userId: 'plug-erin', token: 'plug-erin' })).error,
       'Invalid token: expected userId:expiry:signature');
     assert.deepEqual(await client.message({ request: 'register', userId: 'plug-erin', token: token('plug-erin') }),
-      { success: true });
+      { success: true, userId: 'plug-erin' });
     await client.destroy();
   });
 
@@ -327,10 +327,10 @@ describe('authentication off (the default)', () => {
 
   test('any socket and any HTTP API client registers any user id, no token needed', async () => {
     const socket = await connect(ctx.janus.sioUrl);
-    assert.deepEqual(await emitAck(socket, 'register', 'free-alice'), { success: true });
+    assert.deepEqual(await emitAck(socket, 'register', 'free-alice'), { success: true, userId: 'free-alice' });
     const client = await httpPluginClient(ctx.janus);
-    assert.deepEqual(await client.message({ request: 'register', userId: 'free-bob' }), { success: true });
-    assert.deepEqual(await client.message({ request: 'register', userId: 'free-bob', token: 'not checked' }), { success: true });
+    assert.deepEqual(await client.message({ request: 'register', userId: 'free-bob' }), { success: true, userId: 'free-bob' });
+    assert.deepEqual(await client.message({ request: 'register', userId: 'free-bob', token: 'not checked' }), { success: true, userId: 'free-bob' });
     socket.disconnect();
     await client.destroy();
   });

@@ -22,7 +22,7 @@ async function user(janus, id) {
   const socket = await connect(janus.sioUrl, { transports: ['websocket'] });
   socket.events = [];
   socket.onAny((name, payload) => socket.events.push({ name, payload }));
-  assert.deepEqual(await emitAck(socket, 'register', id), { success: true });
+  assert.deepEqual(await emitAck(socket, 'register', id), { success: true, userId: String(id) });
   socket.user = id;
   return socket;
 }
@@ -223,7 +223,7 @@ describe('repeated and racing requests', () => {
     const gone = nextEvent(bob, 'disconnect');
     const bob2 = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
     const resumed = nextEvent(bob2, 'call-resumed');
-    assert.deepEqual(await emitAck(bob2, 'register', bob.user), { success: true });
+    assert.deepEqual(await emitAck(bob2, 'register', bob.user), { success: true, userId: String(bob.user) });
     assert.deepEqual(await resumed, { callId, peerUserId: alice.user, callType: 'video', state: 'active', role: 'callee' });
     assert.deepEqual(await replaced, { reason: 'registered-elsewhere' });
     assert.equal(await gone, 'io server disconnect');
@@ -239,7 +239,7 @@ describe('repeated and racing requests', () => {
     const events3 = [];
     bob3.onAny((name) => events3.push(name));
     const replaced2 = nextEvent(bob2, 'replaced');
-    assert.deepEqual(await emitAck(bob3, 'register', bob.user), { success: true });
+    assert.deepEqual(await emitAck(bob3, 'register', bob.user), { success: true, userId: String(bob.user) });
     await replaced2;
     await sleep(300);
     assert.deepEqual(events3, []);

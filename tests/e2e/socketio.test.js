@@ -70,8 +70,8 @@ describe('Socket.IO clients on janus.transport.socketio', () => {
   test('plugin events reach the right socket as Socket.IO events, jsep included', async () => {
     const alice = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
     const bob = await connect(ctx.janus.sioUrl, { transports: ['polling'], upgrade: false });
-    assert.deepEqual(await emitAck(alice, 'register', 'alice'), { success: true });
-    assert.deepEqual(await emitAck(bob, 'register', 'bob'), { success: true });
+    assert.deepEqual(await emitAck(alice, 'register', 'alice'), { success: true, userId: 'alice' });
+    assert.deepEqual(await emitAck(bob, 'register', 'bob'), { success: true, userId: 'bob' });
     const incoming = nextEvent(bob, 'incoming-call');
     let aliceGotIt = false;
     alice.on('incoming-call', () => { aliceGotIt = true; });

@@ -26,7 +26,7 @@ describe('a user who takes over on a new socket before the old one is gone', () 
     assert.deepEqual(await emitAck(bob, 'accept-call', { callId, jsep: fakeAnswer(offer.jsep.sdp) }), { success: true });
 
     const bobAgain = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
-    assert.deepEqual(await emitAck(bobAgain, 'register', 'to-bob'), { success: true });
+    assert.deepEqual(await emitAck(bobAgain, 'register', 'to-bob'), { success: true, userId: 'to-bob' });
     let ended = null;
     alice.on('call-ended', (e) => { ended = e; });
     bob.disconnect();

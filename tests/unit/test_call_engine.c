@@ -78,6 +78,10 @@ static json_t *request(fixture *f, const char *what, guint64 session, const char
 		ack = oicall_engine_accept_call(f->engine, session, body, f->fx, f->now, call);
 	else if(strcmp(what, "end") == 0)
 		ack = oicall_engine_end_call(f->engine, session, body, f->fx, f->now);
+	else if(strcmp(what, "join") == 0)
+		ack = oicall_engine_join_call(f->engine, session, body, f->fx, call);
+	else if(strcmp(what, "leave") == 0)
+		ack = oicall_engine_leave_call(f->engine, session, body, f->fx, f->now);
 	else if(strcmp(what, "mute-audio") == 0)
 		ack = oicall_engine_mute(f->engine, session, body, FALSE, f->fx, call);
 	else if(strcmp(what, "mute-video") == 0)
@@ -937,11 +941,189 @@ static void test_media_timeout_off(fixture *f, gconstpointer data) {
 	g_assert_cmpint(oicall_engine_call(f->engine, id)->state, ==, OICALL_CALL_ACTIVE);
 }
 
+/* ---- the room dialect ------------------------------------------------ */
+
+/* a calls b in the room dialect; returns the call id. */
+static const char *room_call(fixture *f) {
+	reg(f, A1, "\"a\"");
+	reg(f, B1, "\"b\"");
+	oicall_call *call = NULL;
+	assert_ok(request(f, "start", A1, "{\"toUserIds\":[\"b\"],\"callType\":\"video\"}", &call));
+	g_assert_nonnull(call);
+	g_assert_true(call->peer[OICALL_CALLER].room);
+	g_assert_false(call->peer[OICALL_CALLER].joined);
+	return call->id;
+}
+
+static void test_room_start(fixture *f, gconstpointer data) {
+	(void)data;
+	json_t *id = parse("\"a\"");
+	json_t *ack = oicall_engine_register(f->engine, A1, id, NULL, f->fx, f->now);
+	json_decref(id);
+	g_assert_cmpstr(json_string_value(json_object_get(ack, "userId")), ==, "a");
+	g_assert_true(json_is_true(json_object_get(ack, "success")));
+	json_decref(ack);
+	reg(f, B1, "\"b\"");
+	static const char *const bad[][2] = {
+		{ "{\"toUserIds\":\"b\",\"callType\":\"video\"}", "toUserIds must be an array of one user id" },
+		{ "{\"toUserIds\":[],\"callType\":\"video\"}", "toUserIds must be an array of one user id" },
+		{ "{\"toUserIds\":[\"b\",\"c\"],\"callType\":\"video\"}", "Group calls are not supported yet: toUserIds must name one user" },
+		{ "{\"toUserIds\":[{}],\"callType\":\"video\"}", "toUserIds[0] must be a string or a number" },
+		{ "{\"toUserIds\":[\"a\"],\"callType\":\"video\"}", "Cannot call yourself" },
+	};
+	for(gsize i = 0; i < G_N_ELEMENTS(bad); i++)
+		assert_error(request(f, "start", A1, bad[i][0], NULL), bad[i][1]);
+	g_assert_cmpuint(count(f, OICALL_EFFECT_EVENT, "incoming-call"), ==, 0);
+	oicall_call *call = NULL;
+	/* toUserIds wins over toUserId; the callee hears of both users. */
+	assert_ok(request(f, "start", A1, "{\"toUserIds\":[\"b\"],\"toUserId\":\"zz\",\"callType\":\"video\"}", &call));
+	g_assert_cmpstr(call->user[OICALL_CALLEE], ==, "b");
+	oicall_effect *incoming = find(f, OICALL_EFFECT_EVENT, "incoming-call", B1);
+	g_assert_nonnull(incoming);
+	json_t *participants = json_object_get(incoming->payload, "participants");
+	g_assert_cmpuint(json_array_size(participants), ==, 2);
+	g_assert_cmpstr(json_string_value(json_array_get(participants, 0)), ==, "a");
+	g_assert_cmpstr(json_string_value(json_array_get(participants, 1)), ==, "b");
+	/* The same start-call again is a repeat, whichever field names the callee. */
+	json_t *again = parse("{\"toUserIds\":[\"b\"],\"callType\":\"video\"}");
+	g_assert_true(oicall_engine_repeated_start(f->engine, A1, again) == call);
+	json_decref(again);
+}
+
+static void test_room_join(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = room_call(f);
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	clear(f);
+	assert_error(request(f, "join", B1, body, NULL), "Accept the call first (accept-call), then join it");
+	/* The caller joins while it rings: nobody else is there yet. */
+	json_t *ack = request(f, "join", A1, body, NULL);
+	g_assert_true(json_is_true(json_object_get(ack, "success")));
+	g_assert_cmpuint(json_array_size(json_object_get(ack, "alreadyJoined")), ==, 0);
+	g_assert_cmpstr(json_string_value(json_array_get(json_object_get(ack, "participants"), 0)), ==, "b");
+	g_assert_cmpstr(json_string_value(json_object_get(ack, "creatorId")), ==, "a");
+	json_decref(ack);
+	g_assert_cmpuint(count(f, OICALL_EFFECT_EVENT, "participant-joined"), ==, 0);
+	char *accept = with_id("{\"callId\":\"%s\",\"fromUserId\":\"a\"}", id);
+	assert_ok(request(f, "accept", B1, accept, NULL));
+	g_free(accept);
+	clear(f);
+	ack = request(f, "join", B1, body, NULL);
+	g_assert_cmpstr(json_string_value(json_array_get(json_object_get(ack, "alreadyJoined"), 0)), ==, "a");
+	json_decref(ack);
+	oicall_effect *to_a = find(f, OICALL_EFFECT_EVENT, "participant-joined", A1);
+	oicall_effect *to_b = find(f, OICALL_EFFECT_EVENT, "participant-joined", B1);
+	g_assert_nonnull(to_a);
+	g_assert_cmpstr(payload_str(to_a, "userId"), ==, "b");
+	g_assert_nonnull(to_b);
+	g_assert_true(json_is_true(json_object_get(to_b->payload, "initial")));
+	g_assert_cmpstr(json_string_value(json_array_get(json_object_get(to_b->payload, "userId"), 0)), ==, "a");
+	/* Joining again changes nothing and tells nobody. */
+	clear(f);
+	assert_ok(request(f, "join", B1, body, NULL));
+	g_assert_cmpuint(count(f, OICALL_EFFECT_EVENT, NULL), ==, 0);
+	/* Someone else's call. */
+	reg(f, C1, "\"c\"");
+	assert_error(request(f, "join", C1, body, NULL), "Not your call");
+	assert_error(request(f, "join", C1, "{\"callId\":\"nope\"}", NULL), "Unknown call");
+	assert_error(request(f, "join", C1, "{}", NULL), "Missing callId");
+	g_free(body);
+}
+
+/* A seed-dialect caller counts as joined from the start: a room-dialect callee
+ * hears of it on joining, the caller hears no room-dialect event. */
+static void test_room_join_seed_caller(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = active_call(f);
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	oicall_call *call = oicall_engine_call(f->engine, id);
+	g_assert_true(oicall_call_peer_joined(call, OICALL_CALLER));
+	g_assert_true(oicall_call_peer_joined(call, OICALL_CALLEE));
+	json_t *ack = request(f, "join", B1, body, NULL);
+	g_assert_cmpstr(json_string_value(json_array_get(json_object_get(ack, "alreadyJoined"), 0)), ==, "a");
+	json_decref(ack);
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, "participant-joined", A1));
+	g_assert_nonnull(find(f, OICALL_EFFECT_EVENT, "participant-joined", B1));
+	g_free(body);
+}
+
+static void test_room_leave(fixture *f, gconstpointer data) {
+	(void)data;
+	/* The callee declines while it rings. */
+	const char *id = room_call(f);
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	clear(f);
+	assert_ok(request(f, "leave", B1, body, NULL));
+	oicall_effect *ended = find(f, OICALL_EFFECT_EVENT, "call-ended", A1);
+	g_assert_nonnull(ended);
+	g_assert_cmpstr(payload_str(ended, "reason"), ==, "rejected");
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, "call-ended", B1));
+	g_assert_nonnull(find(f, OICALL_EFFECT_ENDED, NULL, 0));
+	/* Twice is fine; a stranger is not. */
+	assert_ok(request(f, "leave", B1, body, NULL));
+	reg(f, C1, "\"c\"");
+	assert_error(request(f, "leave", C1, body, NULL), "Unknown call");
+	g_free(body);
+
+	/* The caller cancels while it rings. */
+	clear(f);
+	oicall_call *call = NULL;
+	assert_ok(request(f, "start", A1, "{\"toUserIds\":[\"b\"],\"callType\":\"audio\"}", &call));
+	body = with_id("{\"callId\":\"%s\"}", call->id);
+	clear(f);
+	assert_ok(request(f, "leave", A1, body, NULL));
+	ended = find(f, OICALL_EFFECT_EVENT, "call-ended", B1);
+	g_assert_nonnull(ended);
+	g_assert_cmpstr(payload_str(ended, "reason"), ==, "cancelled");
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, "call-ended", A1));
+	g_free(body);
+
+	/* Active: a room-dialect peer left behind hears participant-left, then the call ends for it. */
+	clear(f);
+	assert_ok(request(f, "start", A1, "{\"toUserIds\":[\"b\"],\"callType\":\"audio\"}", &call));
+	body = with_id("{\"callId\":\"%s\"}", call->id);
+	char *accept = with_id("{\"callId\":\"%s\"}", call->id);
+	assert_ok(request(f, "join", A1, body, NULL));
+	assert_ok(request(f, "accept", B1, accept, NULL));
+	assert_ok(request(f, "join", B1, body, NULL));
+	clear(f);
+	assert_ok(request(f, "leave", B1, body, NULL));
+	oicall_effect *left = g_ptr_array_index(f->fx, 0), *last = g_ptr_array_index(f->fx, 1);
+	g_assert_cmpstr(left->name, ==, "participant-left");
+	g_assert_cmpuint(left->session, ==, A1);
+	g_assert_cmpstr(payload_str(left, "userId"), ==, "b");
+	g_assert_cmpstr(last->name, ==, "call-ended");
+	g_assert_cmpstr(payload_str(last, "reason"), ==, "last-participant-left");
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, NULL, B1));
+	g_free(accept);
+	g_free(body);
+}
+
+/* A seed-dialect peer left behind by a room-dialect one hears what end-call would have told it. */
+static void test_room_leave_seed_peer(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = active_call(f);
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	assert_ok(request(f, "join", B1, body, NULL));
+	clear(f);
+	assert_ok(request(f, "leave", B1, body, NULL));
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, "participant-left", 0));
+	oicall_effect *ended = find(f, OICALL_EFFECT_EVENT, "call-ended", A1);
+	g_assert_nonnull(ended);
+	g_assert_cmpstr(payload_str(ended, "reason"), ==, "hangup");
+	g_free(body);
+}
+
 int main(int argc, char **argv) {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/engine/user-ids", test_user_ids);
 	g_test_add_func("/engine/zero-grace", test_zero_grace);
 #define ADD(name, fn) g_test_add("/engine/" name, fixture, NULL, setup, fn, teardown)
+	ADD("room-start", test_room_start);
+	ADD("room-join", test_room_join);
+	ADD("room-join-seed-caller", test_room_join_seed_caller);
+	ADD("room-leave", test_room_leave);
+	ADD("room-leave-seed-peer", test_room_leave_seed_peer);
 	ADD("register", test_register);
 	ADD("register-proven-user", test_register_proven_user);
 	ADD("not-registered", test_not_registered);

@@ -7,7 +7,7 @@ import { Chrome111 } from 'mediasoup-client/handlers/Chrome111';
 import { oicallHandlerFactory } from '../../../html/oicall-mediasoup.js';
 
 const EVENTS = ['incoming-call', 'call-accepted', 'new-producer', 'call-ended', 'call-expired', 'remote-user-muted',
-  'remote-user-unmuted', 'remote-user-video-muted', 'remote-user-video-unmuted'];
+  'remote-user-unmuted', 'remote-user-video-muted', 'remote-user-video-unmuted', 'participant-joined', 'participant-left'];
 
 class Client extends EventTarget {
   constructor() {
@@ -33,6 +33,8 @@ class Client extends EventTarget {
     this.connectAcks = [];  // what the server said to each connect-transport
     this.errors = [];
     this.stream = null;
+    this.queued = [];       // room dialect: new-producer before the recv transport exists
+    this.consuming = new Set();
   }
 
   async request(event, payload) {
@@ -58,7 +60,8 @@ class Client extends EventTarget {
     if (name === 'incoming-call') this.incoming = payload;
     // Both sides, as OIChat does: consume what the other side produces.
     if (name === 'new-producer' && payload.callId === this.callId) {
-      this.consume(payload.producerId).catch((e) => this.errors.push(`consume: ${e.message}`));
+      if (this.recvTransport) this.consumeOnce(payload.producerId).catch((e) => this.errors.push(`consume: ${e.message}`));
+      else this.queued.push(payload.producerId);
     }
     if (name === 'call-ended' && payload.callId === this.callId) this.closeTransports();
     this.dispatchEvent(new CustomEvent(name, { detail: payload }));
@@ -69,6 +72,10 @@ class Client extends EventTarget {
     this.params = params;
     this.device = new Device({ handlerFactory: oicallHandlerFactory(Chrome111.createFactory({})) });
     await this.device.load({ routerRtpCapabilities: params.rtpCapabilities });
+    this.makeTransports(callId, params);
+  }
+
+  makeTransports(callId, params) {
     this.sendTransport = this.device.createSendTransport(params.sendTransport);
     this.recvTransport = this.device.createRecvTransport(params.recvTransport);
     for (const transport of [this.sendTransport, this.recvTransport]) {
@@ -108,6 +115,58 @@ class Client extends EventTarget {
     if (ack.error) return ack;
     await this.produce(incoming.callType);
     return ack;
+  }
+
+  // The room dialect, as OIChat's current app (rtc.js) places every call:
+  // start-call { toUserIds }, then join-call, create-transport recv and send,
+  // produce, get-producers and consume what is there.
+  async roomCall(toUserIds, callType = 'video') {
+    const ack = await this.request('start-call', { toUserIds, callType });
+    if (ack.error) return ack;
+    this.startAck = ack;
+    const joined = await this.roomJoin(ack.callId, ack.rtpCapabilities, callType);
+    return joined.error ? joined : { callId: ack.callId };
+  }
+
+  async roomAccept() {
+    const incoming = this.incoming;
+    this.callId = incoming.callId;
+    const ack = await this.request('accept-call', { callId: incoming.callId, fromUserId: incoming.fromUserId });
+    if (ack.error) return ack;
+    const joined = await this.roomJoin(incoming.callId, ack.rtpCapabilities, incoming.callType);
+    return joined.error ? joined : ack;
+  }
+
+  async roomJoin(callId, rtpCapabilities, callType) {
+    this.callId = callId;
+    this.device = new Device({ handlerFactory: oicallHandlerFactory(Chrome111.createFactory({})) });
+    await this.device.load({ routerRtpCapabilities: rtpCapabilities });
+    this.joinAck = await this.request('join-call', { callId });
+    if (this.joinAck.error) return this.joinAck;
+    const recv = await this.request('create-transport', { callId, direction: 'recv' });
+    if (recv.error) return recv;
+    const send = await this.request('create-transport', { callId, direction: 'send' });
+    if (send.error) return send;
+    this.makeTransports(callId, { sendTransport: send.transportOptions, recvTransport: recv.transportOptions });
+    for (const id of this.queued.splice(0)) this.consumeOnce(id).catch((e) => this.errors.push(`consume: ${e.message}`));
+    await this.produce(callType);
+    const existing = await this.request('get-producers', { callId });
+    if (existing.error) return existing;
+    for (const p of existing.producers) await this.consumeOnce(p.producerId);
+    return this.joinAck;
+  }
+
+  // leave-call without an ack, as the app sends it.
+  leave() {
+    this.socket.emit('leave-call', { callId: this.callId });
+    this.closeTransports();
+  }
+
+  // The app's idempotency: a producer heard of twice (new-producer and get-producers) is consumed once.
+  async consumeOnce(producerId) {
+    if (this.consuming.has(producerId)) return;
+    this.consuming.add(producerId);
+    await this.consume(producerId);
   }
 
   async consume(producerId) {
