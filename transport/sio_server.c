@@ -1270,6 +1270,10 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 		info.ssl_cert_filepath = config->cert_pem;
 		info.ssl_private_key_filepath = config->cert_key;
 		info.ssl_private_key_password = config->cert_pwd[0] != '\0' ? config->cert_pwd : NULL;
+		/* TLS 1.3's suites are all AEAD with forward secrecy; 1.2 gets the configured list. */
+		info.ssl_cipher_list = config->tls_ciphers;
+		info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_CIPHER_SERVER_PREFERENCE |
+			(strcmp(config->tls_min_version, "1.3") == 0 ? SSL_OP_NO_TLSv1_2 : 0);
 		info.alpn = "http/1.1";
 	}
 	server->context = lws_create_context(&info);

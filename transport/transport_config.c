@@ -21,6 +21,27 @@ static gboolean plugin_valid(const char *value, const char **why) {
 	return ok;
 }
 
+static gboolean tls_version_valid(const char *value, const char **why) {
+	gboolean ok = strcmp(value, "1.2") == 0 || strcmp(value, "1.3") == 0;
+	if(!ok)
+		*why = "is not \"1.2\" or \"1.3\"";
+	return ok;
+}
+
+static gboolean ciphers_valid(const char *value, const char **why) {
+	gboolean ok = *value != '\0' && strlen(value) < 1024;
+	for(const char *c = value; ok && *c; c++)
+		ok = g_ascii_isalnum(*c) || strchr(":-_+!@=,", *c) != NULL;
+	if(!ok)
+		*why = "is not an OpenSSL cipher list";
+	return ok;
+}
+
+/* Forward secrecy and AEAD only: ECDHE with AES-GCM or ChaCha20-Poly1305. */
+#define MODERN_TLS12_CIPHERS "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
 #define OPT(cat, name, type, def, min, max, field, check, secret) \
 	{ cat, name, type, def, min, max, offsetof(sio_transport_config, field), check, secret }
 
@@ -35,6 +56,8 @@ const oicall_setting_spec sio_transport_settings[] = {
 	OPT("tls", "cert_pem", OICALL_SETTING_STRING, "", 0, 0, cert_pem, NULL, FALSE),
 	OPT("tls", "cert_key", OICALL_SETTING_STRING, "", 0, 0, cert_key, NULL, FALSE),
 	OPT("tls", "cert_pwd", OICALL_SETTING_STRING, "", 0, 0, cert_pwd, NULL, TRUE),
+	OPT("tls", "min_version", OICALL_SETTING_STRING, "1.2", 0, 0, tls_min_version, tls_version_valid, FALSE),
+	OPT("tls", "ciphers", OICALL_SETTING_STRING, MODERN_TLS12_CIPHERS, 0, 0, tls_ciphers, ciphers_valid, FALSE),
 	OPT("cors", "allow_origins", OICALL_SETTING_STRING, "*", 0, 0, allow_origins, NULL, FALSE),
 	OPT("engineio", "ping_interval", OICALL_SETTING_UINT, "25000", 100, 600000, ping_interval, NULL, FALSE),
 	OPT("engineio", "ping_timeout", OICALL_SETTING_UINT, "20000", 100, 600000, ping_timeout, NULL, FALSE),

@@ -15,6 +15,8 @@ typedef struct sio_transport_config {
 	char *cert_pem;
 	char *cert_key;
 	char *cert_pwd;
+	char *tls_min_version;      /* "1.2" or "1.3" */
+	char *tls_ciphers;          /* OpenSSL cipher list for TLS 1.2 */
 	char *allow_origins;        /* comma-separated, "*" = any */
 	guint64 ping_interval;      /* ms */
 	guint64 ping_timeout;       /* ms */

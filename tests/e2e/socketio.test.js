@@ -2,7 +2,7 @@
 // upgrade, acks, disconnects, reconnects, many clients, Admin API counters.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,6 +212,20 @@ describe('TLS', () => {
     assert.deepEqual(await emitAck(polling, 'x', {}), { error: 'Unknown request' });
     ws.disconnect();
     polling.disconnect();
+  });
+
+  test('the default TLS profile: 1.3, and 1.2 with ECDHE and AEAD only; old versions and weak suites refused', () => {
+    const handshake = (...args) => {
+      const r = spawnSync('openssl', ['s_client', '-connect', `${ctx.janus.ip}:${ctx.janus.ports.sio}`, ...args],
+        { input: '', encoding: 'utf8', timeout: 10000 });
+      return /^\s*Cipher is (?!\(NONE\))/m.test(r.stdout) || /New, TLSv1\.[23], Cipher is [A-Z]/.test(r.stdout);
+    };
+    assert.ok(handshake('-tls1_3'), 'TLS 1.3');
+    assert.ok(handshake('-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256'), 'TLS 1.2 ECDHE-RSA-AES128-GCM-SHA256');
+    assert.ok(!handshake('-tls1_2', '-cipher', 'AES128-SHA'), 'no forward secrecy, CBC/SHA-1: refused');
+    assert.ok(!handshake('-tls1_2', '-cipher', 'ECDHE-RSA-AES128-SHA'), 'CBC/SHA-1 with ECDHE: refused');
+    assert.ok(!handshake('-tls1_2', '-cipher', 'AES128-GCM-SHA256'), 'no forward secrecy: refused');
+    assert.ok(!handshake('-tls1_1', '-cipher', 'ALL:@SECLEVEL=0'), 'TLS 1.1: refused');
   });
 
   ctx.cleanExitTest();

@@ -51,6 +51,8 @@ static void test_transport_defaults(void) {
 	g_assert_cmpstr(c.trusted_proxies, ==, "");
 	g_assert_cmpuint(c.connect_timeout, ==, 45000);
 	g_assert_cmpuint(c.events_per_second, ==, 50);
+	g_assert_cmpstr(c.tls_min_version, ==, "1.2");
+	g_assert_true(g_str_has_prefix(c.tls_ciphers, "ECDHE-"));
 	oicall_settings_clear(sio_transport_settings, sio_transport_settings_count, &c);
 }
 
