@@ -62,6 +62,17 @@ oicall_auth_result oicall_auth_verify(const char *secret, const char *token, gin
 	return OICALL_AUTH_OK;
 }
 
+gboolean oicall_auth_mode_valid(const char *value, const char **why) {
+	gboolean ok = strcmp(value, "auto") == 0 || strcmp(value, "true") == 0 || strcmp(value, "false") == 0;
+	if(!ok)
+		*why = "is not true, false or auto";
+	return ok;
+}
+
+gboolean oicall_auth_wanted(const char *mode, const char *secret) {
+	return strcmp(mode, "true") == 0 || (strcmp(mode, "auto") == 0 && secret != NULL && secret[0] != '\0');
+}
+
 gboolean oicall_auth_secret_valid(const char *value, const char **why) {
 	gboolean ok = value[0] == '\0' || strlen(value) >= OICALL_AUTH_MIN_SECRET_LEN;
 	if(!ok)

@@ -31,6 +31,11 @@ char *oicall_auth_sign(const char *secret, const char *user, gint64 expiry);
 /* A message for a failed check, for CONNECT_ERROR. */
 const char *oicall_auth_message(oicall_auth_result result);
 
+/* auth.enabled: "true", "false", or "auto" (the default): on whenever a
+ * secret is configured, so that setting a secret is never silently ignored. */
+gboolean oicall_auth_mode_valid(const char *value, const char **why);
+gboolean oicall_auth_wanted(const char *mode, const char *secret);
+
 /* A setting check for a shared secret: empty, or long enough. */
 gboolean oicall_auth_secret_valid(const char *value, const char **why);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <janus/plugins/plugin.h>
+#include <janus/config.h>
 #include <janus/debug.h>
 #include <janus/mutex.h>
 #include <janus/refcount.h>
@@ -806,16 +807,36 @@ static void ms_reply(oicall_session *session, const char *transaction, json_t *m
 	json_decref(message);
 }
 
+/* Whether janus.transport.socketio, configured beside us, checks tokens. */
+static gboolean socketio_checks_tokens(const char *config_path) {
+	char *file = g_strdup_printf("%s/janus.transport.socketio.jcfg", config_path);
+	janus_config *c = g_file_test(file, G_FILE_TEST_IS_REGULAR) ? janus_config_parse(file) : NULL;
+	g_free(file);
+	if(c == NULL)
+		return FALSE;
+	janus_config_category *auth = janus_config_get(c, NULL, janus_config_type_category, "auth");
+	janus_config_item *enabled = auth ? janus_config_get(c, auth, janus_config_type_item, "enabled") : NULL;
+	janus_config_item *secret = auth ? janus_config_get(c, auth, janus_config_type_item, "secret") : NULL;
+	gboolean on = oicall_auth_wanted(enabled && enabled->value ? enabled->value : "auto",
+		secret && secret->value ? secret->value : "");
+	janus_config_destroy(c);
+	return on;
+}
+
 static int oicall_init(janus_callbacks *callback, const char *config_path) {
 	if(g_atomic_int_get(&stopping) || callback == NULL || config_path == NULL)
 		return -1;
 	oicall_settings_load(config_path, OICALL_PACKAGE, oicall_plugin_settings, oicall_plugin_settings_count,
 		&config);
-	if(config.auth) {
+	if(oicall_auth_wanted(config.auth_mode, config.auth_secret)) {
 		if(strlen(config.auth_secret) < OICALL_AUTH_MIN_SECRET_LEN)
 			JANUS_LOG(LOG_ERR, "%s: auth.enabled without an auth.secret of at least %d characters: "
 				"every register will be refused\n", OICALL_NAME, OICALL_AUTH_MIN_SECRET_LEN);
 		auth_secret = oicall_auth_secret_in_force(config.auth_secret);
+	} else if(socketio_checks_tokens(config_path)) {
+		JANUS_LOG(LOG_WARN, "%s: janus.transport.socketio checks tokens but this plugin does not: Janus's own "
+			"HTTP and WebSocket APIs, where loaded, let anyone register as anyone. Set the same auth.secret in "
+			"%s.jcfg, or disable those transports or bind them to 127.0.0.1\n", OICALL_NAME, OICALL_PACKAGE);
 	}
 	sessions = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)session_destroy);
 	sessions_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);

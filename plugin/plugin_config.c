@@ -46,7 +46,7 @@ const oicall_setting_spec oicall_plugin_settings[] = {
 	OPT("general", "video_codecs", OICALL_SETTING_STRING, "vp8,vp9,h264", 0, 0, video_codecs, video_codecs_valid),
 	OPT("general", "max_bitrate", OICALL_SETTING_UINT, "0", 0, 100000000, max_bitrate, NULL),
 	OPT("general", "events", OICALL_SETTING_BOOL, "true", 0, 0, events, NULL),
-	OPT("auth", "enabled", OICALL_SETTING_BOOL, "false", 0, 0, auth, NULL),
+	OPT("auth", "enabled", OICALL_SETTING_STRING, "auto", 0, 0, auth_mode, oicall_auth_mode_valid),
 	SECRET("auth", "secret", auth_secret, oicall_auth_secret_valid),
 };
 const size_t oicall_plugin_settings_count = G_N_ELEMENTS(oicall_plugin_settings);

@@ -12,7 +12,7 @@ typedef struct oicall_plugin_config {
 	char *video_codecs;
 	guint64 max_bitrate;        /* REMB cap in bit/s, 0 = no cap */
 	gboolean events;            /* notify Janus event handlers */
-	gboolean auth;              /* register needs a signed token, over any Janus transport */
+	char *auth_mode;            /* "true", "false", "auto" (on when a secret is set): register needs a signed token */
 	char *auth_secret;          /* shared with the backend that mints tokens; never logged */
 } oicall_plugin_config;
 

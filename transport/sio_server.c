@@ -1237,7 +1237,7 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 	server->eio_config.max_payload = config->max_payload;
 	/* Room for a burst of replies, but a client that never reads can't grow it forever. */
 	server->eio_config.max_queued_bytes = MAX(4 * config->max_payload, 4 * 1024 * 1024);
-	if(config->auth) {
+	if(oicall_auth_wanted(config->auth_mode, config->auth_secret)) {
 		if(strlen(config->auth_secret) < OICALL_AUTH_MIN_SECRET_LEN)
 			JANUS_LOG(LOG_ERR, "[socketio] auth.enabled without an auth.secret of at least %d characters: "
 				"every connection will be refused\n", OICALL_AUTH_MIN_SECRET_LEN);

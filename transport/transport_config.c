@@ -67,7 +67,7 @@ const oicall_setting_spec sio_transport_settings[] = {
 	OPT("limits", "trusted_proxies", OICALL_SETTING_STRING, "", 0, 0, trusted_proxies, NULL, FALSE),
 	OPT("limits", "connect_timeout", OICALL_SETTING_UINT, "45000", 100, 600000, connect_timeout, NULL, FALSE),
 	OPT("limits", "events_per_second", OICALL_SETTING_UINT, "50", 0, 100000, events_per_second, NULL, FALSE),
-	OPT("auth", "enabled", OICALL_SETTING_BOOL, "false", 0, 0, auth, NULL, FALSE),
+	OPT("auth", "enabled", OICALL_SETTING_STRING, "auto", 0, 0, auth_mode, oicall_auth_mode_valid, FALSE),
 	OPT("auth", "secret", OICALL_SETTING_STRING, "", 0, 0, auth_secret, oicall_auth_secret_valid, TRUE),
 };
 const size_t sio_transport_settings_count = G_N_ELEMENTS(sio_transport_settings);

@@ -26,7 +26,7 @@ typedef struct sio_transport_config {
 	char *trusted_proxies;      /* comma-separated proxies whose X-Forwarded-For is believed */
 	guint64 connect_timeout;    /* ms an Engine.IO session has to send Socket.IO CONNECT */
 	guint64 events_per_second;  /* events a socket may send on average; 0 = no limit */
-	gboolean auth;              /* CONNECT must carry a signed token */
+	char *auth_mode;            /* "true", "false", "auto" (on when a secret is set): CONNECT needs a signed token */
 	char *auth_secret;          /* HMAC-SHA256 key shared with the backend (never logged) */
 } sio_transport_config;
 

@@ -289,6 +289,36 @@ describe('signed-token authentication', () => {
   ctx.cleanExitTest();
 });
 
+describe('a secret alone turns authentication on (auth.enabled defaults to "auto")', () => {
+  const ctx = useJanus({ transport: { auth: { secret: SECRET } }, plugin: { auth: { secret: SECRET } } });
+
+  test('Socket.IO needs a token at CONNECT, and the HTTP API one at register', async () => {
+    const refused = await new Promise((resolve) => {
+      const socket = io(ctx.janus.sioUrl, { path: '/calls', reconnection: false, forceNew: true, transports: ['websocket'] });
+      socket.once('connect', () => { socket.close(); resolve('connected'); });
+      socket.once('connect_error', (err) => { socket.close(); resolve(err.message); });
+    });
+    assert.equal(refused, 'Missing token');
+    const client = await httpPluginClient(ctx.janus);
+    assert.equal((await client.message({ request: 'register', userId: 'auto-alice' })).error, 'Missing token');
+    assert.deepEqual(await client.message({ request: 'register', userId: 'auto-alice', token: token('auto-alice') }),
+      { success: true, userId: 'auto-alice' });
+    await client.destroy();
+  });
+
+  ctx.cleanExitTest();
+});
+
+describe('signed-token authentication in the transport only', () => {
+  const ctx = useJanus({ transport: { auth: { secret: SECRET } } });
+
+  test('Janus warns at start that its own APIs reach the plugin without a token', () => {
+    assert.match(ctx.janus.log(), /janus\.transport\.socketio checks tokens but this plugin does not/);
+  });
+
+  ctx.cleanExitTest();
+});
+
 describe('signed-token authentication in the plugin only', () => {
   const ctx = useJanus({ plugin: { auth: { enabled: true, secret: SECRET } } });
 

@@ -72,11 +72,26 @@ static void test_equal(void) {
 	g_assert_false(oicall_auth_equal("", "a"));
 }
 
+static void test_auth_mode(void) {
+	const char *why = NULL;
+	g_assert_true(oicall_auth_mode_valid("auto", &why));
+	g_assert_true(oicall_auth_mode_valid("true", &why));
+	g_assert_true(oicall_auth_mode_valid("false", &why));
+	g_assert_false(oicall_auth_mode_valid("yes", &why));
+	g_assert_nonnull(why);
+	/* auto: on exactly when a secret is set; an explicit false wins. */
+	g_assert_true(oicall_auth_wanted("auto", "a-secret-of-16-chars"));
+	g_assert_false(oicall_auth_wanted("auto", ""));
+	g_assert_false(oicall_auth_wanted("false", "a-secret-of-16-chars"));
+	g_assert_true(oicall_auth_wanted("true", ""));
+}
+
 int main(int argc, char **argv) {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/auth/round-trip", test_round_trip);
 	g_test_add_func("/auth/known-vector", test_known_vector);
 	g_test_add_func("/auth/rejections", test_rejections);
 	g_test_add_func("/auth/equal", test_equal);
+	g_test_add_func("/auth/mode", test_auth_mode);
 	return g_test_run();
 }
