@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "call_limits.h"
+
 /* Ended calls remembered, so that a late request about one gets a clear answer. */
 #define RECENTLY_ENDED_MAX 256
 
@@ -20,6 +22,8 @@ struct oicall_engine {
 	GHashTable *calls;          /* id → oicall_call * (a reference) */
 	GHashTable *call_of_user;   /* user → oicall_call * (borrowed from calls) */
 	GQueue order;               /* live calls, oldest first (borrowed) */
+	oicall_call_limits *limits; /* how often a user may call */
+	gint64 limits_pruned;
 };
 
 /* ---- calls ----------------------------------------------------------- */
@@ -110,7 +114,14 @@ oicall_engine *oicall_engine_new(gint64 ring_timeout_us, gint64 reconnect_grace_
 	g_queue_init(&engine->order);
 	engine->ended = g_hash_table_new(g_str_hash, g_str_equal);
 	g_queue_init(&engine->ended_order);
+	engine->limits = oicall_call_limits_new(0, 0, 0);
 	return engine;
+}
+
+void oicall_engine_set_call_limits(oicall_engine *engine, guint starts_per_minute, guint unanswered_max,
+		gint64 unanswered_window_us) {
+	oicall_call_limits_free(engine->limits);
+	engine->limits = oicall_call_limits_new(starts_per_minute, unanswered_max, unanswered_window_us);
 }
 
 void oicall_engine_set_media_timeout(oicall_engine *engine, gint64 media_timeout_us) {
@@ -149,6 +160,7 @@ void oicall_engine_free(oicall_engine *engine) {
 	g_hash_table_destroy(engine->call_of_user);
 	g_hash_table_destroy(engine->calls);
 	oicall_registry_free(engine->registry);
+	oicall_call_limits_free(engine->limits);
 	g_free(engine);
 }
 
@@ -201,6 +213,10 @@ static json_t *call_payload(oicall_call *call) {
 /* Removes a call from the live tables and says so to the glue. */
 static void finish(oicall_engine *engine, oicall_call *call, const char *reason, const char *ended_by,
 		GPtrArray *effects, gint64 now) {
+	/* A call that rang and ended unanswered counts against its caller calling again. */
+	if(call->accepted_at != 0 || (call->state == OICALL_CALL_RINGING && !call->awaiting_offer))
+		oicall_call_limits_ended(engine->limits, call->user[OICALL_CALLER], call->user[OICALL_CALLEE],
+			call->accepted_at != 0, now);
 	call->state = OICALL_CALL_ENDED;
 	call->ended_at = now;
 	g_free(call->end_reason);
@@ -453,6 +469,12 @@ static json_t *begin_call(oicall_engine *engine, guint64 session, json_t *body, 
 		return reply;
 	} else if(mine != NULL) {
 		reply = error_ack("Already in a call");
+	}
+	if(reply == NULL) {
+		/* Counted before the busy check: ringing a busy user again and again is calling too. */
+		const char *limited = oicall_call_limits_start(engine->limits, user, to, now);
+		if(limited != NULL)
+			reply = error_ack(limited);
 	}
 	if(reply != NULL) {
 		g_free(to);
@@ -798,6 +820,10 @@ static gint64 media_deadline(oicall_engine *engine, oicall_call *call, int side)
 }
 
 void oicall_engine_tick(oicall_engine *engine, gint64 now, GPtrArray *effects) {
+	if(now - engine->limits_pruned >= 60 * G_USEC_PER_SEC) {
+		oicall_call_limits_prune(engine->limits, now);
+		engine->limits_pruned = now;
+	}
 	GList *calls = live_calls(engine);
 	for(GList *l = calls; l != NULL; l = l->next) {
 		oicall_call *call = l->data;

@@ -100,6 +100,9 @@ oicall_engine *oicall_engine_new(gint64 ring_timeout_us, gint64 reconnect_grace_
 /* An active call ends ("media-timeout") once a side has sent nothing for
  * this long (see media_seen; counted from the accept); 0: never (the default). */
 void oicall_engine_set_media_timeout(oicall_engine *engine, gint64 media_timeout_us);
+/* How often a user may call (call_limits.h; 0 = no such limit). Off until set. */
+void oicall_engine_set_call_limits(oicall_engine *engine, guint starts_per_minute, guint unanswered_max,
+	gint64 unanswered_window_us);
 void oicall_engine_free(oicall_engine *engine);
 
 oicall_registry *oicall_engine_registry(oicall_engine *engine);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { statSync } from 'node:fs';
 import { useJanus, sleep, JANUS_IP, CLIENT_IP } from './lib/janus.js';
-import { connect, emitAck, waitFor } from './lib/sio.js';
+import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
 import { rawExchange, request } from './lib/http.js';
 import { DEMO_FOLDER, demoBrowser, userPage, mediaFlows } from './lib/demo.js';
 
@@ -135,6 +135,43 @@ describe('the event rate limit (default 50 a second, bursts of 150)', () => {
     assert.equal(flooder.connected, false);
     for (let i = 0; i < 5; i++) assert.deepEqual(await emitAck(bystander, 'no-such-request', {}), { error: 'Unknown request' });
     bystander.disconnect();
+  });
+
+  ctx.cleanExitTest();
+});
+
+describe('how often a user may call', () => {
+  const ctx = useJanus({ plugin: { general: { max_call_starts_per_minute: 4, max_unanswered_calls: 2 } } });
+  const user = async (name) => {
+    const socket = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
+    assert.deepEqual(await emitAck(socket, 'register', name), { success: true, userId: name });
+    return socket;
+  };
+
+  test('a caller declined twice may not ring that user again for a while; everyone else still can; too many starts a minute are refused', async () => {
+    const [mallory, bob, carol] = await Promise.all([user('limit-mallory'), user('limit-bob'), user('limit-carol')]);
+    for (let i = 0; i < 2; i++) {
+      const incoming = nextEvent(bob, 'incoming-call');
+      const { callId } = await emitAck(mallory, 'start-call', { toUserId: 'limit-bob', callType: 'audio' });
+      await incoming;
+      assert.deepEqual(await emitAck(bob, 'end-call', { callId }), { success: true });
+    }
+    assert.deepEqual(await emitAck(mallory, 'start-call', { toUserId: 'limit-bob', callType: 'audio' }),
+      { error: 'They did not answer your last calls: try again later' });
+    // bob is not made unreachable: carol's call rings.
+    const incoming = nextEvent(bob, 'incoming-call');
+    const { callId } = await emitAck(carol, 'start-call', { toUserId: 'limit-bob', callType: 'audio' });
+    assert.equal((await incoming).fromUserId, 'limit-carol');
+    assert.deepEqual(await emitAck(carol, 'end-call', { callId }), { success: true });
+    // mallory has used 2 of 4 starts (the refused one does not count): 2 more, then no more this minute.
+    for (const to of ['limit-x1', 'limit-x2']) {
+      const ack = await emitAck(mallory, 'start-call', { toUserId: to, callType: 'audio' });
+      assert.ok(ack.callId, JSON.stringify(ack));
+      assert.deepEqual(await emitAck(mallory, 'end-call', { callId: ack.callId }), { success: true });
+    }
+    assert.deepEqual(await emitAck(mallory, 'start-call', { toUserId: 'limit-x3', callType: 'audio' }),
+      { error: 'Too many calls: wait a moment' });
+    for (const s of [mallory, bob, carol]) s.disconnect();
   });
 
   ctx.cleanExitTest();

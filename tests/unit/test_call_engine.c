@@ -8,8 +8,8 @@
 #define RING (60 * S)
 #define GRACE (15 * S)
 
-/* Sessions: A1/A2 for user "a", B1/B2 for user "b", C1 for "c". */
-enum { A1 = 11, A2 = 12, B1 = 21, B2 = 22, C1 = 31, X = 99 };
+/* Sessions: A1/A2 for user "a", B1/B2 for user "b", C1 for "c", D1 for "d". */
+enum { A1 = 11, A2 = 12, B1 = 21, B2 = 22, C1 = 31, D1 = 41, X = 99 };
 
 typedef struct fixture {
 	oicall_engine *engine;
@@ -381,6 +381,38 @@ static void test_reject(fixture *f, gconstpointer data) {
 	assert_error(request(f, "accept", B1, body, NULL), "Call already ended");
 	oicall_call_unref(call);
 	g_free(body);
+}
+
+static void test_call_limits(fixture *f, gconstpointer data) {
+	(void)data;
+	oicall_engine_set_call_limits(f->engine, 0, 2, 600 * G_USEC_PER_SEC);
+	/* Declined twice: a may not ring b again for a while; others may. */
+	for(int i = 0; i < 2; i++) {
+		const char *id = ringing_call(f);
+		char *body = with_id("{\"callId\":\"%s\"}", id);
+		assert_ok(request(f, "end", B1, body, NULL));
+		g_free(body);
+		f->now += G_USEC_PER_SEC;
+	}
+	clear(f);
+	assert_error(request(f, "start", A1, "{\"toUserId\":\"b\",\"callType\":\"video\"}", NULL),
+		"They did not answer your last calls: try again later");
+	g_assert_null(oicall_engine_call_of_user(f->engine, "b"));
+	g_assert_cmpuint(count(f, OICALL_EFFECT_EVENT, "incoming-call"), ==, 0);
+	reg(f, C1, "\"c\"");
+	assert_ok(request(f, "start", C1, "{\"toUserId\":\"b\",\"callType\":\"video\"}", NULL));
+	/* Starts a minute. */
+	oicall_engine_set_call_limits(f->engine, 1, 0, 0);
+	reg(f, D1, "\"d\"");
+	assert_ok(request(f, "start", D1, "{\"toUserId\":\"e\",\"callType\":\"video\"}", NULL));
+	oicall_call *call = oicall_engine_call_of_user(f->engine, "d");
+	char *body = with_id("{\"callId\":\"%s\"}", call->id);
+	assert_ok(request(f, "end", D1, body, NULL));
+	g_free(body);
+	assert_error(request(f, "start", D1, "{\"toUserId\":\"e\",\"callType\":\"audio\"}", NULL),
+		"Too many calls: wait a moment");
+	f->now += 60 * G_USEC_PER_SEC;
+	assert_ok(request(f, "start", D1, "{\"toUserId\":\"e\",\"callType\":\"audio\"}", NULL));
 }
 
 static void test_hangup(fixture *f, gconstpointer data) {
@@ -1134,6 +1166,7 @@ int main(int argc, char **argv) {
 	ADD("accept", test_accept);
 	ADD("call-errors", test_call_errors);
 	ADD("reject", test_reject);
+	ADD("call-limits", test_call_limits);
 	ADD("hangup", test_hangup);
 	ADD("mute", test_mute);
 	ADD("ring-timeout", test_ring_timeout);
