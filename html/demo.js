@@ -86,6 +86,7 @@ class Demo extends EventTarget {
     this.mediaElsewhere = false;  // a call this socket inherited (call-resumed) without its media
     this.remoteMuted = { audio: false, video: false };
     this.localMuted = { audio: false, video: false };
+    this.glareCallId = null;  // the call ringing for us that our refused start-call met (glare)
     this.notice = '';       // how the last call ended, or why a call didn't start
     this.error = '';        // the last thing that went wrong, for the page's error line
     this.localStream = null;
@@ -124,7 +125,7 @@ class Demo extends EventTarget {
   get callStatus() {
     switch (this.state) {
       case 'calling': return `calling ${this.outgoing.toUserId}…`;
-      case 'ringing': return `${this.incoming.fromUserId} is calling (${this.incoming.callType})`;
+      case 'ringing': return `${this.incoming.fromUserId} is calling (${this.incoming.callType})${this.notice ? `: ${this.notice}` : ''}`;
       case 'in-call':
         if (this.connection === 'replaced') return `in call with ${this.peer}: the call is now in your other tab, which can hang up`;
         if (this.mediaElsewhere) {
@@ -213,7 +214,8 @@ class Demo extends EventTarget {
     log('event', name, payload);
     if (name === 'incoming-call') {
       this.incoming = payload;
-      this.clearMessages();
+      // (Glare: the call our refused start-call named may ring only now.)
+      if (payload.callId !== this.glareCallId) this.clearMessages();
     } else if (name === 'call-accepted' && payload.callId === this.callId) {
       this.active = true;
       this.peer = payload.calleeUserId ?? this.outgoing?.toUserId;
@@ -243,13 +245,28 @@ class Demo extends EventTarget {
       this.connection = 'replaced';
       this.outgoing = null;
       this.incoming = null;
-      if (!this.active) this.closeMedia();
+      if (this.active && this.pc) this.endWithMedia(this.pc);
+      else this.closeMedia();
     } else if (name === 'kicked') {
       this.connection = 'kicked';
       this.closeMedia();
     }
     this.dispatchEvent(new CustomEvent(name, { detail: payload }));
     this.changed();
+  }
+
+  // A replaced tab keeps a call's media until the call ends, which it can
+  // only see from the PeerConnection (its socket is gone): the gateway closes
+  // its DTLS transport then.
+  endWithMedia(pc) {
+    const dtls = pc.getSenders().find((s) => s.transport)?.transport;
+    const check = () => {
+      if (pc !== this.pc || !['closed', 'failed'].includes(dtls?.state ?? pc.connectionState)) return;
+      this.notice = 'the call ended';
+      this.closeMedia();
+    };
+    (dtls ?? pc).addEventListener(dtls ? 'statechange' : 'connectionstatechange', check);
+    check();
   }
 
   // This socket owns an active call now: this page's own (it reconnected),
@@ -326,15 +343,7 @@ class Demo extends EventTarget {
       const remote = document.getElementById('remote');
       if (remote && e.streams[0]) remote.srcObject = e.streams[0];
     });
-    pc.addEventListener('connectionstatechange', () => {
-      log('peer connection', pc.connectionState);
-      // A replaced tab keeps a call's media until the call ends, which it can
-      // only see here (its socket is gone).
-      if (pc === this.pc && this.connection === 'replaced' && ['failed', 'closed'].includes(pc.connectionState)) {
-        this.notice = 'the call ended';
-        this.closeMedia();
-      }
-    });
+    pc.addEventListener('connectionstatechange', () => log('peer connection', pc.connectionState));
     return pc;
   }
 
@@ -379,8 +388,8 @@ class Demo extends EventTarget {
     }));
     log('start-call', ack);
     if (ack.error === 'busy') {
-      this.outgoingFailed(outgoing, null, ack.incomingCallId ? `${to} called you at the same moment: answer their call`
-        : `${to} is busy`);
+      this.glareCallId = ack.incomingCallId;
+      this.outgoingFailed(outgoing, null, ack.incomingCallId ? 'you both called at once, answer their call' : `${to} is busy`);
     } else if (ack.error) {
       this.outgoingFailed(outgoing, { error: `Couldn't call ${to}: ${ack.error}` });
     } else if (outgoing.cancelled) {

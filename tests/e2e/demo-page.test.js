@@ -278,6 +278,60 @@ describe('the demo page through its own buttons', () => {
     await closePages(first, second);
   });
 
+  test('a second tab takes over mid-call: the first says the call moved, the second can hang it up', async () => {
+    const first = await registered(browser, ctx.janus, 'dp-take-a');
+    const bob = await registered(browser, ctx.janus, 'dp-take-b');
+    await dial(first, 'dp-take-b', '#call-audio');
+    await shows(bob, 'call-status', 'dp-take-a is calling (audio)');
+    await bob.click('#accept');
+    await shows(first, 'call-status', 'in call with dp-take-b');
+    await Promise.all([mediaFlows(first, { video: false }), mediaFlows(bob, { video: false })]);
+    const second = await registered(browser, ctx.janus, 'dp-take-a');
+    await shows(first, 'registration', 'replaced by another tab');
+    await shows(first, 'call-status', 'your other tab');
+    await shows(second, 'call-status', 'in call with dp-take-b');
+    assert.deepEqual(await enabledOf(first), []);
+    assert.deepEqual(await enabledOf(second), ['hangup'], 'this tab has no media to mute');
+    await second.click('#hangup');
+    await shows(bob, 'call-status', 'dp-take-a hung up');
+    await shows(second, 'call-status', 'you hung up');
+    // The gateway closes the first tab's PeerConnection (its DTLS) with the call.
+    await shows(first, 'call-status', 'the call ended');
+    assert.equal(await first.evaluate(() => window.demo.localStream), null, 'the first tab let its microphone go');
+    await closePages(first, second, bob);
+  });
+
+  test('glare: both click "Video call" at once; one call rings, the other page says so and answers it, media both ways', async () => {
+    const alice = await registered(browser, ctx.janus, 'dp-glare-a');
+    const bob = await registered(browser, ctx.janus, 'dp-glare-b');
+    await alice.fill('#callee', bob.user);
+    await bob.fill('#callee', alice.user);
+    await Promise.all([countStartCalls(alice), countStartCalls(bob)]);
+    const at = Date.now() + 300;
+    const click = (page) => page.evaluate((when) => new Promise((resolve) => setTimeout(() => {
+      document.getElementById('call-video').click();
+      resolve();
+    }, when - Date.now())), at);
+    await Promise.all([click(alice), click(bob)]);
+    // Whichever start-call the server took first rings at the other page.
+    await Promise.race([shows(alice, 'call-status', 'dp-glare-b is calling (video)'), shows(bob, 'call-status', 'dp-glare-a is calling (video)')]);
+    const aliceRings = (await view(alice)).status.includes('is calling');
+    const [caller, callee] = aliceRings ? [bob, alice] : [alice, bob];
+    await shows(callee, 'call-status', `${caller.user} is calling (video): you both called at once`);
+    await shows(caller, 'call-status', `calling ${callee.user}…`);
+    assert.deepEqual(await enabledOf(callee), ['accept', 'decline']);
+    await callee.click('#accept');
+    await shows(caller, 'call-status', `in call with ${callee.user}`);
+    await Promise.all([mediaFlows(alice, { timeoutMs: 8000 }), mediaFlows(bob, { timeoutMs: 8000 })]);
+    // Both pages did call (a glare, not one page seeing the other's call first).
+    assert.deepEqual([await alice.evaluate(() => window.startCalls), await bob.evaluate(() => window.startCalls)], [1, 1]);
+    const calls = (await admin(ctx.janus, { request: 'list-calls' })).calls.filter((c) => [alice.user, bob.user].includes(c.caller));
+    assert.deepEqual(calls.map((c) => [c.caller, c.state]), [[caller.user, 'active']]);
+    await caller.click('#hangup');
+    await shows(callee, 'call-status', `${caller.user} hung up`);
+    await closePages(alice, bob);
+  });
+
   test('opened on an address that is not a secure context: the page says why the camera needs localhost or https', async (t) => {
     if (!process.env.OICALL_NETNS) { t.skip('needs the namespace address (127.0.0.1 is a secure context)'); return; }
     const plain = await launchBrowser();   // no --unsafely-treat-insecure-origin-as-secure
