@@ -66,6 +66,14 @@ async function dial(page, callee, button = '#call-video') {
   await page.click(button);
 }
 
+// The caller's page calls through its button, the callee's accepts through its own.
+async function accepted(caller, callee, button = '#call-audio') {
+  await dial(caller, callee.user, button);
+  await shows(callee, 'call-status', `${caller.user} is calling (${button === '#call-audio' ? 'audio' : 'video'})`);
+  await callee.click('#accept');
+  await shows(caller, 'call-status', `in call with ${callee.user}`);
+}
+
 // Counts the start-calls the page sends from now on.
 const countStartCalls = (page) => page.evaluate(() => {
   window.startCalls = 0;
@@ -193,10 +201,7 @@ describe('the demo page through its own buttons', () => {
     const alice = await registered(browser, ctx.janus, 'dp-busy-a');
     const bob = await registered(browser, ctx.janus, 'dp-busy-b');
     const carol = await registered(browser, ctx.janus, 'dp-busy-c');
-    await dial(alice, 'dp-busy-b', '#call-audio');
-    await shows(bob, 'call-status', 'is calling');
-    await bob.click('#accept');
-    await shows(alice, 'call-status', 'in call with dp-busy-b');
+    await accepted(alice, bob);
     await dial(carol, 'dp-busy-b');
     await shows(carol, 'call-status', 'dp-busy-b is busy');
     assert.deepEqual(await enabledOf(carol), ['call-audio', 'call-video', 'register']);
@@ -281,10 +286,7 @@ describe('the demo page through its own buttons', () => {
   test('a second tab takes over mid-call: the first says the call moved, the second can hang it up', async () => {
     const first = await registered(browser, ctx.janus, 'dp-take-a');
     const bob = await registered(browser, ctx.janus, 'dp-take-b');
-    await dial(first, 'dp-take-b', '#call-audio');
-    await shows(bob, 'call-status', 'dp-take-a is calling (audio)');
-    await bob.click('#accept');
-    await shows(first, 'call-status', 'in call with dp-take-b');
+    await accepted(first, bob);
     await Promise.all([mediaFlows(first, { video: false }), mediaFlows(bob, { video: false })]);
     const second = await registered(browser, ctx.janus, 'dp-take-a');
     await shows(first, 'registration', 'replaced by another tab');
