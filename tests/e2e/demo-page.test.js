@@ -255,7 +255,7 @@ describe('the demo page through its own buttons', () => {
   test('a call whose other side sends nothing: "call ended: media-timeout"', async () => {
     // A scripted caller whose offer has no reachable candidates: no packet of it ever arrives.
     const caller = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
-    assert.deepEqual(await emitAck(caller, 'register', 'dp-mt-a'), { success: true });
+    assert.deepEqual(await emitAck(caller, 'register', 'dp-mt-a'), { success: true, userId: 'dp-mt-a' });
     const bob = await registered(browser, ctx.janus, 'dp-mt-b');
     const ack = await emitAck(caller, 'start-call', { toUserId: 'dp-mt-b', callType: 'audio', jsep: fakeOffer() });
     assert.ok(ack.callId, JSON.stringify(ack));

@@ -219,8 +219,9 @@ describe('bad input to the Socket.IO transport', () => {
 });
 
 describe('a client that does not read what it is sent', () => {
-  // Default heartbeats (25 s + 20 s): within this test only the output cap can drop a client.
-  const ctx = useJanus({});
+  // Default heartbeats (25 s + 20 s) and no event rate limit: within this test only the output
+  // cap can drop a client.
+  const ctx = useJanus({ transport: { limits: { events_per_second: 0 } } });
 
   test('is dropped once its unsent output passes the cap; the others go on', async () => {
     const bystander = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
