@@ -41,6 +41,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  *  debugLevel: Janus log level (default 4)
  *  janusArgs: extra command-line arguments for /usr/bin/janus, e.g. ['--full-trickle']
  *  nofile:    the file descriptor limit Janus runs with (prlimit)
+ *  rtpPorts:  its RTP port range, e.g. '20000-40000' (default: 200 ports of its own)
  */
 export async function startJanus(opts = {}) {
   const n = instanceCount++;
@@ -50,7 +51,7 @@ export async function startJanus(opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'oicall-janus-'));
   const args = [dir, '--build', BUILD_DIR, '--http-port', ports.http, '--admin-port', ports.admin,
     '--sio-port', ports.sio, '--admin-secret', ADMIN_SECRET, '--bind', JANUS_IP,
-    '--rtp-ports', `${20000 + n * 200}-${20199 + n * 200}`,
+    '--rtp-ports', opts.rtpPorts ?? `${20000 + n * 200}-${20199 + n * 200}`,
     '--debug-level', String(process.env.OICALL_JANUS_DEBUG ?? opts.debugLevel ?? 4)];
   if (process.env.OICALL_NETNS) args.push('--interface', JANUS_IP, '--ice-enforce', 'veth0');
   for (const p of opts.plugins || []) args.push('--plugin', p);
