@@ -46,6 +46,9 @@ try {
   for (const { caller, callee } of pairs) { caller.disconnect(); callee.disconnect(); }
   await sleep(5000);
   console.log(`sockets gone: ${rssMiB(pid)} MiB`);
+  const sessions = (await janus.admin({ janus: 'list_sessions' })).sessions ?? [];
+  const calls = (await janus.admin({ janus: 'message_plugin', plugin: 'janus.plugin.oicall', request: { request: 'list-calls' } })).response?.calls ?? [];
+  console.log(`left in Janus: ${sessions.length} sessions, ${calls.length} calls`);
   // What free() kept: glibc returns free pages inside the heap only on malloc_trim.
   try {
     execFileSync('gdb', ['-p', String(pid), '-batch', '-ex', 'call (int)malloc_trim(0)'], { stdio: 'ignore', timeout: 60000 });
