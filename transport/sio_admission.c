@@ -88,7 +88,11 @@ int sio_admission_filter(sio_admission *admission, const struct lws_filter_netwo
 		g_free(peer);
 		return 1;
 	}
-	g_free(admission->admitted_peer);
+	/* A connection admitted before that never got its wsi (lws failed to adopt it) gives its place back. */
+	if(admission->admitted_peer != NULL) {
+		sio_limits_tcp_close(admission->limits, admission->admitted_peer);
+		g_free(admission->admitted_peer);
+	}
 	admission->admitted_peer = peer;
 	return 0;
 }
