@@ -448,12 +448,15 @@ static void conn_close(sio_conn *conn, gboolean tell_client, const char *reason)
 		return;
 	}
 	JANUS_LOG(LOG_VERB, "[socketio] %s closing: %s\n", conn->sid, reason);
-	/* DISCONNECT, then Engine.IO's close (past the queue limit: it's closing anyway). */
+	/* DISCONNECT (past the queue limit: it's closing anyway), then the connection
+	 * closes once it is written. No Engine.IO close packet with it, as the
+	 * reference server does: socket.io-client handles a DISCONNECT on the next
+	 * tick, so a close packet in the same payload or read would win and read as
+	 * "transport close", which reconnects, instead of "io server disconnect". */
 	STAT_ADD(conn->server, messages_out, 1);
 	eio_session_send_message(conn->eio, "1");
 	conn->closing = TRUE;
 	conn->closing_deadline = g_get_monotonic_time() + CLOSING_GRACE_US;
-	eio_session_send(conn->eio, eio_packet_new(EIO_CLOSE, FALSE, "", 0));
 	eio_session_close(conn->eio);
 	sio_socket_closed(conn->socket);
 	conn_schedule(conn);
