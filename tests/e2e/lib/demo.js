@@ -19,7 +19,8 @@ export async function userPage(browser, janus, user) {
   page.user = user;
   page.demo = (fn, arg) => page.evaluate(fn, arg);
   // Resolves with the next server event of that name (already received ones count from `since`).
-  page.nextEvent = (name, since = 0, timeoutMs = 10000) => waitForEvent(name, since, timeoutMs).catch((e) => {
+  // 20 s: a first page in a fresh browser on a loaded 2-core machine can be slow to start its call.
+  page.nextEvent = (name, since = 0, timeoutMs = 20000) => waitForEvent(name, since, timeoutMs).catch((e) => {
     e.message += `\n--- janus log tail ---\n${janus.log().slice(-3000)}`;
     throw e;
   });
