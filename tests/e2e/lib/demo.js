@@ -20,8 +20,12 @@ export async function userPage(browser, janus, user) {
   page.demo = (fn, arg) => page.evaluate(fn, arg);
   // Resolves with the next server event of that name (already received ones count from `since`).
   // 20 s: a first page in a fresh browser on a loaded 2-core machine can be slow to start its call.
-  page.nextEvent = (name, since = 0, timeoutMs = 20000) => waitForEvent(name, since, timeoutMs).catch((e) => {
-    e.message += `\n--- janus log tail ---\n${janus.log().slice(-3000)}`;
+  page.nextEvent = (name, since = 0, timeoutMs = 20000) => waitForEvent(name, since, timeoutMs).catch(async (e) => {
+    // Janus's logger writes asynchronously: give it a moment, and show every page's own log.
+    await new Promise((r) => setTimeout(r, 1500));
+    const logs = await Promise.all(browser.context.pages().map((p) => p.evaluate(() =>
+      (document.getElementById('log')?.textContent ?? '').split('\n').slice(0, 15).join(' | ')).catch(() => '?')));
+    e.message += `\n--- pages' logs, newest first ---\n${logs.join('\n')}\n--- janus log tail ---\n${janus.log().slice(-6000)}`;
     throw e;
   });
   const waitForEvent = (name, since, timeoutMs) => page.evaluate(([n, s, t]) => new Promise((resolve, reject) => {
