@@ -113,20 +113,9 @@ void sio_admission_wsi_destroyed(sio_admission *admission, struct lws *wsi) {
 	g_hash_table_remove(admission->tcp_peers, wsi);
 }
 
-char *sio_admission_client_address(sio_admission *admission, struct lws *wsi) {
+char *sio_admission_client_address(sio_admission *admission, struct lws *wsi, const char *forwarded_for) {
 	const char *peer = g_hash_table_lookup(admission->tcp_peers, wsi);
-	int len = lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR);
-	char *forwarded = NULL;
-	if(len > 0 && len <= 1024) {
-		forwarded = g_malloc((gsize)len + 1);
-		if(lws_hdr_copy(wsi, forwarded, len + 1, WSI_TOKEN_X_FORWARDED_FOR) < 0) {
-			g_free(forwarded);
-			forwarded = NULL;
-		}
-	}
-	char *address = sio_limits_client_address(admission->limits, peer != NULL ? peer : "unknown", forwarded);
-	g_free(forwarded);
-	return address;
+	return sio_limits_client_address(admission->limits, peer != NULL ? peer : "unknown", forwarded_for);
 }
 
 sio_limit sio_admission_session_check(sio_admission *admission, const char *address) {

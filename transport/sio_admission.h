@@ -30,8 +30,8 @@ int sio_admission_filter(sio_admission *admission, const struct lws_filter_netwo
 void sio_admission_wsi_created(sio_admission *admission, struct lws *wsi);
 void sio_admission_wsi_destroyed(sio_admission *admission, struct lws *wsi);
 
-/* The client address of a request (g_free). */
-char *sio_admission_client_address(sio_admission *admission, struct lws *wsi);
+/* The client address of a request on wsi, given its X-Forwarded-For (NULL if none) (g_free). */
+char *sio_admission_client_address(sio_admission *admission, struct lws *wsi, const char *forwarded_for);
 
 /* Whether a new Engine.IO session from address may start (open counts it;
  * a refusal is counted and logged). */

@@ -551,6 +551,14 @@ static char *header(struct lws *wsi, enum lws_token_indexes token) {
 	return value;
 }
 
+/* The request's client address for the admission limits (g_free). */
+static char *client_address(sio_server *server, struct lws *wsi) {
+	char *forwarded = header(wsi, WSI_TOKEN_X_FORWARDED_FOR);
+	char *address = sio_admission_client_address(server->admission, wsi, forwarded);
+	g_free(forwarded);
+	return address;
+}
+
 typedef struct eio_query {
 	gboolean eio4;
 	const char *transport;
@@ -778,7 +786,7 @@ static int handle_engineio_http(struct lws *wsi, sio_wsi *w, int method) {
 			respond_eio_error(wsi, w, SIO_EIO_BAD_HANDSHAKE_METHOD);
 			return 0;
 		}
-		char *address = sio_admission_client_address(server->admission, wsi);
+		char *address = client_address(server, wsi);
 		sio_limit why = sio_admission_session_open(server->admission, address);
 		if(why != SIO_LIMIT_OK) {
 			g_free(address);
@@ -904,7 +912,7 @@ static gboolean ws_check(struct lws *wsi, sio_server *server) {
 	} else if(q.transport == NULL || strcmp(q.transport, "websocket") != 0) {
 		error = q.transport != NULL && strcmp(q.transport, "polling") == 0 ? SIO_EIO_BAD_REQUEST : SIO_EIO_UNKNOWN_TRANSPORT;
 	} else if(q.sid == NULL) {
-		char *address = sio_admission_client_address(server->admission, wsi);
+		char *address = client_address(server, wsi);
 		sio_limit why = sio_admission_session_check(server->admission, address);
 		g_free(address);
 		if(why == SIO_LIMIT_OK)
@@ -942,7 +950,7 @@ static int ws_established(struct lws *wsi, sio_wsi *w) {
 		w->conn = conn;
 		return 0;
 	}
-	char *address = sio_admission_client_address(server->admission, wsi);
+	char *address = client_address(server, wsi);
 	if(sio_admission_session_open(server->admission, address) != SIO_LIMIT_OK) {
 		g_free(address);    /* others took the last places since the handshake was checked */
 		return -1;
