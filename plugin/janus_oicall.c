@@ -264,7 +264,7 @@ static void dispatch_event(oicall_effect *effect) {
 	oicall_call *call = effect->call;
 	if(call != NULL && call->media != NULL && strcmp(effect->name, "incoming-call") == 0) {
 		/* With the gateway's offer and, once they exist, the callee's transports. */
-		oicall_ms_incoming_call(call, effect->session, effect->payload);
+		oicall_ms_incoming_call(call, effect->side, effect->session, effect->payload);
 		return;
 	}
 	const char *caller_answer = call ? oicall_ms_caller_answer(call) : NULL;
@@ -273,7 +273,7 @@ static void dispatch_event(oicall_effect *effect) {
 	if(caller_answer != NULL && strcmp(effect->name, "call-accepted") == 0) {
 		/* The answer belongs to the PeerConnection that made the offer. */
 		jsep = json_pack("{ssss}", "type", "answer", "sdp", caller_answer);
-		target = call->media_session[OICALL_CALLER];
+		target = call->peers[OICALL_CALLER].media_session;
 	}
 	oicall_session *session = session_by_id(target);
 	if(session != NULL) {
@@ -294,32 +294,46 @@ static void close_media(oicall_session *session, gboolean end) {
 		gateway->end_session(session->handle);
 }
 
-static void end_media(oicall_call *call, const gboolean release[2]) {
-	gboolean jsep[2] = { oicall_ms_uses_jsep(call, OICALL_CALLER), oicall_ms_uses_jsep(call, OICALL_CALLEE) };
-	oicall_ms_call_ended(call);
-	for(int side = 0; side < 2; side++) {
-		oicall_session *session = session_by_id(call->media_session[side]);
-		if(session == NULL)
-			continue;
-		if(jsep[side])
-			close_media(session, release[side]);
-		else if(release[side])
+/* A peer's media handle goes: a PeerConnection closes (a transport's
+ * handle goes with its transport), a handle nobody uses ends. */
+static void end_peer_media(oicall_call *call, int side, guint64 media_session, gboolean jsep, gboolean release) {
+	oicall_session *session = session_by_id(media_session);
+	if(session != NULL) {
+		if(jsep)
+			close_media(session, release);
+		else if(release)
 			gateway->end_session(session->handle);
 		janus_refcount_decrease(&session->ref);
 	}
-	/* Callee sessions that were offered the call (an SDP offer with
+	/* Sessions of an invitee that were offered the call (an SDP offer with
 	 * incoming-call) but didn't take it with an SDP answer. */
 	GHashTableIter iter;
 	gpointer key;
-	g_hash_table_iter_init(&iter, call->offered_to);
+	g_hash_table_iter_init(&iter, call->peers[side].offered_to);
 	while(g_hash_table_iter_next(&iter, &key, NULL)) {
 		guint64 id = *(guint64 *)key;
-		oicall_session *session = id != call->media_session[OICALL_CALLEE] || !jsep[OICALL_CALLEE] ? session_by_id(id) : NULL;
-		if(session != NULL) {
-			close_media(session, FALSE);
-			janus_refcount_decrease(&session->ref);
+		oicall_session *offered = id != media_session || !jsep ? session_by_id(id) : NULL;
+		if(offered != NULL) {
+			close_media(offered, FALSE);
+			janus_refcount_decrease(&offered->ref);
 		}
 	}
+}
+
+static void end_media(oicall_call *call, guint32 release) {
+	gboolean jsep[OICALL_MAX_PEERS];
+	for(int side = 0; side < call->npeers; side++)
+		jsep[side] = oicall_ms_uses_jsep(call, side);
+	oicall_ms_call_ended(call);
+	for(int side = 0; side < call->npeers; side++)
+		end_peer_media(call, side, call->peers[side].media_session, jsep[side], (release >> side) & 1);
+}
+
+/* A peer is out of a call that goes on: its media goes, the others' stays. */
+static void end_peer_out(oicall_effect *effect) {
+	gboolean jsep = oicall_ms_uses_jsep(effect->call, effect->side);
+	oicall_ms_peer_out(effect->call, effect->side);
+	end_peer_media(effect->call, effect->side, effect->session, jsep, (effect->release >> effect->side) & 1);
 }
 
 /* Pauses what a side sends of a kind, where it comes into the gateway. */
@@ -328,7 +342,7 @@ static void mute_media(oicall_call *call, int side, gboolean video, gboolean mut
 		oicall_ms_mute(call, side, video, muted, NULL);
 		return;
 	}
-	oicall_session *source = session_by_id(call->media_session[side]);
+	oicall_session *source = session_by_id(call->peers[side].media_session);
 	if(source == NULL)
 		return;
 	for(int mindex = 0; mindex < OICALL_MAX_SLOTS; mindex++) {
@@ -358,6 +372,8 @@ static void dispatch_effects(GPtrArray *effects) {
 		oicall_effect *effect = g_ptr_array_index(effects, i);
 		if(effect->kind == OICALL_EFFECT_ENDED)
 			end_media(effect->call, effect->release);
+		else if(effect->kind == OICALL_EFFECT_PEER_OUT)
+			end_peer_out(effect);
 	}
 	for(guint i = 0; i < effects->len; i++) {
 		oicall_effect *effect = g_ptr_array_index(effects, i);
@@ -369,6 +385,7 @@ static void dispatch_effects(GPtrArray *effects) {
 				mute_media(effect->call, effect->side, effect->video, effect->muted);
 				break;
 			case OICALL_EFFECT_ENDED:
+			case OICALL_EFFECT_PEER_OUT:
 				break;      /* done above */
 			case OICALL_EFFECT_CLOSE:
 				close_client(effect->session);
@@ -387,9 +404,14 @@ static void dispatch_effects(GPtrArray *effects) {
 /* ---- requests -------------------------------------------------------- */
 
 /* What is wrong with a start-call's jsep, or NULL. */
-static json_t *offer_error(json_t *jsep) {
+#define JSEP_GROUP_REFUSED "A plain WebRTC (SDP) peer can't be in a group call yet: use mediasoup-style transports"
+
+/* What is wrong with a start-call's jsep offer, NULL if nothing. */
+static json_t *offer_error(json_t *body, json_t *jsep) {
 	if(jsep == NULL)
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing jsep offer");
+	if(json_array_size(json_object_get(body, "toUserIds")) > 1)
+		return error_reply(OICALL_ERROR_INVALID_REQUEST, JSEP_GROUP_REFUSED);
 	const char *type = json_string_value(json_object_get(jsep, "type"));
 	if(type == NULL || strcmp(type, "offer") != 0)
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "start-call needs a jsep offer");
@@ -420,13 +442,13 @@ static char *callee_offer(oicall_session *session, json_t *jsep, json_t **reply)
 static oicall_call *reserved_call(oicall_session *session, json_t *body) {
 	oicall_call *call = oicall_engine_call(engine, json_string_value(json_object_get(body, "callId")));
 	if(call == NULL || call->state != OICALL_CALL_RINGING || !call->awaiting_offer ||
-			call->media_session[OICALL_CALLER] != session->id)
+			call->peers[OICALL_CALLER].media_session != session->id)
 		return NULL;
 	return call;
 }
 
 static json_t *start_call(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
-	json_t *reply = offer_error(jsep);
+	json_t *reply = offer_error(body, jsep);
 	if(reply != NULL)
 		return reply;
 	char *offer = callee_offer(session, jsep, &reply);
@@ -459,7 +481,7 @@ static json_t *start_call(oicall_session *session, json_t *body, json_t *jsep, G
  * callId (start_call). A refusal or a repeat is answered now: the offer
  * never reaches the handle. */
 static json_t *gate_start_call(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
-	json_t *reply = offer_error(jsep);
+	json_t *reply = offer_error(body, jsep);
 	if(reply != NULL)
 		return reply;
 	janus_mutex_lock(&engine_mutex);
@@ -496,12 +518,13 @@ static json_t *gate_accept_call(oicall_session *session, json_t *body, json_t *j
 	const char *user = oicall_engine_user(engine, session->id);
 	if(reply != NULL) {
 		/* as the engine said */
-	} else if(oicall_call_side_of(call, user) != OICALL_CALLEE) {
+	} else if(oicall_call_side_of(call, user) == OICALL_CALLER) {
 		reply = error_reply(OICALL_ERROR_REQUEST_FAILED, "Only the callee can accept a call");
-	} else if(call->state == OICALL_CALL_ACTIVE && call->media_session[OICALL_CALLEE] == session->id &&
-			oicall_ms_uses_jsep(call, OICALL_CALLEE)) {
+	} else if(oicall_call_peer_joined(call, oicall_call_side_of(call, user)) &&
+			call->peers[oicall_call_side_of(call, user)].media_session == session->id &&
+			oicall_ms_uses_jsep(call, oicall_call_side_of(call, user))) {
 		reply = json_pack("{sb}", "success", 1);
-	} else if(call->state != OICALL_CALL_RINGING) {
+	} else if(call->peers[oicall_call_side_of(call, user)].state != OICALL_PEER_RINGING) {
 		reply = error_reply(OICALL_ERROR_REQUEST_FAILED, "Call already accepted");
 	} else if(call->awaiting_offer) {
 		reply = error_reply(OICALL_ERROR_REQUEST_FAILED, "Call not offered yet");
@@ -524,7 +547,7 @@ static void keep_media_session(oicall_session *session) {
 	oicall_call *call = user ? oicall_engine_call_of_user(engine, user) : NULL;
 	if(call == NULL || call->state != OICALL_CALL_ACTIVE)
 		return;
-	guint64 media = call->media_session[oicall_call_side_of(call, user)];
+	guint64 media = call->peers[oicall_call_side_of(call, user)].media_session;
 	oicall_session *old = media != session->id ? session_by_id(media) : NULL;
 	if(old == NULL)
 		return;
@@ -551,6 +574,15 @@ static json_t *register_proof(json_t *body, char **proven) {
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing token");
 	oicall_auth_result result = oicall_auth_verify(auth_secret, token, g_get_real_time() / G_USEC_PER_SEC, proven);
 	return result == OICALL_AUTH_OK ? NULL : error_reply(OICALL_ERROR_INVALID_REQUEST, oicall_auth_message(result));
+}
+
+/* Whether someone in (or calling in) a call uses a plain PeerConnection. */
+static gboolean has_jsep_peer(oicall_call *call) {
+	for(int side = 0; side < call->npeers; side++) {
+		if(call->peers[side].state != OICALL_PEER_OUT && oicall_ms_uses_jsep(call, side))
+			return TRUE;
+	}
+	return FALSE;
 }
 
 static json_t *handle_request(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
@@ -580,6 +612,14 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 		ack = oicall_engine_end_call(engine, session->id, body, effects, now);
 	} else if(strcmp(request, "leave-call") == 0) {
 		ack = oicall_engine_leave_call(engine, session->id, body, effects, now);
+	} else if(strcmp(request, "add-participants") == 0) {
+		json_t *check = oicall_engine_check_call(engine, session->id, body, &call);
+		ack = check == NULL && has_jsep_peer(call) ? error_reply(OICALL_ERROR_REQUEST_FAILED, JSEP_GROUP_REFUSED) : NULL;
+		json_decref(check);
+		if(ack == NULL)
+			ack = oicall_engine_add_participants(engine, session->id, body, effects, now, &call);
+	} else if(strcmp(request, "call-reaction") == 0) {
+		ack = oicall_engine_reaction(engine, session->id, body, g_get_real_time() / 1000, effects);
 	} else if(strcmp(request, "mute-audio") == 0 || strcmp(request, "mute-video") == 0) {
 		gboolean video = strcmp(request, "mute-video") == 0;
 		/* A producerId, if given, must be one of the caller's of that kind. */
@@ -615,8 +655,8 @@ static oicall_call *call_with_media(guint64 id, gboolean active_only, int *side)
 	oicall_call *found = NULL;
 	for(GList *l = calls; l != NULL && found == NULL; l = l->next) {
 		oicall_call *call = l->data;
-		for(int s = 0; s < 2 && found == NULL; s++) {
-			if((call->state == OICALL_CALL_ACTIVE || !active_only) && call->media_session[s] == id) {
+		for(int s = 0; s < call->npeers && found == NULL; s++) {
+			if((call->state == OICALL_CALL_ACTIVE || !active_only) && call->peers[s].media_session == id) {
 				found = call;
 				*side = s;
 			}
@@ -749,12 +789,13 @@ static void note_media_seen(void) {
 	GList *calls = oicall_engine_calls(engine);
 	for(GList *l = calls; l != NULL; l = l->next) {
 		oicall_call *call = l->data;
-		for(int side = 0; side < 2 && call->state == OICALL_CALL_ACTIVE; side++) {
+		for(int side = 0; side < call->npeers && call->state == OICALL_CALL_ACTIVE; side++) {
+			oicall_peer *peer = &call->peers[side];
 			for(int i = 0; i < OICALL_MAX_MEDIA_SESSIONS; i++) {
-				oicall_session *session = session_by_id(call->media_sessions[side][i]);
+				oicall_session *session = session_by_id(peer->media_sessions[i]);
 				if(session == NULL)
 					continue;
-				call->media_seen[side] = MAX(call->media_seen[side], atomic_load(&session->last_rx_us));
+				peer->media_seen = MAX(peer->media_seen, atomic_load(&session->last_rx_us));
 				janus_refcount_decrease(&session->ref);
 			}
 		}
