@@ -436,7 +436,7 @@ static void take_out(oicall_engine *engine, oicall_call *call, int side, exit_ca
 }
 
 json_t *oicall_call_incoming_payload(const oicall_call *call) {
-	return json_pack("{sssssssO}", "callId", call->id, "fromUserId", call->peers[OICALL_CALLER].user, "callType",
+	return json_pack("{ssssssso}", "callId", call->id, "fromUserId", call->peers[OICALL_CALLER].user, "callType",
 		call->call_type, "participants", oicall_call_participants(call, 0));
 }
 
@@ -498,7 +498,7 @@ json_t *oicall_engine_register(oicall_engine *engine, guint64 session, json_t *u
 			int other = OICALL_CALLER;
 			while(other < call->npeers && (other == side || call->peers[other].state != OICALL_PEER_IN))
 				other++;
-			add_event(effects, session, "call-resumed", json_pack("{sssssssssssO}", "callId", call->id,
+			add_event(effects, session, "call-resumed", json_pack("{ssssssssssso}", "callId", call->id,
 				"peerUserId", other < call->npeers ? call->peers[other].user : "", "callType", call->call_type, "state", "active",
 				"role", side == OICALL_CALLER ? "caller" : "callee", "participants", oicall_call_participants(call, 0)), call);
 		}
