@@ -841,11 +841,14 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 	ms_env.dispatch(effects);
 	g_ptr_array_unref(effects);
 	ms_reply(session, transaction, accept_ack(ms, jsep));
-	/* What the others already produce, if it uses mediasoup-style signalling
-	 * (pending ones tell it when they are ready). */
+	/* What the others already produce, for it if it uses mediasoup-style
+	 * signalling, and what its SDP answer produces, for the others (pending
+	 * ones tell when they are ready). */
 	for(guint i = 0; i < ms->producers->len; i++) {
 		ms_producer *p = g_ptr_array_index(ms->producers, i);
-		if(p->ready)
+		if(p->ready && p->side == side)
+			ms_tell_others(call, side, "new-producer", ms_producer_info(call, p));
+		else if(p->ready)
 			new_producer_event_to(call, p, side);
 	}
 	oicall_call_unref(call);

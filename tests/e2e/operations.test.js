@@ -131,7 +131,7 @@ describe('the Admin API shows users, calls, handles and streams, and acts on the
     const { calls } = await pluginAdmin({ request: 'list-calls' });
     const call = calls.find((c) => c.callId === callId);
     assert.deepEqual({ ...call, ageSeconds: 0 }, { callId, state: 'active', caller: 'adm-alice', callee: 'adm-bob',
-      callType: 'video', ageSeconds: 0, mediaFlowing: true });
+      callType: 'video', ageSeconds: 0, mediaFlowing: true, group: false, participants: ['adm-alice', 'adm-bob'] });
 
     const info = await pluginAdmin({ request: 'call-info', callId });
     assert.equal(info.peers.length, 2);
@@ -156,7 +156,8 @@ describe('the Admin API shows users, calls, handles and streams, and acts on the
     const ps = handle.info.plugin_specific;
     assert.equal(ps.userId, 'adm-alice');
     assert.equal(ps.role, 'jsep');
-    assert.deepEqual(ps.call, { callId, state: 'active', side: 'caller', peer: 'adm-bob', mediaHere: true });
+    assert.deepEqual(ps.call, { callId, state: 'active', side: 'caller', peer: 'adm-bob', mediaHere: true,
+      participants: ['adm-alice', 'adm-bob'] });
     assert.ok(ps.streams.find((s) => s.type === 'consumer' && s.kind === 'video').packets > 0);
 
     // mute shows as paused
