@@ -417,7 +417,7 @@ typedef struct ms_pair {
 	void (*ready)(struct ms_pair *pair);
 	guint64 session;
 	char *transaction;
-	json_t *payload;
+	json_t *payload;            /* incoming-call's, or start-call's ack from the engine */
 } ms_pair;
 
 static void pair_free(ms_pair *pair) {
@@ -466,6 +466,9 @@ static void start_call_ready(ms_pair *pair) {
 		return;
 	}
 	json_t *ack = json_pack("{ss}", "callId", pair->call->id);
+	/* The engine's ack fields (busyUserIds), kept in payload. */
+	if(pair->payload != NULL)
+		json_object_update_missing(ack, pair->payload);
 	/* A room-dialect caller asks for them with create-transport. */
 	if(pair->call->peers[OICALL_CALLER].room)
 		json_object_set(ack, "rtpCapabilities", ms->router_caps);
@@ -535,8 +538,8 @@ static void start_call(oicall_session *session, json_t *body, const char *transa
 			json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
 		ms_reply(session, transaction, ack);
 	} else {
-		json_decref(ack);
 		ms_pair *pair = g_new0(ms_pair, 1);
+		pair->payload = ack;
 		pair->call = call;  /* the reference taken above */
 		pair->side = OICALL_CALLER;
 		pair->session = session->id;
