@@ -32,30 +32,12 @@ static void relay_copy(janus_plugin_session *handle, janus_plugin_rtp *packet) {
 	g_free(queued);
 }
 
-static void session_free(const janus_refcount *ref) {
-	oicall_session *session = janus_refcount_containerof(ref, oicall_session, ref);
-	oicall_relay_clear(session);
-	g_free(session->handle);
-	g_free(session);
-}
-
-static oicall_session *session_new(guint64 id) {
-	oicall_session *session = g_new0(oicall_session, 1);
-	session->id = id;
-	janus_refcount_init(&session->ref, session_free);
-	janus_mutex_init(&session->mutex);
-	session->handle = g_new0(janus_plugin_session, 1);
-	session->handle->plugin_handle = session;
-	session->media_ready = 1;
-	oicall_relay_init(session);
-	return session;
-}
 
 static double per_packet_ns(janus_callbacks *gateway, int forwards) {
-	oicall_session *source = session_new(1), *targets[OICALL_MAX_FORWARDS];
+	oicall_session *source = stub_session_new(1), *targets[OICALL_MAX_FORWARDS];
 	oicall_relay_describe(source, 1, OICALL_AUDIO, "opus", NULL);
 	for(int i = 0; i < forwards; i++) {
-		targets[i] = session_new(2 + i);
+		targets[i] = stub_session_new(2 + i);
 		oicall_relay_connect(source, 1, targets[i], 1, OICALL_AUDIO, NULL, FALSE);
 	}
 	static char buffer[sizeof(janus_rtp_header) + PACKET];
@@ -70,12 +52,9 @@ static double per_packet_ns(janus_callbacks *gateway, int forwards) {
 		oicall_relay_rtp(gateway, source, &packet);
 	}
 	gint64 elapsed = g_get_monotonic_time() - start;
-	oicall_relay_unlink(source);
-	janus_refcount_decrease(&source->ref);
-	for(int i = 0; i < forwards; i++) {
-		oicall_relay_unlink(targets[i]);
-		janus_refcount_decrease(&targets[i]->ref);
-	}
+	stub_session_done(source);
+	for(int i = 0; i < forwards; i++)
+		stub_session_done(targets[i]);
 	return elapsed * 1000.0 / ROUNDS;
 }
 

@@ -4,6 +4,8 @@
  * formats; see janus_stubs.h. */
 #include "janus_stubs.h"
 
+#include "../../plugin/relay.h"
+
 #include <string.h>
 
 #include <janus/debug.h>
@@ -72,4 +74,31 @@ uint32_t janus_rtcp_get_remb(char *packet, int len) {
 	if(len >= 5 && packet[0] == STUB_REMB)
 		memcpy(&bitrate, packet + 1, sizeof(bitrate));
 	return bitrate;
+}
+
+int stub_sessions_freed;
+
+static void stub_session_free(const janus_refcount *ref) {
+	oicall_session *session = janus_refcount_containerof(ref, oicall_session, ref);
+	oicall_relay_clear(session);
+	g_free(session->handle);
+	g_free(session);
+	stub_sessions_freed++;
+}
+
+oicall_session *stub_session_new(guint64 id) {
+	oicall_session *session = g_new0(oicall_session, 1);
+	session->id = id;
+	janus_refcount_init(&session->ref, stub_session_free);
+	janus_mutex_init(&session->mutex);
+	session->handle = g_new0(janus_plugin_session, 1);
+	session->handle->plugin_handle = session;
+	session->media_ready = 1;
+	oicall_relay_init(session);
+	return session;
+}
+
+void stub_session_done(oicall_session *session) {
+	oicall_relay_unlink(session);
+	janus_refcount_decrease(&session->ref);
 }

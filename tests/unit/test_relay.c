@@ -57,36 +57,6 @@ static const sent *got(oicall_session *target) {
 	return NULL;
 }
 
-/* ---- sessions --------------------------------------------------------- */
-
-static int freed;
-
-static void session_free(const janus_refcount *ref) {
-	oicall_session *session = janus_refcount_containerof(ref, oicall_session, ref);
-	oicall_relay_clear(session);
-	g_free(session->handle);
-	g_free(session);
-	freed++;
-}
-
-static oicall_session *session_new(guint64 id) {
-	oicall_session *session = g_new0(oicall_session, 1);
-	session->id = id;
-	janus_refcount_init(&session->ref, session_free);
-	janus_mutex_init(&session->mutex);
-	session->handle = g_new0(janus_plugin_session, 1);
-	session->handle->plugin_handle = session;
-	session->media_ready = 1;
-	oicall_relay_init(session);
-	return session;
-}
-
-/* Every link dropped, the test's own reference goes: the session must be freed. */
-static void session_done(oicall_session *session) {
-	oicall_relay_unlink(session);
-	janus_refcount_decrease(&session->ref);
-}
-
 /* A video packet from source's m-line through the relay; what the source's
  * packet looks like afterwards must be what came in (the core counts it). */
 static void send_rtp(oicall_session *source, int mindex, int pt, guint16 seq, char first) {
@@ -125,9 +95,9 @@ static oicall_forward *forward_to(oicall_session *source, int mindex, oicall_ses
 /* Each consumer gets its own payload type, m-line and numbering; one paused
  * or resumed leaves the others alone. */
 static void test_fan_out(void) {
-	freed = 0;
+	stub_sessions_freed = 0;
 	stub_now = 1000 * MS;
-	oicall_session *source = session_new(1), *a = session_new(2), *b = session_new(3), *c = session_new(4);
+	oicall_session *source = stub_session_new(1), *a = stub_session_new(2), *b = stub_session_new(3), *c = stub_session_new(4);
 	oicall_relay_describe(source, 1, OICALL_VIDEO, "vp8", "producer");
 	int to_a[128], drop[128];
 	for(int pt = 0; pt < 128; pt++) {
@@ -190,16 +160,16 @@ static void test_fan_out(void) {
 
 	oicall_session *all[] = { source, a, b, c };
 	for(guint i = 0; i < G_N_ELEMENTS(all); i++)
-		session_done(all[i]);
-	g_assert_cmpint(freed, ==, 4);
+		stub_session_done(all[i]);
+	g_assert_cmpint(stub_sessions_freed, ==, 4);
 }
 
 /* Any consumer's keyframe request reaches the source, at most one per 200 ms;
  * the source hears the lowest of its receivers' REMBs. */
 static void test_feedback(void) {
-	freed = 0;
+	stub_sessions_freed = 0;
 	stub_now = 1000 * MS;
-	oicall_session *source = session_new(1), *a = session_new(2), *b = session_new(3);
+	oicall_session *source = stub_session_new(1), *a = stub_session_new(2), *b = stub_session_new(3);
 	oicall_relay_describe(source, 1, OICALL_VIDEO, "vp8", NULL);
 	oicall_relay_describe(a, 1, OICALL_VIDEO, "vp8", NULL);
 	oicall_relay_describe(b, 2, OICALL_VIDEO, "vp8", NULL);
@@ -234,16 +204,16 @@ static void test_feedback(void) {
 
 	oicall_session *all[] = { source, a, b };
 	for(guint i = 0; i < G_N_ELEMENTS(all); i++)
-		session_done(all[i]);
-	g_assert_cmpint(freed, ==, 3);
+		stub_session_done(all[i]);
+	g_assert_cmpint(stub_sessions_freed, ==, 3);
 }
 
 /* Connecting replaces only what fed the same target m-line; unlinking a
  * consumer's m-line drops its forward only, the producer's m-line all of them. */
 static void test_links(void) {
-	freed = 0;
+	stub_sessions_freed = 0;
 	stub_now = 1000 * MS;
-	oicall_session *source = session_new(1), *other = session_new(2), *a = session_new(3), *b = session_new(4);
+	oicall_session *source = stub_session_new(1), *other = stub_session_new(2), *a = stub_session_new(3), *b = stub_session_new(4);
 	oicall_relay_describe(source, 0, OICALL_AUDIO, "opus", NULL);
 	oicall_relay_connect(source, 0, a, 1, OICALL_AUDIO, NULL, FALSE);
 	oicall_relay_connect(source, 0, b, 1, OICALL_AUDIO, NULL, FALSE);
@@ -278,16 +248,16 @@ static void test_links(void) {
 
 	oicall_session *all[] = { source, other, a, b };
 	for(guint i = 0; i < G_N_ELEMENTS(all); i++)
-		session_done(all[i]);
-	g_assert_cmpint(freed, ==, 4);
+		stub_session_done(all[i]);
+	g_assert_cmpint(stub_sessions_freed, ==, 4);
 }
 
 static void test_limit(void) {
-	freed = 0;
-	oicall_session *source = session_new(1);
+	stub_sessions_freed = 0;
+	oicall_session *source = stub_session_new(1);
 	oicall_session *targets[OICALL_MAX_FORWARDS + 1];
 	for(int i = 0; i <= OICALL_MAX_FORWARDS; i++)
-		targets[i] = session_new(10 + i);
+		targets[i] = stub_session_new(10 + i);
 	for(int i = 0; i < OICALL_MAX_FORWARDS; i++)
 		g_assert_true(oicall_relay_connect(source, 1, targets[i], 1, OICALL_AUDIO, NULL, FALSE));
 	g_assert_false(oicall_relay_connect(source, 1, targets[OICALL_MAX_FORWARDS], 1, OICALL_AUDIO, NULL, FALSE));
@@ -296,10 +266,10 @@ static void test_limit(void) {
 	/* Out-of-range m-lines are refused. */
 	g_assert_false(oicall_relay_connect(source, OICALL_MAX_SLOTS, targets[0], 1, OICALL_AUDIO, NULL, FALSE));
 	g_assert_false(oicall_relay_connect(source, 1, targets[0], -1, OICALL_AUDIO, NULL, FALSE));
-	session_done(source);
+	stub_session_done(source);
 	for(int i = 0; i <= OICALL_MAX_FORWARDS; i++)
-		session_done(targets[i]);
-	g_assert_cmpint(freed, ==, OICALL_MAX_FORWARDS + 2);
+		stub_session_done(targets[i]);
+	g_assert_cmpint(stub_sessions_freed, ==, OICALL_MAX_FORWARDS + 2);
 }
 
 int main(int argc, char **argv) {
