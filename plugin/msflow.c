@@ -1135,7 +1135,7 @@ static void create_consumer(oicall_session *session, json_t *body, const char *t
 		if(stream == NULL)
 			error = json_pack("{sssi}", "error", "Cannot consume", "error_code", ERROR_FAILED);
 	}
-	/* One consumer per producer (p->consumer) while a call has two sides; the relay itself could feed more. */
+	/* The relay has one forward per producer m-line: a second consumer would take the first one's media. */
 	if(error == NULL && p->consumer != NULL)
 		error = ms_error_reply(ERROR_INVALID, "Already consuming that producer");
 	if(error != NULL) {
