@@ -51,13 +51,27 @@ static json_t *streams(oicall_session *session) {
 		oicall_slot *slot = &session->slots[i];
 		if(slot->kind < 0)
 			continue;
-		if(slot->forward != NULL || atomic_load(&slot->packets_in) > 0 || session->role == OICALL_ROLE_SEND_TRANSPORT) {
+		oicall_fanout *set = slot->forwards;
+		if(set != NULL || atomic_load(&slot->packets_in) > 0 || session->role == OICALL_ROLE_SEND_TRANSPORT) {
 			json_t *p = json_pack("{sssisssIsbsIsI}", "type", "producer", "mindex", i, "kind", kind_names[slot->kind],
 				"ssrc", (json_int_t)atomic_load(&slot->ssrc_in), "paused", atomic_load(&slot->paused) != 0,
 				"packetsIn", (json_int_t)atomic_load(&slot->packets_in), "bytesIn", (json_int_t)atomic_load(&slot->bytes_in));
-			if(slot->forward != NULL) {
-				json_object_set_new(p, "packetsRelayed", json_integer((json_int_t)atomic_load(&slot->forward->packets)));
-				json_object_set_new(p, "bytesRelayed", json_integer((json_int_t)atomic_load(&slot->forward->bytes)));
+			if(set != NULL) {
+				/* Each consumer's forward, and what they took together. */
+				json_t *forwards = json_array();
+				json_int_t packets = 0, bytes = 0;
+				for(guint f = 0; f < set->len; f++) {
+					oicall_forward *forward = set->forwards[f];
+					json_int_t fp = (json_int_t)atomic_load(&forward->packets), fb = (json_int_t)atomic_load(&forward->bytes);
+					json_array_append_new(forwards, json_pack("{sIsisbsIsIsI}", "targetSession", (json_int_t)forward->target->id,
+						"targetMindex", forward->target_mindex, "paused", atomic_load(&forward->paused) != 0,
+						"packets", fp, "bytes", fb, "remb", (json_int_t)atomic_load(&forward->remb)));
+					packets += fp;
+					bytes += fb;
+				}
+				json_object_set_new(p, "packetsRelayed", json_integer(packets));
+				json_object_set_new(p, "bytesRelayed", json_integer(bytes));
+				json_object_set_new(p, "forwards", forwards);
 			}
 			if(slot->codec[0] != '\0')
 				json_object_set_new(p, "codec", json_string(slot->codec));
@@ -65,15 +79,15 @@ static json_t *streams(oicall_session *session) {
 				json_object_set_new(p, "id", json_string(slot->id));
 			json_array_append_new(list, p);
 		}
-		if(slot->source != NULL) {
+		oicall_forward *forward = slot->incoming;
+		if(forward != NULL) {
 			/* The gateway sends with its own SSRC; the source's is shown. */
-			oicall_slot *from = &slot->source->slots[slot->source_mindex];
-			oicall_forward *forward = from->forward;
+			oicall_slot *from = &forward->source->slots[forward->source_mindex];
 			json_t *c = json_pack("{sssisssIsbsIsI}", "type", "consumer", "mindex", i, "kind", kind_names[slot->kind],
 				"sourceSsrc", (json_int_t)atomic_load(&from->ssrc_in),
-				"paused", atomic_load(&from->paused) != 0 || (forward && atomic_load(&forward->paused) != 0),
-				"packets", (json_int_t)(forward ? atomic_load(&forward->packets) : 0),
-				"bytes", (json_int_t)(forward ? atomic_load(&forward->bytes) : 0));
+				"paused", atomic_load(&from->paused) != 0 || atomic_load(&forward->paused) != 0,
+				"packets", (json_int_t)atomic_load(&forward->packets),
+				"bytes", (json_int_t)atomic_load(&forward->bytes));
 			if(slot->codec[0] != '\0')
 				json_object_set_new(c, "codec", json_string(slot->codec));
 			if(slot->id != NULL)

@@ -1217,7 +1217,7 @@ static void resume_consumer(oicall_session *session, json_t *body, const char *t
 	c->resumed = TRUE;
 	oicall_session *source = producer_session(ms, c->producer);
 	if(source != NULL) {
-		oicall_relay_pause_forward(ms_env.gateway, source, c->producer->mindex, FALSE);
+		oicall_relay_pause_forward(ms_env.gateway, source, c->producer->mindex, c->transport->session, c->mindex, FALSE);
 		janus_refcount_decrease(&source->ref);
 	}
 	ms_reply(session, transaction, json_pack("{sb}", "success", 1));
