@@ -43,3 +43,14 @@ export function selectedPairs(page, expr) {
     return out;
   }, expr);
 }
+
+// Drops the client namespace's UDP to and from Janus's public address (and
+// undoes it): a network that lets TCP through only.
+const UDP_RULES = [['OUTPUT', '-d'], ['INPUT', '-s']]
+  .map(([chain, dir]) => [chain, dir, process.env.OICALL_PUBLIC_IP, '-p', 'udp', '-j', 'DROP']);
+export function blockClientUdp(block = true) {
+  for (const rule of UDP_RULES) {
+    const r = inNetns(CLIENT_NETNS, 'iptables', [block ? '-A' : '-D', ...rule]);
+    if (!r.ok && block) throw new Error(`iptables: ${r.out}`);
+  }
+}

@@ -18,7 +18,7 @@ import { connect, emitAck, nextEvent } from '../lib/sio.js';
 import { launchBrowser } from '../lib/browser.js';
 import { mediaFlows, userPage } from '../lib/demo.js';
 import { msPageFolder, msUserPage } from '../lib/mediasoup.js';
-import { CLIENT_NETNS, inNetns, selectedPairs } from './topology.js';
+import { blockClientUdp, selectedPairs } from './topology.js';
 
 const SECRET = 'coturn-and-oicall-share-this-secret';
 const TURN_PORT = 3478;
@@ -54,13 +54,6 @@ async function startCoturn() {
   };
 }
 
-// The client namespace's UDP to the server (and back) is dropped.
-const UDP_RULES = [['OUTPUT', '-d'], ['INPUT', '-s']].map(([chain, dir]) => [chain, dir, PUBLIC_IP, '-p', 'udp', '-j', 'DROP']);
-const iptables = (op, [chain, ...rule]) => {
-  const r = inNetns(CLIENT_NETNS, 'iptables', [op, chain, ...rule]);
-  assert.ok(r.ok, r.out);
-};
-
 function assertIceServers(servers, user) {
   assert.equal(servers?.length, 1, JSON.stringify(servers));
   const [{ urls, username, credential: given, ...rest }] = servers;
@@ -81,13 +74,13 @@ describe('TURN with short-lived credentials, for clients whose UDP is blocked', 
   let coturn;
   before(async () => {
     coturn = await startCoturn();
-    for (const rule of UDP_RULES) iptables('-A', rule);
+    blockClientUdp();
     site = { ...ctx.janus, sioUrl: ctx.janus.publicSioUrl };
     browser = await launchBrowser({ secureOrigins: [site.sioUrl] });
   });
   after(async () => {
     await browser?.close();
-    for (const rule of UDP_RULES) inNetns(CLIENT_NETNS, 'iptables', ['-D', ...rule]);
+    blockClientUdp(false);
     await coturn?.stop();
     folder.remove();
   });
