@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'no
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useJanus, httpPluginClient, sleep, JANUS_IP, PUBLIC_IP } from '../lib/janus.js';
+import { useJanus, startJanus, httpPluginClient, sleep, JANUS_IP, PUBLIC_IP } from '../lib/janus.js';
 import { connect, emitAck, nextEvent } from '../lib/sio.js';
 import { launchBrowser } from '../lib/browser.js';
 import { mediaFlows, userPage } from '../lib/demo.js';
@@ -191,6 +191,21 @@ describe('TURN with short-lived credentials, for clients whose UDP is blocked', 
       assert.ok(results[name].errors.includes(401), `${name}: ${JSON.stringify(results)}`);
     }
     await page.close();
+  });
+
+  test('bad turn settings are logged at start, the secret\'s value never, and no iceServers are handed out', async () => {
+    const janus = await startJanus({ plugin: { turn: { secret: 'short-secret', urls: TURN_TCP } } });
+    try {
+      const socket = await connect(janus.sioUrl);
+      const ack = await emitAck(socket, 'register', 'turn-bad');
+      socket.close();
+      assert.deepEqual(ack, { success: true, userId: 'turn-bad' });
+    } finally {
+      const log = await janus.stop();
+      assert.match(log, /invalid turn\.secret, using the default\n/);
+      assert.match(log, /turn\.secret \(at least 16 characters\) and turn\.urls go together: with only one of them, no iceServers/);
+      assert.ok(!log.includes('short-secret'), 'the secret is in the log');
+    }
   });
 
   ctx.cleanExitTest();
