@@ -1,7 +1,14 @@
 // Helpers for the tests that run in tests/e2e/netns-nat.sh's topology
-// (server behind a 1:1 NAT, router, client): commands in the router's and
-// client's namespaces, and what a page's ICE agents chose.
+// (server behind a 1:1 NAT, router, client): Janus with Chromium pages in
+// the client namespace calling each other, commands in the other
+// namespaces, and what a page's ICE agents chose.
 import { execFileSync } from 'node:child_process';
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { useJanus } from '../lib/janus.js';
+import { launchBrowser } from '../lib/browser.js';
+import { mediaFlows, userPage } from '../lib/demo.js';
+import { msPageFolder, msUserPage } from '../lib/mediasoup.js';
 
 if (process.env.OICALL_TOPOLOGY !== 'nat') {
   throw new Error('run the tests in tests/e2e/nat/ with tests/e2e/netns-nat.sh');
@@ -53,4 +60,62 @@ export function blockClientUdp(block = true) {
     const r = inNetns(CLIENT_NETNS, 'iptables', [block ? '-A' : '-D', ...rule]);
     if (!r.ok && block) throw new Error(`iptables: ${r.out}`);
   }
+}
+
+const folder = await msPageFolder();
+
+/**
+ * Inside a describe(): Janus (startJanus options; it serves the demo and
+ * mediasoup-client pages) and a Chromium in the client namespace that opens
+ * them at Janus's public address. blockUdp: the client's UDP is dropped
+ * meanwhile. Returns { ctx (useJanus's), browser, site (Janus as clients
+ * see it), msCall, jsepCall }.
+ */
+export function useClients(janusOpts, { blockUdp = false } = {}) {
+  const ctx = useJanus({ demoFolder: folder.dir, ...janusOpts });
+  const clients = { ctx, browser: null, site: null };
+  before(async () => {
+    if (blockUdp) blockClientUdp();
+    clients.site = { ...ctx.janus, sioUrl: ctx.janus.publicSioUrl };
+    clients.browser = await launchBrowser({ secureOrigins: [clients.site.sioUrl] });
+  });
+  after(async () => {
+    await clients.browser?.close();
+    if (blockUdp) blockClientUdp(false);
+    folder.remove();
+  });
+
+  // User a calls b with mediasoup-client (prepare(alice, bob) runs first) and
+  // both wait for media both ways: { alice, bob, started, incoming, ack }.
+  clients.msCall = async (a, b, prepare = async () => {}) => {
+    const alice = await msUserPage(clients.browser, clients.site, a);
+    const bob = await msUserPage(clients.browser, clients.site, b);
+    await prepare(alice, bob);
+    const ringing = bob.nextEvent('incoming-call', 0, 20000);
+    const started = await alice.msc(([to]) => window.msc.call(to, 'video'), [b]);
+    assert.equal(started.error, undefined, JSON.stringify(started));
+    const incoming = await ringing;
+    const ack = await bob.msc(() => window.msc.accept());
+    assert.equal(ack.error, undefined, JSON.stringify(ack));
+    await Promise.all([mediaFlows(alice, { timeoutMs: 30000 }), mediaFlows(bob, { timeoutMs: 30000 })]);
+    return { alice, bob, started, incoming, ack };
+  };
+
+  // The same with the demo page's RTCPeerConnection: { alice, bob, started, incoming, ack, accepted }.
+  clients.jsepCall = async (a, b, prepare = async () => {}) => {
+    const alice = await userPage(clients.browser, clients.site, a);
+    const bob = await userPage(clients.browser, clients.site, b);
+    await prepare(alice, bob);
+    const ringing = bob.nextEvent('incoming-call');
+    const started = await alice.demo(([to]) => window.demo.call(to, 'video'), [b]);
+    assert.equal(started.error, undefined, JSON.stringify(started));
+    const incoming = await ringing;
+    const callAccepted = alice.nextEvent('call-accepted');
+    const ack = await bob.demo(() => window.demo.accept());
+    assert.equal(ack.error, undefined, JSON.stringify(ack));
+    const accepted = await callAccepted;
+    await Promise.all([mediaFlows(alice, { timeoutMs: 30000 }), mediaFlows(bob, { timeoutMs: 30000 })]);
+    return { alice, bob, started, incoming, ack, accepted };
+  };
+  return clients;
 }

@@ -13,12 +13,10 @@ import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'no
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useJanus, startJanus, httpPluginClient, sleep, JANUS_IP, PUBLIC_IP } from '../lib/janus.js';
+import { startJanus, httpPluginClient, sleep, JANUS_IP, PUBLIC_IP } from '../lib/janus.js';
 import { connect, emitAck, nextEvent } from '../lib/sio.js';
-import { launchBrowser } from '../lib/browser.js';
-import { mediaFlows, userPage } from '../lib/demo.js';
-import { msPageFolder, msUserPage } from '../lib/mediasoup.js';
-import { blockClientUdp, selectedPairs } from './topology.js';
+import { userPage } from '../lib/demo.js';
+import { selectedPairs, useClients } from './topology.js';
 
 const SECRET = 'coturn-and-oicall-share-this-secret';
 const TURN_PORT = 3478;
@@ -26,7 +24,6 @@ const TURN_UDP = `turn:${PUBLIC_IP}:${TURN_PORT}?transport=udp`;
 const TURN_TCP = `turn:${PUBLIC_IP}:${TURN_PORT}?transport=tcp`;
 const LIFETIME = 600;
 const credential = (secret, username) => createHmac('sha1', secret).update(username).digest('base64');
-const folder = await msPageFolder();
 
 // coturn in the server namespace, configured through a file (its secret stays off the command line).
 async function startCoturn() {
@@ -67,23 +64,12 @@ function assertIceServers(servers, user) {
 }
 
 describe('TURN with short-lived credentials, for clients whose UDP is blocked', () => {
-  const ctx = useJanus({ demoFolder: folder.dir,
-    plugin: { turn: { secret: SECRET, urls: `${TURN_UDP},${TURN_TCP}`, lifetime: LIFETIME } } });
-  let browser;
-  let site;
+  const clients = useClients({ plugin: { turn: { secret: SECRET, urls: `${TURN_UDP},${TURN_TCP}`, lifetime: LIFETIME } } },
+    { blockUdp: true });
+  const { ctx } = clients;
   let coturn;
-  before(async () => {
-    coturn = await startCoturn();
-    blockClientUdp();
-    site = { ...ctx.janus, sioUrl: ctx.janus.publicSioUrl };
-    browser = await launchBrowser({ secureOrigins: [site.sioUrl] });
-  });
-  after(async () => {
-    await browser?.close();
-    blockClientUdp(false);
-    await coturn?.stop();
-    folder.remove();
-  });
+  before(async () => { coturn = await startCoturn(); });
+  after(async () => { await coturn?.stop(); });
 
   test('register, start-call, accept-call and join-call acks and incoming-call carry credentials for the user; '
     + 'so does register over Janus\'s HTTP API; the secret is never logged', async () => {
@@ -118,16 +104,8 @@ describe('TURN with short-lived credentials, for clients whose UDP is blocked', 
   });
 
   test('a mediasoup-client call, the caller relay-only: media both ways over TURN/TCP', async () => {
-    const alice = await msUserPage(browser, site, 'turn-ms-a');
-    const bob = await msUserPage(browser, site, 'turn-ms-b');
-    await alice.msc(() => { window.msc.iceTransportPolicy = 'relay'; });
-    const incoming = bob.nextEvent('incoming-call', 0, 20000);
-    const started = await alice.msc((to) => window.msc.call(to, 'video'), 'turn-ms-b');
-    assert.equal(started.error, undefined, JSON.stringify(started));
-    await incoming;
-    const ack = await bob.msc(() => window.msc.accept());
-    assert.equal(ack.error, undefined, JSON.stringify(ack));
-    await Promise.all([mediaFlows(alice, { timeoutMs: 30000 }), mediaFlows(bob, { timeoutMs: 30000 })]);
+    const { alice, bob } = await clients.msCall('turn-ms-a', 'turn-ms-b',
+      (caller) => caller.msc(() => { window.msc.iceTransportPolicy = 'relay'; }));
     for (const page of [alice, bob]) {
       const pairs = await selectedPairs(page, '[window.msc.sendTransport, window.msc.recvTransport]');
       assert.equal(pairs.length, 2, JSON.stringify(pairs));
@@ -138,20 +116,14 @@ describe('TURN with short-lived credentials, for clients whose UDP is blocked', 
   });
 
   test('a JSEP call, the callee relay-only: media both ways over TURN/TCP', async () => {
-    const alice = await userPage(browser, site, 'turn-jsep-a');
-    const bob = await userPage(browser, site, 'turn-jsep-b');
-    // Candidates trickle: the page need not wait for the UDP TURN allocation that never answers.
-    await alice.demo(() => { window.demo.trickle = true; });
-    await bob.demo(() => { window.demo.trickle = true; window.demo.iceTransportPolicy = 'relay'; });
-    const incoming = bob.nextEvent('incoming-call');
-    const started = await alice.demo((to) => window.demo.call(to, 'video'), 'turn-jsep-b');
-    assert.equal(started.error, undefined, JSON.stringify(started));
+    // Candidates trickle: the pages need not wait for the UDP TURN allocation that never answers.
+    const { alice, bob, started, incoming, ack } = await clients.jsepCall('turn-jsep-a', 'turn-jsep-b', async (caller, callee) => {
+      await caller.demo(() => { window.demo.trickle = true; });
+      await callee.demo(() => { window.demo.trickle = true; window.demo.iceTransportPolicy = 'relay'; });
+    });
     assertIceServers(started.iceServers, 'turn-jsep-a');
-    assertIceServers((await incoming).iceServers, 'turn-jsep-b');
-    const ack = await bob.demo(() => window.demo.accept());
-    assert.equal(ack.error, undefined, JSON.stringify(ack));
+    assertIceServers(incoming.iceServers, 'turn-jsep-b');
     assertIceServers(ack.iceServers, 'turn-jsep-b');
-    await Promise.all([mediaFlows(alice, { timeoutMs: 30000 }), mediaFlows(bob, { timeoutMs: 30000 })]);
     for (const page of [alice, bob]) {
       const pairs = await selectedPairs(page, 'window.demo.pc');
       assert.equal(pairs.length, 1, JSON.stringify(pairs));
@@ -162,7 +134,7 @@ describe('TURN with short-lived credentials, for clients whose UDP is blocked', 
   });
 
   test('coturn refuses expired and forged credentials and accepts the handed-out ones', async () => {
-    const page = await userPage(browser, site, 'turn-creds');
+    const page = await userPage(clients.browser, clients.site, 'turn-creds');
     const given = await page.demo(() => window.demo.iceServers[0]);
     // What Chromium's TURN allocation over TCP gives: a relay candidate, or the error it got.
     const allocate = (server) => page.evaluate((s) => new Promise((resolve) => {
