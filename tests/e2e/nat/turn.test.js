@@ -115,7 +115,7 @@ describe('TURN with short-lived credentials, for clients whose UDP is blocked', 
     await bob.close();
   });
 
-  test('a JSEP call, the callee relay-only: media both ways over TURN/TCP', async () => {
+  test('a JSEP call, the callee relay-only: media both ways over TURN/TCP; the demo page never logs the credential', async () => {
     // Candidates trickle: the pages need not wait for the UDP TURN allocation that never answers.
     const { alice, bob, started, incoming, ack } = await clients.jsepCall('turn-jsep-a', 'turn-jsep-b', async (caller, callee) => {
       await caller.demo(() => { window.demo.trickle = true; });
@@ -124,6 +124,10 @@ describe('TURN with short-lived credentials, for clients whose UDP is blocked', 
     assertIceServers(started.iceServers, 'turn-jsep-a');
     assertIceServers(incoming.iceServers, 'turn-jsep-b');
     assertIceServers(ack.iceServers, 'turn-jsep-b');
+    for (const [page, { credential: secret }] of [[alice, started.iceServers[0]], [bob, ack.iceServers[0]]]) {
+      const log = await page.evaluate(() => document.getElementById('log').textContent);
+      assert.ok(log.includes('iceServers') && !log.includes(secret), `${page.user}'s log shows its TURN credential`);
+    }
     for (const page of [alice, bob]) {
       const pairs = await selectedPairs(page, 'window.demo.pc');
       assert.equal(pairs.length, 1, JSON.stringify(pairs));
