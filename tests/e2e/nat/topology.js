@@ -71,13 +71,13 @@ const folder = await msPageFolder();
  * meanwhile. Returns { ctx (useJanus's), browser, site (Janus as clients
  * see it), msCall, jsepCall }.
  */
-export function useClients(janusOpts, { blockUdp = false } = {}) {
+export function useClients(janusOpts, { blockUdp = false, browserArgs = [] } = {}) {
   const ctx = useJanus({ demoFolder: folder.dir, ...janusOpts });
   const clients = { ctx, browser: null, site: null };
   before(async () => {
     if (blockUdp) blockClientUdp();
     clients.site = { ...ctx.janus, sioUrl: ctx.janus.publicSioUrl };
-    clients.browser = await launchBrowser({ secureOrigins: [clients.site.sioUrl] });
+    clients.browser = await launchBrowser({ secureOrigins: [clients.site.sioUrl], extraArgs: browserArgs });
   });
   after(async () => {
     await clients.browser?.close();

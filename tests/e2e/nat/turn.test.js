@@ -3,11 +3,11 @@
 // every client short-lived credentials as iceServers (turn.secret, turn.urls,
 // turn.lifetime in janus.plugin.oicall.jcfg). The client namespace of
 // tests/e2e/netns-nat.sh gets its UDP dropped (iptables): only coturn, over
-// TCP, carries its media. coturn runs beside Janus, so its relayed addresses
+// TCP (turn: on 3478, or turns: on 443 with TLS), carries its media. coturn runs beside Janus, so its relayed addresses
 // reach Janus's private one directly (Janus announces that one here).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -16,12 +16,14 @@ import { join } from 'node:path';
 import { startJanus, httpPluginClient, sleep, JANUS_IP, PUBLIC_IP } from '../lib/janus.js';
 import { connect, emitAck, nextEvent } from '../lib/sio.js';
 import { userPage } from '../lib/demo.js';
-import { selectedPairs, useClients } from './topology.js';
+import { CLIENT_NETNS, inNetns, selectedPairs, useClients } from './topology.js';
 
 const SECRET = 'coturn-and-oicall-share-this-secret';
 const TURN_PORT = 3478;
 const TURN_UDP = `turn:${PUBLIC_IP}:${TURN_PORT}?transport=udp`;
 const TURN_TCP = `turn:${PUBLIC_IP}:${TURN_PORT}?transport=tcp`;
+const TURNS_PORT = 443;
+const TURNS = `turns:${PUBLIC_IP}:${TURNS_PORT}?transport=tcp`;
 const LIFETIME = 600;
 const credential = (secret, username) => createHmac('sha1', secret).update(username).digest('base64');
 
@@ -29,9 +31,13 @@ const credential = (secret, username) => createHmac('sha1', secret).update(usern
 async function startCoturn() {
   const dir = mkdtempSync(join(tmpdir(), 'oicall-coturn-'));
   const conf = join(dir, 'turnserver.conf');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', `/CN=${PUBLIC_IP}`,
+    '-addext', `subjectAltName=IP:${PUBLIC_IP}`], { stdio: 'ignore' });
   writeFileSync(conf, [`listening-ip=${JANUS_IP}`, `listening-port=${TURN_PORT}`, `relay-ip=${JANUS_IP}`,
     'min-port=49152', 'max-port=49251', 'use-auth-secret', `static-auth-secret=${SECRET}`, 'realm=oicall.test',
-    'fingerprint', 'no-tls', 'no-dtls', 'no-cli', 'no-multicast-peers', `userdb=${join(dir, 'turndb')}`,
+    `tls-listening-port=${TURNS_PORT}`, `cert=${join(dir, 'cert.pem')}`, `pkey=${join(dir, 'key.pem')}`,
+    'fingerprint', 'no-dtls', 'no-cli', 'no-multicast-peers', `userdb=${join(dir, 'turndb')}`,
     `pidfile=${join(dir, 'turnserver.pid')}`, `log-file=${join(dir, 'turn.log')}`, 'simple-log', 'verbose', ''].join('\n'));
   const proc = spawn('/usr/bin/turnserver', ['-c', conf], { stdio: 'ignore' });
   const exited = new Promise((r) => proc.on('exit', r));
@@ -54,7 +60,7 @@ async function startCoturn() {
 function assertIceServers(servers, user) {
   assert.equal(servers?.length, 1, JSON.stringify(servers));
   const [{ urls, username, credential: given, ...rest }] = servers;
-  assert.deepEqual(urls, [TURN_UDP, TURN_TCP]);
+  assert.deepEqual(urls, [TURN_UDP, TURN_TCP, TURNS]);
   assert.deepEqual(rest, {});
   const [expiry, name] = [username.slice(0, username.indexOf(':')), username.slice(username.indexOf(':') + 1)];
   assert.equal(name, user);
@@ -64,8 +70,9 @@ function assertIceServers(servers, user) {
 }
 
 describe('TURN with short-lived credentials, for clients whose UDP is blocked', () => {
-  const clients = useClients({ plugin: { turn: { secret: SECRET, urls: `${TURN_UDP},${TURN_TCP}`, lifetime: LIFETIME } } },
-    { blockUdp: true });
+  const clients = useClients({ plugin: { turn: { secret: SECRET, urls: `${TURN_UDP},${TURN_TCP},${TURNS}`, lifetime: LIFETIME } } },
+    // coturn's certificate is self-signed: Chromium takes it only so.
+    { blockUdp: true, browserArgs: ['--ignore-certificate-errors'] });
   const { ctx } = clients;
   let coturn;
   before(async () => { coturn = await startCoturn(); });
@@ -115,12 +122,15 @@ describe('TURN with short-lived credentials, for clients whose UDP is blocked', 
     await bob.close();
   });
 
-  test('a JSEP call, the callee relay-only: media both ways over TURN/TCP; the demo page never logs the credential', async () => {
-    // Candidates trickle: the pages need not wait for the UDP TURN allocation that never answers.
+  test('a JSEP call from a network that lets TURN through on 443 only, the callee relay-only: media both ways over '
+    + 'TURN/TLS; the demo page never logs the credential', async () => {
+    const only443 = ['OUTPUT', '-d', PUBLIC_IP, '-p', 'tcp', '--dport', String(TURN_PORT), '-j', 'REJECT'];
+    assert.ok(inNetns(CLIENT_NETNS, 'iptables', ['-A', ...only443]).ok);
+    // Candidates trickle: the pages need not wait for the TURN allocations that never answer.
     const { alice, bob, started, incoming, ack } = await clients.jsepCall('turn-jsep-a', 'turn-jsep-b', async (caller, callee) => {
       await caller.demo(() => { window.demo.trickle = true; });
       await callee.demo(() => { window.demo.trickle = true; window.demo.iceTransportPolicy = 'relay'; });
-    });
+    }).finally(() => inNetns(CLIENT_NETNS, 'iptables', ['-D', ...only443]));
     assertIceServers(started.iceServers, 'turn-jsep-a');
     assertIceServers(incoming.iceServers, 'turn-jsep-b');
     assertIceServers(ack.iceServers, 'turn-jsep-b');
@@ -131,7 +141,7 @@ describe('TURN with short-lived credentials, for clients whose UDP is blocked', 
     for (const page of [alice, bob]) {
       const pairs = await selectedPairs(page, 'window.demo.pc');
       assert.equal(pairs.length, 1, JSON.stringify(pairs));
-      assert.deepEqual([pairs[0].local.type, pairs[0].relayProtocol], ['relay', 'tcp'], `${page.user}: ${JSON.stringify(pairs)}`);
+      assert.deepEqual([pairs[0].local.type, pairs[0].relayProtocol], ['relay', 'tls'], `${page.user}: ${JSON.stringify(pairs)}`);
     }
     await alice.close();
     await bob.close();
@@ -145,7 +155,7 @@ describe('TURN with short-lived credentials, for clients whose UDP is blocked', 
       const pc = new RTCPeerConnection({ iceServers: [s], iceTransportPolicy: 'relay' });
       const out = { relay: 0, errors: [] };
       pc.onicecandidate = (e) => {
-        if (e.candidate?.type === 'relay') out.relay++;
+        if (e.candidate?.type === 'relay') { out.relay++; out.relayProtocol = e.candidate.relayProtocol; }
         if (!e.candidate) { pc.close(); resolve(out); }
       };
       pc.onicecandidateerror = (e) => out.errors.push(e.errorCode);
@@ -155,13 +165,15 @@ describe('TURN with short-lived credentials, for clients whose UDP is blocked', 
     const expiredName = `${Math.floor(Date.now() / 1000) - 60}:turn-creds`;
     const cases = {
       handedOut: { ...given, urls: [TURN_TCP] },
+      handedOutTls: { ...given, urls: [TURNS] },
       expired: { urls: [TURN_TCP], username: expiredName, credential: credential(SECRET, expiredName) },
       forged: { urls: [TURN_TCP], username: given.username, credential: credential('another-secret-altogether', given.username) },
       otherUser: { urls: [TURN_TCP], username: given.username.replace(/:.*/, ':someone-else'), credential: given.credential },
     };
     const results = {};
     for (const [name, server] of Object.entries(cases)) results[name] = await allocate(server);
-    assert.ok(results.handedOut.relay > 0, JSON.stringify(results));
+    assert.deepEqual([results.handedOut.relay > 0, results.handedOut.relayProtocol], [true, 'tcp'], JSON.stringify(results));
+    assert.deepEqual([results.handedOutTls.relay > 0, results.handedOutTls.relayProtocol], [true, 'tls'], JSON.stringify(results));
     for (const name of ['expired', 'forged', 'otherUser']) {
       assert.equal(results[name].relay, 0, `${name}: ${JSON.stringify(results)}`);
       assert.ok(results[name].errors.includes(401), `${name}: ${JSON.stringify(results)}`);
