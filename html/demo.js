@@ -13,7 +13,7 @@ function summarizeSdp(sdp) {
   const kinds = (sdp.match(/^m=\w+/gm) || []).map((m) => m.slice(2));
   return `(${kinds.length} m-lines: ${kinds.join(', ') || 'none'}; ${sdp.length} bytes)`;
 }
-const SECRET_KEYS = new Set(['password', 'token', 'secret', 'admin_secret']);
+const SECRET_KEYS = new Set(['password', 'token', 'secret', 'admin_secret', 'credential']);
 export function safeJson(value) {
   return JSON.stringify(value, (key, v) => {
     if (SECRET_KEYS.has(key)) return '(redacted)';
@@ -98,6 +98,10 @@ class Demo extends EventTarget {
     this.sentCandidates = [];    // every ice-candidate sent: { callId, candidate, ack }
     this.addedCandidates = [];   // the gateway's, as handed to the PeerConnection: { candidate, error }
     this.unsentCandidates = [];  // ours, gathered before this.callId is set
+    // The server's TURN servers with short-lived credentials (register's ack,
+    // incoming-call), for every new PeerConnection; 'relay' forces TURN.
+    this.iceServers = [];
+    this.iceTransportPolicy = 'all';
     this.remoteCandidates = [];  // the gateway's, that came before its description
   }
 
@@ -169,6 +173,7 @@ class Demo extends EventTarget {
       if (socket !== this.socket) return;
       if (ack?.success) {
         this.connection = 'registered';
+        if (ack.iceServers) this.iceServers = ack.iceServers;
       } else {
         this.connection = 'offline';
         socket.close();
@@ -214,6 +219,7 @@ class Demo extends EventTarget {
     log('event', name, payload);
     if (name === 'incoming-call') {
       this.incoming = payload;
+      if (payload.iceServers) this.iceServers = payload.iceServers;
       // (Glare: the call our refused start-call named may ring only now.)
       if (payload.callId !== this.glareCallId) this.clearMessages();
     } else if (name === 'call-accepted' && payload.callId === this.callId) {
@@ -337,7 +343,7 @@ class Demo extends EventTarget {
   }
 
   newPeerConnection() {
-    const pc = new RTCPeerConnection();
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy });
     if (this.trickle) pc.addEventListener('icecandidate', (e) => this.sendCandidate(e.candidate ? e.candidate.toJSON() : null));
     pc.addEventListener('track', (e) => {
       const remote = document.getElementById('remote');

@@ -23,6 +23,7 @@
 #include "../common/auth_token.h"
 #include "../common/settings_janus.h"
 #include "call_engine.h"
+#include "ice_servers.h"
 #include "inspect.h"
 #include "jsep_media.h"
 #include "msflow.h"
@@ -96,6 +97,8 @@ static oicall_engine *engine;
 static janus_mutex engine_mutex = JANUS_MUTEX_INITIALIZER;
 
 static GAsyncQueue *messages;
+/* "sessionId transaction" of requests whose ack carries TURN credentials, until it goes out (plugin thread only). */
+static GHashTable *ice_acks;
 static GThread *handler_thread;
 /* Sessions whose PeerConnection is closing (references), plugin thread only. */
 static GList *closing_sessions;
@@ -187,8 +190,53 @@ static void push_now(oicall_session *session, const char *transaction, json_t *m
 		JANUS_LOG(LOG_VERB, "[oicall] push to session %" G_GUINT64_FORMAT " not delivered (%d)\n", session->id, rc);
 }
 
+static char *ice_ack_key(guint64 session_id, const char *transaction) {
+	return g_strdup_printf("%" G_GUINT64_FORMAT " %s", session_id, transaction);
+}
+
+/* register, start-call, accept-call and join-call: their ack gets iceServers (see add_ice_servers). */
+static void expect_ice_ack(oicall_session *session, const char *request, const char *transaction) {
+	static const char *const with_servers[] = { "register", "start-call", "accept-call", "join-call" };
+	for(gsize i = 0; transaction != NULL && request != NULL && i < G_N_ELEMENTS(with_servers); i++) {
+		if(strcmp(request, with_servers[i]) == 0)
+			g_hash_table_add(ice_acks, ice_ack_key(session->id, transaction));
+	}
+}
+
+/* TURN credentials for the session's user (ice_servers.h) in incoming-call and
+ * in the successful acks expect_ice_ack marked. Plugin thread only: being the
+ * engine's only writer, it reads the user without the engine lock (which
+ * msflow may hold when it replies). */
+static void add_ice_servers(oicall_session *session, const char *transaction, json_t *message) {
+	char *key = transaction ? ice_ack_key(session->id, transaction) : NULL;
+	gboolean ack = key != NULL && g_hash_table_remove(ice_acks, key);
+	g_free(key);
+	gboolean wanted = ack ? json_object_get(message, "error") == NULL && json_object_get(message, "jsepGate") == NULL
+		: transaction == NULL && g_strcmp0(json_string_value(json_object_get(message, "event")), "incoming-call") == 0;
+	if(!wanted)
+		return;
+	json_t *servers = oicall_ice_servers(config.turn_secret, config.turn_urls, config.turn_lifetime,
+		oicall_engine_user(engine, session->id), g_get_real_time() / G_USEC_PER_SEC);
+	if(servers != NULL)
+		json_object_set_new(message, "iceServers", servers);
+}
+
+/* Acks of a session that went away: nobody will send them. */
+static void forget_ice_acks(guint64 session_id) {
+	char *prefix = g_strdup_printf("%" G_GUINT64_FORMAT " ", session_id);
+	GHashTableIter iter;
+	gpointer key;
+	g_hash_table_iter_init(&iter, ice_acks);
+	while(g_hash_table_iter_next(&iter, &key, NULL)) {
+		if(g_str_has_prefix(key, prefix))
+			g_hash_table_iter_remove(&iter);
+	}
+	g_free(prefix);
+}
+
 /* Pushes to a session, or holds it until its PeerConnection is closed. Takes no references. */
 static void push_or_hold(oicall_session *session, const char *transaction, json_t *message, json_t *jsep) {
+	add_ice_servers(session, transaction, message);
 	if(!session->closing) {
 		push_now(session, transaction, message, jsep);
 		return;
@@ -723,6 +771,7 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			if(g_atomic_int_get(&msg->session->destroyed))
 				return;
 			const char *request = json_string_value(json_object_get(msg->body, "request"));
+			expect_ice_ack(msg->session, request, msg->transaction);
 			json_t *gate = json_object_get(msg->body, "jsepGate");
 			if(gate != NULL && msg->jsep == NULL && request != NULL &&
 					(strcmp(request, "start-call") == 0 || strcmp(request, "accept-call") == 0)) {
@@ -766,6 +815,7 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			oicall_engine_session_destroyed(engine, msg->session_id, effects, now);
 			janus_mutex_unlock(&engine_mutex);
 			oicall_ms_session_gone(msg->session_id);
+			forget_ice_acks(msg->session_id);
 			break;
 		case OICALL_MSG_ADMIN: {
 			json_t *response = admin_change(msg->job->request, effects, now);
@@ -879,6 +929,13 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 			"HTTP and WebSocket APIs, where loaded, let anyone register as anyone. Set the same auth.secret in "
 			"%s.jcfg, or disable those transports or bind them to 127.0.0.1\n", OICALL_NAME, OICALL_PACKAGE);
 	}
+	if((config.turn_secret[0] == '\0') != (config.turn_urls[0] == '\0'))
+		JANUS_LOG(LOG_ERR, "%s: turn.secret (at least %d characters) and turn.urls go together: with only one "
+			"of them, no iceServers are handed out\n", OICALL_NAME, OICALL_AUTH_MIN_SECRET_LEN);
+	else if(config.turn_secret[0] != '\0')
+		JANUS_LOG(LOG_INFO, "%s: handing out TURN credentials valid %" G_GUINT64_FORMAT " s for %s\n", OICALL_NAME,
+			config.turn_lifetime, config.turn_urls);
+	ice_acks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	sessions = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)session_destroy);
 	sessions_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 	engine = oicall_engine_new((gint64)config.ring_timeout * G_USEC_PER_SEC,
@@ -903,6 +960,7 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		oicall_engine_free(engine);
 		oicall_ms_destroy();
 		g_async_queue_unref(messages);
+		g_clear_pointer(&ice_acks, g_hash_table_destroy);
 		oicall_settings_clear(oicall_plugin_settings, oicall_plugin_settings_count, &config);
 		g_clear_pointer(&auth_secret, g_free);
 		return -1;
@@ -939,6 +997,7 @@ static void oicall_destroy(void) {
 	oicall_ms_destroy();
 	g_async_queue_unref(messages);
 	messages = NULL;
+	g_clear_pointer(&ice_acks, g_hash_table_destroy);
 	oicall_settings_clear(oicall_plugin_settings, oicall_plugin_settings_count, &config);
 	g_clear_pointer(&auth_secret, g_free);
 	g_atomic_int_set(&initialized, 0);

@@ -4,6 +4,7 @@
 
 #include "../common/auth_token.h"
 #include "call_engine.h"
+#include "ice_servers.h"
 
 /* A comma-separated list of names, each from the allowed set, no repeats. */
 static gboolean codec_list_valid(const char *value, const char *const *allowed, const char **why) {
@@ -54,5 +55,8 @@ const oicall_setting_spec oicall_plugin_settings[] = {
 	OPT("general", "events", OICALL_SETTING_BOOL, "true", 0, 0, events, NULL),
 	OPT("auth", "enabled", OICALL_SETTING_STRING, "auto", 0, 0, auth_mode, oicall_auth_mode_valid),
 	SECRET("auth", "secret", auth_secret, oicall_auth_secret_valid),
+	SECRET("turn", "secret", turn_secret, oicall_auth_secret_valid),
+	OPT("turn", "urls", OICALL_SETTING_STRING, "", 0, 0, turn_urls, oicall_turn_urls_valid),
+	OPT("turn", "lifetime", OICALL_SETTING_UINT, "86400", 60, 604800, turn_lifetime, NULL),
 };
 const size_t oicall_plugin_settings_count = G_N_ELEMENTS(oicall_plugin_settings);

@@ -18,6 +18,9 @@ typedef struct oicall_plugin_config {
 	gboolean events;            /* notify Janus event handlers */
 	char *auth_mode;            /* "true", "false", "auto" (on when a secret is set): register needs a signed token */
 	char *auth_secret;          /* shared with the backend that mints tokens; never logged */
+	char *turn_secret;          /* coturn's static-auth-secret: iceServers credentials; never logged */
+	char *turn_urls;            /* comma-separated turn:/turns: URLs handed out with them */
+	guint64 turn_lifetime;      /* seconds the handed-out credentials are valid */
 } oicall_plugin_config;
 
 extern const oicall_setting_spec oicall_plugin_settings[];

@@ -18,6 +18,7 @@ class Client extends EventTarget {
     this.socket = null;
     this.autoResume = true;  // false: consumers wait for resumePaused()
     this.keyframeRequests = true;  // false: consumers get no PLI/FIR feedback
+    this.iceTransportPolicy = 'all';  // 'relay': the transports use TURN only
     this.resetCall();
   }
 
@@ -53,6 +54,7 @@ class Client extends EventTarget {
     // Registers again after every reconnection, as OIChat's app does.
     this.socket.on('connect', async () => {
       const ack = await this.request('register', userId);
+      this.registerAck = ack;
       this.dispatchEvent(new CustomEvent('registered', { detail: ack }));
     });
     return new Promise((resolve) => this.addEventListener('registered', (e) => resolve(e.detail), { once: true }));
@@ -85,8 +87,11 @@ class Client extends EventTarget {
   }
 
   makeTransports(callId, params) {
-    this.sendTransport = this.device.createSendTransport(params.sendTransport);
-    this.recvTransport = this.device.createRecvTransport(params.recvTransport);
+    // The TURN servers of the call's ack or incoming-call (join-call's in the room dialect), as an app passes them.
+    const iceServers = params.iceServers ?? this.joinAck?.iceServers ?? this.registerAck?.iceServers ?? [];
+    const ice = { iceServers, iceTransportPolicy: this.iceTransportPolicy };
+    this.sendTransport = this.device.createSendTransport({ ...params.sendTransport, ...ice });
+    this.recvTransport = this.device.createRecvTransport({ ...params.recvTransport, ...ice });
     for (const transport of [this.sendTransport, this.recvTransport]) {
       transport.on('connect', ({ dtlsParameters }, callback, errback) => {
         this.request('connect-transport', { callId, transportId: transport.id, dtlsParameters }).then((ack) => {
