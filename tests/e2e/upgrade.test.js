@@ -10,7 +10,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { useJanus } from './lib/janus.js';
-import { DEMO_FOLDER, demoBrowser, userPage } from './lib/demo.js';
+import { DEMO_FOLDER, demoBrowser, userPage, engineState } from './lib/demo.js';
 import { waitFor } from './lib/sio.js';
 
 // Longer than a registration takes, so the page has nothing left to hear when "3probe" comes.
@@ -27,12 +27,6 @@ function lateWebSocketMessages(delayMs) {
     get onmessage() { return super.onmessage; }
   };
 }
-
-// What the page's Engine.IO connection is on, and whether it is in the middle of an upgrade.
-const engineState = (page) => page.evaluate(() => {
-  const { engine } = window.demo.socket.io;
-  return { transport: engine.transport.name, upgrading: engine.upgrading };
-});
 
 describe('an upgrade whose "3probe" the page reads after the noop that released its GET', () => {
   const ctx = useJanus({ demoFolder: DEMO_FOLDER });
