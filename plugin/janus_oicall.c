@@ -315,10 +315,10 @@ static void dispatch_event(oicall_effect *effect) {
 		oicall_ms_incoming_call(call, effect->side, effect->session, effect->payload);
 		return;
 	}
-	const char *caller_answer = call ? oicall_ms_caller_answer(call) : NULL;
+	const char *caller_answer = call && strcmp(effect->name, "call-accepted") == 0 ? oicall_ms_take_caller_answer(call) : NULL;
 	json_t *jsep = NULL;
 	guint64 target = effect->session;
-	if(caller_answer != NULL && strcmp(effect->name, "call-accepted") == 0) {
+	if(caller_answer != NULL) {
 		/* The answer belongs to the PeerConnection that made the offer. */
 		jsep = json_pack("{ssss}", "type", "answer", "sdp", caller_answer);
 		target = call->peers[OICALL_CALLER].media_session;
@@ -452,14 +452,9 @@ static void dispatch_effects(GPtrArray *effects) {
 /* ---- requests -------------------------------------------------------- */
 
 /* What is wrong with a start-call's jsep, or NULL. */
-#define JSEP_GROUP_REFUSED "A plain WebRTC (SDP) peer can't be in a group call yet: use mediasoup-style transports"
-
-/* What is wrong with a start-call's jsep offer, NULL if nothing. */
-static json_t *offer_error(json_t *body, json_t *jsep) {
+static json_t *offer_error(json_t *jsep) {
 	if(jsep == NULL)
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing jsep offer");
-	if(json_array_size(json_object_get(body, "toUserIds")) > 1)
-		return error_reply(OICALL_ERROR_INVALID_REQUEST, JSEP_GROUP_REFUSED);
 	const char *type = json_string_value(json_object_get(jsep, "type"));
 	if(type == NULL || strcmp(type, "offer") != 0)
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "start-call needs a jsep offer");
@@ -496,7 +491,7 @@ static oicall_call *reserved_call(oicall_session *session, json_t *body) {
 }
 
 static json_t *start_call(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
-	json_t *reply = offer_error(body, jsep);
+	json_t *reply = offer_error(jsep);
 	if(reply != NULL)
 		return reply;
 	char *offer = callee_offer(session, jsep, &reply);
@@ -529,7 +524,7 @@ static json_t *start_call(oicall_session *session, json_t *body, json_t *jsep, G
  * callId (start_call). A refusal or a repeat is answered now: the offer
  * never reaches the handle. */
 static json_t *gate_start_call(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
-	json_t *reply = offer_error(body, jsep);
+	json_t *reply = offer_error(jsep);
 	if(reply != NULL)
 		return reply;
 	janus_mutex_lock(&engine_mutex);
@@ -662,7 +657,10 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 		ack = oicall_engine_leave_call(engine, session->id, body, effects, now);
 	} else if(strcmp(request, "add-participants") == 0) {
 		json_t *check = oicall_engine_check_call(engine, session->id, body, &call);
-		ack = check == NULL && has_jsep_peer(call) ? error_reply(OICALL_ERROR_REQUEST_FAILED, JSEP_GROUP_REFUSED) : NULL;
+		/* A 1:1 call's SDP sides are linked m-line to m-line: only a call that started as a group takes more. */
+		ack = check == NULL && !call->group && has_jsep_peer(call) ?
+			error_reply(OICALL_ERROR_REQUEST_FAILED,
+				"A 1:1 call with a plain WebRTC (SDP) peer can't take more participants: start a group call instead") : NULL;
 		json_decref(check);
 		if(ack == NULL)
 			ack = oicall_engine_add_participants(engine, session->id, body, effects, now, &call);

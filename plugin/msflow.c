@@ -52,15 +52,13 @@ gboolean ms_side_uses_jsep(ms_call *ms, int side) {
 	return ms->jsep_session[side] != 0 || (side == OICALL_CALLER && ms->jsep_caller);
 }
 
-/* What a producer sends, as negotiated. */
-static oicall_stream *producer_stream(ms_call *ms, ms_producer *p) {
+oicall_stream *ms_producer_stream(ms_call *ms, ms_producer *p) {
 	if(p->transport != NULL)
 		return g_ptr_array_index(p->transport->streams, p->mindex - 1);
 	return ms->jsep_stream[p->side][p->kind];
 }
 
-/* The handle a producer's media comes in on, with a reference; NULL if gone. */
-static oicall_session *producer_session(ms_call *ms, ms_producer *p) {
+oicall_session *ms_producer_session(ms_call *ms, ms_producer *p) {
 	if(p->transport == NULL)
 		return ms_env.session_by_id(ms->jsep_session[p->side]);
 	if(p->transport->session != NULL)
@@ -292,6 +290,7 @@ void ms_producer_close(ms_call *ms, ms_producer *p) {
 	}
 	if(p->transport != NULL)
 		section_close(p->transport, p->mindex);
+	ms_jsep_producer_gone(ms, p);
 	if(p->ready)
 		ms_tell_others(ms->call, p->side, "producer-closed", ms_producer_info(ms->call, p));
 	g_ptr_array_remove(ms->producers, p);
@@ -362,6 +361,7 @@ static void ms_call_free(gpointer data) {
 	for(int side = 0; side < OICALL_MAX_PEERS; side++) {
 		for(int kind = 0; kind < 2; kind++)
 			oicall_stream_free(ms->jsep_stream[side][kind]);
+		ms_jsep_peer_free(ms->jsep_peer[side]);
 	}
 	g_free(ms->callee_offer);
 	g_free(ms->caller_answer);
@@ -628,10 +628,10 @@ static void new_producer_event_to(oicall_call *call, ms_producer *p, int side) {
 /* A producer's media to the other side's SDP PeerConnection, if it has one (1:1 calls). */
 static void connect_to_jsep(ms_call *ms, ms_producer *p) {
 	int other = 1 - p->side;
-	if(p->side > 1)
+	if(p->side > 1 || ms->call->group)
 		return;
 	oicall_stream *target = ms->jsep_stream[other][p->kind];
-	oicall_stream *source = producer_stream(ms, p);
+	oicall_stream *source = ms_producer_stream(ms, p);
 	if(p->transport == NULL || ms->jsep_session[other] == 0 || target == NULL || source == NULL)
 		return;
 	const oicall_codec *from = g_ptr_array_index(source->codecs, 0), *to = g_ptr_array_index(target->codecs, 0);
@@ -640,7 +640,7 @@ static void connect_to_jsep(ms_call *ms, ms_producer *p) {
 			ms->call->id, from->mime, to->mime);
 		return;
 	}
-	oicall_session *src = producer_session(ms, p), *dst = ms_env.session_by_id(ms->jsep_session[other]);
+	oicall_session *src = ms_producer_session(ms, p), *dst = ms_env.session_by_id(ms->jsep_session[other]);
 	if(src != NULL && dst != NULL) {
 		int map[128];
 		oicall_ortc_payload_map(source, target, map);
@@ -662,7 +662,8 @@ static void adopt_jsep_side(ms_call *ms, int side, guint64 session_id, const cha
 		ms->call->peers[side].media_sessions[i] = i == 0 ? session_id : 0;
 	if(ms->call->codec[0] == NULL && ms->call->codec[1] == NULL)
 		oicall_jsep_codecs(sdp, ms->call->codec);
-	gboolean other_jsep = ms_side_uses_jsep(ms, 1 - side);
+	/* In 1:1 calls two SDP sides are linked m-line to m-line; in a group every m-line is a producer. */
+	gboolean other_jsep = !ms->call->group && ms_side_uses_jsep(ms, 1 - side);
 	oicall_session *session = ms_env.session_by_id(session_id);
 	for(int kind = 0; kind < 2; kind++) {
 		int mindex = -1;
@@ -687,8 +688,8 @@ static void adopt_jsep_side(ms_call *ms, int side, guint64 session_id, const cha
 	}
 	if(session != NULL)
 		janus_refcount_decrease(&session->ref);
-	/* Pending ones connect when they are ready. */
-	for(guint i = 0; !other_jsep && i < ms->producers->len; i++) {
+	/* Pending ones connect when they are ready; a group's JSEP peers get m-lines of their own (ms_jsep.c). */
+	for(guint i = 0; !other_jsep && !ms->call->group && i < ms->producers->len; i++) {
 		ms_producer *p = g_ptr_array_index(ms->producers, i);
 		if(p->side != side && p->ready)
 			connect_to_jsep(ms, p);
@@ -778,8 +779,6 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 	gboolean bad_answer = FALSE;
 	if(ack == NULL && ms == NULL) {
 		error = g_strdup("This call has no media to accept");
-	} else if(ack == NULL && jsep != NULL && (call->group || side != OICALL_CALLEE)) {
-		error = g_strdup("Group calls take part with mediasoup-style transports: accept without an SDP answer");
 	} else if(ack == NULL && jsep != NULL) {
 		answer = checked_answer(ms, jsep, &caller_answer, &error);
 		code = ERROR_INVALID;
@@ -788,16 +787,25 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 		ms_transport *send = ms->transports[side][0];
 		if(send == NULL || send->control != session->id || send->parameters == NULL)
 			error = g_strdup("Your transports for this call are not ready: wait for incoming-call");
-		else if(ms->jsep_caller && (caller_answer = oicall_jsep_gateway_answer(ms->callee_offer, &error)) == NULL)
+	}
+	/* A JSEP caller is answered by the gateway itself when it isn't linked to
+	 * one SDP callee (a mediasoup-style callee, or any group), once. */
+	if(ack == NULL && error == NULL && ms->jsep_caller && (call->group || answer == NULL) && ms->caller_answer == NULL) {
+		g_free(caller_answer);
+		if((caller_answer = oicall_jsep_gateway_answer(ms->callee_offer, &error)) == NULL)
 			code = ERROR_FAILED;
+	} else if(call != NULL && call->group) {
+		g_clear_pointer(&caller_answer, g_free);
 	}
 	if(ack == NULL && error != NULL)
 		ack = ms_error_reply(code, error);
 	/* The caller's answer must be there when call-accepted goes out. */
 	if(ack == NULL) {
-		g_free(ms->caller_answer);
-		ms->caller_answer = caller_answer;
-		caller_answer = NULL;
+		if(caller_answer != NULL) {
+			g_free(ms->caller_answer);
+			ms->caller_answer = caller_answer;
+			caller_answer = NULL;
+		}
 		ack = oicall_engine_accept_call(ms_env.engine, session->id, body, effects, janus_get_monotonic_time(), &call);
 	}
 	gboolean accepted = json_object_get(ack, "error") == NULL;
@@ -805,21 +813,26 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 	 * closes that PeerConnection: the callee gets the call offered anew. */
 	oicall_call *offer_again = bad_answer && call->peers[side].state == OICALL_PEER_RINGING &&
 		g_hash_table_contains(call->peers[side].offered_to, &session->id) ? oicall_call_ref(call) : NULL;
+	/* A group's JSEP caller takes part from the first accept. */
+	gboolean caller_joins = accepted && call->group && ms->jsep_caller && ms->jsep_session[OICALL_CALLER] == 0;
 	if(accepted) {
 		oicall_call_ref(call);
 		if(answer != NULL) {
-			drop_transports(ms, OICALL_CALLEE);
-			if(ms->jsep_caller)
+			drop_transports(ms, side);
+			if(ms->jsep_caller && !call->group)
 				ms->jsep_session[OICALL_CALLER] = call->peers[OICALL_CALLER].media_session;
-			adopt_jsep_side(ms, OICALL_CALLEE, session->id, answer);
-			if(ms->jsep_caller) {
+			adopt_jsep_side(ms, side, session->id, answer);
+			if(ms->jsep_caller && !call->group) {
 				adopt_jsep_side(ms, OICALL_CALLER, call->peers[OICALL_CALLER].media_session, ms->caller_answer);
 				link_jsep_pair(ms, answer);
 			}
-		} else if(ms->jsep_caller) {
+		} else if(ms->jsep_caller && (!call->group || caller_joins)) {
 			adopt_jsep_side(ms, OICALL_CALLER, call->peers[OICALL_CALLER].media_session, ms->caller_answer);
 		}
+		if(answer != NULL && caller_joins)
+			adopt_jsep_side(ms, OICALL_CALLER, call->peers[OICALL_CALLER].media_session, ms->caller_answer);
 	}
+	gboolean jsep_joins = accepted && call->group && answer != NULL;
 	janus_mutex_unlock(ms_env.engine_mutex);
 	g_free(answer);
 	g_free(caller_answer);
@@ -854,6 +867,13 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 		else if(p->ready)
 			new_producer_event_to(call, p, side);
 	}
+	/* A group's JSEP peers get m-lines for every other stream, the new peer's included. */
+	if(jsep_joins)
+		ms_jsep_join(ms, side, ms->callee_offer);
+	if(caller_joins)
+		ms_jsep_join(ms, OICALL_CALLER, ms->caller_answer);
+	if(call->group)
+		ms_jsep_sync(ms);
 	oicall_call_unref(call);
 }
 
@@ -991,6 +1011,7 @@ static void producer_done(ms_transport *t, const char *error, gpointer data) {
 	if(r->call->state == OICALL_CALL_ACTIVE) {
 		connect_to_jsep(ms, p);
 		ms_tell_others(r->call, p->side, "new-producer", ms_producer_info(r->call, p));
+		ms_jsep_sync(ms);
 	}
 }
 
@@ -1086,7 +1107,7 @@ static void consumer_done(ms_transport *t, const char *error, gpointer data) {
 	oicall_stream *stream = c ? g_ptr_array_index(t->streams, c->mindex - 1) : NULL;
 	if(error == NULL && stream != NULL)
 		oicall_ortc_local_ssrcs(t->local_sdp, stream->mid, &stream->ssrc, &stream->rtx_ssrc);
-	oicall_session *source_session = stream && error == NULL ? producer_session(ms, c->producer) : NULL;
+	oicall_session *source_session = stream && error == NULL ? ms_producer_session(ms, c->producer) : NULL;
 	if(error != NULL || c == NULL || stream->ssrc == 0 || source_session == NULL) {
 		/* Its section goes; the client never heard of its mid, so any new consumer may take it over. */
 		if(c != NULL)
@@ -1101,7 +1122,7 @@ static void consumer_done(ms_transport *t, const char *error, gpointer data) {
 		JANUS_LOG(LOG_WARN, "[oicall] transport %s: the core has no RTX SSRC for consumer section %s\n", t->id, stream->mid);
 	ms_producer *p = c->producer;
 	int map[128];
-	oicall_ortc_payload_map(producer_stream(ms, p), stream, map);
+	oicall_ortc_payload_map(ms_producer_stream(ms, p), stream, map);
 	oicall_relay_connect(source_session, p->mindex, t->session, c->mindex, p->kind, map, TRUE);
 	janus_refcount_decrease(&source_session->ref);
 	const oicall_codec *codec = g_ptr_array_index(stream->codecs, 0);
@@ -1162,7 +1183,7 @@ static void create_consumer(oicall_session *session, json_t *body, const char *t
 	if(error == NULL) {
 		char *mid = reuse ? g_strdup(((oicall_stream *)g_ptr_array_index(t->streams, reuse - 1))->mid) :
 			g_strdup_printf("%u", t->next_mid);
-		stream = oicall_ortc_consumer(producer_stream(ms, p),
+		stream = oicall_ortc_consumer(ms_producer_stream(ms, p),
 			json_object_get(body, "rtpCapabilities"), ms->router_caps, mid);
 		g_free(mid);
 		if(stream == NULL)
@@ -1215,7 +1236,7 @@ static void resume_consumer(oicall_session *session, json_t *body, const char *t
 		return;
 	}
 	c->resumed = TRUE;
-	oicall_session *source = producer_session(ms, c->producer);
+	oicall_session *source = ms_producer_session(ms, c->producer);
 	if(source != NULL) {
 		oicall_relay_pause_forward(ms_env.gateway, source, c->producer->mindex, c->transport->session, c->mindex, FALSE);
 		janus_refcount_decrease(&source->ref);
@@ -1321,7 +1342,7 @@ static void remote_applied(oicall_session *session, json_t *jsep, const char *tr
 
 gboolean oicall_ms_handles(oicall_session *session, const char *request, json_t *body, json_t *jsep) {
 	static const char *const own[] = { "connect-transport", "create-producer", "create-consumer", "resume-consumer",
-		"bind-transport", "local-sdp", "remote-sdp-applied", "join-call", "create-transport", "get-producers", "close-producer" };
+		"bind-transport", "local-sdp", "remote-sdp-applied", "join-call", "create-transport", "get-producers", "close-producer", "renegotiate-answer" };
 	for(gsize i = 0; i < G_N_ELEMENTS(own); i++) {
 		if(strcmp(request, own[i]) == 0)
 			return TRUE;
@@ -1355,6 +1376,8 @@ void oicall_ms_request(oicall_session *session, const char *request, json_t *bod
 		local_sdp(session, body, transaction);
 	else if(strcmp(request, "remote-sdp-applied") == 0)
 		remote_applied(session, jsep, transaction);
+	else if(strcmp(request, "renegotiate-answer") == 0)
+		ms_jsep_answer(session, body, jsep, transaction);
 }
 
 json_t *oicall_ms_check_mute(oicall_call *call, guint64 session, json_t *body, gboolean video) {
@@ -1406,6 +1429,8 @@ void oicall_ms_peer_out(oicall_call *call, int side) {
 		oicall_stream_free(ms->jsep_stream[side][kind]);
 		ms->jsep_stream[side][kind] = NULL;
 	}
+	ms_jsep_peer_free(ms->jsep_peer[side]);
+	ms->jsep_peer[side] = NULL;
 }
 
 void oicall_ms_session_gone(guint64 session) {
@@ -1434,10 +1459,11 @@ void oicall_ms_tick(gint64 now) {
 			waiter_finish(t, g_queue_pop_head(&t->waiters), TIMED_OUT);
 	}
 	g_list_free(transports);
+	ms_jsep_tick(now);
 }
 
 gint64 oicall_ms_next_deadline(void) {
-	gint64 next = G_MAXINT64;
+	gint64 next = ms_jsep_next_deadline();
 	GHashTableIter iter;
 	gpointer value;
 	g_hash_table_iter_init(&iter, by_id);
@@ -1468,9 +1494,12 @@ void oicall_ms_adopt_call(oicall_call *call, const char *callee_offer) {
 	ms_call_new(call, callee_offer);
 }
 
-const char *oicall_ms_caller_answer(oicall_call *call) {
+const char *oicall_ms_take_caller_answer(oicall_call *call) {
 	ms_call *ms = ms_of(call);
-	return ms ? ms->caller_answer : NULL;
+	if(ms == NULL || ms->caller_answered || ms->caller_answer == NULL)
+		return NULL;
+	ms->caller_answered = TRUE;
+	return ms->caller_answer;
 }
 
 gboolean oicall_ms_uses_jsep(oicall_call *call, int side) {

@@ -51,8 +51,9 @@ void oicall_ms_request(oicall_session *session, const char *request, json_t *bod
 /* A call whose caller sent an SDP offer (engine locked): callee_offer is
  * the gateway's offer for the callee made from it. */
 void oicall_ms_adopt_call(oicall_call *call, const char *callee_offer);
-/* The gateway's answer for a caller that uses SDP, once the call is accepted. */
-const char *oicall_ms_caller_answer(oicall_call *call);
+/* The gateway's answer for a caller that uses SDP, once the call is accepted,
+ * for the call-accepted that carries it: the first time only, NULL after. */
+const char *oicall_ms_take_caller_answer(oicall_call *call);
 /* Whether a side of a call uses SDP (a plain RTCPeerConnection); a callee's is known at accept. */
 gboolean oicall_ms_uses_jsep(oicall_call *call, int side);
 

@@ -16,8 +16,9 @@
 enum { OICALL_AUDIO = 0, OICALL_VIDEO = 1 };
 enum { OICALL_KEYFRAMES_UNKNOWN = 0, OICALL_KEYFRAMES_VP8, OICALL_KEYFRAMES_VP9, OICALL_KEYFRAMES_H264 };
 
-/* m-lines a handle can relay: an anchor and up to 16 streams. */
-#define OICALL_MAX_SLOTS 17
+/* m-lines a handle can relay: a transport's anchor and up to 16 streams, or a
+ * JSEP peer's PeerConnection in a group (OICALL_MAX_GROUP_MLINES). */
+#define OICALL_MAX_SLOTS 40
 
 typedef enum oicall_role {
 	OICALL_ROLE_CONTROL,            /* signalling (and, for JSEP calls, media) */
