@@ -72,7 +72,11 @@ static void negotiate(ms_jsep_peer *peer) {
 	peer->dirty = FALSE;
 	peer->deadline = janus_get_monotonic_time() + OP_TIMEOUT_US;
 	json_t *jsep = json_pack("{ssss}", "type", "offer", "sdp", offer);
-	ms_env.reply(session, NULL, json_pack("{sssso}", "event", "renegotiate", "callId", ms->call->id, "streams", streams), jsep);
+	json_t *event = json_pack("{ssssso}", "event", "renegotiate", "callId", ms->call->id, "streams", streams);
+	int rc = ms_env.gateway->push_event(session->handle, ms_env.plugin, NULL, event, jsep);
+	if(rc != 0)
+		JANUS_LOG(LOG_WARN, "[oicall] call %s: the core refused the offer for a JSEP peer (%d)\n", ms->call->id, rc);
+	json_decref(event);
 	json_decref(jsep);
 	g_free(offer);
 	janus_refcount_decrease(&session->ref);

@@ -1492,6 +1492,9 @@ void oicall_ms_destroy(void) {
 
 void oicall_ms_adopt_call(oicall_call *call, const char *callee_offer) {
 	ms_call_new(call, callee_offer);
+	/* A caller with a plain PeerConnection takes part from the start, whatever
+	 * field named its callees: it never sends join-call. */
+	call->peers[OICALL_CALLER].room = FALSE;
 }
 
 const char *oicall_ms_take_caller_answer(oicall_call *call) {

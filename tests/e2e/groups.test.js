@@ -9,6 +9,7 @@ import { useJanus, sleep } from './lib/janus.js';
 import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
 import { launchBrowser } from './lib/browser.js';
 import { msPageFolder, msUserPage } from './lib/mediasoup.js';
+import { userPage } from './lib/demo.js';
 
 const folder = await msPageFolder();
 const RING_S = 4;
@@ -31,7 +32,9 @@ describe('group calls', () => {
   // Every page decodes video and hears audio from each of the others (keys of inboundByUser), growing over a second.
   async function everyoneHearsEveryone(pages, extra = {}) {
     const want = (page) => [...pages.filter((p) => p !== page).map((p) => p.user), ...(extra[page.user] ?? [])].sort();
-    const snapshot = () => Promise.all(pages.map((p) => p.msc(() => window.msc.inboundByUser())));
+    // mediasoup-client pages count per consumer, demo (JSEP) pages per m-line the gateway named.
+    const snapshot = () => Promise.all(pages.map((p) => (p.msc ? p.msc(() => window.msc.inboundByUser())
+      : p.demo(() => window.demo.inboundByUser()))));
     let first;
     await waitFor(async () => {
       first = await snapshot();
@@ -39,7 +42,7 @@ describe('group calls', () => {
         && (u.endsWith('/screen') || first[i][u]?.audioPackets > 0)));
     }, { timeoutMs: 20000, what: 'media from every peer' }).catch(async (e) => {
       const report = await Promise.all(pages.map(async (p, i) => ({ user: p.user, want: want(p), got: first?.[i],
-        errors: await p.msc(() => window.msc.errors) })));
+        errors: await (p.msc ? p.msc(() => window.msc.errors) : p.demo(() => [window.demo.error, window.demo.renegotiations, window.demo.events.map((e) => e.name)])) })));
       throw new Error(`${e.message}: ${JSON.stringify(report)}`);
     });
     await sleep(1000);
@@ -121,6 +124,40 @@ describe('group calls', () => {
       assert.deepEqual(await page.msc(() => window.msc.errors), [], page.user);
       await page.close();
     }
+  });
+
+  test('plain WebRTC (JSEP) peers in a group: the gateway renegotiates their PeerConnection as peers and screens come and go', async () => {
+    const j1 = await userPage(browser, ctx.janus, 'gj-1');
+    const [r, sd] = await Promise.all(['gj-r', 'gj-s'].map((u) => msUserPage(browser, ctx.janus, u)));
+    const j2 = await userPage(browser, ctx.janus, 'gj-2');
+    const rings = [r, sd].map((p) => p.nextEvent('incoming-call')).concat(j2.nextEvent('incoming-call'));
+    const started = await j1.demo(() => window.demo.call('gj-r,gj-s,gj-2', 'video'));
+    assert.equal(started.error, undefined, JSON.stringify(started));
+    const { callId } = started;
+    await Promise.all(rings);
+    assert.equal((await r.msc(() => window.msc.roomAccept())).success, true);
+    assert.equal((await j2.demo(() => window.demo.accept())).success, true);
+    assert.equal((await sd.msc(() => window.msc.accept())).success, true);
+    await everyoneHearsEveryone([j1, r, sd, j2]);
+    const info = await plugin({ request: 'call-info', callId });
+    assert.equal(info.signalling, 'mixed');
+    // A screen from the seed-dialect peer reaches the JSEP peers on an m-line of its own.
+    const screen = await sd.msc(() => window.msc.shareScreen());
+    assert.equal(screen.error, undefined, JSON.stringify(screen));
+    await everyoneHearsEveryone([j1, r, sd, j2], { 'gj-1': ['gj-s/screen'], 'gj-2': ['gj-s/screen'], 'gj-r': ['gj-s/screen'] });
+    // r leaves: the JSEP peers' m-lines for it go inactive, the rest flows.
+    const left = [j1, j2].map((p) => p.nextEvent('participant-left'));
+    await r.msc(() => window.msc.leave());
+    await Promise.all(left);
+    await everyoneHearsEveryone([j1, sd, j2], { 'gj-1': ['gj-s/screen'], 'gj-2': ['gj-s/screen'] });
+    for (const p of [j1, j2]) {
+      const tiles = await p.demo(() => [...document.querySelectorAll('#remotes figure')].map((f) => f.dataset.user).sort());
+      assert.ok(!tiles.includes('gj-r'), `${p.user} dropped r's tile: ${tiles}`);
+      assert.equal(await p.demo(() => window.demo.error), '');
+    }
+    for (const p of [j1, j2]) await p.demo(() => window.demo.hangup());
+    assert.deepEqual(await sd.nextEvent('call-ended'), { callId, reason: 'hangup' });
+    for (const p of [j1, r, sd, j2]) await p.close();
   });
 
   test('each invitee rings on its own timer; declines, no-answers and the last one left end the call', async () => {
