@@ -266,6 +266,11 @@ describe('group calls', () => {
     await error(a, 'add-participants', { callId, participantIds: ['b-11'] }, /at most 11 participants/);
     for (const emoji of [undefined, '', 7, null, '👍'.repeat(9), { e: 1 }]) await error(b, 'call-reaction', { callId, emoji }, /emoji/);
     for (const producerId of [undefined, 7, 'nope']) await error(b, 'close-producer', { callId, producerId }, /producerId/);
+    // renegotiate-answer is for a JSEP peer answering the gateway's offer: nobody here has one pending.
+    await error(b, 'renegotiate-answer', { callId }, /needs a jsep answer/);
+    await error(b, 'renegotiate-answer', { callId, jsep: { type: 'offer', sdp: 'v=0' } }, /./);
+    await error(b, 'renegotiate-answer', { jsep: { type: 'answer', sdp: 'v=0' } }, /./);
+    await error(mallory, 'renegotiate-answer', { callId }, /Not your call/);
     // Nothing else changed: the call and its two peers are there, the ten invitees ring.
     const info = await plugin({ request: 'call-info', callId });
     assert.equal(info.state, 'active');
