@@ -159,6 +159,18 @@ oicall_stream *ms_producer_stream(ms_call *ms, ms_producer *p);
 /* The handle a producer's media comes in on, with a reference; NULL if gone. */
 oicall_session *ms_producer_session(ms_call *ms, ms_producer *p);
 
+/* SDP sides (ms_jsep.c). A side turns out to use SDP: what its
+ * PeerConnection negotiated (sdp) becomes producers (in 1:1 calls for a
+ * mediasoup-style other side), and in 1:1 calls that side's producers go to it. Engine locked. */
+void ms_jsep_adopt_side(ms_call *ms, int side, guint64 session_id, const char *sdp);
+/* A producer's media to the other side's SDP PeerConnection, if it has one (1:1 calls). */
+void ms_jsep_connect(ms_call *ms, ms_producer *p);
+/* Two SDP sides of a 1:1 call: each m-line goes to its twin. */
+void ms_jsep_link_pair(ms_call *ms, const char *answer);
+/* The callee's SDP answer, checked against the gateway's offer; NULL with
+ * *error. When the caller uses SDP too, *caller_answer is the gateway's answer to it. */
+char *ms_jsep_checked_answer(ms_call *ms, json_t *jsep, char **caller_answer, char **error);
+
 /* JSEP peers of a group (ms_jsep.c). side becomes one, its PeerConnection
  * negotiated as base (the gateway's offer or answer to it). */
 void ms_jsep_join(ms_call *ms, int side, const char *base);

@@ -625,126 +625,6 @@ static void new_producer_event_to(oicall_call *call, ms_producer *p, int side) {
 		ms_event_to_user(call, side, "new-producer", ms_producer_info(call, p));
 }
 
-/* A producer's media to the other side's SDP PeerConnection, if it has one (1:1 calls). */
-static void connect_to_jsep(ms_call *ms, ms_producer *p) {
-	int other = 1 - p->side;
-	if(p->side > 1 || ms->call->group)
-		return;
-	oicall_stream *target = ms->jsep_stream[other][p->kind];
-	oicall_stream *source = ms_producer_stream(ms, p);
-	if(p->transport == NULL || ms->jsep_session[other] == 0 || target == NULL || source == NULL)
-		return;
-	const oicall_codec *from = g_ptr_array_index(source->codecs, 0), *to = g_ptr_array_index(target->codecs, 0);
-	if(g_ascii_strcasecmp(from->mime, to->mime) != 0) {
-		JANUS_LOG(LOG_WARN, "[oicall] call %s: %s can't go to a PeerConnection that negotiated %s\n",
-			ms->call->id, from->mime, to->mime);
-		return;
-	}
-	oicall_session *src = ms_producer_session(ms, p), *dst = ms_env.session_by_id(ms->jsep_session[other]);
-	if(src != NULL && dst != NULL) {
-		int map[128];
-		oicall_ortc_payload_map(source, target, map);
-		oicall_relay_connect(src, p->mindex, dst, ms->jsep_mindex[other][p->kind], p->kind, map, FALSE);
-	}
-	if(src != NULL)
-		janus_refcount_decrease(&src->ref);
-	if(dst != NULL)
-		janus_refcount_decrease(&dst->ref);
-}
-
-/* A side turns out to use SDP: what its PeerConnection negotiated (sdp)
- * becomes producers for a mediasoup-style other side, and that side's
- * producers go to it. Engine locked; new-producer events are the caller's job. */
-static void adopt_jsep_side(ms_call *ms, int side, guint64 session_id, const char *sdp) {
-	ms->jsep_session[side] = session_id;
-	/* Its PeerConnection only: transports it had are on their way out. */
-	for(int i = 0; i < OICALL_MAX_MEDIA_SESSIONS; i++)
-		ms->call->peers[side].media_sessions[i] = i == 0 ? session_id : 0;
-	if(ms->call->codec[0] == NULL && ms->call->codec[1] == NULL)
-		oicall_jsep_codecs(sdp, ms->call->codec);
-	/* In 1:1 calls two SDP sides are linked m-line to m-line; in a group every m-line is a producer. */
-	gboolean other_jsep = !ms->call->group && ms_side_uses_jsep(ms, 1 - side);
-	oicall_session *session = ms_env.session_by_id(session_id);
-	for(int kind = 0; kind < 2; kind++) {
-		int mindex = -1;
-		oicall_stream *stream = oicall_jsep_stream(sdp, kind, &mindex);
-		if(stream == NULL)
-			continue;
-		ms->jsep_stream[side][kind] = stream;
-		ms->jsep_mindex[side][kind] = mindex;
-		if(other_jsep || session == NULL)
-			continue;
-		ms_producer *p = g_new0(ms_producer, 1);
-		p->id = g_uuid_string_random();
-		p->side = side;
-		p->mindex = mindex;
-		p->kind = kind;
-		p->ready = TRUE;
-		g_ptr_array_add(ms->producers, p);
-		const oicall_codec *codec = g_ptr_array_index(stream->codecs, 0);
-		char *name = g_ascii_strdown(strchr(codec->mime, '/') + 1, -1);
-		oicall_relay_describe(session, mindex, kind, name, p->id);
-		g_free(name);
-	}
-	if(session != NULL)
-		janus_refcount_decrease(&session->ref);
-	/* Pending ones connect when they are ready; a group's JSEP peers get m-lines of their own (ms_jsep.c). */
-	for(guint i = 0; !other_jsep && !ms->call->group && i < ms->producers->len; i++) {
-		ms_producer *p = g_ptr_array_index(ms->producers, i);
-		if(p->side != side && p->ready)
-			connect_to_jsep(ms, p);
-	}
-}
-
-/* Both sides use SDP: their PeerConnections have the same m-lines in the
- * same order (the gateway wrote one's offer from the other's), each goes to its twin. */
-static void link_jsep_pair(ms_call *ms, const char *answer) {
-	oicall_session *caller = ms_env.session_by_id(ms->jsep_session[OICALL_CALLER]);
-	oicall_session *callee = ms_env.session_by_id(ms->jsep_session[OICALL_CALLEE]);
-	int kinds[OICALL_MAX_SLOTS];
-	int count = caller && callee ? oicall_jsep_mline_kinds(answer, kinds, OICALL_MAX_SLOTS) : 0;
-	for(int mindex = 0; mindex < count; mindex++) {
-		if(kinds[mindex] < 0)
-			continue;
-		const char *codec = ms->call->codec[kinds[mindex]];
-		oicall_relay_describe(caller, mindex, kinds[mindex], codec, NULL);
-		oicall_relay_describe(callee, mindex, kinds[mindex], codec, NULL);
-		oicall_relay_connect(caller, mindex, callee, mindex, kinds[mindex], NULL, FALSE);
-		oicall_relay_connect(callee, mindex, caller, mindex, kinds[mindex], NULL, FALSE);
-	}
-	if(caller != NULL)
-		janus_refcount_decrease(&caller->ref);
-	if(callee != NULL)
-		janus_refcount_decrease(&callee->ref);
-}
-
-/* The callee's SDP answer, checked against the gateway's offer; NULL with
- * *error. When the caller uses SDP too, *caller_answer is the gateway's answer to it. */
-static char *checked_answer(ms_call *ms, json_t *jsep, char **caller_answer, char **error) {
-	const char *type = json_string_value(json_object_get(jsep, "type"));
-	const char *sdp = json_string_value(json_object_get(jsep, "sdp"));
-	if(type == NULL || strcmp(type, "answer") != 0 || sdp == NULL) {
-		*error = g_strdup("accept-call needs a jsep answer");
-		return NULL;
-	}
-	if(json_is_true(json_object_get(jsep, "update"))) {
-		*error = g_strdup("Renegotiation is not supported");
-		return NULL;
-	}
-	if(ms->callee_offer == NULL) {
-		*error = g_strdup("This call has no SDP offer to answer");
-		return NULL;
-	}
-	char *converted = oicall_jsep_caller_answer(sdp, ms->callee_offer, error);
-	if(converted == NULL)
-		return NULL;
-	if(ms->jsep_caller)
-		*caller_answer = converted;
-	else
-		g_free(converted);
-	return g_strdup(sdp);
-}
-
 static void drop_transports(ms_call *ms, int side) {
 	transports_drop(ms, side, "You accepted with an SDP answer: these transports are closed");
 }
@@ -780,7 +660,7 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 	if(ack == NULL && ms == NULL) {
 		error = g_strdup("This call has no media to accept");
 	} else if(ack == NULL && jsep != NULL) {
-		answer = checked_answer(ms, jsep, &caller_answer, &error);
+		answer = ms_jsep_checked_answer(ms, jsep, &caller_answer, &error);
 		code = ERROR_INVALID;
 		bad_answer = answer == NULL;
 	} else if(ack == NULL && side > OICALL_CALLER) {
@@ -821,16 +701,16 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 			drop_transports(ms, side);
 			if(ms->jsep_caller && !call->group)
 				ms->jsep_session[OICALL_CALLER] = call->peers[OICALL_CALLER].media_session;
-			adopt_jsep_side(ms, side, session->id, answer);
+			ms_jsep_adopt_side(ms, side, session->id, answer);
 			if(ms->jsep_caller && !call->group) {
-				adopt_jsep_side(ms, OICALL_CALLER, call->peers[OICALL_CALLER].media_session, ms->caller_answer);
-				link_jsep_pair(ms, answer);
+				ms_jsep_adopt_side(ms, OICALL_CALLER, call->peers[OICALL_CALLER].media_session, ms->caller_answer);
+				ms_jsep_link_pair(ms, answer);
 			}
 		} else if(ms->jsep_caller && (!call->group || caller_joins)) {
-			adopt_jsep_side(ms, OICALL_CALLER, call->peers[OICALL_CALLER].media_session, ms->caller_answer);
+			ms_jsep_adopt_side(ms, OICALL_CALLER, call->peers[OICALL_CALLER].media_session, ms->caller_answer);
 		}
 		if(answer != NULL && caller_joins)
-			adopt_jsep_side(ms, OICALL_CALLER, call->peers[OICALL_CALLER].media_session, ms->caller_answer);
+			ms_jsep_adopt_side(ms, OICALL_CALLER, call->peers[OICALL_CALLER].media_session, ms->caller_answer);
 	}
 	gboolean jsep_joins = accepted && call->group && answer != NULL;
 	janus_mutex_unlock(ms_env.engine_mutex);
@@ -1009,7 +889,7 @@ static void producer_done(ms_transport *t, const char *error, gpointer data) {
 	p->ready = TRUE;
 	ms_reply_to(r->session, r->transaction, json_pack("{ss}", "producerId", p->id));
 	if(r->call->state == OICALL_CALL_ACTIVE) {
-		connect_to_jsep(ms, p);
+		ms_jsep_connect(ms, p);
 		ms_tell_others(r->call, p->side, "new-producer", ms_producer_info(r->call, p));
 		ms_jsep_sync(ms);
 	}
