@@ -215,6 +215,14 @@ static void keyframe(janus_callbacks *gateway, oicall_session *source, int minde
 		gateway->send_pli_stream(source->handle, mindex);
 }
 
+/* A receiver's PeerConnection has just come up: a keyframe asked for before
+ * (at its resume-consumer) went where nothing arrived yet, so this one goes
+ * whatever the gap, or the receiver waits for the source's next retry. */
+static void keyframe_now(janus_callbacks *gateway, oicall_session *source, int mindex) {
+	atomic_store(&source->slots[mindex].last_pli_us, 0);
+	keyframe(gateway, source, mindex);
+}
+
 void oicall_relay_pause_source(janus_callbacks *gateway, oicall_session *session, int mindex, gboolean paused) {
 	if(!valid_mindex(mindex))
 		return;
@@ -373,7 +381,7 @@ void oicall_relay_media_ready(janus_callbacks *gateway, oicall_session *session,
 		oicall_forward *incoming = incoming_of(session, mindex);
 		if(incoming != NULL) {
 			oicall_forward_wait_keyframe(incoming, now);
-			keyframe(gateway, incoming->source, incoming->source_mindex);
+			keyframe_now(gateway, incoming->source, incoming->source_mindex);
 			oicall_forward_unref(incoming);
 		}
 		oicall_fanout *set = forwards_of(session, mindex);

@@ -180,6 +180,12 @@ static void test_feedback(void) {
 	g_assert_cmpuint(plis->len, ==, 1);
 	g_assert_true(g_array_index(plis, sent, 0).to == source);
 	g_assert_cmpint(g_array_index(plis, sent, 0).mindex, ==, 1);
+	/* b's PeerConnection comes up just after: it asks again at once (what the
+	 * first request brought went out before b could receive it). */
+	clear_sent();
+	oicall_relay_media_ready(&gateway, b, 0);
+	g_assert_cmpuint(plis->len, ==, 1);
+	g_assert_true(g_array_index(plis, sent, 0).to == source);
 	stub_now += 100 * MS;
 	send_rtcp(b, 2, STUB_FIR, 0, 0);
 	g_assert_cmpuint(plis->len, ==, 0);     /* one is on its way */
