@@ -5,11 +5,11 @@
 // time from accept to the first decoded frame on each side and Janus's CPU
 // time per relayed call over a steady window; then the ratio.
 // Run it with tools/bench-calls.
-import { startJanus, sleep } from '../lib/janus.js';
+import { startJanus } from '../lib/janus.js';
 import { launchBrowser } from '../lib/browser.js';
 import { serveStatic } from '../lib/static.js';
 import { DEMO_FOLDER, userPage, mediaFlows } from '../lib/demo.js';
-import { JANUS_HTTP_JS, CAMERA, ROUNDS, WINDOW_S, steadyCpu, mean, median } from './common.mjs';
+import { JANUS_HTTP_JS, CAMERA, ROUNDS, WINDOW_S, steadyCpu, alternateRounds, mean, median } from './common.mjs';
 
 const CALLS = Number(process.env.BENCH_CALLS || 2);
 
@@ -95,30 +95,26 @@ async function videocallCalls(browser, site, janus, round) {
 const janus = await startJanus({ demoFolder: DEMO_FOLDER, plugins: ['videocall'], debugLevel: 3 });
 const site = await serveStatic({ '/vc.html': VIDEOCALL_PAGE });
 const browser = await launchBrowser({ secureOrigins: [janus.sioUrl] });
-const results = { oicall: { cpu: [], firstFrame: [] }, videocall: { cpu: [], firstFrame: [] } };
+let results;
 try {
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const name of round % 2 === 0 ? ['oicall', 'videocall'] : ['videocall', 'oicall']) {
-      const { pages, firstFrame } = name === 'oicall'
-        ? await oicallCalls(browser, janus, round) : await videocallCalls(browser, site, janus, round);
-      results[name].firstFrame.push(...firstFrame);
-      results[name].cpu.push(await steadyCpu(janus) / CALLS);   // CPU seconds per second per call
-      for (const p of pages) await p.close();
-      await sleep(2000);
-    }
-  }
+  results = await alternateRounds(['oicall', 'videocall'], async (name, round) => {
+    const { pages, firstFrame } = name === 'oicall'
+      ? await oicallCalls(browser, janus, round) : await videocallCalls(browser, site, janus, round);
+    return { pages, result: { firstFrame, cpu: await steadyCpu(janus) / CALLS } };   // CPU seconds per second per call
+  });
 } finally {
   await browser.close();
   await site.close();
   await janus.stop();
 }
 
-console.log(`\n${CALLS} concurrent calls, ${ROUNDS} rounds, ${WINDOW_S} s windows, 320x240@15 VP8 + Opus from Chromium's fake devices`);
+console.log(`\n${CALLS} concurrent calls, ${ROUNDS} rounds, ${WINDOW_S} s windows, ${CAMERA.width}x${CAMERA.height}@${CAMERA.frameRate} VP8 + Opus from Chromium's fake devices`);
 for (const name of ['oicall', 'videocall']) {
-  const r = results[name];
+  const r = { cpu: results[name].map((x) => x.cpu), firstFrame: results[name].flatMap((x) => x.firstFrame) };
   console.log(`${name.padEnd(9)}: accept → first decoded frame median ${median(r.firstFrame)} ms (max ${Math.max(...r.firstFrame)} ms); ` +
     `Janus CPU per relayed call ${(mean(r.cpu) * 100).toFixed(2)} % of a core (${r.cpu.map((x) => (x * 100).toFixed(2)).join(', ')})`);
 }
-console.log(`ratio oicall / VideoCall CPU per call: ${(mean(results.oicall.cpu) / mean(results.videocall.cpu)).toFixed(3)}`);
+const cpu = (name) => mean(results[name].map((x) => x.cpu));
+console.log(`ratio oicall / VideoCall CPU per call: ${(cpu('oicall') / cpu('videocall')).toFixed(3)}`);
 console.log(JSON.stringify(results));
 process.exit(0);

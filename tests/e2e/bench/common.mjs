@@ -57,3 +57,19 @@ async function inboundOf(pcs) {
   return out;
 }
 `;
+
+// ROUNDS rounds of each system in turn, the order alternating between rounds;
+// run(name, round) sets one up and measures it, resolving with { pages, result }.
+// Resolves with { name: [result of each round] }.
+export async function alternateRounds(names, run) {
+  const results = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+      const { pages, result } = await run(name, round);
+      results[name].push(result);
+      for (const p of pages) await p.close();
+      await sleep(2000);    // the last calls' teardown stays out of the next one's figures
+    }
+  }
+  return results;
+}

@@ -13,7 +13,7 @@ import { startJanus, httpPluginClient, sleep } from '../lib/janus.js';
 import { launchBrowser } from '../lib/browser.js';
 import { serveStatic } from '../lib/static.js';
 import { msPageFolder, msUserPage } from '../lib/mediasoup.js';
-import { JANUS_HTTP_JS, CAMERA, ROUNDS, WINDOW_S, steadyCpu, mean, median } from './common.mjs';
+import { JANUS_HTTP_JS, CAMERA, ROUNDS, WINDOW_S, steadyCpu, alternateRounds, mean, median } from './common.mjs';
 
 const PEERS = 4;
 
@@ -215,17 +215,10 @@ const folder = await msPageFolder();
 const janus = await startJanus({ demoFolder: folder.dir, plugins: ['videoroom'], debugLevel: 3 });
 const site = await serveStatic({ '/vr.html': VIDEOROOM_PAGE });
 const browser = await launchBrowser({ secureOrigins: [janus.sioUrl] });
-const results = { oicall: [], videoroom: [] };
+let results;
 try {
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const name of round % 2 === 0 ? ['oicall', 'videoroom'] : ['videoroom', 'oicall']) {
-      const { pages, result } = name === 'oicall'
-        ? await oicallGroup(browser, janus, round) : await videoroomGroup(browser, site, janus, round);
-      results[name].push(result);
-      for (const p of pages) await p.close();
-      await sleep(2000);
-    }
-  }
+  results = await alternateRounds(['oicall', 'videoroom'], (name, round) => (name === 'oicall'
+    ? oicallGroup(browser, janus, round) : videoroomGroup(browser, site, janus, round)));
 } finally {
   await browser.close();
   await site.close();
