@@ -151,7 +151,10 @@ async function run(janus, pages, api, join) {
     if (q === p) return;
     const from = Math.max(joinAt[p.user], joinAt[q.user]);
     // sender and receiver by join order (0: the caller); i > j: the joiner sees one who was there.
-    pairs.push({ sender: j, receiver: i, packet: marks[i].packet[q.user] - from, frame: marks[i].frame[q.user] - from });
+    // afterUp: the first packet after the joiner's PeerConnection for it (receive or send) was up.
+    const up = i > j ? marks[i].recvUp : marks[j].sendUp;
+    pairs.push({ sender: j, receiver: i, packet: marks[i].packet[q.user] - from, frame: marks[i].frame[q.user] - from,
+      afterUp: marks[i].packet[q.user] - up });
   }));
   // The joiners' own PeerConnections (the first peer's send side has nobody to wait for).
   const up = pages.slice(1).map((p, i) => ({ send: marks[i + 1].sendUp - joinAt[p.user], recv: marks[i + 1].recvUp - joinAt[p.user] }));
@@ -238,6 +241,8 @@ for (const name of ['oicall', 'videoroom']) {
     + `first video packet ${spread(pairs.map((p) => p.packet))}`);
   const seen = pairs.filter((p) => p.receiver > p.sender), seeing = pairs.filter((p) => p.receiver < p.sender);
   console.log(`           the joiner's first frame from each one there: ${spread(seen.map((p) => p.frame))}; theirs from the joiner: ${spread(seeing.map((p) => p.frame))}`);
+  console.log(`           first packet after the joiner's receive PeerConnection was up: ${spread(seen.map((p) => p.afterUp))}; `
+    + `after its send PeerConnection was up: ${spread(seeing.map((p) => p.afterUp))}`);
   console.log(`           from the caller (the first to join): ${spread(pairs.filter((p) => p.sender === 0).map((p) => p.frame))}; `
     + `first frame 40 ms or more after the first packet in ${pairs.filter((p) => p.frame - p.packet >= 40).length} of ${pairs.length} pairs`);
   console.log(`           a joiner's send / receive PeerConnection connected after its join (median): ${median(up.map((u) => u.send))} / ${median(up.map((u) => u.recv))} ms`);
