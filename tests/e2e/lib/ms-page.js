@@ -19,6 +19,7 @@ class Client extends EventTarget {
     this.autoResume = true;  // false: consumers wait for resumePaused()
     this.keyframeRequests = true;  // false: consumers get no PLI/FIR feedback
     this.iceTransportPolicy = 'all';  // 'relay': the transports use TURN only
+    this.video = true;      // the camera's getUserMedia constraints (the benchmarks set the demo page's)
     this.resetCall();
   }
 
@@ -108,7 +109,7 @@ class Client extends EventTarget {
   }
 
   async produce(callType) {
-    this.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: callType === 'video' });
+    this.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: callType === 'video' && this.video });
     for (const track of this.stream.getTracks()) {
       this.producers[track.kind] = await this.sendTransport.produce({ track });
     }
@@ -250,10 +251,10 @@ class Client extends EventTarget {
     for (const consumer of this.consumers.filter((c) => !c.closed)) {
       const info = this.producerInfo[consumer.producerId] ?? { userId: '?' };
       const key = info.source === 'screen' ? `${info.userId}/screen` : info.userId;
-      const entry = out[key] ??= { framesDecoded: 0, audioPackets: 0 };
+      const entry = out[key] ??= { framesDecoded: 0, videoPackets: 0, audioPackets: 0 };
       (await consumer.getStats()).forEach((s) => {
         if (s.type !== 'inbound-rtp') return;
-        if (s.kind === 'video') entry.framesDecoded += s.framesDecoded || 0;
+        if (s.kind === 'video') { entry.framesDecoded += s.framesDecoded || 0; entry.videoPackets += s.packetsReceived || 0; }
         if (s.kind === 'audio') entry.audioPackets += s.packetsReceived || 0;
       });
     }

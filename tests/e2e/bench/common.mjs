@@ -1,0 +1,75 @@
+// What the media benchmarks (calls.mjs, group.mjs) share: Janus's CPU time
+// from /proc, summary statistics, and the page-side glue for clients of
+// Janus's stock plugins over its HTTP API.
+import { readFileSync } from 'node:fs';
+import { sleep } from '../lib/janus.js';
+
+export const WINDOW_S = Number(process.env.BENCH_WINDOW || 15);
+export const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
+// The demo page's camera (html/demo.js), for every page of every benchmark.
+export const CAMERA = { width: 320, height: 240, frameRate: 15 };
+
+// Janus process CPU time (user + system), in seconds.
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;   // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+// Janus's CPU over a steady WINDOW_S window, in CPU seconds per second.
+export async function steadyCpu(janus) {
+  await sleep(3000);    // past ramp-up (bandwidth estimation)
+  const before = cpuSeconds(janus.process.pid);
+  await sleep(WINDOW_S * 1000);
+  return (cpuSeconds(janus.process.pid) - before) / WINDOW_S;
+}
+
+export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// In a page: janusApi(url, body) posts one Janus API request; janusSession(url,
+// onEvent) creates a session and long-polls its events; gathered(pc) waits for
+// ICE gathering (these clients do not trickle); inboundOf(pcs) sums inbound stats.
+export const JANUS_HTTP_JS = `
+async function janusApi(url, body) {
+  const r = await fetch(url, { method: 'POST', body: JSON.stringify({ transaction: String(Math.random()), ...body }) });
+  return r.json();
+}
+async function janusSession(janusUrl, onEvent) {
+  const session = (await janusApi(janusUrl, { janus: 'create' })).data.id;
+  (async function poll() {
+    for (;;) {
+      const ev = await (await fetch(janusUrl + '/' + session + '?maxev=5')).json();
+      for (const e of [].concat(ev)) onEvent(e);
+    }
+  })();
+  return session;
+}
+const gathered = (pc) => new Promise((r) => { if (pc.iceGatheringState === 'complete') r(); pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); });
+async function inboundOf(pcs) {
+  const out = { framesDecoded: 0, videoBytes: 0, audioPackets: 0, audioBytes: 0 };
+  for (const pc of pcs.filter(Boolean)) {
+    (await pc.getStats()).forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      if (s.kind === 'video') { out.framesDecoded += s.framesDecoded || 0; out.videoBytes += s.bytesReceived || 0; }
+      if (s.kind === 'audio') { out.audioPackets += s.packetsReceived || 0; out.audioBytes += s.bytesReceived || 0; }
+    });
+  }
+  return out;
+}
+`;
+
+// ROUNDS rounds of each system in turn, the order alternating between rounds;
+// run(name, round) sets one up and measures it, resolving with { pages, result }.
+// Resolves with { name: [result of each round] }.
+export async function alternateRounds(names, run) {
+  const results = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+      const { pages, result } = await run(name, round);
+      results[name].push(result);
+      for (const p of pages) await p.close();
+      await sleep(2000);    // the last calls' teardown stays out of the next one's figures
+    }
+  }
+  return results;
+}
