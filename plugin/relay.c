@@ -6,6 +6,8 @@
 #include <janus/rtcp.h>
 #include <janus/utils.h>
 
+#include "metrics.h"
+
 static void forward_free(const janus_refcount *ref) {
 	oicall_forward *forward = janus_refcount_containerof(ref, oicall_forward, ref);
 	janus_refcount_decrease(&forward->target->ref);
@@ -198,8 +200,10 @@ static oicall_session *source_of(oicall_session *session, int mindex, int *sourc
 
 static void keyframe(janus_callbacks *gateway, oicall_session *source, int mindex) {
 	if(g_atomic_int_get(&source->media_ready) && !g_atomic_int_get(&source->destroyed) &&
-			source->slots[mindex].kind == OICALL_VIDEO)
+			source->slots[mindex].kind == OICALL_VIDEO) {
 		gateway->send_pli_stream(source->handle, mindex);
+		oicall_metrics_gateway_keyframe_request();
+	}
 }
 
 void oicall_relay_pause_source(janus_callbacks *gateway, oicall_session *session, int mindex, gboolean paused) {
@@ -307,6 +311,7 @@ void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_p
 		header->seq_number = seq;
 		atomic_fetch_add_explicit(&forward->packets, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&forward->bytes, packet->length, memory_order_relaxed);
+		oicall_metrics_relayed(forward->kind, packet->length);
 	}
 	janus_refcount_decrease(&forward->ref);
 }

@@ -1,0 +1,240 @@
+#include "metrics.h"
+
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <janus/rtcp.h>
+#include <janus/rtp.h>
+#include <janus/utils.h>
+
+#include "../common/prom.h"
+#include "ms_internal.h"
+
+/* A jump in sequence numbers larger than this is a sender that restarted, not a loss. */
+#define MAX_GAP 3000
+
+static const char *const kind_names[] = { "audio", "video" };
+
+static atomic_ullong relayed_packets[2], relayed_bytes[2];
+static atomic_ullong packets_lost, keyframe_requests_receiver, keyframe_requests_gateway;
+
+/* Accept to media both ways, seconds. */
+static const double setup_bounds[] = { 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10 };
+/* Message thread writes, snapshot reads: both under the engine lock. */
+static oicall_prom_histogram setup_seconds;
+static GHashTable *setup_counted;   /* ids of live calls whose setup time is counted */
+
+void oicall_metrics_init(void) {
+	oicall_prom_histogram_init(&setup_seconds, setup_bounds, G_N_ELEMENTS(setup_bounds));
+	setup_counted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+void oicall_metrics_destroy(void) {
+	g_clear_pointer(&setup_counted, g_hash_table_destroy);
+}
+
+void oicall_metrics_relayed(int kind, guint length) {
+	if(kind != OICALL_AUDIO && kind != OICALL_VIDEO)
+		return;
+	atomic_fetch_add_explicit(&relayed_packets[kind], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&relayed_bytes[kind], length, memory_order_relaxed);
+}
+
+void oicall_metrics_gateway_keyframe_request(void) {
+	atomic_fetch_add_explicit(&keyframe_requests_gateway, 1, memory_order_relaxed);
+}
+
+void oicall_metrics_rtp_in(oicall_session *session, janus_plugin_rtp *packet) {
+	if(atomic_load_explicit(&session->first_rtp_us, memory_order_relaxed) == 0) {
+		gint64 none = 0;
+		atomic_compare_exchange_strong(&session->first_rtp_us, &none, janus_get_monotonic_time());
+	}
+	if(packet->mindex < 0 || packet->mindex >= OICALL_MAX_SLOTS || packet->length < RTP_HEADER_SIZE)
+		return;
+	janus_rtp_header *header = (janus_rtp_header *)packet->buffer;
+	guint16 seq = ntohs(header->seq_number);
+	guint32 ssrc = ntohl(header->ssrc);
+	oicall_rx_seq *rx = &session->rx_seq[packet->mindex];
+	if(!rx->started || rx->ssrc != ssrc) {
+		*rx = (oicall_rx_seq){ .ssrc = ssrc, .highest = seq, .started = TRUE };
+		return;
+	}
+	guint16 ahead = (guint16)(seq - rx->highest);
+	/* Duplicates and late packets (reordered, retransmitted) are behind the highest. */
+	if(ahead == 0 || ahead >= 0x8000)
+		return;
+	if(ahead > 1 && ahead - 1 <= MAX_GAP)
+		atomic_fetch_add_explicit(&packets_lost, ahead - 1, memory_order_relaxed);
+	rx->highest = seq;
+}
+
+void oicall_metrics_rtcp_in(janus_plugin_rtcp *packet) {
+	if(janus_rtcp_has_pli(packet->buffer, packet->length) || janus_rtcp_has_fir(packet->buffer, packet->length))
+		atomic_fetch_add_explicit(&keyframe_requests_receiver, 1, memory_order_relaxed);
+}
+
+void oicall_metrics_media_ready(oicall_session *session) {
+	atomic_store(&session->first_rtp_us, 0);
+}
+
+/* When a side's media first came in since its PeerConnections came up: the
+ * latest of its handles' first packets (0 while one of them has none). */
+static gint64 side_media_start(oicall_call *call, int side, oicall_session_lookup lookup) {
+	gint64 start = 0;
+	for(int i = 0; i < OICALL_MAX_MEDIA_SESSIONS; i++) {
+		oicall_session *session = lookup(call->media_sessions[side][i]);
+		if(session == NULL)
+			continue;
+		/* A recv transport carries nothing from its client but RTCP. */
+		gboolean receives_only = session->role == OICALL_ROLE_RECV_TRANSPORT;
+		gint64 first = atomic_load(&session->first_rtp_us);
+		janus_refcount_decrease(&session->ref);
+		if(receives_only)
+			continue;
+		if(first == 0)
+			return 0;
+		start = MAX(start, first);
+	}
+	return start;
+}
+
+void oicall_metrics_track_calls(oicall_engine *engine, oicall_session_lookup lookup) {
+	/* Calls that ended are forgotten. */
+	GHashTableIter iter;
+	gpointer id;
+	g_hash_table_iter_init(&iter, setup_counted);
+	while(g_hash_table_iter_next(&iter, &id, NULL)) {
+		oicall_call *call = oicall_engine_call(engine, id);
+		if(call == NULL || call->state == OICALL_CALL_ENDED)
+			g_hash_table_iter_remove(&iter);
+	}
+	GList *calls = oicall_engine_calls(engine);
+	for(GList *l = calls; l != NULL; l = l->next) {
+		oicall_call *call = l->data;
+		if(call->state != OICALL_CALL_ACTIVE || g_hash_table_contains(setup_counted, call->id))
+			continue;
+		gint64 caller = side_media_start(call, OICALL_CALLER, lookup), callee = side_media_start(call, OICALL_CALLEE, lookup);
+		if(caller == 0 || callee == 0)
+			continue;
+		/* Media a caller sent while its call rang counts from the accept. */
+		gint64 flowing = MAX(MAX(caller, callee), call->accepted_at);
+		oicall_prom_histogram_observe(&setup_seconds, (double)(flowing - call->accepted_at) / G_USEC_PER_SEC);
+		g_hash_table_add(setup_counted, g_strdup(call->id));
+	}
+	g_list_free(calls);
+}
+
+/* How a side talks: SDP ("jsep"), or mediasoup-style in the room or the seed's dialect. */
+static const char *side_dialect(oicall_call *call, int side) {
+	if(oicall_ms_uses_jsep(call, side))
+		return "jsep";
+	return call->peer[side].room ? "room" : "seed";
+}
+
+static void count(GHashTable *counts, const char *key) {
+	g_hash_table_insert(counts, (gpointer)key, GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(counts, key)) + 1));
+}
+
+/* A gauge family with one sample per label combination "a|b" in counts. */
+static json_t *gauge_by(const char *name, const char *help, GHashTable *counts, const char *label1, const char *label2) {
+	json_t *family = oicall_prom_family(name, "gauge", help);
+	GList *keys = g_list_sort(g_hash_table_get_keys(counts), (GCompareFunc)strcmp);
+	for(GList *l = keys; l != NULL; l = l->next) {
+		char **parts = g_strsplit(l->data, "|", 2);
+		double value = GPOINTER_TO_UINT(g_hash_table_lookup(counts, l->data));
+		if(label2 != NULL)
+			oicall_prom_sample(family, value, label1, parts[0], label2, parts[1], NULL);
+		else
+			oicall_prom_sample(family, value, label1, parts[0], NULL);
+		g_strfreev(parts);
+	}
+	g_list_free(keys);
+	return family;
+}
+
+/* Calls by state and dialect, peers in calls by dialect, producers and consumers by kind. */
+static void call_families(json_t *families, oicall_engine *engine) {
+	GHashTable *calls_by = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GHashTable *peers_by = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTable *producers = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTable *consumers = g_hash_table_new(g_str_hash, g_str_equal);
+	GList *calls = oicall_engine_calls(engine);
+	for(GList *l = calls; l != NULL; l = l->next) {
+		oicall_call *call = l->data;
+		if(call->state == OICALL_CALL_ENDED)
+			continue;
+		const char *caller = side_dialect(call, OICALL_CALLER);
+		/* A ringing callee's way of talking is known once it accepts. */
+		const char *callee = call->state == OICALL_CALL_RINGING ? caller : side_dialect(call, OICALL_CALLEE);
+		char *key = g_strdup_printf("%s|%s", call->state == OICALL_CALL_RINGING ? "ringing" : "active",
+			strcmp(caller, callee) == 0 ? caller : "mixed");
+		count(calls_by, key);   /* the table frees the key if it had it already */
+		for(int side = 0; side < 2; side++) {
+			if(oicall_call_peer_joined(call, side))
+				count(peers_by, side_dialect(call, side));
+		}
+		ms_call *ms = ms_of(call);
+		for(guint i = 0; ms != NULL && i < ms->producers->len; i++) {
+			ms_producer *p = g_ptr_array_index(ms->producers, i);
+			if(p->ready)
+				count(producers, kind_names[p->kind == OICALL_VIDEO]);
+		}
+		for(guint i = 0; ms != NULL && i < ms->consumers->len; i++) {
+			ms_consumer *c = g_ptr_array_index(ms->consumers, i);
+			if(c->ready)
+				count(consumers, kind_names[c->producer->kind == OICALL_VIDEO]);
+		}
+	}
+	g_list_free(calls);
+	json_array_append_new(families, gauge_by("oicall_calls", "Calls now, by state (ringing, active) and "
+		"dialect (jsep, seed, room, or mixed when the two sides differ).", calls_by, "state", "dialect"));
+	json_array_append_new(families, gauge_by("oicall_call_peers", "Users taking part in a call's media now, by dialect.",
+		peers_by, "dialect", NULL));
+	json_array_append_new(families, gauge_by("oicall_producers", "Producers (media a user sends into a call) now, by kind.",
+		producers, "kind", NULL));
+	json_array_append_new(families, gauge_by("oicall_consumers", "Consumers (media a mediasoup-style user receives) now, by kind.",
+		consumers, "kind", NULL));
+	g_hash_table_destroy(calls_by);
+	g_hash_table_destroy(peers_by);
+	g_hash_table_destroy(producers);
+	g_hash_table_destroy(consumers);
+}
+
+static json_t *counter(const char *name, const char *help, atomic_ullong *value) {
+	json_t *family = oicall_prom_family(name, "counter", help);
+	oicall_prom_sample(family, (double)atomic_load(value), NULL);
+	return family;
+}
+
+static json_t *counter_by_kind(const char *name, const char *help, atomic_ullong values[2]) {
+	json_t *family = oicall_prom_family(name, "counter", help);
+	for(int kind = 0; kind < 2; kind++)
+		oicall_prom_sample(family, (double)atomic_load(&values[kind]), "kind", kind_names[kind], NULL);
+	return family;
+}
+
+json_t *oicall_metrics_snapshot(oicall_engine *engine, guint queued) {
+	json_t *families = json_array();
+	json_t *users = oicall_prom_family("oicall_users_online", "gauge", "Users registered now.");
+	oicall_prom_sample(users, oicall_registry_count(oicall_engine_registry(engine)), NULL);
+	json_array_append_new(families, users);
+	call_families(families, engine);
+	json_array_append_new(families, counter_by_kind("oicall_relayed_packets_total", "RTP packets relayed to receivers.",
+		relayed_packets));
+	json_array_append_new(families, counter_by_kind("oicall_relayed_bytes_total", "RTP bytes relayed to receivers.",
+		relayed_bytes));
+	json_array_append_new(families, counter("oicall_packets_lost_total", "RTP packets senders sent that never reached "
+		"the gateway in order (gaps in sequence numbers, before retransmission).", &packets_lost));
+	json_t *keyframes = oicall_prom_family("oicall_keyframe_requests_total", "counter", "Keyframe requests: "
+		"PLI/FIR from receivers, and the gateway's own to senders (a stream starting or resuming).");
+	oicall_prom_sample(keyframes, (double)atomic_load(&keyframe_requests_receiver), "from", "receiver", NULL);
+	oicall_prom_sample(keyframes, (double)atomic_load(&keyframe_requests_gateway), "from", "gateway", NULL);
+	json_array_append_new(families, keyframes);
+	json_t *setup = oicall_prom_family("oicall_call_setup_seconds", "histogram", "From accept-call to media from both sides.");
+	oicall_prom_histogram_sample(setup, &setup_seconds);
+	json_array_append_new(families, setup);
+	json_t *waiting = oicall_prom_family("oicall_plugin_queued_requests", "gauge", "Requests waiting for the plugin's message thread.");
+	oicall_prom_sample(waiting, queued, NULL);
+	json_array_append_new(families, waiting);
+	return json_pack("{sosb}", "metrics", families, "overloaded", queued > OICALL_METRICS_OVERLOADED_QUEUE);
+}
