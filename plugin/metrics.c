@@ -158,6 +158,19 @@ static void call_families(json_t *families, oicall_engine *engine) {
 	GHashTable *peers_by = g_hash_table_new(g_str_hash, g_str_equal);
 	GHashTable *producers = g_hash_table_new(g_str_hash, g_str_equal);
 	GHashTable *consumers = g_hash_table_new(g_str_hash, g_str_equal);
+	/* Every series always, zero or not: a series that comes and goes reads as missing data. */
+	static const char *const dialects[] = { "jsep", "seed", "room" };
+	for(gsize i = 0; i <= G_N_ELEMENTS(dialects); i++) {
+		const char *dialect = i < G_N_ELEMENTS(dialects) ? dialects[i] : "mixed";
+		g_hash_table_insert(calls_by, g_strdup_printf("ringing|%s", dialect), NULL);
+		g_hash_table_insert(calls_by, g_strdup_printf("active|%s", dialect), NULL);
+		if(i < G_N_ELEMENTS(dialects))
+			g_hash_table_insert(peers_by, (gpointer)dialect, NULL);
+	}
+	for(int kind = 0; kind < 2; kind++) {
+		g_hash_table_insert(producers, (gpointer)kind_names[kind], NULL);
+		g_hash_table_insert(consumers, (gpointer)kind_names[kind], NULL);
+	}
 	GList *calls = oicall_engine_calls(engine);
 	for(GList *l = calls; l != NULL; l = l->next) {
 		oicall_call *call = l->data;

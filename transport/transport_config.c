@@ -91,5 +91,6 @@ const oicall_setting_spec sio_transport_settings[] = {
 	OPT("metrics", "interface", OICALL_SETTING_STRING, "", 0, 0, metrics_interface, NULL, FALSE),
 	/* libwebsockets gives a request 5 s to be answered. */
 	OPT("metrics", "plugin_timeout", OICALL_SETTING_UINT, "2000", 100, 4000, plugin_timeout, NULL, FALSE),
+	OPT("metrics", "drain_time", OICALL_SETTING_UINT, "0", 0, 60000, drain_time, NULL, FALSE),
 };
 const size_t sio_transport_settings_count = G_N_ELEMENTS(sio_transport_settings);

@@ -34,6 +34,7 @@ typedef struct sio_transport_config {
 	guint64 metrics_port;       /* 0: on the Socket.IO port; else a plain HTTP listener of their own */
 	char *metrics_interface;    /* that listener's bind address or interface, "" = all */
 	guint64 plugin_timeout;     /* ms to wait for the plugin's figures */
+	guint64 drain_time;         /* ms Janus goes on after it was told to stop, /healthz failing */
 } sio_transport_config;
 
 /* Settings that are each fine but clash (metrics paths or port against

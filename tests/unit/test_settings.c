@@ -59,6 +59,7 @@ static void test_transport_defaults(void) {
 	g_assert_cmpuint(c.metrics_port, ==, 0);
 	g_assert_cmpstr(c.metrics_interface, ==, "");
 	g_assert_cmpuint(c.plugin_timeout, ==, 2000);
+	g_assert_cmpuint(c.drain_time, ==, 0);
 	g_assert_null(sio_transport_config_clash(&c));
 	oicall_settings_clear(sio_transport_settings, sio_transport_settings_count, &c);
 }
