@@ -56,7 +56,7 @@ static json_t *step(sio_probe *probe) {
 			break;
 	}
 	json_t *message = sio_bridge_janus("message", probe->session_id, probe->handle_id, probe->asking);
-	json_object_set_new(message, "body", json_pack("{ss}", "request", "metrics"));
+	json_object_set_new(message, "body", json_pack("{ss}", "request", SIO_BRIDGE_METRICS_REQUEST));
 	return message;
 }
 
