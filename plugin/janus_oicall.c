@@ -794,7 +794,7 @@ static void *message_thread(void *data) {
 		if(oicall_engine_next_deadline(engine) <= now)
 			note_media_seen();
 		oicall_engine_tick(engine, now, effects);
-		oicall_metrics_track_calls(engine, session_by_id);
+		oicall_metrics_track_calls(engine, session_by_id, now);
 		janus_mutex_unlock(&engine_mutex);
 		dispatch_effects(effects);
 		g_ptr_array_unref(effects);

@@ -23,10 +23,13 @@ static const double setup_bounds[] = { 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2
 /* Message thread writes, snapshot reads: both under the engine lock. */
 static oicall_prom_histogram setup_seconds;
 static GHashTable *setup_counted;   /* ids of live calls whose setup time is counted */
+static gint64 last_tracked;
+#define TRACK_INTERVAL_US (200 * 1000)
 
 void oicall_metrics_init(void) {
 	oicall_prom_histogram_init(&setup_seconds, setup_bounds, G_N_ELEMENTS(setup_bounds));
 	setup_counted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	last_tracked = 0;
 }
 
 void oicall_metrics_destroy(void) {
@@ -52,6 +55,11 @@ void oicall_metrics_rtp_in(oicall_session *session, janus_plugin_rtp *packet) {
 	if(packet->mindex < 0 || packet->mindex >= OICALL_MAX_SLOTS || packet->length < RTP_HEADER_SIZE)
 		return;
 	janus_rtp_header *header = (janus_rtp_header *)packet->buffer;
+	int length = 0;
+	char *payload = janus_rtp_payload(packet->buffer, packet->length, &length);
+	/* Padding alone (a sender probing bandwidth, on RTX) carries no sequence number of the stream. */
+	if(payload == NULL || (header->padding && (guint8)packet->buffer[packet->length - 1] >= length))
+		return;
 	guint16 seq = ntohs(header->seq_number);
 	guint32 ssrc = ntohl(header->ssrc);
 	oicall_rx_seq *rx = &session->rx_seq[packet->mindex];
@@ -98,7 +106,11 @@ static gint64 side_media_start(oicall_call *call, int side, oicall_session_looku
 	return start;
 }
 
-void oicall_metrics_track_calls(oicall_engine *engine, oicall_session_lookup lookup) {
+void oicall_metrics_track_calls(oicall_engine *engine, oicall_session_lookup lookup, gint64 now) {
+	/* The times come from the stamps: looking a few times a second is enough. */
+	if(now - last_tracked < TRACK_INTERVAL_US)
+		return;
+	last_tracked = now;
 	/* Calls that ended are forgotten. */
 	GHashTableIter iter;
 	gpointer id;

@@ -35,8 +35,9 @@ void oicall_metrics_rtcp_in(janus_plugin_rtcp *packet);
 void oicall_metrics_media_ready(oicall_session *session);
 
 /* Message thread, engine locked: counts the setup time (accept to media
- * both ways) of calls whose media started flowing. */
-void oicall_metrics_track_calls(oicall_engine *engine, oicall_session_lookup lookup);
+ * both ways) of calls whose media started flowing (from the handles' first
+ * RTP, so looking now and then is enough: a few times a second at most). */
+void oicall_metrics_track_calls(oicall_engine *engine, oicall_session_lookup lookup, gint64 now);
 
 /* Engine locked: the answer to "metrics": { metrics: [families], overloaded }
  * (queued: requests waiting for the message thread). */
