@@ -79,8 +79,10 @@ describe('the Debian package', { skip: why ?? false }, () => {
   test('/usr/bin/janus with /etc/janus carries a call between two browsers and serves its metrics', async () => {
     // What the unit runs (janus.service: janus --disable-colors --daemon --log-stdout), in the foreground.
     // Janus finds its address from the default route, as on a real host.
-    run('ip', ['route', 'add', 'default', 'dev', 'veth0']);
-    routeAdded = true;
+    if (run('ip', ['route', 'show', 'default']).trim() === '') {
+      run('ip', ['route', 'add', 'default', 'dev', 'veth0']);
+      routeAdded = true;
+    }
     let log = '';
     janus = spawn('/usr/bin/janus', ['--disable-colors', '--log-stdout'], { stdio: ['ignore', 'pipe', 'pipe'] });
     janus.stdout.on('data', (d) => { log += d; });
