@@ -864,11 +864,16 @@ static const sio_metrics_ops metrics_ops = {
 	.unavailable = metrics_unavailable,
 };
 
+/* Whether a connection came to the metrics' own listener (metrics.port). */
+static gboolean on_metrics_vhost(sio_server *server, struct lws *wsi) {
+	return server->metrics_vhost != NULL && lws_get_vhost(wsi) == server->metrics_vhost;
+}
+
 /* /metrics and /healthz where they are served, and nothing else on their
  * own listener: TRUE if the request is taken care of here. */
 static gboolean handle_metrics(struct lws *wsi, sio_wsi *w, const char *path, int method) {
 	sio_server *server = lws_context_user(lws_get_context(wsi));
-	gboolean own_vhost = server->metrics_vhost != NULL && lws_get_vhost(wsi) == server->metrics_vhost;
+	gboolean own_vhost = on_metrics_vhost(server, wsi);
 	sio_metrics_page page = server->metrics != NULL && (own_vhost || server->config->metrics_port == 0) ?
 		sio_metrics_route(server->metrics, path) : SIO_PAGE_NONE;
 	if(page == SIO_PAGE_NONE) {
@@ -969,7 +974,7 @@ static void refuse_upgrade(struct lws *wsi, unsigned int status, const char *mes
 /* Whether a WebSocket handshake may go on; FALSE: refused (or not ours). */
 static gboolean ws_check(struct lws *wsi, sio_server *server) {
 	char path[256];
-	if(lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) < 0 || !sio_path_is_endpoint(server->config->path, path))
+	if(on_metrics_vhost(server, wsi) || lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) < 0 || !sio_path_is_endpoint(server->config->path, path))
 		return FALSE;
 	char *origin = header(wsi, WSI_TOKEN_ORIGIN);
 	gboolean allowed = sio_origin_allowed(server->config->allow_origins, origin);

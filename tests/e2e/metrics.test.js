@@ -10,6 +10,7 @@ import { userPage, mediaFlows } from './lib/demo.js';
 import { launchBrowser } from './lib/browser.js';
 import { msPageFolder, msUserPage } from './lib/mediasoup.js';
 import { connect, waitFor, RawPolling } from './lib/sio.js';
+import WebSocket from 'ws';
 import { startPrometheus, promtoolCheck } from './lib/prometheus.js';
 
 const get = async (url) => {
@@ -80,7 +81,8 @@ describe('Prometheus scrapes oicall during a call', () => {
     await prom.until('oicall_relayed_bytes_total{kind="audio"}', (v) => v > 0, 'audio relayed');
     await prom.until('rate(oicall_relayed_packets_total{kind="audio"}[5s])', (v) => v > 10, 'audio flowing now');
     await prom.until('oicall_keyframe_requests_total{from="gateway"}', (v) => v > 0, 'the gateway\'s keyframe requests');
-    assert.equal(await prom.value('oicall_packets_lost_total'), 0);
+    // loss.test.js drops packets and checks this counts them; here only that it is there.
+    assert.notEqual(await prom.value('oicall_packets_lost_total'), null);
     await prom.until('oicall_call_setup_seconds_count', (v) => v === 1, 'the call\'s setup time');
     const setup = await prom.value('oicall_call_setup_seconds_sum');
     assert.ok(setup > 0 && setup < 10, `setup took ${setup} s`);
@@ -158,6 +160,12 @@ describe('metrics on a listener of their own (metrics.port)', () => {
     assert.deepEqual(promtoolCheck(page.text), { status: 0, output: '' });
     assert.deepEqual(await get(`${base}/health`), { status: 503, type: 'text/plain; charset=utf-8', text: 'plugin not answering\n' });
     assert.equal((await get(`${base}/calls/?EIO=4&transport=polling`)).status, 404);
+    const upgrade = await new Promise((resolve) => {
+      const ws = new WebSocket(`ws://${JANUS_IP}:${metricsPort}/calls/?EIO=4&transport=websocket`);
+      ws.on('open', () => { ws.close(); resolve('open'); });
+      ws.on('error', () => resolve('refused'));
+    });
+    assert.equal(upgrade, 'refused', 'no WebSocket on the metrics listener');
     assert.equal((await get(`${base}/metrics`)).status, 404);
     assert.equal((await get(`${janus.sioUrl}/prom`)).status, 404);
     assert.equal((await get(`${janus.sioUrl}/health`)).status, 404);
