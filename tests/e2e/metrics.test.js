@@ -176,3 +176,15 @@ describe('metrics on a listener of their own (metrics.port)', () => {
     await janus.stop();
   });
 });
+
+describe('metrics settings that clash with Socket.IO\'s', () => {
+  const ctx = useJanus({ transport: { metrics: { health_path: '/calls' } } });
+
+  test('the transport refuses to start, and the log says why', async () => {
+    await waitFor(() => ctx.janus.log().includes('metrics.path and metrics.health_path must differ from general.path (/calls)'),
+      { what: 'the reason in the log' });
+    await assert.rejects(fetch(`${ctx.janus.sioUrl}/calls/?EIO=4&transport=polling`));
+  });
+
+  ctx.cleanExitTest();
+});
