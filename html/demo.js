@@ -13,7 +13,7 @@ function summarizeSdp(sdp) {
   const kinds = (sdp.match(/^m=\w+/gm) || []).map((m) => m.slice(2));
   return `(${kinds.length} m-lines: ${kinds.join(', ') || 'none'}; ${sdp.length} bytes)`;
 }
-const SECRET_KEYS = new Set(['password', 'token', 'secret', 'admin_secret']);
+const SECRET_KEYS = new Set(['password', 'token', 'secret', 'admin_secret', 'credential']);
 export function safeJson(value) {
   return JSON.stringify(value, (key, v) => {
     if (SECRET_KEYS.has(key)) return '(redacted)';
@@ -98,7 +98,22 @@ class Demo extends EventTarget {
     this.sentCandidates = [];    // every ice-candidate sent: { callId, candidate, ack }
     this.addedCandidates = [];   // the gateway's, as handed to the PeerConnection: { candidate, error }
     this.unsentCandidates = [];  // ours, gathered before this.callId is set
+    // The server's TURN servers with short-lived credentials (register's ack,
+    // incoming-call), for every new PeerConnection; 'relay' forces TURN.
+    this.iceServers = [];
+    this.iceTransportPolicy = 'all';
     this.remoteCandidates = [];  // the gateway's, that came before its description
+    // A group call: the gateway offers this PeerConnection again as the
+    // others' streams come and go (renegotiate); mid -> { userId, kind, source }.
+    this.streams = {};
+    this.renegotiations = [];    // every renegotiate answered: { streams, ack }
+    this.sdpChain = Promise.resolve();  // descriptions are set one after another
+  }
+
+  // Runs SDP steps in order (call-accepted's answer, then each renegotiate).
+  inOrder(step) {
+    this.sdpChain = this.sdpChain.then(step).catch((e) => this.fail(`Renegotiation failed: ${e.message}`));
+    return this.sdpChain;
   }
 
   // idle | calling | ringing | in-call: what the call buttons may do.
@@ -169,6 +184,7 @@ class Demo extends EventTarget {
       if (socket !== this.socket) return;
       if (ack?.success) {
         this.connection = 'registered';
+        if (ack.iceServers) this.iceServers = ack.iceServers;
       } else {
         this.connection = 'offline';
         socket.close();
@@ -198,7 +214,8 @@ class Demo extends EventTarget {
     });
     for (const name of ['incoming-call', 'call-accepted', 'call-ended', 'call-expired', 'remote-user-muted',
       'remote-user-unmuted', 'remote-user-video-muted', 'remote-user-video-unmuted', 'ice-candidate',
-      'call-resumed', 'replaced', 'kicked']) {
+      'call-resumed', 'replaced', 'kicked', 'renegotiate', 'participant-joined', 'participant-left',
+      'participant-no-answer', 'participant-invited', 'call-reaction']) {
       socket.on(name, (payload) => { if (socket === this.socket) this.onEvent(name, payload ?? {}); });
     }
     return new Promise((resolve) => this.addEventListener('registered', (e) => resolve(e.detail), { once: true }));
@@ -214,6 +231,7 @@ class Demo extends EventTarget {
     log('event', name, payload);
     if (name === 'incoming-call') {
       this.incoming = payload;
+      if (payload.iceServers) this.iceServers = payload.iceServers;
       // (Glare: the call our refused start-call named may ring only now.)
       if (payload.callId !== this.glareCallId) this.clearMessages();
     } else if (name === 'call-accepted' && payload.callId === this.callId) {
@@ -222,7 +240,9 @@ class Demo extends EventTarget {
       this.callType = this.outgoing?.callType ?? this.callType;
       this.outgoing = null;
       this.changed();
-      if (payload.jsep && this.pc) await this.setRemote(payload.jsep);
+      if (payload.jsep && this.pc) await this.inOrder(() => this.setRemote(payload.jsep));
+    } else if (name === 'renegotiate' && payload.callId === this.callId && this.pc) {
+      await this.inOrder(() => this.renegotiate(payload));
     } else if ((name === 'call-ended' || name === 'call-expired') && this.isMine(payload.callId)) {
       const peer = this.peer ?? this.outgoing?.toUserId ?? this.incoming?.fromUserId;
       const missed = name === 'call-expired' || (this.state === 'ringing' && payload.reason === 'timeout');
@@ -278,6 +298,45 @@ class Demo extends EventTarget {
     }
     this.closeMedia();
     Object.assign(this, { callId, peer: peerUserId, callType, active: true, mediaElsewhere: true });
+  }
+
+  // The gateway's new offer in a group call: answer it, and show a tile per user.
+  async renegotiate({ callId, streams, jsep }) {
+    this.streams = Object.fromEntries(streams.map((s) => [s.mid, s]));
+    await this.pc.setRemoteDescription(jsep);
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    const ack = await this.socket.emitWithAck('renegotiate-answer', { callId, jsep: this.pc.localDescription });
+    log('renegotiate-answer', streams.length, 'streams', ack);
+    this.renegotiations.push({ streams, ack });
+    this.showTiles();
+  }
+
+  // One video element per other user (and per screen), fed by the m-lines the gateway named for it.
+  showTiles() {
+    const grid = document.getElementById('remotes');
+    if (!grid || !this.pc) return;
+    const wanted = new Map();
+    for (const t of this.pc.getTransceivers()) {
+      const info = this.streams[t.mid];
+      if (!info || t.currentDirection === 'inactive') continue;
+      const key = info.source === 'screen' ? `${info.userId} (screen)` : info.userId;
+      if (!wanted.has(key)) wanted.set(key, []);
+      wanted.get(key).push(t.receiver.track);
+    }
+    for (const tile of [...grid.children]) if (!wanted.has(tile.dataset.user)) tile.remove();
+    for (const [user, tracks] of wanted) {
+      let tile = [...grid.children].find((x) => x.dataset.user === user);
+      if (!tile) {
+        tile = document.createElement('figure');
+        tile.dataset.user = user;
+        tile.innerHTML = '<video autoplay playsinline></video><figcaption></figcaption>';
+        tile.querySelector('figcaption').textContent = user;
+        grid.append(tile);
+      }
+      const video = tile.querySelector('video');
+      const current = video.srcObject?.getTracks() ?? [];
+      if (current.length !== tracks.length || tracks.some((t) => !current.includes(t))) video.srcObject = new MediaStream(tracks);
+    }
   }
 
   async media(callType) {
@@ -337,7 +396,7 @@ class Demo extends EventTarget {
   }
 
   newPeerConnection() {
-    const pc = new RTCPeerConnection();
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy });
     if (this.trickle) pc.addEventListener('icecandidate', (e) => this.sendCandidate(e.candidate ? e.candidate.toJSON() : null));
     pc.addEventListener('track', (e) => {
       const remote = document.getElementById('remote');
@@ -356,7 +415,11 @@ class Demo extends EventTarget {
   // Starts a call. Refused here while this page calls or is in a call, so a
   // double click sends one start-call: `outgoing` is set before any await.
   async call(toUserId, callType = 'video') {
-    const to = typeof toUserId === 'string' ? toUserId.trim() : toUserId;
+    // Several users, comma-separated or as an array: a group call.
+    const list = Array.isArray(toUserId) ? toUserId
+      : typeof toUserId === 'string' && toUserId.includes(',') ? toUserId.split(',').map((u) => u.trim()).filter(Boolean) : null;
+    const to = list ? (list.length > 1 ? list.join(', ') : list[0])
+      : typeof toUserId === 'string' ? toUserId.trim() : toUserId;
     if (!this.registered) return this.refuse('Register first');
     if (to === '' || to === null || to === undefined) return this.refuse('Enter the user id to call');
     if (this.outgoing) return this.refuse(`Already calling ${this.outgoing.toUserId}`);
@@ -378,7 +441,8 @@ class Demo extends EventTarget {
     // The callId is taken in the ack's callback, not after an await: the
     // gateway's first candidates can come in the same packet batch as the ack,
     // and they are handled before any promise continuation would run.
-    const ack = await new Promise((resolve) => this.socket.emit('start-call', { toUserId: to, callType, jsep }, (reply) => {
+    const who = list && list.length > 1 ? { toUserIds: list } : { toUserId: to };
+    const ack = await new Promise((resolve) => this.socket.emit('start-call', { ...who, callType, jsep }, (reply) => {
       if (!reply.error && this.outgoing === outgoing) {
         this.callId = reply.callId;
         outgoing.callId = reply.callId;
@@ -502,6 +566,8 @@ class Demo extends EventTarget {
       const el = document.getElementById(id);
       if (el) el.srcObject = null;
     }
+    document.getElementById('remotes')?.replaceChildren();
+    this.streams = {};
   }
 
   closeMedia() {
@@ -519,6 +585,20 @@ class Demo extends EventTarget {
     this.unsentCandidates = [];
     this.remoteCandidates = [];
     this.changed();
+  }
+
+  // Inbound media of a group call by user (and "user (screen)"), from the m-lines the gateway named.
+  async inboundByUser() {
+    const out = {};
+    if (!this.pc) return out;
+    (await this.pc.getStats()).forEach((s) => {
+      const info = s.type === 'inbound-rtp' ? this.streams[s.mid] : null;
+      if (!info) return;
+      const entry = out[info.source === 'screen' ? `${info.userId}/screen` : info.userId] ??= { framesDecoded: 0, audioPackets: 0 };
+      if (s.kind === 'video') entry.framesDecoded += s.framesDecoded || 0;
+      if (s.kind === 'audio') entry.audioPackets += s.packetsReceived || 0;
+    });
+    return out;
   }
 
   // Inbound totals of the current PeerConnection, by kind.

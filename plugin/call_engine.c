@@ -9,22 +9,32 @@
 
 typedef struct ended_call {
 	char *id;
-	char *user[2];
+	char **users;               /* everyone who was a peer */
 } ended_call;
 
 struct oicall_engine {
 	gint64 ring_timeout_us;
 	gint64 grace_us;
 	gint64 media_timeout_us;
+	int max_peers;
 	GHashTable *ended;          /* id → ended_call * (the recently ended, owned by ended_order) */
 	GQueue ended_order;         /* oldest first */
 	oicall_registry *registry;
 	GHashTable *calls;          /* id → oicall_call * (a reference) */
-	GHashTable *call_of_user;   /* user → oicall_call * (borrowed from calls) */
+	GHashTable *call_of_user;   /* user → oicall_call * (borrowed from calls): peers ringing or in */
 	GQueue order;               /* live calls, oldest first (borrowed) */
 	oicall_call_limits *limits; /* how often a user may call */
 	gint64 limits_pruned;
 };
+
+/* Why a peer goes out of a call. */
+typedef enum exit_cause {
+	EXIT_LEAVE,                 /* leave-call (a ringing invitee declines, a caller of an unanswered call cancels) */
+	EXIT_END,                   /* end-call: the seed's hang-up */
+	EXIT_TIMEOUT,               /* an invitee's ring ran out */
+	EXIT_GONE,                  /* its user left for good (grace over, handle or PeerConnection gone) */
+	EXIT_MEDIA_TIMEOUT,         /* it sent nothing for too long */
+} exit_cause;
 
 /* ---- calls ----------------------------------------------------------- */
 
@@ -33,34 +43,56 @@ oicall_call *oicall_call_ref(oicall_call *call) {
 	return call;
 }
 
+static void peer_clear(oicall_peer *peer) {
+	g_free(peer->user);
+	g_free(peer->invited_by);
+	if(peer->offered_to != NULL)
+		g_hash_table_destroy(peer->offered_to);
+	memset(peer, 0, sizeof(*peer));
+}
+
 void oicall_call_unref(oicall_call *call) {
 	if(call == NULL || !g_atomic_int_dec_and_test(&call->refs))
 		return;
 	if(call->media_free != NULL)
 		call->media_free(call->media);
 	g_free(call->id);
-	g_free(call->user[0]);
-	g_free(call->user[1]);
+	for(int side = 0; side < call->npeers; side++)
+		peer_clear(&call->peers[side]);
 	g_free(call->call_type);
 	g_free(call->end_reason);
 	g_free(call->codec[0]);
 	g_free(call->codec[1]);
-	g_hash_table_destroy(call->offered_to);
 	g_free(call);
 }
 
 int oicall_call_side_of(const oicall_call *call, const char *user) {
 	if(user == NULL)
 		return -1;
-	if(strcmp(call->user[OICALL_CALLER], user) == 0)
-		return OICALL_CALLER;
-	if(strcmp(call->user[OICALL_CALLEE], user) == 0)
-		return OICALL_CALLEE;
+	for(int side = 0; side < call->npeers; side++) {
+		if(strcmp(call->peers[side].user, user) == 0)
+			return side;
+	}
 	return -1;
 }
 
-static int other(int side) {
-	return 1 - side;
+/* Peers still in the call or ringing. */
+static int peers_left(const oicall_call *call) {
+	int n = 0;
+	for(int side = 0; side < call->npeers; side++)
+		n += call->peers[side].state != OICALL_PEER_OUT;
+	return n;
+}
+
+gboolean oicall_call_peer_joined(const oicall_call *call, int side) {
+	const oicall_peer *peer = &call->peers[side];
+	return peer->state == OICALL_PEER_IN && (!peer->room || peer->joined);
+}
+
+/* Whether a peer hears the room's events (participant-*): joined, and in
+ * a group or speaking the room dialect (a seed-dialect 1:1 peer never did). */
+static gboolean hears_room(const oicall_call *call, int side) {
+	return oicall_call_peer_joined(call, side) && (call->group || call->peers[side].room);
 }
 
 /* ---- effects --------------------------------------------------------- */
@@ -108,6 +140,7 @@ oicall_engine *oicall_engine_new(gint64 ring_timeout_us, gint64 reconnect_grace_
 	oicall_engine *engine = g_new0(oicall_engine, 1);
 	engine->ring_timeout_us = ring_timeout_us;
 	engine->grace_us = reconnect_grace_us;
+	engine->max_peers = OICALL_DEFAULT_MAX_PEERS;
 	engine->registry = oicall_registry_new();
 	engine->calls = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)oicall_call_unref);
 	engine->call_of_user = g_hash_table_new(g_str_hash, g_str_equal);
@@ -128,10 +161,13 @@ void oicall_engine_set_media_timeout(oicall_engine *engine, gint64 media_timeout
 	engine->media_timeout_us = MAX(media_timeout_us, 0);
 }
 
+void oicall_engine_set_max_peers(oicall_engine *engine, int max_peers) {
+	engine->max_peers = CLAMP(max_peers, 2, OICALL_MAX_PEERS);
+}
+
 static void ended_call_free(ended_call *ended) {
 	g_free(ended->id);
-	g_free(ended->user[0]);
-	g_free(ended->user[1]);
+	g_strfreev(ended->users);
 	g_free(ended);
 }
 
@@ -145,8 +181,9 @@ static void remember_ended(oicall_engine *engine, oicall_call *call) {
 	}
 	ended_call *ended = g_new0(ended_call, 1);
 	ended->id = g_strdup(call->id);
-	ended->user[0] = g_strdup(call->user[0]);
-	ended->user[1] = g_strdup(call->user[1]);
+	ended->users = g_new0(char *, call->npeers + 1);
+	for(int side = 0; side < call->npeers; side++)
+		ended->users[side] = g_strdup(call->peers[side].user);
 	g_queue_push_tail(&engine->ended_order, ended);
 	g_hash_table_insert(engine->ended, ended->id, ended);
 }
@@ -188,7 +225,7 @@ GList *oicall_engine_calls(oicall_engine *engine) {
 }
 
 static guint64 current_session(oicall_engine *engine, oicall_call *call, int side) {
-	return oicall_registry_session_of(engine->registry, call->user[side]);
+	return oicall_registry_session_of(engine->registry, call->peers[side].user);
 }
 
 static json_t *error_ack(const char *message) {
@@ -210,85 +247,213 @@ static json_t *call_payload(oicall_call *call) {
 	return json_pack("{ss}", "callId", call->id);
 }
 
+static json_t *reason_payload(oicall_call *call, const char *reason) {
+	return json_pack("{ssss}", "callId", call->id, "reason", reason);
+}
+
+/* The first invitee: the callee of a 1:1 call, as the notifications name it. */
+static const char *first_invitee(const oicall_call *call) {
+	return call->npeers > 1 ? call->peers[1].user : "";
+}
+
+json_t *oicall_call_participants(const oicall_call *call, int first_side) {
+	json_t *users = json_array();
+	for(int side = first_side; side < call->npeers; side++) {
+		if(call->peers[side].state != OICALL_PEER_OUT)
+			json_array_append_new(users, json_string(call->peers[side].user));
+	}
+	return users;
+}
+
+/* The session to tell about a call: none for an invitee who never heard of it. */
+static guint64 told_session(oicall_engine *engine, oicall_call *call, int side) {
+	return side != OICALL_CALLER && call->awaiting_offer ? 0 : current_session(engine, call, side);
+}
+
+/* An event to every peer that hears the room's events, but except_side (takes the payload). */
+static void tell_room(oicall_engine *engine, oicall_call *call, int except_side, const char *name, json_t *payload,
+		GPtrArray *effects) {
+	for(int side = 0; side < call->npeers; side++) {
+		if(side != except_side && hears_room(call, side))
+			add_event(effects, current_session(engine, call, side), name, json_deep_copy(payload), call);
+	}
+	json_decref(payload);
+}
+
+/* An invitee's ringing is over: it counts for or against its caller calling
+ * again, and a group's backend hears why it stopped (to end a push). */
+static void ring_over(oicall_engine *engine, oicall_call *call, int side, gboolean answered, const char *reason,
+		GPtrArray *effects, gint64 now) {
+	oicall_peer *peer = &call->peers[side];
+	peer->ring_deadline = 0;
+	if(call->awaiting_offer)
+		return;     /* it never rang */
+	oicall_call_limits_ended(engine->limits, call->peers[OICALL_CALLER].user, peer->user, answered, now);
+	if(call->group && !answered && strcmp(reason, "timeout") != 0)
+		add_notify(effects, "call-ring-ended", json_pack("{ssssss}", "callId", call->id, "callee", peer->user,
+			"reason", reason), call);
+}
+
 /* Removes a call from the live tables and says so to the glue. */
 static void finish(oicall_engine *engine, oicall_call *call, const char *reason, const char *ended_by,
 		GPtrArray *effects, gint64 now) {
-	/* A call that rang and ended unanswered counts against its caller calling again. */
-	if(call->accepted_at != 0 || (call->state == OICALL_CALL_RINGING && !call->awaiting_offer))
-		oicall_call_limits_ended(engine->limits, call->user[OICALL_CALLER], call->user[OICALL_CALLEE],
-			call->accepted_at != 0, now);
 	call->state = OICALL_CALL_ENDED;
 	call->ended_at = now;
 	g_free(call->end_reason);
 	call->end_reason = g_strdup(reason);
 	oicall_effect *ended = add_effect(effects, OICALL_EFFECT_ENDED, call);
-	for(int side = 0; side < 2; side++) {
+	for(int side = 0; side < call->npeers; side++) {
+		oicall_peer *peer = &call->peers[side];
+		if(peer->state == OICALL_PEER_RINGING)
+			ring_over(engine, call, side, FALSE, reason, effects, now);
 		/* A media session that is not its user's current one (lingering, or
 		 * left behind by a newer session) has no other use. */
-		ended->release[side] = call->media_session[side] != 0 &&
-			call->media_session[side] != current_session(engine, call, side);
-		if(g_hash_table_lookup(engine->call_of_user, call->user[side]) == call)
-			g_hash_table_remove(engine->call_of_user, call->user[side]);
+		if(peer->media_session != 0 && peer->media_session != current_session(engine, call, side))
+			ended->release |= 1u << side;
+		if(g_hash_table_lookup(engine->call_of_user, peer->user) == call)
+			g_hash_table_remove(engine->call_of_user, peer->user);
 	}
 	gint64 duration_ms = call->accepted_at ? (now - call->accepted_at) / 1000 : 0;
-	json_t *info = json_pack("{sssssssssIss?}", "callId", call->id, "caller", call->user[OICALL_CALLER],
-		"callee", call->user[OICALL_CALLEE], "reason", reason, "duration", (json_int_t)duration_ms,
-		"endedBy", ended_by);
+	json_t *info = json_pack("{sssssssssIss?}", "callId", call->id, "caller", call->peers[OICALL_CALLER].user,
+		"callee", first_invitee(call), "reason", reason, "duration", (json_int_t)duration_ms, "endedBy", ended_by);
+	if(call->group)
+		json_object_set_new(info, "participants", oicall_call_participants(call, 0));
 	add_notify(effects, "call-ended", info, call);
 	remember_ended(engine, call);
 	g_queue_remove(&engine->order, call);
 	g_hash_table_remove(engine->calls, call->id);
 }
 
-/* call-ended to both users (whoever is online), then finish. */
-/* The session to tell about a call's side: none for a callee who never heard of it. */
-static guint64 told_session(oicall_engine *engine, oicall_call *call, int side) {
-	return side == OICALL_CALLEE && call->awaiting_offer ? 0 : current_session(engine, call, side);
-}
-
-static void end_for_both(oicall_engine *engine, oicall_call *call, const char *reason, const char *ended_by,
+/* call-ended to every peer still in it or ringing (whoever is online), then finish. */
+static void end_for_all(oicall_engine *engine, oicall_call *call, const char *reason, const char *ended_by,
 		GPtrArray *effects, gint64 now) {
-	for(int side = 0; side < 2; side++) {
-		json_t *payload = json_pack("{ssss}", "callId", call->id, "reason", reason);
-		add_event(effects, told_session(engine, call, side), "call-ended", payload, call);
+	for(int side = 0; side < call->npeers; side++) {
+		if(call->peers[side].state != OICALL_PEER_OUT)
+			add_event(effects, told_session(engine, call, side), "call-ended", reason_payload(call, reason), call);
 	}
 	finish(engine, call, reason, ended_by, effects, now);
 }
 
-/* The side left for good: the other side is told, the call ends. If the
- * side that left is back online (its media died meanwhile), it is told too. */
-static void end_peer_gone(oicall_engine *engine, oicall_call *call, int gone, GPtrArray *effects, gint64 now) {
-	json_t *payload = json_pack("{ssss}", "callId", call->id, "reason", "peer-disconnected");
-	add_event(effects, told_session(engine, call, other(gone)), "call-ended", payload, call);
-	add_event(effects, told_session(engine, call, gone), "call-ended",
-		json_pack("{ssss}", "callId", call->id, "reason", "error"), call);
-	finish(engine, call, "peer-disconnected", call->user[gone], effects, now);
+/* Ends the call because side went out of it and nobody is left to talk to
+ * (or a caller cancelled what still rang). Each peer hears what it would in
+ * a 1:1 call. */
+static void end_on_exit(oicall_engine *engine, oicall_call *call, int side, exit_cause cause, GPtrArray *effects,
+		gint64 now) {
+	oicall_peer *leaver = &call->peers[side];
+	gboolean ringing = leaver->state == OICALL_PEER_RINGING;
+	const char *user = leaver->user;
+	switch(cause) {
+	case EXIT_END:
+		end_for_all(engine, call, ringing ? "rejected" : "hangup", user, effects, now);
+		return;
+	case EXIT_MEDIA_TIMEOUT:
+		end_for_all(engine, call, "media-timeout", NULL, effects, now);
+		return;
+	case EXIT_TIMEOUT:
+		add_event(effects, told_session(engine, call, side), "call-expired", reason_payload(call, "timeout"), call);
+		add_notify(effects, "call-expired", json_pack("{ssssss}", "callId", call->id,
+			"caller", call->peers[OICALL_CALLER].user, "callee", user), call);
+		ring_over(engine, call, side, FALSE, "timeout", effects, now);
+		leaver->state = OICALL_PEER_OUT;
+		end_for_all(engine, call, "timeout", NULL, effects, now);
+		return;
+	case EXIT_GONE:
+		/* If the one gone is back online (its media died meanwhile), it is told too. */
+		add_event(effects, told_session(engine, call, side), "call-ended", reason_payload(call, "error"), call);
+		leaver->state = OICALL_PEER_OUT;
+		end_for_all(engine, call, "peer-disconnected", user, effects, now);
+		return;
+	case EXIT_LEAVE:
+		break;
+	}
+	/* leave-call: the one who leaves hears nothing (it left). */
+	const char *reason = ringing ? "rejected" : call->state == OICALL_CALL_RINGING ? "cancelled" : "hangup";
+	if(!ringing && call->state == OICALL_CALL_ACTIVE)
+		tell_room(engine, call, side, "participant-left", json_pack("{ssss}", "callId", call->id, "userId", user),
+			effects);
+	leaver->state = OICALL_PEER_OUT;
+	for(int other = 0; other < call->npeers; other++) {
+		if(call->peers[other].state == OICALL_PEER_OUT)
+			continue;
+		const char *told = reason;
+		if(call->state == OICALL_CALL_ACTIVE && !ringing && call->peers[other].room)
+			told = "last-participant-left";
+		add_event(effects, told_session(engine, call, other), "call-ended", reason_payload(call, told), call);
+	}
+	finish(engine, call, reason, user, effects, now);
+}
+
+/* side goes out of the call. With nobody else to talk to the call ends;
+ * otherwise it goes on without it, and the others hear so. */
+static void take_out(oicall_engine *engine, oicall_call *call, int side, exit_cause cause, GPtrArray *effects,
+		gint64 now) {
+	oicall_peer *peer = &call->peers[side];
+	if(call->state == OICALL_CALL_ENDED || peer->state == OICALL_PEER_OUT)
+		return;
+	oicall_call_ref(call);
+	if(peers_left(call) <= 2 || (side == OICALL_CALLER && call->state == OICALL_CALL_RINGING)) {
+		end_on_exit(engine, call, side, cause, effects, now);
+		oicall_call_unref(call);
+		return;
+	}
+	gboolean ringing = peer->state == OICALL_PEER_RINGING;
+	const char *told = NULL, *why = NULL;
+	switch(cause) {
+	case EXIT_LEAVE: why = ringing ? "declined" : "left"; break;
+	case EXIT_END: told = "hangup"; why = ringing ? "declined" : "left"; break;
+	case EXIT_TIMEOUT: why = "timeout"; break;
+	case EXIT_GONE: told = "error"; why = "disconnected"; break;
+	case EXIT_MEDIA_TIMEOUT: told = "media-timeout"; why = "media-timeout"; break;
+	}
+	if(cause == EXIT_TIMEOUT) {
+		add_event(effects, told_session(engine, call, side), "call-expired", reason_payload(call, "timeout"), call);
+		add_notify(effects, "call-expired", json_pack("{ssssss}", "callId", call->id,
+			"caller", call->peers[OICALL_CALLER].user, "callee", peer->user), call);
+	} else if(told != NULL) {
+		add_event(effects, told_session(engine, call, side), "call-ended", reason_payload(call, told), call);
+	}
+	if(ringing) {
+		ring_over(engine, call, side, FALSE, why, effects, now);
+		tell_room(engine, call, side, "participant-no-answer", json_pack("{ssssss}", "callId", call->id,
+			"userId", peer->user, "reason", why), effects);
+	} else {
+		tell_room(engine, call, side, "participant-left", json_pack("{ssssss}", "callId", call->id,
+			"userId", peer->user, "reason", why), effects);
+	}
+	add_notify(effects, "participant-left", json_pack("{ssssss}", "callId", call->id, "userId", peer->user,
+		"reason", why), call);
+	oicall_effect *out = add_effect(effects, OICALL_EFFECT_PEER_OUT, call);
+	out->side = side;
+	out->session = peer->media_session;
+	if(peer->media_session != 0 && peer->media_session != current_session(engine, call, side))
+		out->release = 1u << side;
+	peer->state = OICALL_PEER_OUT;
+	peer->media_session = 0;
+	peer->grace_deadline = 0;
+	if(g_hash_table_lookup(engine->call_of_user, peer->user) == call)
+		g_hash_table_remove(engine->call_of_user, peer->user);
+	oicall_call_unref(call);
 }
 
 json_t *oicall_call_incoming_payload(const oicall_call *call) {
-	return json_pack("{sssssss[ss]}", "callId", call->id, "fromUserId", call->user[OICALL_CALLER], "callType",
-		call->call_type, "participants", call->user[OICALL_CALLER], call->user[OICALL_CALLEE]);
+	return json_pack("{ssssssso}", "callId", call->id, "fromUserId", call->peers[OICALL_CALLER].user, "callType",
+		call->call_type, "participants", oicall_call_participants(call, 0));
 }
 
-gboolean oicall_call_peer_joined(const oicall_call *call, int side) {
-	if(call->peer[side].room)
-		return call->peer[side].joined;
-	return side == OICALL_CALLER || call->state == OICALL_CALL_ACTIVE;
-}
-
-/* incoming-call to a callee session, once per session. */
-static void offer_to(oicall_engine *engine, oicall_call *call, guint64 session, GPtrArray *effects) {
+/* incoming-call to an invitee's session, once per session. */
+static void offer_to(oicall_engine *engine, oicall_call *call, int side, guint64 session, GPtrArray *effects) {
 	(void)engine;
-	if(session == 0 || g_hash_table_contains(call->offered_to, &session))
+	oicall_peer *peer = &call->peers[side];
+	if(session == 0 || g_hash_table_contains(peer->offered_to, &session))
 		return;
-	gboolean first = g_hash_table_size(call->offered_to) == 0;
+	gboolean first = g_hash_table_size(peer->offered_to) == 0;
 	guint64 *key = g_new(guint64, 1);
 	*key = session;
-	g_hash_table_add(call->offered_to, key);
+	g_hash_table_add(peer->offered_to, key);
 	add_event(effects, session, "incoming-call", oicall_call_incoming_payload(call), call);
+	((oicall_effect *)g_ptr_array_index(effects, effects->len - 1))->side = side;
 	if(first)
-		add_notify(effects, "call-ringing", json_pack("{ssss}", "callId", call->id, "callee",
-			call->user[OICALL_CALLEE]), call);
+		add_notify(effects, "call-ringing", json_pack("{ssss}", "callId", call->id, "callee", peer->user), call);
 }
 
 /* ---- requests -------------------------------------------------------- */
@@ -321,15 +486,22 @@ json_t *oicall_engine_register(oicall_engine *engine, guint64 session, json_t *u
 	oicall_call *call = oicall_engine_call_of_user(engine, user);
 	if(call != NULL) {
 		int side = oicall_call_side_of(call, user);
-		if(call->state == OICALL_CALL_RINGING && side == OICALL_CALLEE && !call->awaiting_offer)
-			offer_to(engine, call, session, effects);
+		oicall_peer *peer = &call->peers[side];
+		if(peer->state == OICALL_PEER_RINGING && !call->awaiting_offer)
+			offer_to(engine, call, side, session, effects);
 		/* Back within the grace: the call goes on, its media never stopped. */
-		call->grace_deadline[side] = 0;
+		peer->grace_deadline = 0;
 		/* A call whose media is on another session: this one is told it is in it. */
-		if(call->state == OICALL_CALL_ACTIVE && call->media_session[side] != session && !already)
-			add_event(effects, session, "call-resumed", json_pack("{ssssssssss}", "callId", call->id,
-				"peerUserId", call->user[other(side)], "callType", call->call_type, "state", "active",
-				"role", side == OICALL_CALLER ? "caller" : "callee"), call);
+		if(peer->state == OICALL_PEER_IN && call->state == OICALL_CALL_ACTIVE && peer->media_session != session &&
+				!already) {
+			/* peerUserId: the caller, or for the caller the first invitee in the call. */
+			int other = OICALL_CALLER;
+			while(other < call->npeers && (other == side || call->peers[other].state != OICALL_PEER_IN))
+				other++;
+			add_event(effects, session, "call-resumed", json_pack("{ssssssssssso}", "callId", call->id,
+				"peerUserId", other < call->npeers ? call->peers[other].user : "", "callType", call->call_type, "state", "active",
+				"role", side == OICALL_CALLER ? "caller" : "callee", "participants", oicall_call_participants(call, 0)), call);
+		}
 	}
 	json_t *ack = json_pack("{sbss}", "success", 1, "userId", user);
 	g_free(user);
@@ -347,40 +519,93 @@ static gboolean call_id_valid(const char *id) {
 	return TRUE;
 }
 
+static gboolean strv_has(char *const *strv, const char *s) {
+	return g_strv_contains((const gchar *const *)strv, s);
+}
+
+/* A list of user ids (toUserIds, participantIds) as a NULL-terminated
+ * vector without repeats, at most max of them. NULL with *error (an error ack). */
+static char **user_list(json_t *ids, const char *field, int max, json_t **error) {
+	*error = NULL;
+	if(!json_is_array(ids) || json_array_size(ids) == 0) {
+		char *message = g_strdup_printf("%s must be a non-empty array of user ids", field);
+		*error = error_ack(message);
+		g_free(message);
+		return NULL;
+	}
+	GPtrArray *users = g_ptr_array_new_with_free_func(g_free);
+	for(size_t i = 0; i < json_array_size(ids) && *error == NULL; i++) {
+		const char *problem = NULL;
+		char *user = oicall_user_id_from_json(json_array_get(ids, i), &problem);
+		if(user == NULL) {
+			char *name = g_strdup_printf("%s[%zu]", field, i);
+			*error = field_error(name, problem);
+			g_free(name);
+		} else {
+			gboolean repeat = FALSE;
+			for(guint j = 0; j < users->len && !repeat; j++)
+				repeat = strcmp(users->pdata[j], user) == 0;
+			if(repeat) {
+				g_free(user);
+			} else if((int)users->len >= max) {
+				g_free(user);
+				char *message = g_strdup_printf("A call has at most %d participants", max + 1);
+				*error = error_ack(message);
+				g_free(message);
+			} else {
+				g_ptr_array_add(users, user);
+			}
+		}
+	}
+	if(*error != NULL) {
+		g_ptr_array_free(users, TRUE);
+		return NULL;
+	}
+	g_ptr_array_add(users, NULL);
+	return (char **)g_ptr_array_free(users, FALSE);
+}
+
+/* Whom a start-call invites: toUserIds (the room dialect, *room set) or
+ * else toUserId. NULL with *error (an error ack). */
+static char **invitees(oicall_engine *engine, json_t *body, gboolean *room, json_t **error) {
+	json_t *ids = json_object_get(body, "toUserIds");
+	*room = ids != NULL;
+	*error = NULL;
+	if(ids != NULL)
+		return user_list(ids, "toUserIds", engine->max_peers - 1, error);
+	if(json_object_get(body, "toUserId") == NULL) {
+		*error = error_ack("Missing toUserId");
+		return NULL;
+	}
+	const char *problem = NULL;
+	char *to = oicall_user_id_from_json(json_object_get(body, "toUserId"), &problem);
+	if(to == NULL) {
+		*error = field_error("toUserId", problem);
+		return NULL;
+	}
+	char **list = g_new0(char *, 2);
+	list[0] = to;
+	return list;
+}
+
 /* The user's call that a start-call body repeats, if any (see the header). */
-static oicall_call *repeated_start(oicall_engine *engine, guint64 session, const char *user, const char *to,
+static oicall_call *repeated_start(oicall_engine *engine, guint64 session, const char *user, char *const *to,
 		const char *call_type, const char *call_id) {
 	oicall_call *call = oicall_engine_call_of_user(engine, user);
 	if(call == NULL || call->state == OICALL_CALL_ENDED || oicall_call_side_of(call, user) != OICALL_CALLER ||
-			call->media_session[OICALL_CALLER] != session)
-		return NULL;
-	if(strcmp(call->user[OICALL_CALLEE], to) != 0 || strcmp(call->call_type, call_type) != 0 ||
+			call->peers[OICALL_CALLER].media_session != session || strcmp(call->call_type, call_type) != 0 ||
 			(call_id != NULL && strcmp(call_id, call->id) != 0))
 		return NULL;
-	return call;
-}
-
-/* Whom a start-call calls: toUserIds (the room dialect, *room set; one
- * user for now) or else toUserId. NULL with *error (an error ack). */
-static char *invitee(json_t *body, gboolean *room, json_t **error) {
-	json_t *ids = json_object_get(body, "toUserIds");
-	const char *problem = NULL;
-	char *to = NULL;
-	*room = ids != NULL;
-	*error = NULL;
-	if(ids == NULL && json_object_get(body, "toUserId") == NULL) {
-		*error = error_ack("Missing toUserId");
-	} else if(ids == NULL) {
-		if((to = oicall_user_id_from_json(json_object_get(body, "toUserId"), &problem)) == NULL)
-			*error = field_error("toUserId", problem);
-	} else if(!json_is_array(ids) || json_array_size(ids) == 0) {
-		*error = error_ack("toUserIds must be an array of one user id");
-	} else if(json_array_size(ids) > 1) {
-		*error = error_ack("Group calls are not supported yet: toUserIds must name one user");
-	} else if((to = oicall_user_id_from_json(json_array_get(ids, 0), &problem)) == NULL) {
-		*error = field_error("toUserIds[0]", problem);
+	/* The same invitees: each asked for was invited at the start (busy ones aside), and no other. */
+	guint asked = g_strv_length((char **)to), matched = 0;
+	for(int side = 1; side < call->npeers; side++) {
+		if(call->peers[side].invited_by != NULL && strcmp(call->peers[side].invited_by, user) != 0)
+			continue;
+		if(!strv_has(to, call->peers[side].user))
+			return NULL;
+		matched++;
 	}
-	return to;
+	return matched > 0 && matched <= asked ? call : NULL;
 }
 
 oicall_call *oicall_engine_repeated_start(oicall_engine *engine, guint64 session, json_t *body) {
@@ -391,46 +616,99 @@ oicall_call *oicall_engine_repeated_start(oicall_engine *engine, guint64 session
 		return NULL;
 	gboolean room = FALSE;
 	json_t *ignored = NULL;
-	char *to = invitee(body, &room, &ignored);
+	char **to = invitees(engine, body, &room, &ignored);
 	json_decref(ignored);
 	oicall_call *call = to ? repeated_start(engine, session, user, to, call_type, json_string_value(call_id)) : NULL;
-	g_free(to);
+	g_strfreev(to);
 	return call;
 }
 
-/* A new call from user to to (takes to), not yet in any table. */
-static oicall_call *call_new(oicall_engine *engine, const char *user, char *to, const char *call_type,
-		const char *call_id, gint64 now) {
+/* A peer for user (a new one, or the one it was if it was in the call before). */
+static int peer_slot(oicall_call *call, const char *user) {
+	int side = oicall_call_side_of(call, user);
+	if(side >= 0)
+		return side;
+	if(call->npeers < OICALL_MAX_PEERS) {
+		side = call->npeers++;
+	} else {
+		/* Every place was used once: one whose user is out takes the newcomer. */
+		for(side = 1; side < call->npeers && call->peers[side].state != OICALL_PEER_OUT; side++)
+			;
+		g_assert(side < call->npeers);  /* max_peers ≤ OICALL_MAX_PEERS leaves one */
+	}
+	peer_clear(&call->peers[side]);
+	call->peers[side].user = g_strdup(user);
+	call->peers[side].offered_to = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	return side;
+}
+
+/* A new call from user, not yet in any table. */
+static oicall_call *call_new(const char *user, const char *call_type, const char *call_id, gint64 now) {
 	oicall_call *call = g_new0(oicall_call, 1);
 	call->refs = 1;
 	call->id = call_id ? g_strdup(call_id) : g_uuid_string_random();
-	call->user[OICALL_CALLER] = g_strdup(user);
-	call->user[OICALL_CALLEE] = to;
 	call->call_type = g_strdup(call_type);
 	call->created_at = now;
-	call->offered_to = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-	call->callee_was_online = oicall_registry_session_of(engine->registry, to) != 0;
+	int side = peer_slot(call, user);
+	call->peers[side].state = OICALL_PEER_IN;
 	return call;
 }
 
-/* A call refused because its callee is in a call: it never rings. Takes to. */
-static json_t *refuse_busy(oicall_engine *engine, guint64 session, const char *user, char *to, const char *call_type,
-		const char *call_id, GPtrArray *effects, gint64 now) {
-	oicall_call *call = call_new(engine, user, to, call_type, call_id, now);
+/* user is invited into a live call: it rings once offered (offer_ringing). */
+static void invite(oicall_engine *engine, oicall_call *call, const char *user, const char *by, GPtrArray *effects,
+		gint64 now) {
+	int side = peer_slot(call, user);
+	oicall_peer *peer = &call->peers[side];
+	g_hash_table_remove_all(peer->offered_to);
+	peer->state = OICALL_PEER_RINGING;
+	peer->room = FALSE;
+	peer->joined = FALSE;
+	peer->announced = FALSE;
+	memset(peer->muted, 0, sizeof(peer->muted));
+	g_free(peer->invited_by);
+	peer->invited_by = g_strdup(by);
+	peer->was_online = oicall_registry_session_of(engine->registry, user) != 0;
+	peer->ring_deadline = now + engine->ring_timeout_us;
+	g_hash_table_insert(engine->call_of_user, peer->user, call);
+	if(call->group)
+		add_notify(effects, "call-invited", json_pack("{sssssssssb}", "callId", call->id, "caller",
+			call->peers[OICALL_CALLER].user, "callee", user, "byUserId", by, "calleeOnline", peer->was_online), call);
+}
+
+/* incoming-call to every invitee's session that has not had it, all of them known by then. */
+static void offer_ringing(oicall_engine *engine, oicall_call *call, GPtrArray *effects) {
+	for(int side = 1; side < call->npeers && !call->awaiting_offer; side++) {
+		if(call->peers[side].state == OICALL_PEER_RINGING)
+			offer_to(engine, call, side, current_session(engine, call, side), effects);
+	}
+}
+
+/* A call refused because its every invitee is in a call: it never rings. */
+static json_t *refuse_busy(oicall_engine *engine, guint64 session, const char *user, char *const *to,
+		const char *call_type, const char *call_id, GPtrArray *effects, gint64 now) {
+	oicall_call *call = call_new(user, call_type, call_id, now);
+	for(int i = 0; to[i] != NULL; i++)
+		call->peers[peer_slot(call, to[i])].state = OICALL_PEER_OUT;
 	call->ended_at = now;
 	call->state = OICALL_CALL_ENDED;
 	call->end_reason = g_strdup("busy");
-	add_notify(effects, "call-started", json_pack("{sssssssssb}", "callId", call->id, "caller", user, "callee", to,
-		"callType", call_type, "calleeOnline", call->callee_was_online), call);
-	add_event(effects, session, "call-ended", json_pack("{ssss}", "callId", call->id, "reason", "busy"), call);
+	add_notify(effects, "call-started", json_pack("{sssssssssb}", "callId", call->id, "caller", user, "callee", to[0],
+		"callType", call_type, "calleeOnline", oicall_registry_session_of(engine->registry, to[0]) != 0), call);
+	add_event(effects, session, "call-ended", reason_payload(call, "busy"), call);
 	add_notify(effects, "call-ended", json_pack("{sssssssssIss}", "callId", call->id, "caller", user,
-		"callee", to, "reason", "busy", "duration", (json_int_t)0, "endedBy", to), call);
+		"callee", to[0], "reason", "busy", "duration", (json_int_t)0, "endedBy", to[0]), call);
 	json_t *reply = json_pack("{ssss}", "error", "busy", "callId", call->id);
 	oicall_call_unref(call);
 	return reply;
 }
 
-/* start-call and reserve-call: ring says whether the callee is offered the call now. */
+/* Glare: the only invitee is calling this user right now. */
+static gboolean glare(oicall_call *mine, const char *user, char *const *to) {
+	return mine != NULL && to[1] == NULL && mine->state == OICALL_CALL_RINGING &&
+		oicall_call_side_of(mine, user) != OICALL_CALLER && strcmp(mine->peers[OICALL_CALLER].user, to[0]) == 0;
+}
+
+/* start-call and reserve-call: ring says whether the invitees are offered the call now. */
 static json_t *begin_call(oicall_engine *engine, guint64 session, json_t *body, gboolean ring, GPtrArray *effects,
 		gint64 now, oicall_call **out) {
 	*out = NULL;
@@ -438,15 +716,14 @@ static json_t *begin_call(oicall_engine *engine, guint64 session, json_t *body, 
 	if(user == NULL)
 		return error_ack("Socket not registered");
 	gboolean room = FALSE;
-	json_t *invalid = NULL;
-	char *to = invitee(body, &room, &invalid);
+	json_t *reply = NULL;
+	char **to = invitees(engine, body, &room, &reply);
 	if(to == NULL)
-		return invalid;
+		return reply;
 	const char *call_type = json_string_value(json_object_get(body, "callType"));
 	json_t *call_id_json = json_object_get(body, "callId");
 	const char *call_id = json_string_value(call_id_json);
 	oicall_call *mine = oicall_engine_call_of_user(engine, user);
-	json_t *reply = NULL;
 	if(call_type == NULL || (strcmp(call_type, "audio") != 0 && strcmp(call_type, "video") != 0)) {
 		reply = error_ack("callType must be \"audio\" or \"video\"");
 	} else if(call_id_json != NULL && !json_is_null(call_id_json) && (call_id == NULL || !call_id_valid(call_id))) {
@@ -458,47 +735,61 @@ static json_t *begin_call(oicall_engine *engine, guint64 session, json_t *body, 
 	} else if(call_id != NULL && (g_hash_table_contains(engine->calls, call_id) ||
 			g_hash_table_contains(engine->ended, call_id))) {
 		reply = error_ack("callId already in use");
-	} else if(strcmp(to, user) == 0) {
+	} else if(strv_has(to, user)) {
 		reply = error_ack("Cannot call yourself");
-	} else if(mine != NULL && mine->state == OICALL_CALL_RINGING && oicall_call_side_of(mine, user) == OICALL_CALLEE &&
-			strcmp(mine->user[OICALL_CALLER], to) == 0) {
-		/* Glare: the callee is calling this user right now. Their call goes on
-		 * ringing here (accept it to talk); this one is refused as busy. */
+	} else if(glare(mine, user, to)) {
+		/* Their call goes on ringing here (accept it to talk); this one is refused as busy. */
 		reply = refuse_busy(engine, session, user, to, call_type, call_id, effects, now);
 		json_object_set_new(reply, "incomingCallId", json_string(mine->id));
-		return reply;
 	} else if(mine != NULL) {
 		reply = error_ack("Already in a call");
-	}
-	if(reply == NULL) {
+	} else {
 		/* Counted before the busy check: ringing a busy user again and again is calling too. */
 		const char *limited = oicall_call_limits_start(engine->limits, user, to, now);
 		if(limited != NULL)
 			reply = error_ack(limited);
 	}
+	gboolean all_busy = TRUE;
+	for(int i = 0; to[i] != NULL && reply == NULL && all_busy; i++)
+		all_busy = oicall_engine_call_of_user(engine, to[i]) != NULL;
+	if(reply == NULL && all_busy)
+		reply = refuse_busy(engine, session, user, to, call_type, call_id, effects, now);
 	if(reply != NULL) {
-		g_free(to);
+		g_strfreev(to);
 		return reply;
 	}
-	if(oicall_engine_call_of_user(engine, to) != NULL)
-		return refuse_busy(engine, session, user, to, call_type, call_id, effects, now);
 
-	oicall_call *call = call_new(engine, user, to, call_type, call_id, now);
-	add_notify(effects, "call-started", json_pack("{sssssssssb}", "callId", call->id, "caller", user, "callee", to,
-		"callType", call_type, "calleeOnline", call->callee_was_online), call);
+	oicall_call *call = call_new(user, call_type, call_id, now);
+	call->group = to[1] != NULL;
 	call->state = OICALL_CALL_RINGING;
-	call->peer[OICALL_CALLER].room = room;
-	call->ring_deadline = now + engine->ring_timeout_us;
-	call->media_session[OICALL_CALLER] = session;
-	call->awaiting_offer = TRUE;
+	call->peers[OICALL_CALLER].room = room;
+	call->peers[OICALL_CALLER].media_session = session;
+	call->awaiting_offer = !ring;
 	g_hash_table_insert(engine->calls, call->id, call);
 	g_queue_push_tail(&engine->order, call);
-	g_hash_table_insert(engine->call_of_user, call->user[OICALL_CALLER], call);
-	g_hash_table_insert(engine->call_of_user, call->user[OICALL_CALLEE], call);
-	if(ring)
-		oicall_engine_call_offered(engine, call, effects);
+	g_hash_table_insert(engine->call_of_user, call->peers[OICALL_CALLER].user, call);
+	json_t *busy = json_array(), *invited = json_array();
+	for(int i = 0; to[i] != NULL; i++)
+		json_array_append_new(oicall_engine_call_of_user(engine, to[i]) != NULL ? busy : invited, json_string(to[i]));
+	json_t *started = json_pack("{sssssssssb}", "callId", call->id, "caller", user, "callee",
+		json_string_value(json_array_get(invited, 0)), "callType", call_type, "calleeOnline",
+		oicall_registry_session_of(engine->registry, json_string_value(json_array_get(invited, 0))) != 0);
+	if(call->group)
+		json_object_set(started, "invitees", invited);
+	add_notify(effects, "call-started", started, call);
+	size_t i;
+	json_t *id;
+	json_array_foreach(invited, i, id)
+		invite(engine, call, json_string_value(id), user, effects, now);
+	offer_ringing(engine, call, effects);
 	*out = call;
-	return call_payload(call);
+	reply = call_payload(call);
+	if(json_array_size(busy) > 0)
+		json_object_set(reply, "busyUserIds", busy);
+	json_decref(busy);
+	json_decref(invited);
+	g_strfreev(to);
+	return reply;
 }
 
 json_t *oicall_engine_start_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
@@ -515,16 +806,18 @@ void oicall_engine_call_offered(oicall_engine *engine, oicall_call *call, GPtrAr
 	if(call->state != OICALL_CALL_RINGING || !call->awaiting_offer)
 		return;
 	call->awaiting_offer = FALSE;
-	offer_to(engine, call, current_session(engine, call, OICALL_CALLEE), effects);
+	offer_ringing(engine, call, effects);
 }
 
 void oicall_engine_cancel_reserved(oicall_engine *engine, oicall_call *call, GPtrArray *effects, gint64 now) {
 	if(call->state != OICALL_CALL_RINGING || !call->awaiting_offer)
 		return;
 	oicall_call_ref(call);
-	finish(engine, call, "error", call->user[OICALL_CALLER], effects, now);
+	finish(engine, call, "error", call->peers[OICALL_CALLER].user, effects, now);
 	oicall_call_unref(call);
 }
+
+#define LEFT_CALL "You are no longer in this call"
 
 json_t *oicall_engine_check_call(oicall_engine *engine, guint64 session, json_t *body, oicall_call **out) {
 	*out = NULL;
@@ -539,14 +832,37 @@ json_t *oicall_engine_check_call(oicall_engine *engine, guint64 session, json_t 
 	oicall_call *call = oicall_engine_call(engine, json_string_value(id));
 	if(call == NULL) {
 		ended_call *ended = g_hash_table_lookup(engine->ended, json_string_value(id));
-		if(ended != NULL && (strcmp(ended->user[0], user) == 0 || strcmp(ended->user[1], user) == 0))
+		if(ended != NULL && strv_has(ended->users, user))
 			return error_ack("Call already ended");
 		return error_ack("Unknown call");
 	}
-	if(oicall_call_side_of(call, user) < 0)
+	int side = oicall_call_side_of(call, user);
+	if(side < 0)
 		return error_ack("Not your call");
+	if(call->peers[side].state == OICALL_PEER_OUT)
+		return error_ack(LEFT_CALL);
 	*out = call;
 	return NULL;
+}
+
+/* The other peers that are joined. */
+static json_t *joined_others(const oicall_call *call, int side) {
+	json_t *users = json_array();
+	for(int other = 0; other < call->npeers; other++) {
+		if(other != side && oicall_call_peer_joined(call, other))
+			json_array_append_new(users, json_string(call->peers[other].user));
+	}
+	return users;
+}
+
+/* The joined peers hear that side is in, once: an invitee when it accepts
+ * (whether join-call follows tells only its dialect), a caller when it joins. */
+static void announce(oicall_engine *engine, oicall_call *call, int side, GPtrArray *effects) {
+	if(call->peers[side].announced)
+		return;
+	call->peers[side].announced = TRUE;
+	tell_room(engine, call, side, "participant-joined", json_pack("{ssss}", "callId", call->id,
+		"userId", call->peers[side].user), effects);
 }
 
 json_t *oicall_engine_accept_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
@@ -557,59 +873,75 @@ json_t *oicall_engine_accept_call(oicall_engine *engine, guint64 session, json_t
 	if(error != NULL)
 		return error;
 	const char *user = oicall_engine_user(engine, session);
-	if(oicall_call_side_of(call, user) != OICALL_CALLEE)
+	int side = oicall_call_side_of(call, user);
+	oicall_peer *peer = &call->peers[side];
+	if(side == OICALL_CALLER)
 		return error_ack("Only the callee can accept a call");
-	if(call->state == OICALL_CALL_ACTIVE && call->media_session[OICALL_CALLEE] == session)
+	if(peer->state == OICALL_PEER_IN && peer->media_session == session)
 		return success_ack();   /* the same accept again: nothing changes */
-	if(call->state != OICALL_CALL_RINGING)
+	if(peer->state != OICALL_PEER_RINGING)
 		return error_ack("Call already accepted");
 	if(call->awaiting_offer)
 		return error_ack("Call not offered yet");
 	json_t *from = json_object_get(body, "fromUserId");
-	if(from != NULL) {
+	if(from != NULL && !call->group) {
+		/* A group's invitee may name whoever invited it: call-accepted goes to the creator anyway. */
 		const char *ignored = NULL;
 		char *from_user = oicall_user_id_from_json(from, &ignored);
-		gboolean matches = from_user != NULL && strcmp(from_user, call->user[OICALL_CALLER]) == 0;
+		gboolean matches = from_user != NULL && strcmp(from_user, call->peers[OICALL_CALLER].user) == 0;
 		g_free(from_user);
 		if(!matches)
 			return error_ack("fromUserId is not the caller of this call");
 	}
-	call->state = OICALL_CALL_ACTIVE;
-	call->accepted_at = now;
-	call->ring_deadline = 0;
-	call->media_session[OICALL_CALLEE] = session;
-	json_t *payload = json_pack("{ssss}", "callId", call->id, "calleeUserId", call->user[OICALL_CALLEE]);
-	add_event(effects, current_session(engine, call, OICALL_CALLER), "call-accepted", payload, call);
-	add_notify(effects, "call-accepted", json_pack("{ssssss}", "callId", call->id, "caller", call->user[OICALL_CALLER],
-		"callee", call->user[OICALL_CALLEE]), call);
+	if(call->state == OICALL_CALL_RINGING) {
+		call->state = OICALL_CALL_ACTIVE;
+		call->accepted_at = now;
+		call->peers[OICALL_CALLER].accepted_at = now;
+	}
+	peer->state = OICALL_PEER_IN;
+	peer->accepted_at = now;
+	peer->media_session = session;
+	ring_over(engine, call, side, TRUE, "accepted", effects, now);
+	if(call->peers[OICALL_CALLER].state == OICALL_PEER_IN)
+		add_event(effects, current_session(engine, call, OICALL_CALLER), "call-accepted",
+			json_pack("{ssss}", "callId", call->id, "calleeUserId", user), call);
+	add_notify(effects, "call-accepted", json_pack("{ssssss}", "callId", call->id,
+		"caller", call->peers[OICALL_CALLER].user, "callee", user), call);
+	announce(engine, call, side, effects);
 	return success_ack();
 }
 
 /* check_call for a hang-up (end-call, leave-call): NULL with *call, or the
- * ack to give, a success for a call of the user's that ended already
- * (hung up twice, or after the other side: it is over, as asked). */
+ * ack to give, a success for a call of the user's that ended already or
+ * that it left (hung up twice, or after the others: it is over, as asked). */
 static json_t *check_hangup(oicall_engine *engine, guint64 session, json_t *body, oicall_call **call) {
 	json_t *error = oicall_engine_check_call(engine, session, body, call);
-	if(error != NULL && g_strcmp0(json_string_value(json_object_get(error, "error")), "Call already ended") == 0) {
+	const char *message = error ? json_string_value(json_object_get(error, "error")) : NULL;
+	if(g_strcmp0(message, "Call already ended") == 0 || g_strcmp0(message, LEFT_CALL) == 0) {
 		json_decref(error);
 		return success_ack();
 	}
 	return error;
 }
 
-json_t *oicall_engine_end_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+static json_t *hang_up(oicall_engine *engine, guint64 session, json_t *body, exit_cause cause, GPtrArray *effects,
 		gint64 now) {
 	oicall_call *call = NULL;
 	json_t *error = check_hangup(engine, session, body, &call);
 	if(error != NULL)
 		return error;
-	const char *user = oicall_engine_user(engine, session);
-	int side = oicall_call_side_of(call, user);
-	const char *reason = call->state == OICALL_CALL_RINGING && side == OICALL_CALLEE ? "rejected" : "hangup";
-	oicall_call_ref(call);
-	end_for_both(engine, call, reason, user, effects, now);
-	oicall_call_unref(call);
+	take_out(engine, call, oicall_call_side_of(call, oicall_engine_user(engine, session)), cause, effects, now);
 	return success_ack();
+}
+
+json_t *oicall_engine_end_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+		gint64 now) {
+	return hang_up(engine, session, body, EXIT_END, effects, now);
+}
+
+json_t *oicall_engine_leave_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+		gint64 now) {
+	return hang_up(engine, session, body, EXIT_LEAVE, effects, now);
 }
 
 json_t *oicall_engine_join_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
@@ -619,53 +951,115 @@ json_t *oicall_engine_join_call(oicall_engine *engine, guint64 session, json_t *
 	*out = call;
 	if(error != NULL)
 		return error;
-	const char *user = oicall_engine_user(engine, session);
-	int side = oicall_call_side_of(call, user), peer = other(side);
-	if(side == OICALL_CALLEE && call->state != OICALL_CALL_ACTIVE)
+	int side = oicall_call_side_of(call, oicall_engine_user(engine, session));
+	oicall_peer *peer = &call->peers[side];
+	if(peer->state != OICALL_PEER_IN)
 		return error_ack("Accept the call first (accept-call), then join it");
-	gboolean peer_joined = oicall_call_peer_joined(call, peer);
-	json_t *already = json_array();
-	if(peer_joined)
-		json_array_append_new(already, json_string(call->user[peer]));
-	if(!call->peer[side].joined) {
-		/* Joined peers hear of the joiner, the joiner of them (the room dialect's events: room-dialect peers only). */
-		call->peer[side].room = TRUE;
-		call->peer[side].joined = TRUE;
-		if(peer_joined && call->peer[peer].room)
-			add_event(effects, current_session(engine, call, peer), "participant-joined",
-				json_pack("{ssss}", "callId", call->id, "userId", user), call);
-		if(peer_joined)
+	json_t *already = joined_others(call, side);
+	if(!peer->joined) {
+		peer->room = TRUE;
+		peer->joined = TRUE;
+		announce(engine, call, side, effects);
+		/* The joiner hears who is there already. */
+		if(json_array_size(already) > 0)
 			add_event(effects, session, "participant-joined",
 				json_pack("{sssOsb}", "callId", call->id, "userId", already, "initial", 1), call);
 	}
 	/* participants: whom the call invited (the creator is creatorId), as OIChat's server has it. */
-	return json_pack("{sbs[s]sossso}", "success", 1, "participants", call->user[OICALL_CALLEE], "alreadyJoined", already,
-		"creatorId", call->user[OICALL_CALLER], "participantsInfo", json_object());
+	return json_pack("{sbsosossso}", "success", 1, "participants", oicall_call_participants(call, 1), "alreadyJoined", already,
+		"creatorId", call->peers[OICALL_CALLER].user, "participantsInfo", json_object());
 }
 
-json_t *oicall_engine_leave_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
-		gint64 now) {
+json_t *oicall_engine_add_participants(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+		gint64 now, oicall_call **out) {
 	oicall_call *call = NULL;
-	json_t *error = check_hangup(engine, session, body, &call);
+	json_t *error = oicall_engine_check_call(engine, session, body, &call);
+	*out = call;
 	if(error != NULL)
 		return error;
 	const char *user = oicall_engine_user(engine, session);
-	int side = oicall_call_side_of(call, user), peer = other(side);
-	guint64 told = told_session(engine, call, peer);
-	/* The one who leaves hears nothing: it left. */
-	const char *reason = "hangup";
-	if(call->state == OICALL_CALL_RINGING) {
-		reason = side == OICALL_CALLEE ? "rejected" : "cancelled";
-		add_event(effects, told, "call-ended", json_pack("{ssss}", "callId", call->id, "reason", reason), call);
-	} else if(call->peer[peer].room) {
-		add_event(effects, told, "participant-left", json_pack("{ssss}", "callId", call->id, "userId", user), call);
-		add_event(effects, told, "call-ended", json_pack("{ssss}", "callId", call->id, "reason", "last-participant-left"), call);
-	} else {
-		add_event(effects, told, "call-ended", json_pack("{ssss}", "callId", call->id, "reason", reason), call);
+	int side = oicall_call_side_of(call, user);
+	if(call->peers[side].state != OICALL_PEER_IN)
+		return error_ack("Accept the call first (accept-call), then invite others");
+	if(json_object_get(body, "participantIds") == NULL)
+		return error_ack("Missing participantIds");
+	char **ids = user_list(json_object_get(body, "participantIds"), "participantIds", OICALL_MAX_PEERS, &error);
+	if(ids == NULL)
+		return error;
+	/* Those already ringing or in are not invited again; those in another call are busy. */
+	GPtrArray *fresh = g_ptr_array_new();
+	json_t *busy = json_array();
+	for(int i = 0; ids[i] != NULL; i++) {
+		int at = oicall_call_side_of(call, ids[i]);
+		if(at >= 0 && call->peers[at].state != OICALL_PEER_OUT)
+			continue;
+		if(oicall_engine_call_of_user(engine, ids[i]) != NULL)
+			json_array_append_new(busy, json_string(ids[i]));
+		else
+			g_ptr_array_add(fresh, ids[i]);
 	}
-	oicall_call_ref(call);
-	finish(engine, call, reason, user, effects, now);
-	oicall_call_unref(call);
+	g_ptr_array_add(fresh, NULL);
+	char **to = (char **)fresh->pdata;
+	const char *limited = NULL;
+	if(peers_left(call) + (int)fresh->len - 1 > engine->max_peers) {
+		char *message = g_strdup_printf("A call has at most %d participants", engine->max_peers);
+		error = error_ack(message);
+		g_free(message);
+	} else if(fresh->len > 1 && (limited = oicall_call_limits_start(engine->limits, user, to, now)) != NULL) {
+		error = error_ack(limited);
+	}
+	if(error == NULL) {
+		json_t *added = json_array();
+		call->group = TRUE;
+		for(int i = 0; to[i] != NULL; i++) {
+			invite(engine, call, to[i], user, effects, now);
+			json_array_append_new(added, json_string(to[i]));
+		}
+		offer_ringing(engine, call, effects);
+		if(json_array_size(added) > 0)
+			tell_room(engine, call, side, "participant-invited", json_pack("{sssssO}", "callId", call->id,
+				"byUserId", user, "userIds", added), effects);
+		error = json_pack("{sbsOsO}", "success", 1, "addedParticipants", added, "busyUserIds", busy);
+		json_decref(added);
+	}
+	json_decref(busy);
+	g_ptr_array_free(fresh, TRUE);
+	g_strfreev(ids);
+	return error;
+}
+
+/* UTF-16 units of a UTF-8 string (what a JavaScript client counts as its length). */
+static glong utf16_length(const char *text) {
+	glong units = 0;
+	for(const char *p = text; *p != '\0'; p = g_utf8_next_char(p))
+		units += g_utf8_get_char(p) > 0xFFFF ? 2 : 1;
+	return units;
+}
+
+json_t *oicall_engine_reaction(oicall_engine *engine, guint64 session, json_t *body, gint64 wall_ms,
+		GPtrArray *effects) {
+	oicall_call *call = NULL;
+	json_t *error = oicall_engine_check_call(engine, session, body, &call);
+	if(error != NULL)
+		return error;
+	const char *user = oicall_engine_user(engine, session);
+	int side = oicall_call_side_of(call, user);
+	if(!oicall_call_peer_joined(call, side))
+		return error_ack("Join the call first");
+	json_t *emoji = json_object_get(body, "emoji");
+	if(emoji == NULL)
+		return error_ack("Missing emoji");
+	const char *text = json_string_value(emoji);
+	glong units = text ? utf16_length(text) : 0;
+	if(units < 1 || units > OICALL_MAX_EMOJI_UNITS)
+		return error_ack("emoji must be a string of 1 to 16 characters");
+	json_t *payload = json_pack("{sssssssI}", "callId", call->id, "userId", user, "emoji", text,
+		"ts", (json_int_t)wall_ms);
+	for(int other = 0; other < call->npeers; other++) {
+		if(oicall_call_peer_joined(call, other))
+			add_event(effects, current_session(engine, call, other), "call-reaction", json_deep_copy(payload), call);
+	}
+	json_decref(payload);
 	return success_ack();
 }
 
@@ -682,25 +1076,22 @@ json_t *oicall_engine_mute(oicall_engine *engine, guint64 session, json_t *body,
 	const char *user = oicall_engine_user(engine, session);
 	int side = oicall_call_side_of(call, user);
 	gboolean value = json_is_true(muted);
-	call->muted[side][video ? 1 : 0] = value;
+	call->peers[side].muted[video ? 1 : 0] = value;
 	oicall_effect *effect = add_effect(effects, OICALL_EFFECT_MUTE, call);
 	effect->side = side;
 	effect->video = video;
 	effect->muted = value;
 	const char *name = video ? (value ? "remote-user-video-muted" : "remote-user-video-unmuted")
 		: (value ? "remote-user-muted" : "remote-user-unmuted");
-	add_event(effects, current_session(engine, call, other(side)), name,
-		json_pack("{ssss}", "userId", user, "callId", call->id), call);
+	for(int other = 0; other < call->npeers; other++) {
+		if(other != side && call->peers[other].state != OICALL_PEER_OUT)
+			add_event(effects, told_session(engine, call, other), name,
+				json_pack("{ssss}", "userId", user, "callId", call->id), call);
+	}
 	return success_ack();
 }
 
 /* ---- sessions going away --------------------------------------------- */
-
-/* The user of a session went offline (it was their current session). */
-static void user_gone(oicall_engine *engine, const char *user, GPtrArray *effects) {
-	(void)engine;
-	add_notify(effects, "user-gone", json_pack("{ss}", "userId", user), NULL);
-}
 
 /* The live calls, each with a reference: the list survives calls ending. */
 static GList *live_calls(oicall_engine *engine) {
@@ -710,26 +1101,14 @@ static GList *live_calls(oicall_engine *engine) {
 	return calls;
 }
 
-/* Calls touched by a session: where it is a side's media or its user's control. */
-static GList *calls_of_session(oicall_engine *engine, guint64 session, const char *user) {
-	GList *found = NULL;
-	for(GList *l = engine->order.head; l != NULL; l = l->next) {
-		oicall_call *call = l->data;
-		if(call->media_session[0] == session || call->media_session[1] == session ||
-				oicall_call_side_of(call, user) >= 0 || g_hash_table_contains(call->offered_to, &session))
-			found = g_list_append(found, oicall_call_ref(call));
-	}
-	return found;
-}
-
 static void start_grace(oicall_engine *engine, oicall_call *call, int side, GPtrArray *effects, gint64 now) {
-	if(call->grace_deadline[side] != 0)
+	if(call->peers[side].grace_deadline != 0)
 		return;
 	if(engine->grace_us <= 0) {
-		end_peer_gone(engine, call, side, effects, now);
+		take_out(engine, call, side, EXIT_GONE, effects, now);
 		return;
 	}
-	call->grace_deadline[side] = now + engine->grace_us;
+	call->peers[side].grace_deadline = now + engine->grace_us;
 }
 
 /* Common to disconnect and destroy: returns linger seconds (disconnect only). */
@@ -738,42 +1117,36 @@ static guint session_leaves(oicall_engine *engine, guint64 session, gboolean des
 	char *user = g_strdup(oicall_registry_user_of(engine->registry, session));
 	gboolean was_current = oicall_registry_unbind(engine->registry, session);
 	if(was_current)
-		user_gone(engine, user, effects);
+		add_notify(effects, "user-gone", json_pack("{ss}", "userId", user), NULL);
 	guint linger = 0;
-	GList *calls = calls_of_session(engine, session, was_current ? user : NULL);
+	GList *calls = live_calls(engine);
 	for(GList *l = calls; l != NULL; l = l->next) {
 		oicall_call *call = l->data;
-		if(call->state == OICALL_CALL_ENDED)
-			continue;
-		for(int side = 0; side < 2 && call->state != OICALL_CALL_ENDED; side++) {
-			gboolean media_here = call->media_session[side] == session;
-			gboolean control_here = was_current && strcmp(call->user[side], user) == 0;
-			if(!media_here && !control_here) {
-				if(side == OICALL_CALLEE)
-					g_hash_table_remove(call->offered_to, &session);
+		for(int side = 0; side < call->npeers && call->state != OICALL_CALL_ENDED; side++) {
+			oicall_peer *peer = &call->peers[side];
+			if(peer->state == OICALL_PEER_OUT)
 				continue;
-			}
-			if(call->state == OICALL_CALL_RINGING) {
-				if(side == OICALL_CALLER) {
-					/* Nobody to answer to: a ringing call ends with its caller. */
-					end_peer_gone(engine, call, side, effects, now);
-				} else {
-					/* Keeps ringing; the callee's next session gets a fresh offer. */
-					g_hash_table_remove(call->offered_to, &session);
-					if(media_here)
-						call->media_session[side] = 0;
-				}
+			gboolean media_here = peer->media_session == session;
+			gboolean control_here = was_current && strcmp(peer->user, user) == 0;
+			if(peer->state == OICALL_PEER_RINGING || (!media_here && !control_here)) {
+				/* An invitee keeps ringing; its next session gets a fresh offer. */
+				g_hash_table_remove(peer->offered_to, &session);
+				if(media_here)
+					peer->media_session = 0;
+			} else if(side == OICALL_CALLER && call->state == OICALL_CALL_RINGING) {
+				/* Nobody to answer to: a call nobody accepted yet ends with its caller. */
+				take_out(engine, call, side, EXIT_GONE, effects, now);
 			} else if(media_here && destroyed) {
 				/* Its PeerConnection went with the handle. */
-				end_peer_gone(engine, call, side, effects, now);
-			} else if(media_here && oicall_registry_session_of(engine->registry, call->user[side]) != 0) {
+				take_out(engine, call, side, EXIT_GONE, effects, now);
+			} else if(media_here && oicall_registry_session_of(engine->registry, peer->user) != 0) {
 				/* The user is back on another session already (it took over
 				 * before this one was noticed gone): no grace, the media
 				 * stays on this handle while the call lasts. */
 				linger = OICALL_LINGER_UNTIL_CALL_ENDS;
 			} else {
 				start_grace(engine, call, side, effects, now);
-				if(media_here && call->state != OICALL_CALL_ENDED)
+				if(media_here && peer->state == OICALL_PEER_IN)
 					linger = MAX(linger, (guint)(engine->grace_us / G_USEC_PER_SEC) + OICALL_LINGER_MARGIN_S);
 			}
 		}
@@ -792,11 +1165,9 @@ void oicall_engine_session_destroyed(oicall_engine *engine, guint64 session, GPt
 }
 
 void oicall_engine_media_failed(oicall_engine *engine, oicall_call *call, int side, GPtrArray *effects, gint64 now) {
-	if(call->state != OICALL_CALL_ACTIVE)
+	if(call->state != OICALL_CALL_ACTIVE || call->peers[side].state != OICALL_PEER_IN)
 		return;
-	oicall_call_ref(call);
-	end_peer_gone(engine, call, side, effects, now);
-	oicall_call_unref(call);
+	take_out(engine, call, side, EXIT_GONE, effects, now);
 }
 
 gboolean oicall_engine_force_end(oicall_engine *engine, const char *call_id, const char *reason,
@@ -805,18 +1176,19 @@ gboolean oicall_engine_force_end(oicall_engine *engine, const char *call_id, con
 	if(call == NULL)
 		return FALSE;
 	oicall_call_ref(call);
-	end_for_both(engine, call, reason, NULL, effects, now);
+	end_for_all(engine, call, reason, NULL, effects, now);
 	oicall_call_unref(call);
 	return TRUE;
 }
 
 /* ---- timers ---------------------------------------------------------- */
 
-/* When an active call's side has been silent too long; G_MAXINT64 without a media timeout. */
+/* When a peer of an active call has been silent too long; G_MAXINT64 without a media timeout. */
 static gint64 media_deadline(oicall_engine *engine, oicall_call *call, int side) {
-	if(engine->media_timeout_us <= 0 || call->state != OICALL_CALL_ACTIVE)
+	const oicall_peer *peer = &call->peers[side];
+	if(engine->media_timeout_us <= 0 || call->state != OICALL_CALL_ACTIVE || peer->state != OICALL_PEER_IN)
 		return G_MAXINT64;
-	return MAX(call->accepted_at, call->media_seen[side]) + engine->media_timeout_us;
+	return MAX(peer->accepted_at, peer->media_seen) + engine->media_timeout_us;
 }
 
 void oicall_engine_tick(oicall_engine *engine, gint64 now, GPtrArray *effects) {
@@ -827,23 +1199,16 @@ void oicall_engine_tick(oicall_engine *engine, gint64 now, GPtrArray *effects) {
 	GList *calls = live_calls(engine);
 	for(GList *l = calls; l != NULL; l = l->next) {
 		oicall_call *call = l->data;
-		if(call->state == OICALL_CALL_RINGING && now >= call->ring_deadline) {
-			add_event(effects, told_session(engine, call, OICALL_CALLEE), "call-expired",
-				json_pack("{ssss}", "callId", call->id, "reason", "timeout"), call);
-			add_event(effects, current_session(engine, call, OICALL_CALLER), "call-ended",
-				json_pack("{ssss}", "callId", call->id, "reason", "timeout"), call);
-			add_notify(effects, "call-expired", json_pack("{ssssss}", "callId", call->id,
-				"caller", call->user[OICALL_CALLER], "callee", call->user[OICALL_CALLEE]), call);
-			finish(engine, call, "timeout", NULL, effects, now);
-			continue;
+		for(int side = 0; side < call->npeers && call->state != OICALL_CALL_ENDED; side++) {
+			oicall_peer *peer = &call->peers[side];
+			if(peer->state == OICALL_PEER_RINGING && now >= peer->ring_deadline)
+				take_out(engine, call, side, EXIT_TIMEOUT, effects, now);
+			else if(peer->state == OICALL_PEER_IN && peer->grace_deadline != 0 && now >= peer->grace_deadline)
+				take_out(engine, call, side, EXIT_GONE, effects, now);
 		}
-		for(int side = 0; side < 2 && call->state == OICALL_CALL_ACTIVE; side++) {
-			if(call->grace_deadline[side] != 0 && now >= call->grace_deadline[side])
-				end_peer_gone(engine, call, side, effects, now);
-		}
-		for(int side = 0; side < 2 && call->state == OICALL_CALL_ACTIVE; side++) {
+		for(int side = 0; side < call->npeers && call->state == OICALL_CALL_ACTIVE; side++) {
 			if(now >= media_deadline(engine, call, side))
-				end_for_both(engine, call, "media-timeout", NULL, effects, now);
+				take_out(engine, call, side, EXIT_MEDIA_TIMEOUT, effects, now);
 		}
 	}
 	g_list_free_full(calls, (GDestroyNotify)oicall_call_unref);
@@ -853,11 +1218,12 @@ gint64 oicall_engine_next_deadline(oicall_engine *engine) {
 	gint64 next = G_MAXINT64;
 	for(GList *l = engine->order.head; l != NULL; l = l->next) {
 		oicall_call *call = l->data;
-		if(call->state == OICALL_CALL_RINGING)
-			next = MIN(next, call->ring_deadline);
-		for(int side = 0; side < 2; side++) {
-			if(call->grace_deadline[side] != 0)
-				next = MIN(next, call->grace_deadline[side]);
+		for(int side = 0; side < call->npeers; side++) {
+			const oicall_peer *peer = &call->peers[side];
+			if(peer->state == OICALL_PEER_RINGING)
+				next = MIN(next, peer->ring_deadline);
+			if(peer->state == OICALL_PEER_IN && peer->grace_deadline != 0)
+				next = MIN(next, peer->grace_deadline);
 			next = MIN(next, media_deadline(engine, call, side));
 		}
 	}

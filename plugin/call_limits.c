@@ -48,9 +48,9 @@ static gboolean expire_starts(GQueue *times, gint64 now) {
 	return g_queue_is_empty(times);
 }
 
-const char *oicall_call_limits_start(oicall_call_limits *limits, const char *caller, const char *callee, gint64 now) {
-	if(limits->unanswered_max > 0) {
-		char *key = pair_key(caller, callee);
+const char *oicall_call_limits_start(oicall_call_limits *limits, const char *caller, char *const *callees, gint64 now) {
+	for(; limits->unanswered_max > 0 && *callees != NULL; callees++) {
+		char *key = pair_key(caller, *callees);
 		unanswered *u = g_hash_table_lookup(limits->unanswered, key);
 		if(u != NULL && now - u->since >= limits->window_us) {
 			g_hash_table_remove(limits->unanswered, key);

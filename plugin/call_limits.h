@@ -17,8 +17,9 @@ typedef struct oicall_call_limits oicall_call_limits;
 oicall_call_limits *oicall_call_limits_new(guint starts_per_minute, guint unanswered_max, gint64 unanswered_window_us);
 void oicall_call_limits_free(oicall_call_limits *limits);
 
-/* Whether caller may call callee now: NULL, counting the start, or why not. */
-const char *oicall_call_limits_start(oicall_call_limits *limits, const char *caller, const char *callee, gint64 now);
+/* Whether caller may call (or invite) these users now: NULL, counting one
+ * start whatever their number, or why not. callees ends with NULL. */
+const char *oicall_call_limits_start(oicall_call_limits *limits, const char *caller, char *const *callees, gint64 now);
 
 /* A call from caller to callee ended: answered, or not (it rang and ended). */
 void oicall_call_limits_ended(oicall_call_limits *limits, const char *caller, const char *callee, gboolean answered,

@@ -51,13 +51,27 @@ static json_t *streams(oicall_session *session) {
 		oicall_slot *slot = &session->slots[i];
 		if(slot->kind < 0)
 			continue;
-		if(slot->forward != NULL || atomic_load(&slot->packets_in) > 0 || session->role == OICALL_ROLE_SEND_TRANSPORT) {
+		oicall_fanout *set = slot->forwards;
+		if(set != NULL || atomic_load(&slot->packets_in) > 0 || session->role == OICALL_ROLE_SEND_TRANSPORT) {
 			json_t *p = json_pack("{sssisssIsbsIsI}", "type", "producer", "mindex", i, "kind", kind_names[slot->kind],
 				"ssrc", (json_int_t)atomic_load(&slot->ssrc_in), "paused", atomic_load(&slot->paused) != 0,
 				"packetsIn", (json_int_t)atomic_load(&slot->packets_in), "bytesIn", (json_int_t)atomic_load(&slot->bytes_in));
-			if(slot->forward != NULL) {
-				json_object_set_new(p, "packetsRelayed", json_integer((json_int_t)atomic_load(&slot->forward->packets)));
-				json_object_set_new(p, "bytesRelayed", json_integer((json_int_t)atomic_load(&slot->forward->bytes)));
+			if(set != NULL) {
+				/* Each consumer's forward, and what they took together. */
+				json_t *forwards = json_array();
+				json_int_t packets = 0, bytes = 0;
+				for(guint f = 0; f < set->len; f++) {
+					oicall_forward *forward = set->forwards[f];
+					json_int_t fp = (json_int_t)atomic_load(&forward->packets), fb = (json_int_t)atomic_load(&forward->bytes);
+					json_array_append_new(forwards, json_pack("{sIsisbsIsIsI}", "targetSession", (json_int_t)forward->target->id,
+						"targetMindex", forward->target_mindex, "paused", atomic_load(&forward->paused) != 0,
+						"packets", fp, "bytes", fb, "remb", (json_int_t)atomic_load(&forward->remb)));
+					packets += fp;
+					bytes += fb;
+				}
+				json_object_set_new(p, "packetsRelayed", json_integer(packets));
+				json_object_set_new(p, "bytesRelayed", json_integer(bytes));
+				json_object_set_new(p, "forwards", forwards);
 			}
 			if(slot->codec[0] != '\0')
 				json_object_set_new(p, "codec", json_string(slot->codec));
@@ -65,15 +79,15 @@ static json_t *streams(oicall_session *session) {
 				json_object_set_new(p, "id", json_string(slot->id));
 			json_array_append_new(list, p);
 		}
-		if(slot->source != NULL) {
+		oicall_forward *forward = slot->incoming;
+		if(forward != NULL) {
 			/* The gateway sends with its own SSRC; the source's is shown. */
-			oicall_slot *from = &slot->source->slots[slot->source_mindex];
-			oicall_forward *forward = from->forward;
+			oicall_slot *from = &forward->source->slots[forward->source_mindex];
 			json_t *c = json_pack("{sssisssIsbsIsI}", "type", "consumer", "mindex", i, "kind", kind_names[slot->kind],
 				"sourceSsrc", (json_int_t)atomic_load(&from->ssrc_in),
-				"paused", atomic_load(&from->paused) != 0 || (forward && atomic_load(&forward->paused) != 0),
-				"packets", (json_int_t)(forward ? atomic_load(&forward->packets) : 0),
-				"bytes", (json_int_t)(forward ? atomic_load(&forward->bytes) : 0));
+				"paused", atomic_load(&from->paused) != 0 || atomic_load(&forward->paused) != 0,
+				"packets", (json_int_t)atomic_load(&forward->packets),
+				"bytes", (json_int_t)atomic_load(&forward->bytes));
 			if(slot->codec[0] != '\0')
 				json_object_set_new(c, "codec", json_string(slot->codec));
 			if(slot->id != NULL)
@@ -93,14 +107,18 @@ json_t *oicall_inspect_session(oicall_engine *engine, oicall_session *session, g
 	json_object_set_new(info, "registered", json_boolean(oicall_engine_user(engine, session->id) != NULL));
 	oicall_call *call = user ? oicall_engine_call_of_user(engine, user) : NULL;
 	int side = call ? oicall_call_side_of(call, user) : -1;
-	gboolean media_here = call && call->media_session[side] == session->id && session->role == OICALL_ROLE_CONTROL &&
-		oicall_ms_uses_jsep(call, side);
+	gboolean media_here = call && call->peers[side].media_session == session->id &&
+		session->role == OICALL_ROLE_CONTROL && oicall_ms_uses_jsep(call, side);
 	json_object_set_new(info, "role", json_string(media_here ? "jsep" : role_name(session->role)));
 	if(session->transport_id != NULL)
 		json_object_set_new(info, "transportId", json_string(session->transport_id));
 	if(call != NULL) {
-		json_object_set_new(info, "call", json_pack("{sssssssssb}", "callId", call->id, "state", state_name(call->state),
-			"side", side == OICALL_CALLER ? "caller" : "callee", "peer", call->user[1 - side], "mediaHere", media_here));
+		/* peer: the caller, or for the caller its first invitee (the other side of a 1:1 call). */
+		int other = side == OICALL_CALLER ? 1 : OICALL_CALLER;
+		json_object_set_new(info, "call", json_pack("{sssssssssbso}", "callId", call->id, "state",
+			state_name(call->state), "side", side == OICALL_CALLER ? "caller" : "callee", "peer",
+			other < call->npeers ? call->peers[other].user : "", "mediaHere", media_here, "participants",
+			oicall_call_participants(call, 0)));
 	} else {
 		json_object_set_new(info, "call", json_null());
 	}
@@ -145,7 +163,7 @@ json_t *oicall_inspect_users(oicall_engine *engine, oicall_session_lookup lookup
 static GList *media_sessions(oicall_call *call, int side, oicall_session_lookup lookup) {
 	GList *list = NULL;
 	for(int i = 0; i < OICALL_MAX_MEDIA_SESSIONS; i++) {
-		oicall_session *session = lookup(call->media_sessions[side][i]);
+		oicall_session *session = lookup(call->peers[side].media_sessions[i]);
 		if(session != NULL)
 			list = g_list_append(list, session);
 	}
@@ -159,8 +177,11 @@ static void unref_sessions(GList *sessions) {
 }
 
 static json_t *call_summary(oicall_call *call, oicall_session_lookup lookup, gint64 now) {
+	/* Flowing: from every peer that is in. */
 	gboolean media = call->state == OICALL_CALL_ACTIVE;
-	for(int side = 0; side < 2 && media; side++) {
+	for(int side = 0; side < call->npeers && media; side++) {
+		if(call->peers[side].state != OICALL_PEER_IN)
+			continue;
 		GList *sessions = media_sessions(call, side, lookup);
 		gboolean any = FALSE;
 		for(GList *l = sessions; l != NULL; l = l->next)
@@ -168,9 +189,10 @@ static json_t *call_summary(oicall_call *call, oicall_session_lookup lookup, gin
 		unref_sessions(sessions);
 		media = any;
 	}
-	return json_pack("{sssssssssssIsb}", "callId", call->id, "state", state_name(call->state),
-		"caller", call->user[OICALL_CALLER], "callee", call->user[OICALL_CALLEE], "callType", call->call_type,
-		"ageSeconds", (json_int_t)((now - call->created_at) / G_USEC_PER_SEC), "mediaFlowing", media);
+	return json_pack("{sssssssssssIsbsbso}", "callId", call->id, "state", state_name(call->state),
+		"caller", call->peers[OICALL_CALLER].user, "callee", call->npeers > 1 ? call->peers[1].user : "",
+		"callType", call->call_type, "ageSeconds", (json_int_t)((now - call->created_at) / G_USEC_PER_SEC),
+		"mediaFlowing", media, "group", call->group, "participants", oicall_call_participants(call, 0));
 }
 
 json_t *oicall_inspect_calls(oicall_engine *engine, oicall_session_lookup lookup, gint64 now) {
@@ -184,23 +206,35 @@ json_t *oicall_inspect_calls(oicall_engine *engine, oicall_session_lookup lookup
 
 json_t *oicall_inspect_call(oicall_engine *engine, oicall_call *call, oicall_session_lookup lookup, gint64 now) {
 	json_t *info = call_summary(call, lookup, now);
-	/* How each side talks: SDP, mediasoup-style, or one of each. */
-	gboolean jsep[2] = { oicall_ms_uses_jsep(call, OICALL_CALLER), oicall_ms_uses_jsep(call, OICALL_CALLEE) };
-	if(call->state == OICALL_CALL_RINGING)
-		jsep[OICALL_CALLEE] = jsep[OICALL_CALLER];
-	json_object_set_new(info, "signalling", json_string(jsep[0] != jsep[1] ? "mixed" : jsep[0] ? "jsep" : "mediasoup"));
+	/* How the peers that are in talk: SDP, mediasoup-style, or some of each. */
+	int jsep = 0, in = 0;
+	for(int side = 0; side < call->npeers; side++) {
+		if(call->peers[side].state == OICALL_PEER_IN) {
+			in++;
+			jsep += oicall_ms_uses_jsep(call, side);
+		}
+	}
+	json_object_set_new(info, "signalling", json_string(jsep > 0 && jsep < in ? "mixed" : jsep ? "jsep" : "mediasoup"));
 	json_t *sides = json_array();
-	for(int side = 0; side < 2; side++) {
-		guint64 control = oicall_registry_session_of(oicall_engine_registry(engine), call->user[side]);
-		json_t *entry = json_pack("{sssssIsIsb}", "side", side == OICALL_CALLER ? "caller" : "callee",
-			"userId", call->user[side], "controlSession", (json_int_t)control,
-			"mediaSession", (json_int_t)call->media_session[side], "online", control != 0);
+	static const char *const peer_states[] = { "ringing", "in", "out" };
+	for(int side = 0; side < call->npeers; side++) {
+		const oicall_peer *peer = &call->peers[side];
+		guint64 control = oicall_registry_session_of(oicall_engine_registry(engine), peer->user);
+		json_t *entry = json_pack("{sssssssIsIsb}", "side", side == OICALL_CALLER ? "caller" : "callee",
+			"state", peer_states[peer->state], "userId", peer->user, "controlSession", (json_int_t)control,
+			"mediaSession", (json_int_t)peer->media_session, "online", control != 0);
 		/* The room dialect's view of it: does it speak it (so far), is it in the call's media. */
-		json_object_set_new(entry, "roomDialect", json_boolean(call->peer[side].room));
+		json_object_set_new(entry, "roomDialect", json_boolean(peer->room));
 		json_object_set_new(entry, "joined", json_boolean(oicall_call_peer_joined(call, side)));
-		if(call->grace_deadline[side] != 0)
+		if(peer->invited_by != NULL)
+			json_object_set_new(entry, "invitedBy", json_string(peer->invited_by));
+		json_object_set_new(entry, "muted", json_pack("{sbsb}", "audio", peer->muted[0], "video", peer->muted[1]));
+		if(peer->grace_deadline != 0)
 			json_object_set_new(entry, "graceRemainingSeconds",
-				json_integer((json_int_t)((call->grace_deadline[side] - now) / G_USEC_PER_SEC)));
+				json_integer((json_int_t)((peer->grace_deadline - now) / G_USEC_PER_SEC)));
+		if(peer->state == OICALL_PEER_RINGING)
+			json_object_set_new(entry, "ringRemainingSeconds",
+				json_integer((json_int_t)((peer->ring_deadline - now) / G_USEC_PER_SEC)));
 		json_t *handles = json_array();
 		GList *sessions = media_sessions(call, side, lookup);
 		gboolean ready = sessions != NULL;

@@ -23,6 +23,7 @@
 #include "../common/auth_token.h"
 #include "../common/settings_janus.h"
 #include "call_engine.h"
+#include "ice_servers.h"
 #include "inspect.h"
 #include "metrics.h"
 #include "jsep_media.h"
@@ -97,6 +98,8 @@ static oicall_engine *engine;
 static janus_mutex engine_mutex = JANUS_MUTEX_INITIALIZER;
 
 static GAsyncQueue *messages;
+/* "sessionId transaction" of requests whose ack carries TURN credentials, until it goes out (plugin thread only). */
+static GHashTable *ice_acks;
 static GThread *handler_thread;
 /* Sessions whose PeerConnection is closing (references), plugin thread only. */
 static GList *closing_sessions;
@@ -188,8 +191,53 @@ static void push_now(oicall_session *session, const char *transaction, json_t *m
 		JANUS_LOG(LOG_VERB, "[oicall] push to session %" G_GUINT64_FORMAT " not delivered (%d)\n", session->id, rc);
 }
 
+static char *ice_ack_key(guint64 session_id, const char *transaction) {
+	return g_strdup_printf("%" G_GUINT64_FORMAT " %s", session_id, transaction);
+}
+
+/* register, start-call, accept-call and join-call: their ack gets iceServers (see add_ice_servers). */
+static void expect_ice_ack(oicall_session *session, const char *request, const char *transaction) {
+	static const char *const with_servers[] = { "register", "start-call", "accept-call", "join-call" };
+	for(gsize i = 0; transaction != NULL && request != NULL && i < G_N_ELEMENTS(with_servers); i++) {
+		if(strcmp(request, with_servers[i]) == 0)
+			g_hash_table_add(ice_acks, ice_ack_key(session->id, transaction));
+	}
+}
+
+/* TURN credentials for the session's user (ice_servers.h) in incoming-call and
+ * in the successful acks expect_ice_ack marked. Plugin thread only: being the
+ * engine's only writer, it reads the user without the engine lock (which
+ * msflow may hold when it replies). */
+static void add_ice_servers(oicall_session *session, const char *transaction, json_t *message) {
+	char *key = transaction ? ice_ack_key(session->id, transaction) : NULL;
+	gboolean ack = key != NULL && g_hash_table_remove(ice_acks, key);
+	g_free(key);
+	gboolean wanted = ack ? json_object_get(message, "error") == NULL && json_object_get(message, "jsepGate") == NULL
+		: transaction == NULL && g_strcmp0(json_string_value(json_object_get(message, "event")), "incoming-call") == 0;
+	if(!wanted)
+		return;
+	json_t *servers = oicall_ice_servers(config.turn_secret, config.turn_urls, config.turn_lifetime,
+		oicall_engine_user(engine, session->id), g_get_real_time() / G_USEC_PER_SEC);
+	if(servers != NULL)
+		json_object_set_new(message, "iceServers", servers);
+}
+
+/* Acks of a session that went away: nobody will send them. */
+static void forget_ice_acks(guint64 session_id) {
+	char *prefix = g_strdup_printf("%" G_GUINT64_FORMAT " ", session_id);
+	GHashTableIter iter;
+	gpointer key;
+	g_hash_table_iter_init(&iter, ice_acks);
+	while(g_hash_table_iter_next(&iter, &key, NULL)) {
+		if(g_str_has_prefix(key, prefix))
+			g_hash_table_iter_remove(&iter);
+	}
+	g_free(prefix);
+}
+
 /* Pushes to a session, or holds it until its PeerConnection is closed. Takes no references. */
 static void push_or_hold(oicall_session *session, const char *transaction, json_t *message, json_t *jsep) {
+	add_ice_servers(session, transaction, message);
 	if(!session->closing) {
 		push_now(session, transaction, message, jsep);
 		return;
@@ -265,16 +313,16 @@ static void dispatch_event(oicall_effect *effect) {
 	oicall_call *call = effect->call;
 	if(call != NULL && call->media != NULL && strcmp(effect->name, "incoming-call") == 0) {
 		/* With the gateway's offer and, once they exist, the callee's transports. */
-		oicall_ms_incoming_call(call, effect->session, effect->payload);
+		oicall_ms_incoming_call(call, effect->side, effect->session, effect->payload);
 		return;
 	}
-	const char *caller_answer = call ? oicall_ms_caller_answer(call) : NULL;
+	const char *caller_answer = call && strcmp(effect->name, "call-accepted") == 0 ? oicall_ms_take_caller_answer(call) : NULL;
 	json_t *jsep = NULL;
 	guint64 target = effect->session;
-	if(caller_answer != NULL && strcmp(effect->name, "call-accepted") == 0) {
+	if(caller_answer != NULL) {
 		/* The answer belongs to the PeerConnection that made the offer. */
 		jsep = json_pack("{ssss}", "type", "answer", "sdp", caller_answer);
-		target = call->media_session[OICALL_CALLER];
+		target = call->peers[OICALL_CALLER].media_session;
 	}
 	oicall_session *session = session_by_id(target);
 	if(session != NULL) {
@@ -295,32 +343,46 @@ static void close_media(oicall_session *session, gboolean end) {
 		gateway->end_session(session->handle);
 }
 
-static void end_media(oicall_call *call, const gboolean release[2]) {
-	gboolean jsep[2] = { oicall_ms_uses_jsep(call, OICALL_CALLER), oicall_ms_uses_jsep(call, OICALL_CALLEE) };
-	oicall_ms_call_ended(call);
-	for(int side = 0; side < 2; side++) {
-		oicall_session *session = session_by_id(call->media_session[side]);
-		if(session == NULL)
-			continue;
-		if(jsep[side])
-			close_media(session, release[side]);
-		else if(release[side])
+/* A peer's media handle goes: a PeerConnection closes (a transport's
+ * handle goes with its transport), a handle nobody uses ends. */
+static void end_peer_media(oicall_call *call, int side, guint64 media_session, gboolean jsep, gboolean release) {
+	oicall_session *session = session_by_id(media_session);
+	if(session != NULL) {
+		if(jsep)
+			close_media(session, release);
+		else if(release)
 			gateway->end_session(session->handle);
 		janus_refcount_decrease(&session->ref);
 	}
-	/* Callee sessions that were offered the call (an SDP offer with
+	/* Sessions of an invitee that were offered the call (an SDP offer with
 	 * incoming-call) but didn't take it with an SDP answer. */
 	GHashTableIter iter;
 	gpointer key;
-	g_hash_table_iter_init(&iter, call->offered_to);
+	g_hash_table_iter_init(&iter, call->peers[side].offered_to);
 	while(g_hash_table_iter_next(&iter, &key, NULL)) {
 		guint64 id = *(guint64 *)key;
-		oicall_session *session = id != call->media_session[OICALL_CALLEE] || !jsep[OICALL_CALLEE] ? session_by_id(id) : NULL;
-		if(session != NULL) {
-			close_media(session, FALSE);
-			janus_refcount_decrease(&session->ref);
+		oicall_session *offered = id != media_session || !jsep ? session_by_id(id) : NULL;
+		if(offered != NULL) {
+			close_media(offered, FALSE);
+			janus_refcount_decrease(&offered->ref);
 		}
 	}
+}
+
+static void end_media(oicall_call *call, guint32 release) {
+	gboolean jsep[OICALL_MAX_PEERS];
+	for(int side = 0; side < call->npeers; side++)
+		jsep[side] = oicall_ms_uses_jsep(call, side);
+	oicall_ms_call_ended(call);
+	for(int side = 0; side < call->npeers; side++)
+		end_peer_media(call, side, call->peers[side].media_session, jsep[side], (release >> side) & 1);
+}
+
+/* A peer is out of a call that goes on: its media goes, the others' stays. */
+static void end_peer_out(oicall_effect *effect) {
+	gboolean jsep = oicall_ms_uses_jsep(effect->call, effect->side);
+	oicall_ms_peer_out(effect->call, effect->side);
+	end_peer_media(effect->call, effect->side, effect->session, jsep, (effect->release >> effect->side) & 1);
 }
 
 /* Pauses what a side sends of a kind, where it comes into the gateway. */
@@ -329,7 +391,7 @@ static void mute_media(oicall_call *call, int side, gboolean video, gboolean mut
 		oicall_ms_mute(call, side, video, muted, NULL);
 		return;
 	}
-	oicall_session *source = session_by_id(call->media_session[side]);
+	oicall_session *source = session_by_id(call->peers[side].media_session);
 	if(source == NULL)
 		return;
 	for(int mindex = 0; mindex < OICALL_MAX_SLOTS; mindex++) {
@@ -359,6 +421,8 @@ static void dispatch_effects(GPtrArray *effects) {
 		oicall_effect *effect = g_ptr_array_index(effects, i);
 		if(effect->kind == OICALL_EFFECT_ENDED)
 			end_media(effect->call, effect->release);
+		else if(effect->kind == OICALL_EFFECT_PEER_OUT)
+			end_peer_out(effect);
 	}
 	for(guint i = 0; i < effects->len; i++) {
 		oicall_effect *effect = g_ptr_array_index(effects, i);
@@ -370,6 +434,7 @@ static void dispatch_effects(GPtrArray *effects) {
 				mute_media(effect->call, effect->side, effect->video, effect->muted);
 				break;
 			case OICALL_EFFECT_ENDED:
+			case OICALL_EFFECT_PEER_OUT:
 				break;      /* done above */
 			case OICALL_EFFECT_CLOSE:
 				close_client(effect->session);
@@ -421,7 +486,7 @@ static char *callee_offer(oicall_session *session, json_t *jsep, json_t **reply)
 static oicall_call *reserved_call(oicall_session *session, json_t *body) {
 	oicall_call *call = oicall_engine_call(engine, json_string_value(json_object_get(body, "callId")));
 	if(call == NULL || call->state != OICALL_CALL_RINGING || !call->awaiting_offer ||
-			call->media_session[OICALL_CALLER] != session->id)
+			call->peers[OICALL_CALLER].media_session != session->id)
 		return NULL;
 	return call;
 }
@@ -497,12 +562,13 @@ static json_t *gate_accept_call(oicall_session *session, json_t *body, json_t *j
 	const char *user = oicall_engine_user(engine, session->id);
 	if(reply != NULL) {
 		/* as the engine said */
-	} else if(oicall_call_side_of(call, user) != OICALL_CALLEE) {
+	} else if(oicall_call_side_of(call, user) == OICALL_CALLER) {
 		reply = error_reply(OICALL_ERROR_REQUEST_FAILED, "Only the callee can accept a call");
-	} else if(call->state == OICALL_CALL_ACTIVE && call->media_session[OICALL_CALLEE] == session->id &&
-			oicall_ms_uses_jsep(call, OICALL_CALLEE)) {
+	} else if(oicall_call_peer_joined(call, oicall_call_side_of(call, user)) &&
+			call->peers[oicall_call_side_of(call, user)].media_session == session->id &&
+			oicall_ms_uses_jsep(call, oicall_call_side_of(call, user))) {
 		reply = json_pack("{sb}", "success", 1);
-	} else if(call->state != OICALL_CALL_RINGING) {
+	} else if(call->peers[oicall_call_side_of(call, user)].state != OICALL_PEER_RINGING) {
 		reply = error_reply(OICALL_ERROR_REQUEST_FAILED, "Call already accepted");
 	} else if(call->awaiting_offer) {
 		reply = error_reply(OICALL_ERROR_REQUEST_FAILED, "Call not offered yet");
@@ -525,7 +591,7 @@ static void keep_media_session(oicall_session *session) {
 	oicall_call *call = user ? oicall_engine_call_of_user(engine, user) : NULL;
 	if(call == NULL || call->state != OICALL_CALL_ACTIVE)
 		return;
-	guint64 media = call->media_session[oicall_call_side_of(call, user)];
+	guint64 media = call->peers[oicall_call_side_of(call, user)].media_session;
 	oicall_session *old = media != session->id ? session_by_id(media) : NULL;
 	if(old == NULL)
 		return;
@@ -552,6 +618,15 @@ static json_t *register_proof(json_t *body, char **proven) {
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing token");
 	oicall_auth_result result = oicall_auth_verify(auth_secret, token, g_get_real_time() / G_USEC_PER_SEC, proven);
 	return result == OICALL_AUTH_OK ? NULL : error_reply(OICALL_ERROR_INVALID_REQUEST, oicall_auth_message(result));
+}
+
+/* Whether someone in (or calling in) a call uses a plain PeerConnection. */
+static gboolean has_jsep_peer(oicall_call *call) {
+	for(int side = 0; side < call->npeers; side++) {
+		if(call->peers[side].state != OICALL_PEER_OUT && oicall_ms_uses_jsep(call, side))
+			return TRUE;
+	}
+	return FALSE;
 }
 
 static json_t *handle_request(oicall_session *session, json_t *body, json_t *jsep, GPtrArray *effects) {
@@ -581,6 +656,17 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 		ack = oicall_engine_end_call(engine, session->id, body, effects, now);
 	} else if(strcmp(request, "leave-call") == 0) {
 		ack = oicall_engine_leave_call(engine, session->id, body, effects, now);
+	} else if(strcmp(request, "add-participants") == 0) {
+		json_t *check = oicall_engine_check_call(engine, session->id, body, &call);
+		/* A 1:1 call's SDP sides are linked m-line to m-line: only a call that started as a group takes more. */
+		ack = check == NULL && !call->group && has_jsep_peer(call) ?
+			error_reply(OICALL_ERROR_REQUEST_FAILED,
+				"A 1:1 call with a plain WebRTC (SDP) peer can't take more participants: start a group call instead") : NULL;
+		json_decref(check);
+		if(ack == NULL)
+			ack = oicall_engine_add_participants(engine, session->id, body, effects, now, &call);
+	} else if(strcmp(request, "call-reaction") == 0) {
+		ack = oicall_engine_reaction(engine, session->id, body, g_get_real_time() / 1000, effects);
 	} else if(strcmp(request, "mute-audio") == 0 || strcmp(request, "mute-video") == 0) {
 		gboolean video = strcmp(request, "mute-video") == 0;
 		/* A producerId, if given, must be one of the caller's of that kind. */
@@ -619,8 +705,8 @@ static oicall_call *call_with_media(guint64 id, gboolean active_only, int *side)
 	oicall_call *found = NULL;
 	for(GList *l = calls; l != NULL && found == NULL; l = l->next) {
 		oicall_call *call = l->data;
-		for(int s = 0; s < 2 && found == NULL; s++) {
-			if((call->state == OICALL_CALL_ACTIVE || !active_only) && call->media_session[s] == id) {
+		for(int s = 0; s < call->npeers && found == NULL; s++) {
+			if((call->state == OICALL_CALL_ACTIVE || !active_only) && call->peers[s].media_session == id) {
 				found = call;
 				*side = s;
 			}
@@ -687,6 +773,7 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			if(g_atomic_int_get(&msg->session->destroyed))
 				return;
 			const char *request = json_string_value(json_object_get(msg->body, "request"));
+			expect_ice_ack(msg->session, request, msg->transaction);
 			json_t *gate = json_object_get(msg->body, "jsepGate");
 			if(gate != NULL && msg->jsep == NULL && request != NULL &&
 					(strcmp(request, "start-call") == 0 || strcmp(request, "accept-call") == 0)) {
@@ -730,6 +817,7 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			oicall_engine_session_destroyed(engine, msg->session_id, effects, now);
 			janus_mutex_unlock(&engine_mutex);
 			oicall_ms_session_gone(msg->session_id);
+			forget_ice_acks(msg->session_id);
 			break;
 		case OICALL_MSG_ADMIN: {
 			json_t *response = admin_change(msg->job->request, effects, now);
@@ -753,12 +841,13 @@ static void note_media_seen(void) {
 	GList *calls = oicall_engine_calls(engine);
 	for(GList *l = calls; l != NULL; l = l->next) {
 		oicall_call *call = l->data;
-		for(int side = 0; side < 2 && call->state == OICALL_CALL_ACTIVE; side++) {
+		for(int side = 0; side < call->npeers && call->state == OICALL_CALL_ACTIVE; side++) {
+			oicall_peer *peer = &call->peers[side];
 			for(int i = 0; i < OICALL_MAX_MEDIA_SESSIONS; i++) {
-				oicall_session *session = session_by_id(call->media_sessions[side][i]);
+				oicall_session *session = session_by_id(peer->media_sessions[i]);
 				if(session == NULL)
 					continue;
-				call->media_seen[side] = MAX(call->media_seen[side], atomic_load(&session->last_rx_us));
+				peer->media_seen = MAX(peer->media_seen, atomic_load(&session->last_rx_us));
 				janus_refcount_decrease(&session->ref);
 			}
 		}
@@ -843,11 +932,19 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 			"HTTP and WebSocket APIs, where loaded, let anyone register as anyone. Set the same auth.secret in "
 			"%s.jcfg, or disable those transports or bind them to 127.0.0.1\n", OICALL_NAME, OICALL_PACKAGE);
 	}
+	if((config.turn_secret[0] == '\0') != (config.turn_urls[0] == '\0'))
+		JANUS_LOG(LOG_ERR, "%s: turn.secret (at least %d characters) and turn.urls go together: with only one "
+			"of them, no iceServers are handed out\n", OICALL_NAME, OICALL_AUTH_MIN_SECRET_LEN);
+	else if(config.turn_secret[0] != '\0')
+		JANUS_LOG(LOG_INFO, "%s: handing out TURN credentials valid %" G_GUINT64_FORMAT " s for %s\n", OICALL_NAME,
+			config.turn_lifetime, config.turn_urls);
+	ice_acks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	sessions = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)session_destroy);
 	sessions_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 	engine = oicall_engine_new((gint64)config.ring_timeout * G_USEC_PER_SEC,
 		(gint64)config.reconnect_grace * G_USEC_PER_SEC);
 	oicall_engine_set_media_timeout(engine, (gint64)config.media_timeout * G_USEC_PER_SEC);
+	oicall_engine_set_max_peers(engine, (int)config.max_participants);
 	oicall_engine_set_call_limits(engine, (guint)config.max_call_starts, (guint)config.max_unanswered,
 		(gint64)config.unanswered_window * G_USEC_PER_SEC);
 	messages = g_async_queue_new_full((GDestroyNotify)message_free);
@@ -868,6 +965,7 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		oicall_ms_destroy();
 		oicall_metrics_destroy();
 		g_async_queue_unref(messages);
+		g_clear_pointer(&ice_acks, g_hash_table_destroy);
 		oicall_settings_clear(oicall_plugin_settings, oicall_plugin_settings_count, &config);
 		g_clear_pointer(&auth_secret, g_free);
 		return -1;
@@ -905,6 +1003,7 @@ static void oicall_destroy(void) {
 	oicall_metrics_destroy();
 	g_async_queue_unref(messages);
 	messages = NULL;
+	g_clear_pointer(&ice_acks, g_hash_table_destroy);
 	oicall_settings_clear(oicall_plugin_settings, oicall_plugin_settings_count, &config);
 	g_clear_pointer(&auth_secret, g_free);
 	g_atomic_int_set(&initialized, 0);

@@ -377,3 +377,85 @@ oicall_stream *oicall_jsep_stream(const char *text, int kind, int *mindex) {
 	janus_sdp_destroy(sdp);
 	return stream;
 }
+
+/* mediasoup-style parameters as an fmtp value ("a=b;c=1"), NULL with none. */
+static char *fmtp_value(json_t *parameters) {
+	GString *fmtp = g_string_new(NULL);
+	const char *key;
+	json_t *value;
+	json_object_foreach(parameters, key, value) {
+		if(json_is_integer(value))
+			g_string_append_printf(fmtp, "%s%s=%" JSON_INTEGER_FORMAT, fmtp->len ? ";" : "", key, json_integer_value(value));
+		else if(json_is_string(value))
+			g_string_append_printf(fmtp, "%s%s=%s", fmtp->len ? ";" : "", key, json_string_value(value));
+	}
+	return g_string_free(fmtp, fmtp->len == 0);
+}
+
+static janus_sdp_mline *group_mline(janus_sdp_mline *like, const oicall_jsep_line *line) {
+	janus_sdp_mline *m = janus_sdp_mline_create(line->kind == OICALL_KIND_AUDIO ? JANUS_SDP_AUDIO : JANUS_SDP_VIDEO, 9,
+		"UDP/TLS/RTP/SAVPF", line->active ? JANUS_SDP_SENDONLY : JANUS_SDP_INACTIVE);
+	m->c_ipv4 = TRUE;
+	m->c_addr = g_strdup("0.0.0.0");
+	const oicall_codec *c = line->codec;
+	m->ptypes = g_list_append(m->ptypes, GINT_TO_POINTER(c->pt));
+	janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("mid", "%s", line->mid));
+	janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("rtcp-mux", NULL));
+	const char *name = strchr(c->mime, '/') ? strchr(c->mime, '/') + 1 : c->mime;
+	if(c->channels > 1)
+		janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("rtpmap", "%d %s/%d/%d", c->pt, name, c->clock_rate,
+			c->channels));
+	else
+		janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("rtpmap", "%d %s/%d", c->pt, name, c->clock_rate));
+	char *fmtp = fmtp_value(c->parameters);
+	if(fmtp != NULL)
+		janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("fmtp", "%d %s", c->pt, fmtp));
+	g_free(fmtp);
+	/* Keyframe requests and NACKs, as the gateway offers them on every video m-line. */
+	static const char *const video_feedback[] = { "nack", "nack pli", "ccm fir", "goog-remb", "transport-cc" };
+	for(gsize i = 0; i < G_N_ELEMENTS(video_feedback); i++) {
+		if(line->kind == OICALL_KIND_VIDEO || strcmp(video_feedback[i], "transport-cc") == 0)
+			janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("rtcp-fb", "%d %s", c->pt, video_feedback[i]));
+	}
+	for(GList *a = like ? like->attributes : NULL; a != NULL; a = a->next) {
+		janus_sdp_attribute *attr = a->data;
+		if(attr->name != NULL && strcmp(attr->name, "extmap") == 0)
+			janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("extmap", "%s", attr->value));
+	}
+	return m;
+}
+
+char *oicall_jsep_group_offer(const char *base, guint64 version, const oicall_jsep_line *lines, int count,
+		char **error) {
+	janus_sdp *sdp = parse(base, "SDP", error);
+	if(sdp == NULL)
+		return NULL;
+	if(g_list_length(sdp->m_lines) + count > OICALL_MAX_GROUP_MLINES) {
+		*error = g_strdup_printf("A PeerConnection takes at most %d m-lines", OICALL_MAX_GROUP_MLINES);
+		janus_sdp_destroy(sdp);
+		return NULL;
+	}
+	sdp->o_version = version;
+	int index = g_list_length(sdp->m_lines);
+	for(int i = 0; i < count; i++) {
+		janus_sdp_mline *like = janus_sdp_mline_find(sdp, lines[i].kind == OICALL_KIND_AUDIO ? JANUS_SDP_AUDIO : JANUS_SDP_VIDEO);
+		janus_sdp_mline *m = group_mline(like, &lines[i]);
+		m->index = index++;
+		sdp->m_lines = g_list_append(sdp->m_lines, m);
+	}
+	/* The new m-lines share the bundle. */
+	for(GList *a = sdp->attributes; a != NULL; a = a->next) {
+		janus_sdp_attribute *attr = a->data;
+		if(attr->name == NULL || strcmp(attr->name, "group") != 0 || !g_str_has_prefix(attr->value, "BUNDLE"))
+			continue;
+		GString *bundle = g_string_new(attr->value);
+		for(int i = 0; i < count; i++)
+			g_string_append_printf(bundle, " %s", lines[i].mid);
+		g_free(attr->value);
+		attr->value = g_string_free(bundle, FALSE);
+	}
+	char *text = janus_sdp_write(sdp);
+	janus_sdp_destroy(sdp);
+	return text;
+}
+

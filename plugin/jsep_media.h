@@ -15,6 +15,8 @@
 #include "plugin_config.h"
 
 #define OICALL_MAX_MLINES 8
+/* A JSEP peer's PeerConnection in a group: its own m-lines, and two per other peer (and a screen). */
+#define OICALL_MAX_GROUP_MLINES 40
 
 /* The offer for the callee, from the caller's offer; NULL with *error. */
 char *oicall_jsep_callee_offer(const char *caller_offer, const oicall_plugin_config *config, char **error);
@@ -30,6 +32,23 @@ char *oicall_jsep_gateway_answer(const char *offer, char **error);
 /* The gateway's offer to a callee that uses SDP when the caller doesn't:
  * one audio m-line and, unless video_codec is NULL, one video m-line. */
 char *oicall_jsep_gateway_offer(const char *audio_codec, int audio_pt, const char *video_codec, int video_pt);
+
+/* An m-line the gateway adds to a JSEP peer's PeerConnection in a group call,
+ * to send it another peer's stream. */
+typedef struct oicall_jsep_line {
+	int kind;                   /* OICALL_KIND_AUDIO or OICALL_KIND_VIDEO */
+	const char *mid;
+	const oicall_codec *codec;  /* what goes on it (while inactive, what went) */
+	gboolean active;            /* sendonly from the gateway, else inactive */
+} oicall_jsep_line;
+
+/* The gateway's offer for a JSEP peer's PeerConnection in a group: its SDP as
+ * first negotiated (base: the gateway's offer or answer for it), with one
+ * m-line per line appended, as version `version`. Each new m-line takes the
+ * header extensions of the base's first m-line of its kind, so that an id
+ * means the same in the whole BUNDLE. NULL with *error. */
+char *oicall_jsep_group_offer(const char *base, guint64 version, const oicall_jsep_line *lines, int count,
+	char **error);
 
 /* The codec in use on the first active m-line of a kind (OICALL_KIND_AUDIO or
  * OICALL_KIND_VIDEO) of a negotiated SDP, as a stream; NULL if there is none. */

@@ -8,6 +8,7 @@
 #include <janus/utils.h>
 
 #include "../common/prom.h"
+#include "media_counters.h"
 #include "ms_internal.h"
 
 /* A jump in sequence numbers larger than this is a sender that restarted, not a loss. */
@@ -15,14 +16,12 @@
 
 static const char *const kind_names[] = { "audio", "video" };
 
-static atomic_ullong relayed_packets[2], relayed_bytes[2];
-static atomic_ullong packets_lost, keyframe_requests_receiver, keyframe_requests_gateway;
 
 /* Accept to media both ways, seconds. */
 static const double setup_bounds[] = { 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10 };
 /* Message thread writes, snapshot reads: both under the engine lock. */
 static oicall_prom_histogram setup_seconds;
-static GHashTable *setup_counted;   /* ids of live calls whose setup time is counted */
+static GHashTable *setup_counted;   /* "callId|side" of live calls' invitees whose setup time is counted */
 static gint64 last_tracked;
 #define TRACK_INTERVAL_US (200 * 1000)
 
@@ -34,17 +33,6 @@ void oicall_metrics_init(void) {
 
 void oicall_metrics_destroy(void) {
 	g_clear_pointer(&setup_counted, g_hash_table_destroy);
-}
-
-void oicall_metrics_relayed(int kind, guint length) {
-	if(kind != OICALL_AUDIO && kind != OICALL_VIDEO)
-		return;
-	atomic_fetch_add_explicit(&relayed_packets[kind], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&relayed_bytes[kind], length, memory_order_relaxed);
-}
-
-void oicall_metrics_gateway_keyframe_request(void) {
-	atomic_fetch_add_explicit(&keyframe_requests_gateway, 1, memory_order_relaxed);
 }
 
 void oicall_metrics_rtp_in(oicall_session *session, janus_plugin_rtp *packet) {
@@ -72,13 +60,13 @@ void oicall_metrics_rtp_in(oicall_session *session, janus_plugin_rtp *packet) {
 	if(ahead == 0 || ahead >= 0x8000)
 		return;
 	if(ahead > 1 && ahead - 1 <= MAX_GAP)
-		atomic_fetch_add_explicit(&packets_lost, ahead - 1, memory_order_relaxed);
+		oicall_count_lost(ahead - 1);
 	rx->highest = seq;
 }
 
 void oicall_metrics_rtcp_in(janus_plugin_rtcp *packet) {
 	if(janus_rtcp_has_pli(packet->buffer, packet->length) || janus_rtcp_has_fir(packet->buffer, packet->length))
-		atomic_fetch_add_explicit(&keyframe_requests_receiver, 1, memory_order_relaxed);
+		oicall_count_keyframe_request(FALSE);
 }
 
 void oicall_metrics_media_ready(oicall_session *session) {
@@ -87,10 +75,10 @@ void oicall_metrics_media_ready(oicall_session *session) {
 
 /* When a side's media first came in since its PeerConnections came up: the
  * latest of its handles' first packets (0 while one of them has none). */
-static gint64 side_media_start(oicall_call *call, int side, oicall_session_lookup lookup) {
+static gint64 peer_media_start(oicall_call *call, int side, oicall_session_lookup lookup) {
 	gint64 start = 0;
 	for(int i = 0; i < OICALL_MAX_MEDIA_SESSIONS; i++) {
-		oicall_session *session = lookup(call->media_sessions[side][i]);
+		oicall_session *session = lookup(call->peers[side].media_sessions[i]);
 		if(session == NULL)
 			continue;
 		/* A recv transport carries nothing from its client but RTCP. */
@@ -106,6 +94,18 @@ static gint64 side_media_start(oicall_call *call, int side, oicall_session_looku
 	return start;
 }
 
+/* When an invitee that accepted has media both ways: its own in, and another
+ * peer's (the first to send); 0 until then. */
+static gint64 media_both_ways(oicall_call *call, int side, oicall_session_lookup lookup) {
+	gint64 mine = peer_media_start(call, side, lookup), other = 0;
+	for(int i = 0; mine != 0 && i < call->npeers; i++) {
+		gint64 start = i != side && call->peers[i].state == OICALL_PEER_IN ? peer_media_start(call, i, lookup) : 0;
+		if(start != 0 && (other == 0 || start < other))
+			other = start;
+	}
+	return mine != 0 && other != 0 ? MAX(mine, other) : 0;
+}
+
 void oicall_metrics_track_calls(oicall_engine *engine, oicall_session_lookup lookup, gint64 now) {
 	/* The times come from the stamps: looking a few times a second is enough. */
 	if(now - last_tracked < TRACK_INTERVAL_US)
@@ -113,34 +113,42 @@ void oicall_metrics_track_calls(oicall_engine *engine, oicall_session_lookup loo
 	last_tracked = now;
 	/* Calls that ended are forgotten. */
 	GHashTableIter iter;
-	gpointer id;
+	gpointer key;
 	g_hash_table_iter_init(&iter, setup_counted);
-	while(g_hash_table_iter_next(&iter, &id, NULL)) {
+	while(g_hash_table_iter_next(&iter, &key, NULL)) {
+		char *id = g_strndup(key, strcspn(key, "|"));
 		oicall_call *call = oicall_engine_call(engine, id);
+		g_free(id);
 		if(call == NULL || call->state == OICALL_CALL_ENDED)
 			g_hash_table_iter_remove(&iter);
 	}
 	GList *calls = oicall_engine_calls(engine);
 	for(GList *l = calls; l != NULL; l = l->next) {
 		oicall_call *call = l->data;
-		if(call->state != OICALL_CALL_ACTIVE || g_hash_table_contains(setup_counted, call->id))
-			continue;
-		gint64 caller = side_media_start(call, OICALL_CALLER, lookup), callee = side_media_start(call, OICALL_CALLEE, lookup);
-		if(caller == 0 || callee == 0)
-			continue;
-		/* Media a caller sent while its call rang counts from the accept. */
-		gint64 flowing = MAX(MAX(caller, callee), call->accepted_at);
-		oicall_prom_histogram_observe(&setup_seconds, (double)(flowing - call->accepted_at) / G_USEC_PER_SEC);
-		g_hash_table_add(setup_counted, g_strdup(call->id));
+		for(int side = 1; call->state == OICALL_CALL_ACTIVE && side < call->npeers; side++) {
+			oicall_peer *peer = &call->peers[side];
+			if(peer->state != OICALL_PEER_IN || peer->accepted_at == 0)
+				continue;
+			char *counted = g_strdup_printf("%s|%d", call->id, side);
+			gint64 flowing = g_hash_table_contains(setup_counted, counted) ? 0 : media_both_ways(call, side, lookup);
+			if(flowing == 0) {
+				g_free(counted);
+				continue;
+			}
+			/* Media the others sent before this invitee accepted counts from the accept. */
+			oicall_prom_histogram_observe(&setup_seconds,
+				(double)(MAX(flowing, peer->accepted_at) - peer->accepted_at) / G_USEC_PER_SEC);
+			g_hash_table_add(setup_counted, counted);
+		}
 	}
 	g_list_free(calls);
 }
 
-/* How a side talks: SDP ("jsep"), or mediasoup-style in the room or the seed's dialect. */
-static const char *side_dialect(oicall_call *call, int side) {
+/* How a peer talks: SDP ("jsep"), or mediasoup-style in the room or the seed's dialect. */
+static const char *peer_dialect(oicall_call *call, int side) {
 	if(oicall_ms_uses_jsep(call, side))
 		return "jsep";
-	return call->peer[side].room ? "room" : "seed";
+	return call->peers[side].room ? "room" : "seed";
 }
 
 static void count(GHashTable *counts, const char *key) {
@@ -188,16 +196,19 @@ static void call_families(json_t *families, oicall_engine *engine) {
 		oicall_call *call = l->data;
 		if(call->state == OICALL_CALL_ENDED)
 			continue;
-		const char *caller = side_dialect(call, OICALL_CALLER);
-		/* A ringing callee's way of talking is known once it accepts. */
-		const char *callee = call->state == OICALL_CALL_RINGING ? caller : side_dialect(call, OICALL_CALLEE);
-		char *key = g_strdup_printf("%s|%s", call->state == OICALL_CALL_RINGING ? "ringing" : "active",
-			strcmp(caller, callee) == 0 ? caller : "mixed");
-		count(calls_by, key);   /* the table frees the key if it had it already */
-		for(int side = 0; side < 2; side++) {
+		/* The dialect of the peers in the call (an invitee's way of talking is known once it accepts). */
+		const char *dialect = NULL;
+		for(int side = 0; side < call->npeers; side++) {
+			if(call->peers[side].state != OICALL_PEER_IN)
+				continue;
+			const char *own = peer_dialect(call, side);
+			dialect = dialect == NULL || strcmp(dialect, own) == 0 ? own : "mixed";
 			if(oicall_call_peer_joined(call, side))
-				count(peers_by, side_dialect(call, side));
+				count(peers_by, own);
 		}
+		char *key = g_strdup_printf("%s|%s", call->state == OICALL_CALL_RINGING ? "ringing" : "active",
+			dialect ? dialect : "mixed");
+		count(calls_by, key);   /* the table frees the key if it had it already */
 		ms_call *ms = ms_of(call);
 		for(guint i = 0; ms != NULL && i < ms->producers->len; i++) {
 			ms_producer *p = g_ptr_array_index(ms->producers, i);
@@ -212,7 +223,7 @@ static void call_families(json_t *families, oicall_engine *engine) {
 	}
 	g_list_free(calls);
 	json_array_append_new(families, gauge_by("oicall_calls", "Calls now, by state (ringing, active) and "
-		"dialect (jsep, seed, room, or mixed when the two sides differ).", calls_by, "state", "dialect"));
+		"dialect of the peers in it (jsep, seed, room, or mixed when they differ).", calls_by, "state", "dialect"));
 	json_array_append_new(families, gauge_by("oicall_call_peers", "Users taking part in a call's media now, by dialect.",
 		peers_by, "dialect", NULL));
 	json_array_append_new(families, gauge_by("oicall_producers", "Producers (media a user sends into a call) now, by kind.",
@@ -225,16 +236,16 @@ static void call_families(json_t *families, oicall_engine *engine) {
 	g_hash_table_destroy(consumers);
 }
 
-static json_t *counter(const char *name, const char *help, atomic_ullong *value) {
+static json_t *counter(const char *name, const char *help, guint64 value) {
 	json_t *family = oicall_prom_family(name, "counter", help);
-	oicall_prom_sample(family, (double)atomic_load(value), NULL);
+	oicall_prom_sample(family, (double)value, NULL);
 	return family;
 }
 
-static json_t *counter_by_kind(const char *name, const char *help, atomic_ullong values[2]) {
+static json_t *counter_by_kind(const char *name, const char *help, const guint64 values[2]) {
 	json_t *family = oicall_prom_family(name, "counter", help);
 	for(int kind = 0; kind < 2; kind++)
-		oicall_prom_sample(family, (double)atomic_load(&values[kind]), "kind", kind_names[kind], NULL);
+		oicall_prom_sample(family, (double)values[kind], "kind", kind_names[kind], NULL);
 	return family;
 }
 
@@ -244,18 +255,21 @@ json_t *oicall_metrics_snapshot(oicall_engine *engine, guint queued) {
 	oicall_prom_sample(users, oicall_registry_count(oicall_engine_registry(engine)), NULL);
 	json_array_append_new(families, users);
 	call_families(families, engine);
+	oicall_media_counts media;
+	oicall_media_counts_read(&media);
 	json_array_append_new(families, counter_by_kind("oicall_relayed_packets_total", "RTP packets relayed to receivers.",
-		relayed_packets));
+		media.relayed_packets));
 	json_array_append_new(families, counter_by_kind("oicall_relayed_bytes_total", "RTP bytes relayed to receivers.",
-		relayed_bytes));
+		media.relayed_bytes));
 	json_array_append_new(families, counter("oicall_packets_lost_total", "RTP packets senders sent that never reached "
-		"the gateway in order (gaps in sequence numbers, before retransmission).", &packets_lost));
+		"the gateway in order (gaps in sequence numbers, before retransmission).", media.lost));
 	json_t *keyframes = oicall_prom_family("oicall_keyframe_requests_total", "counter", "Keyframe requests: "
 		"PLI/FIR from receivers, and the gateway's own to senders (a stream starting or resuming).");
-	oicall_prom_sample(keyframes, (double)atomic_load(&keyframe_requests_receiver), "from", "receiver", NULL);
-	oicall_prom_sample(keyframes, (double)atomic_load(&keyframe_requests_gateway), "from", "gateway", NULL);
+	oicall_prom_sample(keyframes, (double)media.keyframe_requests_receiver, "from", "receiver", NULL);
+	oicall_prom_sample(keyframes, (double)media.keyframe_requests_gateway, "from", "gateway", NULL);
 	json_array_append_new(families, keyframes);
-	json_t *setup = oicall_prom_family("oicall_call_setup_seconds", "histogram", "From accept-call to media from both sides.");
+	json_t *setup = oicall_prom_family("oicall_call_setup_seconds", "histogram",
+		"From an invitee's accept-call to media both ways (its own and another peer's).");
 	oicall_prom_histogram_sample(setup, &setup_seconds);
 	json_array_append_new(families, setup);
 	json_t *waiting = oicall_prom_family("oicall_plugin_queued_requests", "gauge", "Requests waiting for the plugin's message thread.");

@@ -4,7 +4,7 @@
  * "metrics" request on a handle of its own (see transport/plugin_probe.h),
  * and the plugin answers with its metric families as data (common/prom.h),
  * which the transport renders beside its own. The media path only bumps
- * atomics; everything else is read from the engine when asked.
+ * atomics (media_counters.h); everything else is read from the engine when asked.
  */
 #ifndef OICALL_METRICS_H
 #define OICALL_METRICS_H
@@ -22,11 +22,7 @@
 void oicall_metrics_init(void);
 void oicall_metrics_destroy(void);
 
-/* The media path (any thread, lock-free). */
-/* A packet of a kind (OICALL_AUDIO, OICALL_VIDEO) relayed to a receiver. */
-void oicall_metrics_relayed(int kind, guint length);
-/* The gateway asked a sender for a keyframe. */
-void oicall_metrics_gateway_keyframe_request(void);
+/* The media path (any thread, lock-free; the relay counts in media_counters.h). */
 /* RTP from a client (its handle's thread): sequence gaps, first packet. */
 void oicall_metrics_rtp_in(oicall_session *session, janus_plugin_rtp *packet);
 /* RTCP from a client: its keyframe requests (PLI, FIR). */

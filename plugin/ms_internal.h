@@ -69,7 +69,8 @@ typedef struct ms_transport {
 
 /* Producers and consumers are the call's from the request that makes them
  * (ready once negotiated); they go with their transport, a producer's
- * consumer with it, so that nothing points at a transport that is gone. */
+ * consumers with it (one per other peer at most), so that nothing points
+ * at a transport that is gone. */
 typedef struct ms_producer {
 	char *id;
 	int side;
@@ -78,7 +79,6 @@ typedef struct ms_producer {
 	int kind;
 	gboolean ready;
 	char *source;               /* the client's appData.source ("camera", "screen"...), NULL if none */
-	struct ms_consumer *consumer;   /* the other side's, if any: one per producer (one forward per m-line) */
 } ms_producer;
 
 typedef struct ms_consumer {
@@ -91,20 +91,47 @@ typedef struct ms_consumer {
 	gboolean resumed;
 } ms_consumer;
 
+/* An m-line the gateway added to a JSEP peer's PeerConnection in a group: another peer's stream. */
+typedef struct ms_jsep_line {
+	int mindex;
+	int kind;
+	char *mid;
+	oicall_codec *codec;        /* what goes (or went) on it: a copy */
+	ms_producer *producer;      /* whose stream it carries; NULL: unused (inactive) until another takes it */
+	gboolean linked;            /* the relay feeds it (from the client's answer on) */
+} ms_jsep_line;
+
+/* A JSEP peer of a group call: the gateway renegotiates its one
+ * PeerConnection as the others' streams come and go (ms_jsep.c). */
+typedef struct ms_jsep_peer {
+	struct ms_call *owner;
+	int side;
+	char *base;                 /* the gateway's SDP for its PeerConnection as first negotiated */
+	int base_mlines;
+	GPtrArray *lines;           /* ms_jsep_line *: m-line base_mlines + i */
+	guint64 version;
+	gboolean offering;          /* an offer went out: waiting for renegotiate-answer */
+	gboolean dirty;             /* streams changed while offering */
+	gint64 deadline;            /* offering: when the answer counts as lost */
+	guint next_mid;
+} ms_jsep_peer;
+
 typedef struct ms_call {
 	oicall_call *call;          /* borrowed: the call owns this */
 	json_t *router_caps;
-	ms_transport *transports[2][2];     /* [side][0 send, 1 recv] */
-	guint generation[2];        /* [side]: how many times its transports were made */
+	ms_transport *transports[OICALL_MAX_PEERS][2];  /* [side][0 send, 1 recv] */
+	guint generation[OICALL_MAX_PEERS];     /* [side]: how many times its transports were made */
 	GPtrArray *producers;       /* ms_producer *, pending ones too */
 	GPtrArray *consumers;       /* ms_consumer *, pending ones too */
-	/* Sides that use SDP (a plain RTCPeerConnection) instead. */
+	/* Sides that use SDP (a plain RTCPeerConnection) instead (1:1 calls only). */
 	gboolean jsep_caller;
 	char *callee_offer;         /* the gateway's offer, for a callee that uses SDP */
 	char *caller_answer;        /* the gateway's answer, for a caller that uses SDP */
-	guint64 jsep_session[2];    /* the side's PeerConnection, once known to use SDP */
-	oicall_stream *jsep_stream[2][2];   /* [side][kind]: what it negotiated, NULL if nothing */
-	int jsep_mindex[2][2];
+	guint64 jsep_session[OICALL_MAX_PEERS];     /* the side's PeerConnection, once known to use SDP */
+	oicall_stream *jsep_stream[OICALL_MAX_PEERS][2];    /* [side][kind]: what it negotiated, NULL if nothing */
+	int jsep_mindex[OICALL_MAX_PEERS][2];
+	ms_jsep_peer *jsep_peer[OICALL_MAX_PEERS];  /* a JSEP side of a group */
+	gboolean caller_answered;   /* caller_answer went out (with the first call-accepted) */
 } ms_call;
 
 typedef struct ms_request {
@@ -127,6 +154,30 @@ gboolean ms_side_uses_jsep(ms_call *ms, int side);
 ms_producer *ms_producer_by_id(ms_call *ms, const char *id, gboolean pending_too);
 /* done runs once the transport's rounds settle (or fail, or time out). */
 void ms_wait_for(ms_transport *t, ms_done done, gpointer data, GDestroyNotify free_data);
+/* What a producer sends, as negotiated. */
+oicall_stream *ms_producer_stream(ms_call *ms, ms_producer *p);
+/* The handle a producer's media comes in on, with a reference; NULL if gone. */
+oicall_session *ms_producer_session(ms_call *ms, ms_producer *p);
+
+/* JSEP peers of a group (ms_jsep.c). side becomes one, its PeerConnection
+ * negotiated as base (the gateway's offer or answer to it). */
+void ms_jsep_join(ms_call *ms, int side, const char *base);
+/* Every JSEP peer of the call gets an m-line for each ready producer of the
+ * others, and renegotiates if that changed anything. */
+void ms_jsep_sync(ms_call *ms);
+/* A producer is going: the m-lines that carried it go inactive. */
+void ms_jsep_producer_gone(ms_call *ms, ms_producer *p);
+void ms_jsep_peer_free(ms_jsep_peer *peer);
+/* renegotiate-answer { callId, jsep: answer }: the client took the gateway's last offer. */
+void ms_jsep_answer(oicall_session *session, json_t *body, json_t *jsep, const char *transaction);
+/* Offers whose answer never came are made again. */
+void ms_jsep_tick(gint64 now);
+gint64 ms_jsep_next_deadline(void);
+
+/* A producer goes, with its consumers; the others hear producer-closed. Engine unlocked. */
+void ms_producer_close(ms_call *ms, ms_producer *p);
+/* An event to every other peer that hears of producers (takes the payload). Engine unlocked. */
+void ms_tell_others(oicall_call *call, int side, const char *name, json_t *payload);
 /* { callId?, producerId, kind, userId, source } as new-producer and get-producers name a producer. */
 json_t *ms_producer_info(oicall_call *call, ms_producer *p);
 ms_request *ms_request_new(oicall_session *session, const char *transaction, oicall_call *call, const char *item);

@@ -1,6 +1,6 @@
 /*
  * The room dialect's own requests (OIChat's current app): join-call,
- * create-transport and get-producers. They are steps the seed's flow
+ * create-transport, get-producers and close-producer. They are steps the seed's flow
  * bundles into start-call and accept-call, over the same call: the
  * transports create-transport hands out are the very ones start-call and
  * incoming-call hand a seed-dialect client.
@@ -17,7 +17,7 @@ static json_t *joined_side(oicall_session *session, json_t *body, oicall_call **
 	json_t *error = oicall_engine_check_call(ms_env.engine, session->id, body, call);
 	if(error == NULL) {
 		*side = oicall_call_side_of(*call, oicall_engine_user(ms_env.engine, session->id));
-		if(!(*call)->peer[*side].joined)
+		if(!(*call)->peers[*side].joined)
 			error = ms_error_reply(ERROR_FAILED, "Join the call first (join-call)");
 		else if(ms_of(*call) == NULL)
 			error = ms_error_reply(ERROR_FAILED, "This call has no media yet");
@@ -97,6 +97,29 @@ static void get_producers(oicall_session *session, json_t *body, const char *tra
 	ms_reply(session, transaction, json_pack("{so}", "producers", list));
 }
 
+/* close-producer: one of the requester's producers goes (a screen share
+ * stopped), with every consumer of it; the others hear producer-closed. */
+static void close_producer(oicall_session *session, json_t *body, const char *transaction) {
+	oicall_call *call = NULL;
+	int side = -1;
+	json_t *error = joined_side(session, body, &call, &side);
+	json_t *id = json_object_get(body, "producerId");
+	ms_producer *p = NULL;
+	if(error == NULL && id == NULL)
+		error = ms_error_reply(ERROR_INVALID, "Missing producerId");
+	else if(error == NULL && !json_is_string(id))
+		error = ms_error_reply(ERROR_INVALID, "producerId must be a string");
+	else if(error == NULL && ((p = ms_producer_by_id(ms_of(call), json_string_value(id), TRUE)) == NULL || p->side != side))
+		error = ms_error_reply(ERROR_FAILED, "Unknown producerId");
+	else if(error == NULL && p->transport == NULL)
+		error = ms_error_reply(ERROR_FAILED, "That producer is an m-line of your PeerConnection: renegotiate it instead");
+	if(error == NULL) {
+		ms_producer_close(ms_of(call), p);
+		error = json_pack("{sb}", "success", 1);
+	}
+	ms_reply(session, transaction, error);
+}
+
 gboolean ms_room_request(oicall_session *session, const char *request, json_t *body, const char *transaction) {
 	if(strcmp(request, "join-call") == 0)
 		join_call(session, body, transaction);
@@ -104,6 +127,8 @@ gboolean ms_room_request(oicall_session *session, const char *request, json_t *b
 		create_transport(session, body, transaction);
 	else if(strcmp(request, "get-producers") == 0)
 		get_producers(session, body, transaction);
+	else if(strcmp(request, "close-producer") == 0)
+		close_producer(session, body, transaction);
 	else
 		return FALSE;
 	return TRUE;

@@ -38,7 +38,7 @@ void ms_reply_to(guint64 session_id, const char *transaction, json_t *message) {
 /* An event to a side's user, wherever they are now. */
 void ms_event_to_user(oicall_call *call, int side, const char *name, json_t *payload) {
 	janus_mutex_lock(ms_env.engine_mutex);
-	guint64 session = oicall_registry_session_of(oicall_engine_registry(ms_env.engine), call->user[side]);
+	guint64 session = oicall_registry_session_of(oicall_engine_registry(ms_env.engine), call->peers[side].user);
 	janus_mutex_unlock(ms_env.engine_mutex);
 	json_object_set_new(payload, "event", json_string(name));
 	ms_reply_to(session, NULL, payload);
@@ -52,15 +52,13 @@ gboolean ms_side_uses_jsep(ms_call *ms, int side) {
 	return ms->jsep_session[side] != 0 || (side == OICALL_CALLER && ms->jsep_caller);
 }
 
-/* What a producer sends, as negotiated. */
-static oicall_stream *producer_stream(ms_call *ms, ms_producer *p) {
+oicall_stream *ms_producer_stream(ms_call *ms, ms_producer *p) {
 	if(p->transport != NULL)
 		return g_ptr_array_index(p->transport->streams, p->mindex - 1);
 	return ms->jsep_stream[p->side][p->kind];
 }
 
-/* The handle a producer's media comes in on, with a reference; NULL if gone. */
-static oicall_session *producer_session(ms_call *ms, ms_producer *p) {
+oicall_session *ms_producer_session(ms_call *ms, ms_producer *p) {
 	if(p->transport == NULL)
 		return ms_env.session_by_id(ms->jsep_session[p->side]);
 	if(p->transport->session != NULL)
@@ -278,18 +276,23 @@ static void section_close(ms_transport *t, int mindex) {
 }
 
 static void consumer_close(ms_call *ms, ms_consumer *c) {
-	if(c->producer->consumer == c)
-		c->producer->consumer = NULL;
 	section_close(c->transport, c->mindex);
 	g_ptr_array_remove(ms->consumers, c);
 }
 
-/* A producer goes with its consumer (mediasoup closes a producer's consumers too). */
-static void producer_close(ms_call *ms, ms_producer *p) {
-	if(p->consumer != NULL)
-		consumer_close(ms, p->consumer);
+/* A producer goes with its consumers (mediasoup closes a producer's consumers
+ * too); the peers that may have consumed it hear producer-closed. */
+void ms_producer_close(ms_call *ms, ms_producer *p) {
+	for(guint i = ms->consumers->len; i > 0; i--) {
+		ms_consumer *c = g_ptr_array_index(ms->consumers, i - 1);
+		if(c->producer == p)
+			consumer_close(ms, c);
+	}
 	if(p->transport != NULL)
 		section_close(p->transport, p->mindex);
+	ms_jsep_producer_gone(ms, p);
+	if(p->ready)
+		ms_tell_others(ms->call, p->side, "producer-closed", ms_producer_info(ms->call, p));
 	g_ptr_array_remove(ms->producers, p);
 }
 
@@ -304,10 +307,10 @@ static gboolean among(ms_transport *const *list, int count, ms_transport *t) {
 /* A side's transports go (side -1: both sides'), with the producers and
  * consumers on them; what waits on them fails with reason. */
 static void transports_drop(ms_call *ms, int side, const char *reason) {
-	ms_transport *gone[4];
+	ms_transport *gone[OICALL_MAX_PEERS * 2];
 	int count = 0;
 	/* Taken off the call first, so that closing what is on them doesn't renegotiate them. */
-	for(int s = 0; s < 2; s++) {
+	for(int s = 0; s < OICALL_MAX_PEERS; s++) {
 		for(int dir = 0; dir < 2 && (side < 0 || s == side); dir++) {
 			if(ms->transports[s][dir] != NULL)
 				gone[count++] = ms->transports[s][dir];
@@ -322,7 +325,7 @@ static void transports_drop(ms_call *ms, int side, const char *reason) {
 	for(guint i = ms->producers->len; i > 0; i--) {
 		ms_producer *p = g_ptr_array_index(ms->producers, i - 1);
 		if(p->transport != NULL && among(gone, count, p->transport))
-			producer_close(ms, p);
+			ms_producer_close(ms, p);
 	}
 	for(int i = 0; i < count; i++)
 		transport_free(gone[i], reason);
@@ -355,9 +358,10 @@ static void ms_call_free(gpointer data) {
 	g_ptr_array_unref(ms->consumers);
 	g_ptr_array_unref(ms->producers);
 	json_decref(ms->router_caps);
-	for(int side = 0; side < 2; side++) {
+	for(int side = 0; side < OICALL_MAX_PEERS; side++) {
 		for(int kind = 0; kind < 2; kind++)
 			oicall_stream_free(ms->jsep_stream[side][kind]);
+		ms_jsep_peer_free(ms->jsep_peer[side]);
 	}
 	g_free(ms->callee_offer);
 	g_free(ms->caller_answer);
@@ -413,7 +417,7 @@ typedef struct ms_pair {
 	void (*ready)(struct ms_pair *pair);
 	guint64 session;
 	char *transaction;
-	json_t *payload;
+	json_t *payload;            /* incoming-call's, or start-call's ack from the engine */
 } ms_pair;
 
 static void pair_free(ms_pair *pair) {
@@ -462,8 +466,11 @@ static void start_call_ready(ms_pair *pair) {
 		return;
 	}
 	json_t *ack = json_pack("{ss}", "callId", pair->call->id);
+	/* The engine's ack fields (busyUserIds), kept in payload. */
+	if(pair->payload != NULL)
+		json_object_update_missing(ack, pair->payload);
 	/* A room-dialect caller asks for them with create-transport. */
-	if(pair->call->peer[OICALL_CALLER].room)
+	if(pair->call->peers[OICALL_CALLER].room)
 		json_object_set(ack, "rtpCapabilities", ms->router_caps);
 	else
 		add_transports(ack, ms, OICALL_CALLER);
@@ -531,8 +538,8 @@ static void start_call(oicall_session *session, json_t *body, const char *transa
 			json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
 		ms_reply(session, transaction, ack);
 	} else {
-		json_decref(ack);
 		ms_pair *pair = g_new0(ms_pair, 1);
+		pair->payload = ack;
 		pair->call = call;  /* the reference taken above */
 		pair->side = OICALL_CALLER;
 		pair->session = session->id;
@@ -544,15 +551,15 @@ static void start_call(oicall_session *session, json_t *body, const char *transa
 	g_ptr_array_unref(effects);
 }
 
-/* incoming-call carries both the gateway's SDP offer and the callee's
- * transports: the callee's client uses whichever it understands. */
-static void send_incoming(ms_call *ms, guint64 session_id, json_t *payload, gboolean with_transports) {
+/* incoming-call carries both the gateway's SDP offer and the invitee's
+ * transports: the invitee's client uses whichever it understands. */
+static void send_incoming(ms_call *ms, int side, guint64 session_id, json_t *payload, gboolean with_transports) {
 	oicall_session *session = ms_env.session_by_id(session_id);
 	if(session == NULL)
 		return;
 	json_t *event = json_deep_copy(payload);
 	if(with_transports)
-		add_transports(event, ms, OICALL_CALLEE);
+		add_transports(event, ms, side);
 	json_object_set_new(event, "event", json_string("incoming-call"));
 	json_t *jsep = ms->callee_offer ? json_pack("{ssss}", "type", "offer", "sdp", ms->callee_offer) : NULL;
 	ms_env.reply(session, NULL, event, jsep);
@@ -562,12 +569,13 @@ static void send_incoming(ms_call *ms, guint64 session_id, json_t *payload, gboo
 
 static void incoming_ready(ms_pair *pair) {
 	ms_call *ms = ms_of(pair->call);
-	if(ms == NULL || pair->call->state != OICALL_CALL_RINGING || pair->generation != ms->generation[pair->side])
-		return;     /* the call ended or was offered again meanwhile */
-	send_incoming(ms, pair->session, pair->payload, pair->error == NULL);
+	if(ms == NULL || pair->call->peers[pair->side].state != OICALL_PEER_RINGING ||
+			pair->generation != ms->generation[pair->side])
+		return;     /* the call ended, or was offered again meanwhile, or answered */
+	send_incoming(ms, pair->side, pair->session, pair->payload, pair->error == NULL);
 }
 
-void oicall_ms_incoming_call(oicall_call *call, guint64 session, json_t *payload) {
+void oicall_ms_incoming_call(oicall_call *call, int side, guint64 session, json_t *payload) {
 	ms_call *ms = ms_of(call);
 	if(ms == NULL)
 		return;
@@ -577,38 +585,53 @@ void oicall_ms_incoming_call(oicall_call *call, guint64 session, json_t *payload
 	if(callee != NULL)
 		janus_refcount_decrease(&callee->ref);
 	if(!socketio) {
-		send_incoming(ms, session, payload, FALSE);
+		send_incoming(ms, side, session, payload, FALSE);
 		return;
 	}
 	ms_pair *pair = g_new0(ms_pair, 1);
 	pair->call = oicall_call_ref(call);
-	pair->side = OICALL_CALLEE;
+	pair->side = side;
 	pair->session = session;
 	pair->payload = json_deep_copy(payload);
 	pair->ready = incoming_ready;
-	make_transports(ms, OICALL_CALLEE, pair);
+	make_transports(ms, side, pair);
 }
 
 json_t *ms_producer_info(oicall_call *call, ms_producer *p) {
 	return json_pack("{ssssssssss?}", "callId", call->id, "producerId", p->id, "kind",
-		p->kind == OICALL_KIND_AUDIO ? "audio" : "video", "userId", call->user[p->side], "source", p->source);
+		p->kind == OICALL_KIND_AUDIO ? "audio" : "video", "userId", call->peers[p->side].user, "source", p->source);
 }
 
-static void new_producer_event(oicall_call *call, ms_producer *p) {
+/* Whether a peer hears of producers with events: one with transports that
+ * takes part (a room-dialect peer that has not joined yet asks with get-producers). */
+static gboolean hears_producers(ms_call *ms, int side) {
+	return !ms_side_uses_jsep(ms, side) && oicall_call_peer_joined(ms->call, side);
+}
+
+void ms_tell_others(oicall_call *call, int side, const char *name, json_t *payload) {
+	/* The engine changes on this thread only: reading it needs no lock. */
 	ms_call *ms = ms_of(call);
-	if(ms == NULL || ms_side_uses_jsep(ms, 1 - p->side))
-		return;     /* an SDP client gets the media on its own PeerConnection */
-	/* A room-dialect peer that has not joined yet asks with get-producers. */
-	if(call->peer[1 - p->side].room && !call->peer[1 - p->side].joined)
-		return;
-	ms_event_to_user(call, 1 - p->side, "new-producer", ms_producer_info(call, p));
+	for(int other = 0; ms != NULL && call->state != OICALL_CALL_ENDED && other < call->npeers; other++) {
+		if(other != side && hears_producers(ms, other))
+			ms_event_to_user(call, other, name, json_deep_copy(payload));
+	}
+	json_decref(payload);
 }
 
-/* A producer's media to the other side's SDP PeerConnection, if it has one. */
+/* A producer for one peer that has just come in (it hears of the others' then). */
+static void new_producer_event_to(oicall_call *call, ms_producer *p, int side) {
+	ms_call *ms = ms_of(call);
+	if(ms != NULL && p->side != side && hears_producers(ms, side))
+		ms_event_to_user(call, side, "new-producer", ms_producer_info(call, p));
+}
+
+/* A producer's media to the other side's SDP PeerConnection, if it has one (1:1 calls). */
 static void connect_to_jsep(ms_call *ms, ms_producer *p) {
 	int other = 1 - p->side;
+	if(p->side > 1 || ms->call->group)
+		return;
 	oicall_stream *target = ms->jsep_stream[other][p->kind];
-	oicall_stream *source = producer_stream(ms, p);
+	oicall_stream *source = ms_producer_stream(ms, p);
 	if(p->transport == NULL || ms->jsep_session[other] == 0 || target == NULL || source == NULL)
 		return;
 	const oicall_codec *from = g_ptr_array_index(source->codecs, 0), *to = g_ptr_array_index(target->codecs, 0);
@@ -617,7 +640,7 @@ static void connect_to_jsep(ms_call *ms, ms_producer *p) {
 			ms->call->id, from->mime, to->mime);
 		return;
 	}
-	oicall_session *src = producer_session(ms, p), *dst = ms_env.session_by_id(ms->jsep_session[other]);
+	oicall_session *src = ms_producer_session(ms, p), *dst = ms_env.session_by_id(ms->jsep_session[other]);
 	if(src != NULL && dst != NULL) {
 		int map[128];
 		oicall_ortc_payload_map(source, target, map);
@@ -636,10 +659,11 @@ static void adopt_jsep_side(ms_call *ms, int side, guint64 session_id, const cha
 	ms->jsep_session[side] = session_id;
 	/* Its PeerConnection only: transports it had are on their way out. */
 	for(int i = 0; i < OICALL_MAX_MEDIA_SESSIONS; i++)
-		ms->call->media_sessions[side][i] = i == 0 ? session_id : 0;
+		ms->call->peers[side].media_sessions[i] = i == 0 ? session_id : 0;
 	if(ms->call->codec[0] == NULL && ms->call->codec[1] == NULL)
 		oicall_jsep_codecs(sdp, ms->call->codec);
-	gboolean other_jsep = ms_side_uses_jsep(ms, 1 - side);
+	/* In 1:1 calls two SDP sides are linked m-line to m-line; in a group every m-line is a producer. */
+	gboolean other_jsep = !ms->call->group && ms_side_uses_jsep(ms, 1 - side);
 	oicall_session *session = ms_env.session_by_id(session_id);
 	for(int kind = 0; kind < 2; kind++) {
 		int mindex = -1;
@@ -664,8 +688,8 @@ static void adopt_jsep_side(ms_call *ms, int side, guint64 session_id, const cha
 	}
 	if(session != NULL)
 		janus_refcount_decrease(&session->ref);
-	/* Pending ones connect when they are ready. */
-	for(guint i = 0; !other_jsep && i < ms->producers->len; i++) {
+	/* Pending ones connect when they are ready; a group's JSEP peers get m-lines of their own (ms_jsep.c). */
+	for(guint i = 0; !other_jsep && !ms->call->group && i < ms->producers->len; i++) {
 		ms_producer *p = g_ptr_array_index(ms->producers, i);
 		if(p->side != side && p->ready)
 			connect_to_jsep(ms, p);
@@ -740,8 +764,9 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 	oicall_call *call = NULL;
 	json_t *ack = oicall_engine_check_call(ms_env.engine, session->id, body, &call);
 	ms_call *ms = ms_of(call);
-	if(ack == NULL && ms != NULL && call->state == OICALL_CALL_ACTIVE && call->media_session[OICALL_CALLEE] == session->id &&
-			ms_side_uses_jsep(ms, OICALL_CALLEE) == (jsep != NULL)) {
+	int side = call ? oicall_call_side_of(call, oicall_engine_user(ms_env.engine, session->id)) : -1;
+	if(ack == NULL && ms != NULL && side > OICALL_CALLER && call->peers[side].state == OICALL_PEER_IN &&
+			call->peers[side].media_session == session->id && ms_side_uses_jsep(ms, side) == (jsep != NULL)) {
 		/* The same accept again: its answer again, nothing else (an SDP that
 		 * came with it stays unused: the handle carries the call). */
 		janus_mutex_unlock(ms_env.engine_mutex);
@@ -758,42 +783,56 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 		answer = checked_answer(ms, jsep, &caller_answer, &error);
 		code = ERROR_INVALID;
 		bad_answer = answer == NULL;
-	} else if(ack == NULL) {
-		ms_transport *send = ms->transports[OICALL_CALLEE][0];
+	} else if(ack == NULL && side > OICALL_CALLER) {
+		ms_transport *send = ms->transports[side][0];
 		if(send == NULL || send->control != session->id || send->parameters == NULL)
 			error = g_strdup("Your transports for this call are not ready: wait for incoming-call");
-		else if(ms->jsep_caller && (caller_answer = oicall_jsep_gateway_answer(ms->callee_offer, &error)) == NULL)
+	}
+	/* A JSEP caller is answered by the gateway itself when it isn't linked to
+	 * one SDP callee (a mediasoup-style callee, or any group), once. */
+	if(ack == NULL && error == NULL && ms->jsep_caller && (call->group || answer == NULL) && ms->caller_answer == NULL) {
+		g_free(caller_answer);
+		if((caller_answer = oicall_jsep_gateway_answer(ms->callee_offer, &error)) == NULL)
 			code = ERROR_FAILED;
+	} else if(call != NULL && call->group) {
+		g_clear_pointer(&caller_answer, g_free);
 	}
 	if(ack == NULL && error != NULL)
 		ack = ms_error_reply(code, error);
 	/* The caller's answer must be there when call-accepted goes out. */
 	if(ack == NULL) {
-		g_free(ms->caller_answer);
-		ms->caller_answer = caller_answer;
-		caller_answer = NULL;
+		if(caller_answer != NULL) {
+			g_free(ms->caller_answer);
+			ms->caller_answer = caller_answer;
+			caller_answer = NULL;
+		}
 		ack = oicall_engine_accept_call(ms_env.engine, session->id, body, effects, janus_get_monotonic_time(), &call);
 	}
 	gboolean accepted = json_object_get(ack, "error") == NULL;
 	/* The callee's answer didn't fit the offer, and the core, which took it,
 	 * closes that PeerConnection: the callee gets the call offered anew. */
-	oicall_call *offer_again = bad_answer && call->state == OICALL_CALL_RINGING &&
-		g_hash_table_contains(call->offered_to, &session->id) ? oicall_call_ref(call) : NULL;
+	oicall_call *offer_again = bad_answer && call->peers[side].state == OICALL_PEER_RINGING &&
+		g_hash_table_contains(call->peers[side].offered_to, &session->id) ? oicall_call_ref(call) : NULL;
+	/* A group's JSEP caller takes part from the first accept. */
+	gboolean caller_joins = accepted && call->group && ms->jsep_caller && ms->jsep_session[OICALL_CALLER] == 0;
 	if(accepted) {
 		oicall_call_ref(call);
 		if(answer != NULL) {
-			drop_transports(ms, OICALL_CALLEE);
-			if(ms->jsep_caller)
-				ms->jsep_session[OICALL_CALLER] = call->media_session[OICALL_CALLER];
-			adopt_jsep_side(ms, OICALL_CALLEE, session->id, answer);
-			if(ms->jsep_caller) {
-				adopt_jsep_side(ms, OICALL_CALLER, call->media_session[OICALL_CALLER], ms->caller_answer);
+			drop_transports(ms, side);
+			if(ms->jsep_caller && !call->group)
+				ms->jsep_session[OICALL_CALLER] = call->peers[OICALL_CALLER].media_session;
+			adopt_jsep_side(ms, side, session->id, answer);
+			if(ms->jsep_caller && !call->group) {
+				adopt_jsep_side(ms, OICALL_CALLER, call->peers[OICALL_CALLER].media_session, ms->caller_answer);
 				link_jsep_pair(ms, answer);
 			}
-		} else if(ms->jsep_caller) {
-			adopt_jsep_side(ms, OICALL_CALLER, call->media_session[OICALL_CALLER], ms->caller_answer);
+		} else if(ms->jsep_caller && (!call->group || caller_joins)) {
+			adopt_jsep_side(ms, OICALL_CALLER, call->peers[OICALL_CALLER].media_session, ms->caller_answer);
 		}
+		if(answer != NULL && caller_joins)
+			adopt_jsep_side(ms, OICALL_CALLER, call->peers[OICALL_CALLER].media_session, ms->caller_answer);
 	}
+	gboolean jsep_joins = accepted && call->group && answer != NULL;
 	janus_mutex_unlock(ms_env.engine_mutex);
 	g_free(answer);
 	g_free(caller_answer);
@@ -808,7 +847,7 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 		g_ptr_array_unref(effects);
 		if(offer_again != NULL) {
 			json_t *payload = oicall_call_incoming_payload(offer_again);
-			oicall_ms_incoming_call(offer_again, session->id, payload);
+			oicall_ms_incoming_call(offer_again, side, session->id, payload);
 			json_decref(payload);
 			oicall_call_unref(offer_again);
 		}
@@ -818,13 +857,23 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 	ms_env.dispatch(effects);
 	g_ptr_array_unref(effects);
 	ms_reply(session, transaction, accept_ack(ms, jsep));
-	/* What each side already produces, for the other if it uses mediasoup-style
-	 * signalling (pending ones tell it when they are ready). */
+	/* What the others already produce, for it if it uses mediasoup-style
+	 * signalling, and what its SDP answer produces, for the others (pending
+	 * ones tell when they are ready). */
 	for(guint i = 0; i < ms->producers->len; i++) {
 		ms_producer *p = g_ptr_array_index(ms->producers, i);
-		if(p->ready)
-			new_producer_event(call, p);
+		if(p->ready && p->side == side)
+			ms_tell_others(call, side, "new-producer", ms_producer_info(call, p));
+		else if(p->ready)
+			new_producer_event_to(call, p, side);
 	}
+	/* A group's JSEP peers get m-lines for every other stream, the new peer's included. */
+	if(jsep_joins)
+		ms_jsep_join(ms, side, ms->callee_offer);
+	if(caller_joins)
+		ms_jsep_join(ms, OICALL_CALLER, ms->caller_answer);
+	if(call->group)
+		ms_jsep_sync(ms);
 	oicall_call_unref(call);
 }
 
@@ -877,7 +926,7 @@ static json_t *find_transport(oicall_session *session, json_t *body, oicall_call
 	/* As in the seed, where the callee gets its transports with accept-call:
 	 * until then they may still be replaced (it registers again) or dropped
 	 * (it answers with SDP). The caller produces while it rings. */
-	if(*side == OICALL_CALLEE && (*call)->state != OICALL_CALL_ACTIVE)
+	if((*call)->peers[*side].state != OICALL_PEER_IN)
 		return ms_error_reply(ERROR_FAILED, "Accept the call first: your transports take requests once it is accepted");
 	if(found->state == TRANSPORT_GONE)
 		return ms_error_reply(ERROR_FAILED, "This transport is closed: its Janus handle is gone");
@@ -926,7 +975,7 @@ static void connect_transport(oicall_session *session, json_t *body, const char 
  * transport, where Janus keeps mapping them to its index, unless the new
  * producer takes that very section over (reuse, 0 if none). */
 static const char *ssrc_refused(ms_call *ms, ms_transport *t, int reuse, guint32 ssrc) {
-	for(int side = 0; ssrc != 0 && side < 2; side++) {
+	for(int side = 0; ssrc != 0 && side < OICALL_MAX_PEERS; side++) {
 		ms_transport *other = ms->transports[side][0];
 		for(guint i = 0; other != NULL && i < other->streams->len; i++) {
 			oicall_stream *s = g_ptr_array_index(other->streams, i);
@@ -948,7 +997,7 @@ static void producer_done(ms_transport *t, const char *error, gpointer data) {
 	if(error != NULL || p == NULL) {
 		/* Its section goes (it may be taken over by a producer with the same mid). */
 		if(p != NULL)
-			producer_close(ms, p);
+			ms_producer_close(ms, p);
 		ms_reply_to(r->session, r->transaction, ms_error_reply(ERROR_FAILED, error ? error : "The call ended"));
 		return;
 	}
@@ -961,7 +1010,8 @@ static void producer_done(ms_transport *t, const char *error, gpointer data) {
 	ms_reply_to(r->session, r->transaction, json_pack("{ss}", "producerId", p->id));
 	if(r->call->state == OICALL_CALL_ACTIVE) {
 		connect_to_jsep(ms, p);
-		new_producer_event(r->call, p);
+		ms_tell_others(r->call, p->side, "new-producer", ms_producer_info(r->call, p));
+		ms_jsep_sync(ms);
 	}
 }
 
@@ -1025,6 +1075,10 @@ static void create_producer(oicall_session *session, json_t *body, const char *t
 	}
 	if(error == NULL && reuse == 0 && t->streams->len >= OICALL_MAX_STREAMS)
 		error = ms_error_reply(ERROR_FAILED, "Too many producers on this transport");
+	for(guint i = 0; error == NULL && g_strcmp0(source, "screen") == 0 && i < t->owner->producers->len; i++) {
+		if(g_strcmp0(((ms_producer *)g_ptr_array_index(t->owner->producers, i))->source, "screen") == 0)
+			error = ms_error_reply(ERROR_FAILED, "Someone shares a screen in this call already: one screen share at a time");
+	}
 	const char *refused = NULL;
 	if(error == NULL && ((refused = ssrc_refused(t->owner, t, reuse, stream->ssrc)) != NULL ||
 			(refused = ssrc_refused(t->owner, t, reuse, stream->rtx_ssrc)) != NULL))
@@ -1053,7 +1107,7 @@ static void consumer_done(ms_transport *t, const char *error, gpointer data) {
 	oicall_stream *stream = c ? g_ptr_array_index(t->streams, c->mindex - 1) : NULL;
 	if(error == NULL && stream != NULL)
 		oicall_ortc_local_ssrcs(t->local_sdp, stream->mid, &stream->ssrc, &stream->rtx_ssrc);
-	oicall_session *source_session = stream && error == NULL ? producer_session(ms, c->producer) : NULL;
+	oicall_session *source_session = stream && error == NULL ? ms_producer_session(ms, c->producer) : NULL;
 	if(error != NULL || c == NULL || stream->ssrc == 0 || source_session == NULL) {
 		/* Its section goes; the client never heard of its mid, so any new consumer may take it over. */
 		if(c != NULL)
@@ -1068,7 +1122,7 @@ static void consumer_done(ms_transport *t, const char *error, gpointer data) {
 		JANUS_LOG(LOG_WARN, "[oicall] transport %s: the core has no RTX SSRC for consumer section %s\n", t->id, stream->mid);
 	ms_producer *p = c->producer;
 	int map[128];
-	oicall_ortc_payload_map(producer_stream(ms, p), stream, map);
+	oicall_ortc_payload_map(ms_producer_stream(ms, p), stream, map);
 	oicall_relay_connect(source_session, p->mindex, t->session, c->mindex, p->kind, map, TRUE);
 	janus_refcount_decrease(&source_session->ref);
 	const oicall_codec *codec = g_ptr_array_index(stream->codecs, 0);
@@ -1087,7 +1141,7 @@ static void create_consumer(oicall_session *session, json_t *body, const char *t
 	json_t *error = oicall_engine_check_call(ms_env.engine, session->id, body, &call);
 	ms_call *ms = ms_of(call);
 	int side = call ? oicall_call_side_of(call, oicall_engine_user(ms_env.engine, session->id)) : -1;
-	gboolean active = call && call->state == OICALL_CALL_ACTIVE;
+	gboolean active = call && call->state == OICALL_CALL_ACTIVE && call->peers[side].state == OICALL_PEER_IN;
 	janus_mutex_unlock(ms_env.engine_mutex);
 	if(error == NULL && ms == NULL)
 		error = ms_error_reply(ERROR_INVALID, "This call has no transports (it uses SDP offers and answers)");
@@ -1129,15 +1183,17 @@ static void create_consumer(oicall_session *session, json_t *body, const char *t
 	if(error == NULL) {
 		char *mid = reuse ? g_strdup(((oicall_stream *)g_ptr_array_index(t->streams, reuse - 1))->mid) :
 			g_strdup_printf("%u", t->next_mid);
-		stream = oicall_ortc_consumer(producer_stream(ms, p),
+		stream = oicall_ortc_consumer(ms_producer_stream(ms, p),
 			json_object_get(body, "rtpCapabilities"), ms->router_caps, mid);
 		g_free(mid);
 		if(stream == NULL)
 			error = json_pack("{sssi}", "error", "Cannot consume", "error_code", ERROR_FAILED);
 	}
-	/* The relay has one forward per producer m-line: a second consumer would take the first one's media. */
-	if(error == NULL && p->consumer != NULL)
-		error = ms_error_reply(ERROR_INVALID, "Already consuming that producer");
+	for(guint i = 0; error == NULL && i < ms->consumers->len; i++) {
+		ms_consumer *other = g_ptr_array_index(ms->consumers, i);
+		if(other->producer == p && other->side == side)
+			error = ms_error_reply(ERROR_INVALID, "Already consuming that producer");
+	}
 	if(error != NULL) {
 		oicall_stream_free(stream);
 		ms_reply(session, transaction, error);
@@ -1152,7 +1208,6 @@ static void create_consumer(oicall_session *session, json_t *body, const char *t
 	c->transport = t;
 	c->mindex = section_take(t, reuse, stream, FALSE);
 	g_ptr_array_add(ms->consumers, c);
-	p->consumer = c;
 	ms_wait_for(t, consumer_done, ms_request_new(session, transaction, call, c->id), (GDestroyNotify)ms_request_free);
 	negotiate(t);
 }
@@ -1181,9 +1236,9 @@ static void resume_consumer(oicall_session *session, json_t *body, const char *t
 		return;
 	}
 	c->resumed = TRUE;
-	oicall_session *source = producer_session(ms, c->producer);
+	oicall_session *source = ms_producer_session(ms, c->producer);
 	if(source != NULL) {
-		oicall_relay_pause_forward(ms_env.gateway, source, c->producer->mindex, FALSE);
+		oicall_relay_pause_forward(ms_env.gateway, source, c->producer->mindex, c->transport->session, c->mindex, FALSE);
 		janus_refcount_decrease(&source->ref);
 	}
 	ms_reply(session, transaction, json_pack("{sb}", "success", 1));
@@ -1213,7 +1268,7 @@ static void bind_transport(oicall_session *session, json_t *body, const char *tr
 	janus_mutex_lock(ms_env.engine_mutex);
 	session->role = t->send ? OICALL_ROLE_SEND_TRANSPORT : OICALL_ROLE_RECV_TRANSPORT;
 	session->transport_id = g_strdup(t->id);
-	t->owner->call->media_sessions[t->side][t->send ? 0 : 1] = session->id;
+	t->owner->call->peers[t->side].media_sessions[t->send ? 0 : 1] = session->id;
 	janus_mutex_unlock(ms_env.engine_mutex);
 	g_hash_table_insert(by_session, &session->id, t);
 	t->state = TRANSPORT_IDLE;
@@ -1287,7 +1342,7 @@ static void remote_applied(oicall_session *session, json_t *jsep, const char *tr
 
 gboolean oicall_ms_handles(oicall_session *session, const char *request, json_t *body, json_t *jsep) {
 	static const char *const own[] = { "connect-transport", "create-producer", "create-consumer", "resume-consumer",
-		"bind-transport", "local-sdp", "remote-sdp-applied", "join-call", "create-transport", "get-producers" };
+		"bind-transport", "local-sdp", "remote-sdp-applied", "join-call", "create-transport", "get-producers", "close-producer", "renegotiate-answer" };
 	for(gsize i = 0; i < G_N_ELEMENTS(own); i++) {
 		if(strcmp(request, own[i]) == 0)
 			return TRUE;
@@ -1321,6 +1376,8 @@ void oicall_ms_request(oicall_session *session, const char *request, json_t *bod
 		local_sdp(session, body, transaction);
 	else if(strcmp(request, "remote-sdp-applied") == 0)
 		remote_applied(session, jsep, transaction);
+	else if(strcmp(request, "renegotiate-answer") == 0)
+		ms_jsep_answer(session, body, jsep, transaction);
 }
 
 json_t *oicall_ms_check_mute(oicall_call *call, guint64 session, json_t *body, gboolean video) {
@@ -1356,6 +1413,26 @@ void oicall_ms_call_ended(oicall_call *call) {
 		transports_drop(ms, -1, "The call ended");
 }
 
+void oicall_ms_peer_out(oicall_call *call, int side) {
+	ms_call *ms = ms_of(call);
+	if(ms == NULL)
+		return;
+	transports_drop(ms, side, "You are no longer in this call");
+	/* An SDP side's producers are m-lines of its PeerConnection, which goes too. */
+	for(guint i = ms->producers->len; i > 0; i--) {
+		ms_producer *p = g_ptr_array_index(ms->producers, i - 1);
+		if(p->side == side)
+			ms_producer_close(ms, p);
+	}
+	ms->jsep_session[side] = 0;
+	for(int kind = 0; kind < 2; kind++) {
+		oicall_stream_free(ms->jsep_stream[side][kind]);
+		ms->jsep_stream[side][kind] = NULL;
+	}
+	ms_jsep_peer_free(ms->jsep_peer[side]);
+	ms->jsep_peer[side] = NULL;
+}
+
 void oicall_ms_session_gone(guint64 session) {
 	ms_transport *t = g_hash_table_lookup(by_session, &session);
 	if(t == NULL)
@@ -1382,10 +1459,11 @@ void oicall_ms_tick(gint64 now) {
 			waiter_finish(t, g_queue_pop_head(&t->waiters), TIMED_OUT);
 	}
 	g_list_free(transports);
+	ms_jsep_tick(now);
 }
 
 gint64 oicall_ms_next_deadline(void) {
-	gint64 next = G_MAXINT64;
+	gint64 next = ms_jsep_next_deadline();
 	GHashTableIter iter;
 	gpointer value;
 	g_hash_table_iter_init(&iter, by_id);
@@ -1416,9 +1494,12 @@ void oicall_ms_adopt_call(oicall_call *call, const char *callee_offer) {
 	ms_call_new(call, callee_offer);
 }
 
-const char *oicall_ms_caller_answer(oicall_call *call) {
+const char *oicall_ms_take_caller_answer(oicall_call *call) {
 	ms_call *ms = ms_of(call);
-	return ms ? ms->caller_answer : NULL;
+	if(ms == NULL || ms->caller_answered || ms->caller_answer == NULL)
+		return NULL;
+	ms->caller_answered = TRUE;
+	return ms->caller_answer;
 }
 
 gboolean oicall_ms_uses_jsep(oicall_call *call, int side) {

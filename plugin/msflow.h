@@ -51,14 +51,15 @@ void oicall_ms_request(oicall_session *session, const char *request, json_t *bod
 /* A call whose caller sent an SDP offer (engine locked): callee_offer is
  * the gateway's offer for the callee made from it. */
 void oicall_ms_adopt_call(oicall_call *call, const char *callee_offer);
-/* The gateway's answer for a caller that uses SDP, once the call is accepted. */
-const char *oicall_ms_caller_answer(oicall_call *call);
+/* The gateway's answer for a caller that uses SDP, once the call is accepted,
+ * for the call-accepted that carries it: the first time only, NULL after. */
+const char *oicall_ms_take_caller_answer(oicall_call *call);
 /* Whether a side of a call uses SDP (a plain RTCPeerConnection); a callee's is known at accept. */
 gboolean oicall_ms_uses_jsep(oicall_call *call, int side);
 
-/* Sends incoming-call: with the gateway's SDP offer and, for Socket.IO
- * clients, the callee's own transports (so once those exist). */
-void oicall_ms_incoming_call(oicall_call *call, guint64 session, json_t *payload);
+/* Sends incoming-call to an invitee (side): with the gateway's SDP offer and,
+ * for Socket.IO clients, the invitee's own transports (so once those exist). */
+void oicall_ms_incoming_call(oicall_call *call, int side, guint64 session, json_t *payload);
 
 /* mute-audio/mute-video: checks the producerId if any; NULL if fine. Engine locked. */
 json_t *oicall_ms_check_mute(oicall_call *call, guint64 session, json_t *body, gboolean video);
@@ -67,6 +68,9 @@ void oicall_ms_mute(oicall_call *call, int side, gboolean video, gboolean muted,
 
 /* The call is over: its transports go. */
 void oicall_ms_call_ended(oicall_call *call);
+/* A peer is out of a call that goes on: its transports, producers and consumers go
+ * (the others hear producer-closed for its producers). Engine unlocked. */
+void oicall_ms_peer_out(oicall_call *call, int side);
 
 /* A session was destroyed. */
 void oicall_ms_session_gone(guint64 session);

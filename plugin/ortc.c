@@ -84,11 +84,21 @@ json_t *oicall_ortc_router_capabilities(const char *audio_codecs, const char *vi
 
 /* ---- streams --------------------------------------------------------- */
 
-static void codec_free(oicall_codec *codec) {
+void oicall_codec_free(oicall_codec *codec) {
+	if(codec == NULL)
+		return;
 	g_free(codec->mime);
 	json_decref(codec->parameters);
 	json_decref(codec->feedback);
 	g_free(codec);
+}
+
+oicall_codec *oicall_codec_copy(const oicall_codec *codec) {
+	oicall_codec *copy = g_memdup2(codec, sizeof(*codec));
+	copy->mime = g_strdup(codec->mime);
+	copy->parameters = json_deep_copy(codec->parameters);
+	copy->feedback = json_deep_copy(codec->feedback);
+	return copy;
 }
 
 static void extension_free(oicall_extension *ext) {
@@ -101,7 +111,7 @@ oicall_stream *oicall_stream_new(const char *mid, int kind, gboolean gateway_sen
 	stream->mid = g_strdup(mid);
 	stream->kind = kind;
 	stream->gateway_sends = gateway_sends;
-	stream->codecs = g_ptr_array_new_with_free_func((GDestroyNotify)codec_free);
+	stream->codecs = g_ptr_array_new_with_free_func((GDestroyNotify)oicall_codec_free);
 	stream->extensions = g_ptr_array_new_with_free_func((GDestroyNotify)extension_free);
 	return stream;
 }

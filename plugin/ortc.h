@@ -60,6 +60,8 @@ typedef struct oicall_stream {
 } oicall_stream;
 
 /* An empty stream (codecs and extensions to be added; they are freed with it). */
+oicall_codec *oicall_codec_copy(const oicall_codec *codec);
+void oicall_codec_free(oicall_codec *codec);
 oicall_stream *oicall_stream_new(const char *mid, int kind, gboolean gateway_sends);
 void oicall_stream_free(oicall_stream *stream);
 

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "../common/auth_token.h"
+#include "call_engine.h"
+#include "ice_servers.h"
 
 /* A comma-separated list of names, each from the allowed set, no repeats. */
 static gboolean codec_list_valid(const char *value, const char *const *allowed, const char **why) {
@@ -42,6 +44,8 @@ const oicall_setting_spec oicall_plugin_settings[] = {
 	OPT("general", "ring_timeout", OICALL_SETTING_UINT, "60", 1, 3600, ring_timeout, NULL),
 	OPT("general", "reconnect_grace", OICALL_SETTING_UINT, "15", 0, 3600, reconnect_grace, NULL),
 	OPT("general", "media_timeout", OICALL_SETTING_UINT, "20", 0, 3600, media_timeout, NULL),
+	OPT("general", "max_participants", OICALL_SETTING_UINT, G_STRINGIFY(OICALL_DEFAULT_MAX_PEERS), 2, OICALL_MAX_PEERS,
+		max_participants, NULL),
 	OPT("general", "max_call_starts_per_minute", OICALL_SETTING_UINT, "30", 0, 100000, max_call_starts, NULL),
 	OPT("general", "max_unanswered_calls", OICALL_SETTING_UINT, "3", 0, 1000, max_unanswered, NULL),
 	OPT("general", "unanswered_window", OICALL_SETTING_UINT, "600", 1, 86400, unanswered_window, NULL),
@@ -51,5 +55,8 @@ const oicall_setting_spec oicall_plugin_settings[] = {
 	OPT("general", "events", OICALL_SETTING_BOOL, "true", 0, 0, events, NULL),
 	OPT("auth", "enabled", OICALL_SETTING_STRING, "auto", 0, 0, auth_mode, oicall_auth_mode_valid),
 	SECRET("auth", "secret", auth_secret, oicall_auth_secret_valid),
+	SECRET("turn", "secret", turn_secret, oicall_auth_secret_valid),
+	OPT("turn", "urls", OICALL_SETTING_STRING, "", 0, 0, turn_urls, oicall_turn_urls_valid),
+	OPT("turn", "lifetime", OICALL_SETTING_UINT, "86400", 60, 604800, turn_lifetime, NULL),
 };
 const size_t oicall_plugin_settings_count = G_N_ELEMENTS(oicall_plugin_settings);

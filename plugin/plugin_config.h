@@ -8,6 +8,7 @@ typedef struct oicall_plugin_config {
 	guint64 ring_timeout;       /* seconds an unanswered call rings */
 	guint64 reconnect_grace;    /* seconds a call survives its peer's session */
 	guint64 media_timeout;      /* seconds an active call survives a side that sends nothing, 0 = never */
+	guint64 max_participants;   /* peers a call may hold, the caller included */
 	guint64 max_call_starts;    /* start-calls a user may make a minute, 0 = no limit */
 	guint64 max_unanswered;     /* unanswered calls to one callee before more are refused, 0 = no limit */
 	guint64 unanswered_window;  /* seconds those are counted over */
@@ -17,6 +18,9 @@ typedef struct oicall_plugin_config {
 	gboolean events;            /* notify Janus event handlers */
 	char *auth_mode;            /* "true", "false", "auto" (on when a secret is set): register needs a signed token */
 	char *auth_secret;          /* shared with the backend that mints tokens; never logged */
+	char *turn_secret;          /* coturn's static-auth-secret: iceServers credentials; never logged */
+	char *turn_urls;            /* comma-separated turn:/turns: URLs handed out with them */
+	guint64 turn_lifetime;      /* seconds the handed-out credentials are valid */
 } oicall_plugin_config;
 
 extern const oicall_setting_spec oicall_plugin_settings[];

@@ -6,12 +6,12 @@
 #include <janus/rtcp.h>
 #include <janus/utils.h>
 
-#include "metrics.h"
+#include "media_counters.h"
 
-static void forward_free(const janus_refcount *ref) {
-	oicall_forward *forward = janus_refcount_containerof(ref, oicall_forward, ref);
+/* A forward holds its two sessions until its last reference goes. */
+static void forward_release(oicall_forward *forward) {
+	janus_refcount_decrease(&forward->source->ref);
 	janus_refcount_decrease(&forward->target->ref);
-	g_free(forward);
 }
 
 void oicall_relay_init(oicall_session *session) {
@@ -28,10 +28,8 @@ void oicall_relay_clear(oicall_session *session) {
 		g_free(session->slots[i].id);
 		/* Links a race left behind (one made while the other end was being
 		 * unlinked on another thread): nobody can reach them any more. */
-		if(session->slots[i].forward != NULL)
-			janus_refcount_decrease(&session->slots[i].forward->ref);
-		if(session->slots[i].source != NULL)
-			janus_refcount_decrease(&session->slots[i].source->ref);
+		oicall_fanout_unref(session->slots[i].forwards);
+		oicall_forward_unref(session->slots[i].incoming);
 	}
 }
 
@@ -53,98 +51,109 @@ void oicall_relay_describe(oicall_session *session, int mindex, int kind, const 
 	slot->id = g_strdup(id);
 }
 
-/* Video that starts or resumes waits for the sender's next keyframe: what
- * comes before it only makes the receiver ask for one itself. */
-static void wait_for_keyframe(oicall_forward *forward) {
-	if(forward->kind == OICALL_VIDEO)
-		atomic_store(&forward->keyframe_wait, janus_get_monotonic_time());
-}
-
-/* Where a source m-line goes no more; the target's back link to it goes too.
- * Never two sessions' locks at once: links run both ways. */
-static void drop_forward(oicall_session *source, int mindex) {
-	janus_mutex_lock(&source->mutex);
-	oicall_forward *forward = source->slots[mindex].forward;
-	source->slots[mindex].forward = NULL;
-	janus_mutex_unlock(&source->mutex);
-	if(forward == NULL)
-		return;
+/* A forward's target m-line is fed by it no more. */
+static void drop_incoming(oicall_forward *forward) {
 	oicall_session *target = forward->target;
 	janus_mutex_lock(&target->mutex);
 	oicall_slot *back = &target->slots[forward->target_mindex];
-	gboolean ours = back->source == source && back->source_mindex == mindex;
+	gboolean ours = back->incoming == forward;
 	if(ours)
-		back->source = NULL;
+		back->incoming = NULL;
 	janus_mutex_unlock(&target->mutex);
 	if(ours)
-		janus_refcount_decrease(&source->ref);
-	janus_refcount_decrease(&forward->ref);
+		oicall_forward_unref(forward);
 }
 
-/* Who fed a target m-line feeds it no more: the source's forward to it goes too. */
+/* Where a source m-line goes no more, all of it; the targets' back links go too.
+ * Never two sessions' locks at once: links run both ways. */
+static void drop_forwards(oicall_session *source, int mindex) {
+	janus_mutex_lock(&source->mutex);
+	oicall_fanout *set = source->slots[mindex].forwards;
+	source->slots[mindex].forwards = NULL;
+	janus_mutex_unlock(&source->mutex);
+	for(guint i = 0; set != NULL && i < set->len; i++)
+		drop_incoming(set->forwards[i]);
+	oicall_fanout_unref(set);
+}
+
+/* A forward out of its source's set (the other consumers of that m-line keep theirs). */
+static void drop_from_source(oicall_forward *forward) {
+	oicall_session *source = forward->source;
+	janus_mutex_lock(&source->mutex);
+	oicall_slot *slot = &source->slots[forward->source_mindex];
+	oicall_fanout *old = NULL;
+	if(oicall_fanout_has(slot->forwards, forward)) {
+		old = slot->forwards;
+		slot->forwards = oicall_fanout_without(old, forward);
+	}
+	janus_mutex_unlock(&source->mutex);
+	oicall_fanout_unref(old);
+}
+
+/* Who fed a target m-line feeds it no more: that one forward goes from its source. */
 static void drop_source(oicall_session *target, int mindex) {
 	janus_mutex_lock(&target->mutex);
-	oicall_session *source = target->slots[mindex].source;
-	int source_mindex = target->slots[mindex].source_mindex;
-	target->slots[mindex].source = NULL;
+	oicall_forward *forward = target->slots[mindex].incoming;
+	target->slots[mindex].incoming = NULL;
 	janus_mutex_unlock(&target->mutex);
-	if(source == NULL)
+	if(forward == NULL)
 		return;
-	janus_mutex_lock(&source->mutex);
-	oicall_forward *forward = source->slots[source_mindex].forward;
-	if(forward != NULL && forward->target == target && forward->target_mindex == mindex)
-		source->slots[source_mindex].forward = NULL;
-	else
-		forward = NULL;
-	janus_mutex_unlock(&source->mutex);
-	if(forward != NULL)
-		janus_refcount_decrease(&forward->ref);
-	janus_refcount_decrease(&source->ref);
+	drop_from_source(forward);
+	oicall_forward_unref(forward);
 }
 
-void oicall_relay_connect(oicall_session *source, int source_mindex, oicall_session *target, int target_mindex,
+gboolean oicall_relay_connect(oicall_session *source, int source_mindex, oicall_session *target, int target_mindex,
 		int kind, const int *pt_map, gboolean paused) {
 	if(!valid_mindex(source_mindex) || !valid_mindex(target_mindex))
-		return;
-	/* One forward per source m-line, one source per target m-line: what they
-	 * had goes, with the other end's half of it. */
-	drop_forward(source, source_mindex);
+		return FALSE;
+	/* One source per target m-line: what fed it goes (a forward from this
+	 * same m-line to it included), with the other end's half of it. */
 	drop_source(target, target_mindex);
-	oicall_forward *forward = g_new0(oicall_forward, 1);
-	janus_refcount_init(&forward->ref, forward_free);
+	oicall_forward *forward = oicall_forward_new(forward_release, kind, pt_map, paused);
+	janus_refcount_increase(&source->ref);
+	forward->source = source;
+	forward->source_mindex = source_mindex;
 	janus_refcount_increase(&target->ref);
 	forward->target = target;
 	forward->target_mindex = target_mindex;
-	forward->kind = kind;
-	for(int pt = 0; pt < 128; pt++)
-		forward->pt_map[pt] = pt_map ? pt_map[pt] : pt;
-	atomic_init(&forward->paused, paused ? 1 : 0);
-	wait_for_keyframe(forward);
+	oicall_forward_wait_keyframe(forward, janus_get_monotonic_time());
 	janus_rtp_switching_context_reset(&forward->context);
 	janus_mutex_lock(&source->mutex);
 	oicall_slot *slot = &source->slots[source_mindex];
-	oicall_forward *old = slot->forward;
-	slot->kind = kind;
-	slot->forward = forward;
+	oicall_fanout *old = slot->forwards, *set = oicall_fanout_with(old, forward);
+	if(set != NULL) {
+		slot->kind = kind;
+		slot->forwards = set;
+	}
 	janus_mutex_unlock(&source->mutex);
-	if(old != NULL)
-		janus_refcount_decrease(&old->ref);
-	janus_refcount_increase(&source->ref);
+	if(set == NULL) {
+		JANUS_LOG(LOG_WARN, "[oicall] session %"SCNu64": m-line %d already feeds %d consumers\n",
+			source->id, source_mindex, OICALL_MAX_FORWARDS);
+		oicall_forward_unref(forward);
+		return FALSE;
+	}
+	/* A forward to the same target m-line that a race left in the set is replaced:
+	 * its back link, if any, goes below. */
+	oicall_fanout_unref(old);
 	janus_mutex_lock(&target->mutex);
 	oicall_slot *back = &target->slots[target_mindex];
-	oicall_session *old_source = back->source;
+	oicall_forward *old_incoming = back->incoming;
 	back->kind = kind;
-	back->source = source;
-	back->source_mindex = source_mindex;
+	back->incoming = oicall_forward_ref(forward);
 	janus_mutex_unlock(&target->mutex);
-	if(old_source != NULL)
-		janus_refcount_decrease(&old_source->ref);
+	if(old_incoming != NULL) {
+		/* Linked meanwhile on another thread: only one feeds a target m-line. */
+		drop_from_source(old_incoming);
+		oicall_forward_unref(old_incoming);
+	}
+	oicall_forward_unref(forward);
+	return TRUE;
 }
 
 void oicall_relay_unlink_slot(oicall_session *session, int mindex) {
 	if(!valid_mindex(mindex))
 		return;
-	drop_forward(session, mindex);
+	drop_forwards(session, mindex);
 	drop_source(session, mindex);
 }
 
@@ -172,37 +181,41 @@ void oicall_relay_unlink(oicall_session *session) {
 		oicall_relay_unlink_slot(session, i);
 }
 
-/* The forward of an m-line, with a reference; NULL if none. */
-static oicall_forward *forward_of(oicall_session *session, int mindex) {
+/* The forwards of an m-line, with a reference; NULL if none. */
+static oicall_fanout *forwards_of(oicall_session *session, int mindex) {
 	if(!valid_mindex(mindex))
 		return NULL;
 	janus_mutex_lock(&session->mutex);
-	oicall_forward *forward = session->slots[mindex].forward;
+	oicall_fanout *set = session->slots[mindex].forwards;
+	if(set != NULL)
+		oicall_fanout_ref(set);
+	janus_mutex_unlock(&session->mutex);
+	return set;
+}
+
+/* What feeds an m-line, with a reference; NULL if nothing. */
+static oicall_forward *incoming_of(oicall_session *session, int mindex) {
+	if(!valid_mindex(mindex))
+		return NULL;
+	janus_mutex_lock(&session->mutex);
+	oicall_forward *forward = session->slots[mindex].incoming;
 	if(forward != NULL)
-		janus_refcount_increase(&forward->ref);
+		oicall_forward_ref(forward);
 	janus_mutex_unlock(&session->mutex);
 	return forward;
 }
 
-/* Who feeds an m-line, with a reference; NULL if nobody. */
-static oicall_session *source_of(oicall_session *session, int mindex, int *source_mindex) {
-	if(!valid_mindex(mindex))
-		return NULL;
-	janus_mutex_lock(&session->mutex);
-	oicall_session *source = session->slots[mindex].source;
-	if(source != NULL) {
-		janus_refcount_increase(&source->ref);
-		*source_mindex = session->slots[mindex].source_mindex;
-	}
-	janus_mutex_unlock(&session->mutex);
-	return source;
-}
+/* Keyframe requests for one source m-line, however many of its consumers
+ * ask at once, go out at most this often: a keyframe is on its way. */
+#define KEYFRAME_REQUEST_GAP_US (200 * 1000)
 
 static void keyframe(janus_callbacks *gateway, oicall_session *source, int mindex) {
+	oicall_slot *slot = &source->slots[mindex];
 	if(g_atomic_int_get(&source->media_ready) && !g_atomic_int_get(&source->destroyed) &&
-			source->slots[mindex].kind == OICALL_VIDEO) {
+			slot->kind == OICALL_VIDEO &&
+			oicall_rate_take(&slot->last_pli_us, janus_get_monotonic_time(), KEYFRAME_REQUEST_GAP_US)) {
 		gateway->send_pli_stream(source->handle, mindex);
-		oicall_metrics_gateway_keyframe_request();
+		oicall_count_keyframe_request(TRUE);
 	}
 }
 
@@ -211,34 +224,30 @@ void oicall_relay_pause_source(janus_callbacks *gateway, oicall_session *session
 		return;
 	int was = atomic_exchange(&session->slots[mindex].paused, paused ? 1 : 0);
 	if(!paused && was) {
-		/* Resume where the receiver left off, and with a keyframe. */
-		oicall_forward *forward = forward_of(session, mindex);
-		if(forward != NULL) {
-			atomic_store(&forward->resume, 1);
-			wait_for_keyframe(forward);
-			janus_refcount_decrease(&forward->ref);
-		}
+		/* Every consumer resumes where it left off, and with a keyframe. */
+		oicall_fanout *set = forwards_of(session, mindex);
+		gint64 now = janus_get_monotonic_time();
+		for(guint i = 0; set != NULL && i < set->len; i++)
+			oicall_forward_resume(set->forwards[i], now);
+		oicall_fanout_unref(set);
 		keyframe(gateway, session, mindex);
 	}
 }
 
-void oicall_relay_pause_forward(janus_callbacks *gateway, oicall_session *source, int mindex, gboolean paused) {
-	oicall_forward *forward = forward_of(source, mindex);
-	if(forward == NULL)
-		return;
-	int was = atomic_exchange(&forward->paused, paused ? 1 : 0);
-	if(!paused && was) {
-		atomic_store(&forward->resume, 1);
-		wait_for_keyframe(forward);
-		keyframe(gateway, source, mindex);
+void oicall_relay_pause_forward(janus_callbacks *gateway, oicall_session *source, int mindex,
+		oicall_session *target, int target_mindex, gboolean paused) {
+	oicall_fanout *set = forwards_of(source, mindex);
+	oicall_forward *forward = oicall_fanout_find(set, target, target_mindex);
+	if(forward != NULL) {
+		int was = atomic_exchange(&forward->paused, paused ? 1 : 0);
+		if(!paused && was) {
+			/* Only this consumer waits for the keyframe it asks for. */
+			oicall_forward_resume(forward, janus_get_monotonic_time());
+			keyframe(gateway, source, mindex);
+		}
 	}
-	janus_refcount_decrease(&forward->ref);
+	oicall_fanout_unref(set);
 }
-
-/* While a forward waits for a keyframe, the sender is asked again this often;
- * after the longest wait what comes goes anyway (a keyframe it can't tell). */
-#define KEYFRAME_RETRY_US (500 * 1000)
-#define KEYFRAME_WAIT_MAX_US (3 * G_USEC_PER_SEC)
 
 static gboolean is_keyframe(int keyframes, janus_plugin_rtp *packet) {
 	if(keyframes == OICALL_KEYFRAMES_UNKNOWN)
@@ -254,24 +263,31 @@ static gboolean is_keyframe(int keyframes, janus_plugin_rtp *packet) {
 	return janus_h264_is_keyframe(payload, len);
 }
 
-/* Whether a packet of the source's m-line may go through the forward now. */
-static gboolean keyframe_reached(janus_callbacks *gateway, oicall_session *source, int mindex, oicall_forward *forward,
-		janus_plugin_rtp *packet) {
-	gint64 since = atomic_load_explicit(&forward->keyframe_wait, memory_order_relaxed);
-	if(since == 0)
-		return TRUE;
-	gint64 now = janus_get_monotonic_time();
-	if(is_keyframe(atomic_load_explicit(&source->slots[mindex].keyframes, memory_order_relaxed), packet) ||
-			now - since >= KEYFRAME_WAIT_MAX_US) {
-		/* Unless a new wait began meanwhile. */
-		atomic_compare_exchange_strong(&forward->keyframe_wait, &since, 0);
-		return TRUE;
+/* The packet to one target, with that target's payload type, m-line and
+ * sequence/timestamp continuity. The core copies the buffer before relay_rtp
+ * returns (janus_ice_relay_rtp), so the header is put back for the next
+ * target and for the core's statistics on what came in. */
+static void send_to(janus_callbacks *gateway, oicall_forward *forward, int pt, janus_plugin_rtp *packet) {
+	janus_rtp_header *header = (janus_rtp_header *)packet->buffer;
+	uint32_t timestamp = header->timestamp, ssrc = header->ssrc;
+	uint16_t seq = header->seq_number;
+	int type = header->type, mindex = packet->mindex;
+	if(atomic_exchange(&forward->resume, 0)) {
+		forward->context.seq_reset = TRUE;
+		forward->context.ts_reset = TRUE;
 	}
-	if(now - MAX(since, forward->last_pli_us) >= KEYFRAME_RETRY_US) {
-		forward->last_pli_us = now;
-		keyframe(gateway, source, mindex);
-	}
-	return FALSE;
+	janus_rtp_header_update(header, &forward->context, packet->video, 0);
+	header->type = pt;
+	packet->mindex = forward->target_mindex;
+	gateway->relay_rtp(forward->target->handle, packet);
+	packet->mindex = mindex;
+	header->type = type;
+	header->ssrc = ssrc;
+	header->timestamp = timestamp;
+	header->seq_number = seq;
+	atomic_fetch_add_explicit(&forward->packets, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&forward->bytes, packet->length, memory_order_relaxed);
+	oicall_count_relayed(forward->kind, packet->length);
 }
 
 void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_plugin_rtp *packet) {
@@ -279,41 +295,37 @@ void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_p
 		return;
 	oicall_slot *slot = &session->slots[packet->mindex];
 	janus_rtp_header *header = (janus_rtp_header *)packet->buffer;
+	gint64 now = janus_get_monotonic_time();
 	atomic_fetch_add_explicit(&slot->packets_in, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&slot->bytes_in, packet->length, memory_order_relaxed);
-	atomic_store_explicit(&slot->last_packet_us, janus_get_monotonic_time(), memory_order_relaxed);
+	atomic_store_explicit(&slot->last_packet_us, now, memory_order_relaxed);
 	atomic_store_explicit(&slot->ssrc_in, ntohl(header->ssrc), memory_order_relaxed);
 	if(atomic_load_explicit(&slot->paused, memory_order_relaxed))
 		return;
-	oicall_forward *forward = forward_of(session, packet->mindex);
-	if(forward == NULL)
+	oicall_fanout *set = forwards_of(session, packet->mindex);
+	if(set == NULL)
 		return;
-	oicall_session *target = forward->target;
-	int pt = forward->pt_map[header->type];
-	if(pt >= 0 && !atomic_load_explicit(&forward->paused, memory_order_relaxed) &&
-			!g_atomic_int_get(&target->destroyed) && g_atomic_int_get(&target->media_ready) &&
-			keyframe_reached(gateway, session, packet->mindex, forward, packet)) {
-		/* The core keeps statistics on the original header: restore it after. */
-		uint32_t timestamp = header->timestamp;
-		uint16_t seq = header->seq_number;
-		int type = header->type, mindex = packet->mindex;
-		if(atomic_exchange(&forward->resume, 0)) {
-			forward->context.seq_reset = TRUE;
-			forward->context.ts_reset = TRUE;
+	int keyframe_here = -1;     /* parsed once, and only if a forward waits for one */
+	int type = header->type;
+	for(guint i = 0; i < set->len; i++) {
+		oicall_forward *forward = set->forwards[i];
+		oicall_session *target = forward->target;
+		int pt = forward->pt_map[type];
+		if(pt < 0 || atomic_load_explicit(&forward->paused, memory_order_relaxed) ||
+				g_atomic_int_get(&target->destroyed) || !g_atomic_int_get(&target->media_ready))
+			continue;
+		if(oicall_forward_waiting(forward)) {
+			if(keyframe_here < 0)
+				keyframe_here = is_keyframe(atomic_load_explicit(&slot->keyframes, memory_order_relaxed), packet);
+			oicall_gate gate = oicall_forward_gate(forward, keyframe_here, now);
+			if(gate == OICALL_GATE_ASK)
+				keyframe(gateway, session, packet->mindex);
+			if(gate != OICALL_GATE_PASS)
+				continue;
 		}
-		janus_rtp_header_update(header, &forward->context, packet->video, 0);
-		header->type = pt;
-		packet->mindex = forward->target_mindex;
-		gateway->relay_rtp(target->handle, packet);
-		packet->mindex = mindex;
-		header->type = type;
-		header->timestamp = timestamp;
-		header->seq_number = seq;
-		atomic_fetch_add_explicit(&forward->packets, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&forward->bytes, packet->length, memory_order_relaxed);
-		oicall_metrics_relayed(forward->kind, packet->length);
+		send_to(gateway, forward, pt, packet);
 	}
-	janus_refcount_decrease(&forward->ref);
+	oicall_fanout_unref(set);
 }
 
 /* Keyframes from whoever feeds this session's video m-lines. */
@@ -321,11 +333,10 @@ static void keyframes_for(janus_callbacks *gateway, oicall_session *session) {
 	for(int mindex = 0; mindex < OICALL_MAX_SLOTS; mindex++) {
 		if(session->slots[mindex].kind != OICALL_VIDEO)
 			continue;
-		int source_mindex = 0;
-		oicall_session *source = source_of(session, mindex, &source_mindex);
-		if(source != NULL) {
-			keyframe(gateway, source, source_mindex);
-			janus_refcount_decrease(&source->ref);
+		oicall_forward *incoming = incoming_of(session, mindex);
+		if(incoming != NULL) {
+			keyframe(gateway, incoming->source, incoming->source_mindex);
+			oicall_forward_unref(incoming);
 		}
 	}
 }
@@ -337,17 +348,24 @@ void oicall_relay_rtcp(janus_callbacks *gateway, oicall_session *session, janus_
 	 * has one video stream per direction, so any keyframe request is for it. */
 	if(janus_rtcp_has_pli(packet->buffer, packet->length) || janus_rtcp_has_fir(packet->buffer, packet->length))
 		keyframes_for(gateway, session);
-	int source_mindex = 0;
-	oicall_session *source = source_of(session, packet->mindex, &source_mindex);
-	if(source == NULL)
+	oicall_forward *incoming = incoming_of(session, packet->mindex);
+	if(incoming == NULL)
 		return;
-	if(!g_atomic_int_get(&source->destroyed) && g_atomic_int_get(&source->media_ready)) {
-		/* What this session's client says about what it receives goes to that media's sender. */
-		guint32 bitrate = janus_rtcp_get_remb(packet->buffer, packet->length);
+	oicall_session *source = incoming->source;
+	guint32 bitrate = janus_rtcp_get_remb(packet->buffer, packet->length);
+	if(bitrate > 0 && !g_atomic_int_get(&source->destroyed) && g_atomic_int_get(&source->media_ready)) {
+		/* What this session's client says about what it receives goes to that
+		 * media's sender: the lowest of what its receivers say. */
+		gint64 now = janus_get_monotonic_time();
+		atomic_store(&incoming->remb, bitrate);
+		atomic_store(&incoming->remb_us, now);
+		oicall_fanout *set = forwards_of(source, incoming->source_mindex);
+		bitrate = oicall_fanout_remb(set, now);
+		oicall_fanout_unref(set);
 		if(bitrate > 0)
 			gateway->send_remb(source->handle, max_bitrate > 0 ? MIN(bitrate, max_bitrate) : bitrate);
 	}
-	janus_refcount_decrease(&source->ref);
+	oicall_forward_unref(incoming);
 }
 
 void oicall_relay_media_ready(janus_callbacks *gateway, oicall_session *session, guint32 max_bitrate) {
@@ -355,23 +373,19 @@ void oicall_relay_media_ready(janus_callbacks *gateway, oicall_session *session,
 		gateway->send_remb(session->handle, max_bitrate);
 	/* Whichever PeerConnection comes up second, every flow that can start now
 	 * starts on a keyframe: what was sent before the receiver was ready is lost. */
+	gint64 now = janus_get_monotonic_time();
 	for(int mindex = 0; mindex < OICALL_MAX_SLOTS; mindex++) {
-		int source_mindex = 0;
-		oicall_session *source = source_of(session, mindex, &source_mindex);
-		if(source != NULL) {
-			oicall_forward *incoming = forward_of(source, source_mindex);
-			if(incoming != NULL && incoming->target == session)
-				wait_for_keyframe(incoming);
-			if(incoming != NULL)
-				janus_refcount_decrease(&incoming->ref);
-			keyframe(gateway, source, source_mindex);
-			janus_refcount_decrease(&source->ref);
+		oicall_forward *incoming = incoming_of(session, mindex);
+		if(incoming != NULL) {
+			oicall_forward_wait_keyframe(incoming, now);
+			keyframe(gateway, incoming->source, incoming->source_mindex);
+			oicall_forward_unref(incoming);
 		}
-		oicall_forward *forward = forward_of(session, mindex);
-		if(forward != NULL) {
-			if(g_atomic_int_get(&forward->target->media_ready) && !atomic_load(&forward->paused))
+		oicall_fanout *set = forwards_of(session, mindex);
+		for(guint i = 0; set != NULL && i < set->len; i++) {
+			if(g_atomic_int_get(&set->forwards[i]->target->media_ready) && !atomic_load(&set->forwards[i]->paused))
 				keyframe(gateway, session, mindex);
-			janus_refcount_decrease(&forward->ref);
 		}
+		oicall_fanout_unref(set);
 	}
 }

@@ -11,34 +11,20 @@
 #include <janus/refcount.h>
 #include <janus/rtp.h>
 
+#include "fanout.h"
+
 enum { OICALL_AUDIO = 0, OICALL_VIDEO = 1 };
 enum { OICALL_KEYFRAMES_UNKNOWN = 0, OICALL_KEYFRAMES_VP8, OICALL_KEYFRAMES_VP9, OICALL_KEYFRAMES_H264 };
 
-/* m-lines a handle can relay: an anchor and up to 16 streams. */
-#define OICALL_MAX_SLOTS 17
+/* m-lines a handle can relay: a transport's anchor and up to 16 streams, or a
+ * JSEP peer's PeerConnection in a group (OICALL_MAX_GROUP_MLINES). */
+#define OICALL_MAX_SLOTS 40
 
 typedef enum oicall_role {
 	OICALL_ROLE_CONTROL,            /* signalling (and, for JSEP calls, media) */
 	OICALL_ROLE_SEND_TRANSPORT,     /* a mediasoup-style transport the client sends on */
 	OICALL_ROLE_RECV_TRANSPORT,     /* ... and receives on */
 } oicall_role;
-
-struct oicall_session;
-
-/* One m-line's media going from a source handle to a target handle. */
-typedef struct oicall_forward {
-	janus_refcount ref;
-	struct oicall_session *target;  /* a reference */
-	int target_mindex;
-	int kind;
-	int pt_map[128];                /* source payload type → target's, -1 drops */
-	atomic_int paused;              /* a consumer not resumed yet */
-	atomic_int resume;              /* continuity reset wanted after a pause */
-	atomic_llong keyframe_wait;     /* video: since when it waits for the source's next keyframe, 0 if not */
-	gint64 last_pli_us;             /* source's RTP thread only: its last request while waiting */
-	janus_rtp_switching_context context;    /* source's RTP thread only */
-	atomic_ullong packets, bytes;
-} oicall_forward;
 
 /* One m-line of a handle's PeerConnection. */
 typedef struct oicall_slot {
@@ -47,9 +33,9 @@ typedef struct oicall_slot {
 	atomic_int keyframes;           /* OICALL_KEYFRAMES_*: how to tell what comes in here is a keyframe */
 	char *id;                       /* mediasoup producer or consumer id, if any (plugin thread) */
 	atomic_int paused;              /* what the client sends here is muted */
-	oicall_forward *forward;        /* where it goes (under the session's mutex) */
-	struct oicall_session *source;  /* who feeds what is sent here (a reference, under the mutex) */
-	int source_mindex;
+	oicall_fanout *forwards;        /* where it goes: a set swapped, never changed (under the session's mutex) */
+	oicall_forward *incoming;       /* what feeds what is sent here (a reference, under the mutex) */
+	atomic_llong last_pli_us;       /* the last keyframe request sent for what comes in here */
 	atomic_ullong packets_in, bytes_in;
 	atomic_uint ssrc_in;
 	atomic_llong last_packet_us;
@@ -68,7 +54,7 @@ typedef struct oicall_session {
 	volatile gint destroyed;
 	volatile gint media_ready;      /* between setup_media and hangup_media */
 	janus_refcount ref;
-	janus_mutex mutex;              /* the slots' forward and source links */
+	janus_mutex mutex;              /* the slots' forwards and incoming links */
 	oicall_slot slots[OICALL_MAX_SLOTS];
 	/* While the core closes this session's PeerConnection (it does so on a
 	 * timer), what we push to it waits: a client told its call is over, or

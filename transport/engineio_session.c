@@ -125,6 +125,7 @@ eio_input eio_session_receive(eio_session *session, const eio_packet *packet, ei
 			session->probing = TRUE;
 			session->probe_deadline = now + EIO_UPGRADE_TIMEOUT_US;
 			session->noop_due = TRUE;
+			session->next_noop = now + EIO_UPGRADE_NOOP_US;
 			return EIO_INPUT_PROBE;
 		}
 		if(packet->type == EIO_UPGRADE && session->probing) {
@@ -171,6 +172,11 @@ eio_tick eio_session_tick(eio_session *session, gint64 now) {
 		session->noop_due = FALSE;
 		return EIO_TICK_UPGRADE_EXPIRED;
 	}
+	if(session->probing && now >= session->next_noop) {
+		session->noop_due = TRUE;
+		session->next_noop = now + EIO_UPGRADE_NOOP_US;
+		return EIO_TICK_OUTPUT;
+	}
 	if(session->pong_deadline == 0 && now >= session->next_ping) {
 		session->pong_deadline = now + session->config->ping_timeout_us;
 		session->pong_refreshed = FALSE;
@@ -184,8 +190,8 @@ eio_tick eio_session_tick(eio_session *session, gint64 now) {
 
 gint64 eio_session_next_deadline(const eio_session *session) {
 	gint64 next = session->pong_deadline != 0 ? session->pong_deadline : session->next_ping;
-	if(session->probing && session->probe_deadline < next)
-		next = session->probe_deadline;
+	if(session->probing)
+		next = MIN(next, MIN(session->probe_deadline, session->next_noop));
 	return next;
 }
 

@@ -14,6 +14,10 @@
 #define EIO_SID_LEN 20
 /* A client that sent "2probe" must finish the upgrade within this time. */
 #define EIO_UPGRADE_TIMEOUT_US (10 * G_USEC_PER_SEC)
+/* Meanwhile a GET is released with a noop this often, as the reference
+ * server does: a client that read the first noop before "3probe" polls
+ * again, and finishes the upgrade only once that GET comes back. */
+#define EIO_UPGRADE_NOOP_US (G_USEC_PER_SEC / 10)
 
 typedef enum eio_transport {
 	EIO_TRANSPORT_POLLING,
@@ -36,6 +40,7 @@ typedef struct eio_session {
 	gboolean probing;           /* a WebSocket sent "2probe" and awaits "5" */
 	gint64 probe_deadline;
 	gboolean noop_due;          /* the polling side must be released with a noop */
+	gint64 next_noop;           /* while probing: when noop_due is set again */
 	gint64 next_ping;
 	gint64 pong_deadline;       /* 0 while no ping is outstanding */
 	gboolean pong_refreshed;    /* the deadline was pushed back once already */
@@ -60,7 +65,7 @@ typedef enum eio_input {
 
 typedef enum eio_tick {
 	EIO_TICK_NONE,
-	EIO_TICK_OUTPUT,            /* a ping was queued: flush */
+	EIO_TICK_OUTPUT,            /* a ping or a noop was queued: flush */
 	EIO_TICK_TIMEOUT,           /* no pong in time: close the session */
 	EIO_TICK_UPGRADE_EXPIRED,   /* drop the probing WebSocket, stay on polling */
 } eio_tick;

@@ -94,6 +94,29 @@ describe('call lifecycle events reach Janus event handlers', () => {
     alice.disconnect();
   });
 
+  test('a group call: one call-invited per invitee (calleeOnline for a push), and the end of each ring', async () => {
+    const alice = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
+    const online = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
+    await emitAck(alice, 'register', 'ev-ga');
+    await emitAck(online, 'register', 'ev-g1');
+    const incoming = nextEvent(online, 'incoming-call');
+    const { callId } = await emitAck(alice, 'start-call', { toUserIds: ['ev-g1', 'ev-g2'], callType: 'audio' });
+    await incoming;
+    online.emit('leave-call', { callId });
+    assert.deepEqual(await nextEvent(alice, 'call-ended', 5000), { callId, reason: 'timeout' });
+    await waitFor(() => oicallEvents().some((e) => e.event === 'call-ended' && e.callId === callId), { what: 'call-ended event' });
+    const sequence = oicallEvents().filter((e) => e.callId === callId);
+    assert.deepEqual(sequence.map((e) => e.event), ['call-started', 'call-invited', 'call-invited', 'call-ringing',
+      'call-ring-ended', 'participant-left', 'call-expired', 'call-ended']);
+    assert.deepEqual(sequence[0].invitees, ['ev-g1', 'ev-g2']);
+    assert.deepEqual(sequence.slice(1, 3).map((e) => [e.callee, e.calleeOnline, e.byUserId]), [['ev-g1', true, 'ev-ga'], ['ev-g2', false, 'ev-ga']]);
+    assert.deepEqual(sequence[4], { event: 'call-ring-ended', callId, callee: 'ev-g1', reason: 'declined' });
+    assert.deepEqual(sequence[6], { event: 'call-expired', callId, caller: 'ev-ga', callee: 'ev-g2' });
+    assert.equal(sequence[7].reason, 'timeout');
+    alice.disconnect();
+    online.disconnect();
+  });
+
   ctx.cleanExitTest();
 });
 
@@ -131,7 +154,7 @@ describe('the Admin API shows users, calls, handles and streams, and acts on the
     const { calls } = await pluginAdmin({ request: 'list-calls' });
     const call = calls.find((c) => c.callId === callId);
     assert.deepEqual({ ...call, ageSeconds: 0 }, { callId, state: 'active', caller: 'adm-alice', callee: 'adm-bob',
-      callType: 'video', ageSeconds: 0, mediaFlowing: true });
+      callType: 'video', ageSeconds: 0, mediaFlowing: true, group: false, participants: ['adm-alice', 'adm-bob'] });
 
     const info = await pluginAdmin({ request: 'call-info', callId });
     assert.equal(info.peers.length, 2);
@@ -156,7 +179,8 @@ describe('the Admin API shows users, calls, handles and streams, and acts on the
     const ps = handle.info.plugin_specific;
     assert.equal(ps.userId, 'adm-alice');
     assert.equal(ps.role, 'jsep');
-    assert.deepEqual(ps.call, { callId, state: 'active', side: 'caller', peer: 'adm-bob', mediaHere: true });
+    assert.deepEqual(ps.call, { callId, state: 'active', side: 'caller', peer: 'adm-bob', mediaHere: true,
+      participants: ['adm-alice', 'adm-bob'] });
     assert.ok(ps.streams.find((s) => s.type === 'consumer' && s.kind === 'video').packets > 0);
 
     // mute shows as paused

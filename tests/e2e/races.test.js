@@ -224,7 +224,8 @@ describe('repeated and racing requests', () => {
     const bob2 = await connect(ctx.janus.sioUrl, { transports: ['websocket'] });
     const resumed = nextEvent(bob2, 'call-resumed');
     assert.deepEqual(await emitAck(bob2, 'register', bob.user), { success: true, userId: String(bob.user) });
-    assert.deepEqual(await resumed, { callId, peerUserId: alice.user, callType: 'video', state: 'active', role: 'callee' });
+    assert.deepEqual(await resumed, { callId, peerUserId: alice.user, callType: 'video', state: 'active', role: 'callee',
+      participants: [String(alice.user), String(bob.user)] });
     assert.deepEqual(await replaced, { reason: 'registered-elsewhere' });
     assert.equal(await gone, 'io server disconnect');
     // The call goes on, and the new socket can end it (the old one can't do anything any more).

@@ -160,12 +160,43 @@ static void test_upgrade(void) {
 static void test_upgrade_timeout(void) {
 	eio_session *s = eio_session_new(EIO_TRANSPORT_POLLING, &config, 0);
 	g_assert_cmpint(receive(s, EIO_PING, "probe", EIO_VIA_WEBSOCKET, 1 * S), ==, EIO_INPUT_PROBE);
-	g_assert_cmpint(eio_session_next_deadline(s), ==, 1 * S + EIO_UPGRADE_TIMEOUT_US);
 	g_assert_cmpint(eio_session_tick(s, 1 * S + EIO_UPGRADE_TIMEOUT_US), ==, EIO_TICK_UPGRADE_EXPIRED);
 	g_assert_false(s->probing);
+	g_assert_cmpint(eio_session_next_deadline(s), ==, config.ping_interval_us);
 	g_assert_cmpint(receive(s, EIO_UPGRADE, "", EIO_VIA_WEBSOCKET, 12 * S), ==, EIO_INPUT_DROP_TRANSPORT);
 	/* A new probe may try again. */
 	g_assert_cmpint(receive(s, EIO_PING, "probe", EIO_VIA_WEBSOCKET, 13 * S), ==, EIO_INPUT_PROBE);
+	eio_session_free(s);
+}
+
+/* A client that reads the noop releasing its GET before "3probe" polls
+ * again, and upgrades only once that new GET comes back: while the upgrade
+ * lasts, a held GET is released again and again. */
+static void test_upgrade_noop_repeats(void) {
+	eio_session *s = eio_session_new(EIO_TRANSPORT_POLLING, &config, 0);
+	g_free(take(s));
+	g_assert_cmpint(receive(s, EIO_PING, "probe", EIO_VIA_WEBSOCKET, 1 * S), ==, EIO_INPUT_PROBE);
+	char *payload = take(s);
+	g_assert_cmpstr(payload, ==, "6");
+	g_free(payload);
+	/* The next GET waits... */
+	g_assert_false(eio_session_has_output(s));
+	g_assert_cmpint(eio_session_next_deadline(s), ==, 1 * S + EIO_UPGRADE_NOOP_US);
+	g_assert_cmpint(eio_session_tick(s, 1 * S + EIO_UPGRADE_NOOP_US - 1), ==, EIO_TICK_NONE);
+	g_assert_false(eio_session_has_output(s));
+	/* ...for a noop again, and so on while the upgrade lasts. */
+	for(int i = 1; i <= 3; i++) {
+		g_assert_cmpint(eio_session_tick(s, 1 * S + i * EIO_UPGRADE_NOOP_US), ==, EIO_TICK_OUTPUT);
+		payload = take(s);
+		g_assert_cmpstr(payload, ==, "6");
+		g_free(payload);
+		g_assert_false(eio_session_has_output(s));
+	}
+	/* Upgraded: no more noops. */
+	g_assert_cmpint(receive(s, EIO_UPGRADE, "", EIO_VIA_WEBSOCKET, 2 * S), ==, EIO_INPUT_UPGRADED);
+	g_assert_cmpint(eio_session_next_deadline(s), ==, config.ping_interval_us);
+	g_assert_cmpint(eio_session_tick(s, 3 * S), ==, EIO_TICK_NONE);
+	g_assert_false(eio_session_has_output(s));
 	eio_session_free(s);
 }
 
@@ -231,6 +262,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/eio-session/client-packets", test_client_packets);
 	g_test_add_func("/eio-session/upgrade", test_upgrade);
 	g_test_add_func("/eio-session/upgrade-timeout", test_upgrade_timeout);
+	g_test_add_func("/eio-session/upgrade-noop-repeats", test_upgrade_noop_repeats);
 	g_test_add_func("/eio-session/payload-cap", test_payload_cap);
 	g_test_add_func("/eio-session/queue-limit", test_queue_limit);
 	g_test_add_func("/eio-session/closed", test_closed);

@@ -11,9 +11,9 @@ export const CHROMIUM = process.env.OICALL_CHROMIUM || '/usr/bin/chromium';
 /**
  * launchBrowser({ secureOrigins: ['http://10.213.0.1:8501'] }) -> { browser, newPage(url), close() }
  * getUserMedia needs a secure context: pages on 127.0.0.1 are, other
- * origins must be listed in secureOrigins.
+ * origins must be listed in secureOrigins. extraArgs: more Chromium flags.
  */
-export async function launchBrowser({ secureOrigins = [] } = {}) {
+export async function launchBrowser({ secureOrigins = [], extraArgs = [] } = {}) {
   const userDataDir = mkdtempSync(join(tmpdir(), 'oicall-chromium-'));
   const args = [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -23,6 +23,7 @@ export async function launchBrowser({ secureOrigins = [] } = {}) {
     '--autoplay-policy=no-user-gesture-required',
   ];
   if (secureOrigins.length) args.push(`--unsafely-treat-insecure-origin-as-secure=${secureOrigins.join(',')}`);
+  args.push(...extraArgs);
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM, headless: true, args,
     permissions: ['camera', 'microphone'],

@@ -24,9 +24,14 @@ export async function userPage(browser, janus, user) {
   page.nextEvent = (name, since = 0, timeoutMs = 20000) => waitForEvent(name, since, timeoutMs).catch(async (e) => {
     // Janus's logger writes asynchronously: give it a moment, and show every page's own log.
     await new Promise((r) => setTimeout(r, 1500));
-    const logs = await Promise.all(browser.context.pages().map((p) => p.evaluate(() =>
-      (document.getElementById('log')?.textContent ?? '').split('\n').slice(0, 15).join(' | ')).catch(() => '?')));
-    e.message += `\n--- pages' logs, newest first ---\n${logs.join('\n')}\n--- janus log tail ---\n${janus.log().slice(-6000)}`;
+    // Each page's Engine.IO transport first: a page stuck mid-upgrade sends nothing.
+    const logs = await Promise.all(browser.context.pages().map(async (p) => {
+      const state = await engineState(p).catch(() => null);
+      const log = await p.evaluate(() => (document.getElementById('log')?.textContent ?? '').split('\n').slice(0, 15).join(' | '))
+        .catch(() => '?');
+      return `${JSON.stringify(state)} ${log}`;
+    }));
+    e.message += `\n--- pages' transports and logs, newest first ---\n${logs.join('\n')}\n--- janus log tail ---\n${janus.log().slice(-6000)}`;
     throw e;
   });
   const waitForEvent = (name, since, timeoutMs) => page.evaluate(([n, s, t]) => new Promise((resolve, reject) => {
@@ -45,6 +50,14 @@ export async function userPage(browser, janus, user) {
   page.videoCodecs = () => videoCodecs(page);
   page.videoSend = () => videoSend(page);
   return page;
+}
+
+// The page's Engine.IO transport and whether it is in the middle of an upgrade (null before it connects).
+export function engineState(page) {
+  return page.evaluate(() => {
+    const engine = window.demo?.socket?.io.engine;
+    return engine ? { transport: engine.transport?.name ?? null, upgrading: engine.upgrading } : null;
+  });
 }
 
 // The codec of the page's video in each direction, from getStats

@@ -11,9 +11,13 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BUILD_DIR = resolve(process.env.OICALL_BUILD_DIR || join(ROOT, 'build'));
 // Inside tests/e2e/netns-run.sh: Janus listens on the veth address so that
-// ICE has a non-loopback interface; clients are on 10.213.0.2.
-export const JANUS_IP = process.env.OICALL_NETNS ? '10.213.0.1' : '127.0.0.1';
-export const CLIENT_IP = process.env.OICALL_NETNS ? '10.213.0.2' : '127.0.0.1';
+// ICE has a non-loopback interface; clients are on 10.213.0.2. Inside
+// tests/e2e/netns-nat.sh the topology names the addresses, and clients reach
+// Janus at its public address only.
+export const JANUS_IP = process.env.OICALL_JANUS_IP || (process.env.OICALL_NETNS ? '10.213.0.1' : '127.0.0.1');
+export const CLIENT_IP = process.env.OICALL_CLIENT_IP || (process.env.OICALL_NETNS ? '10.213.0.2' : '127.0.0.1');
+export const PUBLIC_IP = process.env.OICALL_PUBLIC_IP || JANUS_IP;
+const ICE_IFACE = process.env.OICALL_ICE_IFACE || 'veth0';
 export const ADMIN_SECRET = 'oicall-test-admin';
 
 const running = new Set();
@@ -42,6 +46,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  *  janusArgs: extra command-line arguments for /usr/bin/janus, e.g. ['--full-trickle']
  *  nofile:    the file descriptor limit Janus runs with (prlimit)
  *  rtpPorts:  its RTP port range, e.g. '20000-40000' (default: 200 ports of its own)
+ *  publicIp:  the address announced in its ICE candidates (nat_1_1_mapping)
+ *  runtimeArgs: more tools/janus-runtime options, e.g. ['--ice-tcp']
  */
 export async function startJanus(opts = {}) {
   const n = instanceCount++;
@@ -53,7 +59,9 @@ export async function startJanus(opts = {}) {
     '--sio-port', ports.sio, '--admin-secret', ADMIN_SECRET, '--bind', JANUS_IP,
     '--rtp-ports', opts.rtpPorts ?? `${20000 + n * 200}-${20199 + n * 200}`,
     '--debug-level', String(process.env.OICALL_JANUS_DEBUG ?? opts.debugLevel ?? 4)];
-  if (process.env.OICALL_NETNS) args.push('--interface', JANUS_IP, '--ice-enforce', 'veth0');
+  if (process.env.OICALL_NETNS) args.push('--interface', JANUS_IP, '--ice-enforce', ICE_IFACE);
+  if (opts.publicIp) args.push('--public-ip', opts.publicIp);
+  args.push(...(opts.runtimeArgs || []));
   for (const p of opts.plugins || []) args.push('--plugin', p);
   for (const e of opts.eventHandlers || []) args.push('--event-handler', e);
   if (opts.demoFolder) args.push('--demo-folder', opts.demoFolder);
@@ -86,6 +94,7 @@ export async function startJanus(opts = {}) {
   const janus = {
     dir, ports, ip: JANUS_IP, process: proc, logFile,
     sioUrl: `http://${JANUS_IP}:${ports.sio}`,
+    publicSioUrl: `http://${PUBLIC_IP}:${ports.sio}`,
     httpUrl: `http://${JANUS_IP}:${ports.http}/janus`,
     adminUrl: `http://${JANUS_IP}:${ports.admin}/admin`,
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),

@@ -7,7 +7,8 @@ import { Chrome111 } from 'mediasoup-client/handlers/Chrome111';
 import { oicallHandlerFactory } from '../../../html/oicall-mediasoup.js';
 
 const EVENTS = ['incoming-call', 'call-accepted', 'new-producer', 'call-ended', 'call-expired', 'remote-user-muted',
-  'remote-user-unmuted', 'remote-user-video-muted', 'remote-user-video-unmuted', 'participant-joined', 'participant-left'];
+  'remote-user-unmuted', 'remote-user-video-muted', 'remote-user-video-unmuted', 'participant-joined', 'participant-left',
+  'participant-invited', 'participant-no-answer', 'producer-closed', 'call-reaction'];
 
 class Client extends EventTarget {
   constructor() {
@@ -17,6 +18,7 @@ class Client extends EventTarget {
     this.socket = null;
     this.autoResume = true;  // false: consumers wait for resumePaused()
     this.keyframeRequests = true;  // false: consumers get no PLI/FIR feedback
+    this.iceTransportPolicy = 'all';  // 'relay': the transports use TURN only
     this.resetCall();
   }
 
@@ -35,6 +37,8 @@ class Client extends EventTarget {
     this.stream = null;
     this.queued = [];       // room dialect: new-producer before the recv transport exists
     this.consuming = new Set();
+    this.producerInfo = {};  // producerId -> { userId, source, kind }, from new-producer and get-producers
+    this.screen = null;     // the screen-share producer, if sharing
   }
 
   async request(event, payload) {
@@ -50,6 +54,7 @@ class Client extends EventTarget {
     // Registers again after every reconnection, as OIChat's app does.
     this.socket.on('connect', async () => {
       const ack = await this.request('register', userId);
+      this.registerAck = ack;
       this.dispatchEvent(new CustomEvent('registered', { detail: ack }));
     });
     return new Promise((resolve) => this.addEventListener('registered', (e) => resolve(e.detail), { once: true }));
@@ -59,6 +64,12 @@ class Client extends EventTarget {
     this.events.push({ name, payload });
     if (name === 'incoming-call') this.incoming = payload;
     // Both sides, as OIChat does: consume what the other side produces.
+    if (name === 'new-producer') this.producerInfo[payload.producerId] = payload;
+    // A producer gone (its peer left, or stopped sharing): its consumer goes, as in OIChat's app.
+    if (name === 'producer-closed' && payload.callId === this.callId) {
+      for (const c of this.consumers.filter((x) => x.producerId === payload.producerId)) c.close();
+      this.consumers = this.consumers.filter((x) => x.producerId !== payload.producerId);
+    }
     if (name === 'new-producer' && payload.callId === this.callId) {
       if (this.recvTransport) this.consumeOnce(payload.producerId).catch((e) => this.errors.push(`consume: ${e.message}`));
       else this.queued.push(payload.producerId);
@@ -76,8 +87,11 @@ class Client extends EventTarget {
   }
 
   makeTransports(callId, params) {
-    this.sendTransport = this.device.createSendTransport(params.sendTransport);
-    this.recvTransport = this.device.createRecvTransport(params.recvTransport);
+    // The TURN servers of the call's ack or incoming-call (join-call's in the room dialect), as an app passes them.
+    const iceServers = params.iceServers ?? this.joinAck?.iceServers ?? this.registerAck?.iceServers ?? [];
+    const ice = { iceServers, iceTransportPolicy: this.iceTransportPolicy };
+    this.sendTransport = this.device.createSendTransport({ ...params.sendTransport, ...ice });
+    this.recvTransport = this.device.createRecvTransport({ ...params.recvTransport, ...ice });
     for (const transport of [this.sendTransport, this.recvTransport]) {
       transport.on('connect', ({ dtlsParameters }, callback, errback) => {
         this.request('connect-transport', { callId, transportId: transport.id, dtlsParameters }).then((ack) => {
@@ -86,8 +100,8 @@ class Client extends EventTarget {
         }, errback);
       });
     }
-    this.sendTransport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
-      this.request('create-producer', { callId, transportId: this.sendTransport.id, kind, rtpParameters }).then((ack) => {
+    this.sendTransport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+      this.request('create-producer', { callId, transportId: this.sendTransport.id, kind, rtpParameters, appData }).then((ack) => {
         if (ack.error) errback(new Error(ack.error)); else callback({ id: ack.producerId });
       }, errback);
     });
@@ -152,6 +166,7 @@ class Client extends EventTarget {
     await this.produce(callType);
     const existing = await this.request('get-producers', { callId });
     if (existing.error) return existing;
+    for (const p of existing.producers) this.producerInfo[p.producerId] = p;
     for (const p of existing.producers) await this.consumeOnce(p.producerId);
     return this.joinAck;
   }
@@ -199,6 +214,50 @@ class Client extends EventTarget {
   async mute(kind, muted) {
     const producer = this.producers[kind];
     return this.request(kind === 'audio' ? 'mute-audio' : 'mute-video', { callId: this.callId, producerId: producer.id, muted });
+  }
+
+  // A screen share as the app sends one (appData.source "screen"); a canvas
+  // stands in for the screen, which headless Chromium can't capture.
+  async shareScreen() {
+    const canvas = document.createElement('canvas');
+    canvas.width = 320;
+    canvas.height = 240;
+    const g = canvas.getContext('2d');
+    let n = 0;
+    this.screenTimer = setInterval(() => { g.fillStyle = `hsl(${(n += 7) % 360} 80% 50%)`; g.fillRect(0, 0, 320, 240); }, 66);
+    const track = canvas.captureStream(15).getVideoTracks()[0];
+    try {
+      this.screen = await this.sendTransport.produce({ track, appData: { source: 'screen' } });
+      return { producerId: this.screen.id };
+    } catch (e) {
+      clearInterval(this.screenTimer);
+      track.stop();
+      return { error: e.message };
+    }
+  }
+
+  async stopScreen() {
+    const ack = await this.request('close-producer', { callId: this.callId, producerId: this.screen.id });
+    this.screen.close();
+    clearInterval(this.screenTimer);
+    this.screen = null;
+    return ack;
+  }
+
+  // Inbound media per remote user (and per source: "user" or "user/screen"), from each consumer's own stats.
+  async inboundByUser() {
+    const out = {};
+    for (const consumer of this.consumers.filter((c) => !c.closed)) {
+      const info = this.producerInfo[consumer.producerId] ?? { userId: '?' };
+      const key = info.source === 'screen' ? `${info.userId}/screen` : info.userId;
+      const entry = out[key] ??= { framesDecoded: 0, audioPackets: 0 };
+      (await consumer.getStats()).forEach((s) => {
+        if (s.type !== 'inbound-rtp') return;
+        if (s.kind === 'video') entry.framesDecoded += s.framesDecoded || 0;
+        if (s.kind === 'audio') entry.audioPackets += s.packetsReceived || 0;
+      });
+    }
+    return out;
   }
 
   async hangup() {

@@ -1,0 +1,242 @@
+// Group calls: one call of up to 11 peers, each receiving every other's
+// audio and video through the gateway's relay. Real mediasoup-client pages in
+// Chromium speaking both dialects (the room dialect of OIChat's current app,
+// and the seed's), and socket.io clients for what needs no media: per-invitee
+// rings, declines, cancels, busy invitees, sockets dropping, bad input.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { useJanus, sleep } from './lib/janus.js';
+import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
+import { launchBrowser } from './lib/browser.js';
+import { msPageFolder, msUserPage } from './lib/mediasoup.js';
+
+const folder = await msPageFolder();
+const RING_S = 4;
+const GRACE_S = 3;
+
+describe('group calls', () => {
+  const ctx = useJanus({ demoFolder: folder.dir, plugin: { general: { reconnect_grace: GRACE_S, ring_timeout: RING_S } } });
+  let browser;
+  before(async () => { browser = await launchBrowser({ secureOrigins: [ctx.janus.sioUrl] }); });
+  after(async () => { await browser?.close(); folder.remove(); });
+
+  const plugin = async (request) => (await ctx.janus.admin({ janus: 'message_plugin', plugin: 'janus.plugin.oicall', request })).response;
+
+  async function sioUser(user) {
+    const socket = await connect(ctx.janus.sioUrl);
+    assert.deepEqual(await emitAck(socket, 'register', user), { success: true, userId: user });
+    return socket;
+  }
+
+  // Every page decodes video and hears audio from each of the others (keys of inboundByUser), growing over a second.
+  async function everyoneHearsEveryone(pages, extra = {}) {
+    const want = (page) => [...pages.filter((p) => p !== page).map((p) => p.user), ...(extra[page.user] ?? [])].sort();
+    const snapshot = () => Promise.all(pages.map((p) => p.msc(() => window.msc.inboundByUser())));
+    let first;
+    await waitFor(async () => {
+      first = await snapshot();
+      return pages.every((page, i) => want(page).every((u) => first[i][u]?.framesDecoded > 0
+        && (u.endsWith('/screen') || first[i][u]?.audioPackets > 0)));
+    }, { timeoutMs: 20000, what: 'media from every peer' }).catch(async (e) => {
+      const report = await Promise.all(pages.map(async (p, i) => ({ user: p.user, want: want(p), got: first?.[i],
+        errors: await p.msc(() => window.msc.errors) })));
+      throw new Error(`${e.message}: ${JSON.stringify(report)}`);
+    });
+    await sleep(1000);
+    const later = await snapshot();
+    pages.forEach((page, i) => {
+      for (const u of want(page)) assert.ok(later[i][u].framesDecoded > first[i][u].framesDecoded, `${page.user} still decodes ${u}`);
+    });
+  }
+
+  test('a group of four (room and seed dialects): everyone gets everyone; one leaves, one is added, a screen is shared, reactions reach all', async () => {
+    const [a, b, c, d] = await Promise.all(['g-a', 'g-b', 'g-c', 'g-d'].map((u) => msUserPage(browser, ctx.janus, u)));
+    const incoming = [b, c, d].map((p) => p.nextEvent('incoming-call'));
+    const started = await a.msc((to) => window.msc.roomCall(to, 'video'), ['g-b', 'g-c', 'g-d']);
+    assert.equal(started.error, undefined, JSON.stringify(started));
+    const { callId } = started;
+    for (const offer of await Promise.all(incoming)) {
+      assert.equal(offer.callId, callId);
+      assert.deepEqual(offer.participants, ['g-a', 'g-b', 'g-c', 'g-d']);
+    }
+    // b and d answer as the room dialect does, c as the seed's flow does (transports from incoming-call).
+    for (const page of [b, d]) assert.equal((await page.msc(() => window.msc.roomAccept())).success, true);
+    assert.equal((await c.msc(() => window.msc.accept())).success, true);
+    await everyoneHearsEveryone([a, b, c, d]);
+
+    const info = await plugin({ request: 'call-info', callId });
+    assert.deepEqual(info.peers.map((p) => [p.userId, p.state, p.roomDialect]),
+      [['g-a', 'in', true], ['g-b', 'in', true], ['g-c', 'in', false], ['g-d', 'in', true]]);
+    assert.equal(info.group, true);
+    // Each producer is relayed to the three others: its stream lists three forwards... or at least reaches each one.
+    for (const peer of info.peers) {
+      const consumers = peer.handles.flatMap((h) => h.streams).filter((s) => s.type === 'consumer');
+      assert.equal(consumers.length, 6, `${peer.userId}: audio and video from three peers`);
+    }
+
+    // Reactions reach every joined peer, the sender too.
+    const reactions = [a, b, c, d].map((p) => p.nextEvent('call-reaction'));
+    assert.deepEqual(await d.request('call-reaction', { callId, emoji: '👍' }), { success: true });
+    for (const r of await Promise.all(reactions)) assert.deepEqual([r.callId, r.userId, r.emoji, typeof r.ts], [callId, 'g-d', '👍', 'number']);
+
+    // b leaves: the others hear it, drop its media, and keep each other's.
+    const left = [a, c, d].map((p) => p.nextEvent('participant-left'));
+    const closed = [a, c, d].map((p) => p.nextEvent('producer-closed'));
+    await b.msc(() => window.msc.leave());
+    for (const l of await Promise.all(left)) assert.deepEqual([l.callId, l.userId], [callId, 'g-b']);
+    for (const p of await Promise.all(closed)) assert.equal(p.userId, 'g-b');
+    await everyoneHearsEveryone([a, c, d]);
+    await b.close();
+
+    // e is added mid-call by c, rings, answers in the room dialect, and everyone gets everyone.
+    const e = await msUserPage(browser, ctx.janus, 'g-e');
+    const ringing = e.nextEvent('incoming-call');
+    const invited = a.nextEvent('participant-invited');
+    const added = await c.request('add-participants', { callId, participantIds: ['g-e', 'g-d'] });
+    assert.deepEqual(added, { success: true, addedParticipants: ['g-e'], busyUserIds: [] });
+    assert.deepEqual(await invited, { callId, byUserId: 'g-c', userIds: ['g-e'] });
+    assert.deepEqual((await ringing).participants.sort(), ['g-a', 'g-c', 'g-d', 'g-e']);
+    assert.equal((await e.msc(() => window.msc.roomAccept())).success, true);
+    await everyoneHearsEveryone([a, c, d, e]);
+
+    // a shares a screen: everyone gets it as a third stream; a second share in the call is refused.
+    const since = Object.fromEntries(await Promise.all([c, d, e].map(async (p) => [p.user, await p.eventCount()])));
+    const screenHeard = [c, d, e].map((p) => p.nextEvent('new-producer', since[p.user], 10000));
+    const screen = await a.msc(() => window.msc.shareScreen());
+    assert.equal(screen.error, undefined, JSON.stringify(screen));
+    await Promise.all(screenHeard);
+    await everyoneHearsEveryone([a, c, d, e], { 'g-c': ['g-a/screen'], 'g-d': ['g-a/screen'], 'g-e': ['g-a/screen'] });
+    const second = await d.msc(() => window.msc.shareScreen());
+    assert.match(second.error, /one screen share at a time/);
+    const stopped = [c, e].map((p) => p.nextEvent('producer-closed', since[p.user], 10000));
+    assert.deepEqual(await a.msc(() => window.msc.stopScreen()), { success: true });
+    for (const p of await Promise.all(stopped)) assert.deepEqual([p.producerId, p.source], [screen.producerId, 'screen']);
+    await everyoneHearsEveryone([a, c, d, e]);
+
+    // One by one they leave; the last one is told the call is over.
+    for (const page of [a, c, d]) await page.msc(() => window.msc.leave());
+    assert.deepEqual(await e.nextEvent('call-ended'), { callId, reason: 'last-participant-left' });
+    assert.equal((await plugin({ request: 'list-calls' })).calls.filter((x) => x.callId === callId).length, 0);
+    for (const page of [a, c, d, e]) {
+      assert.deepEqual(await page.msc(() => window.msc.errors), [], page.user);
+      await page.close();
+    }
+  });
+
+  test('each invitee rings on its own timer; declines, no-answers and the last one left end the call', async () => {
+    const [a, b, c, d] = await Promise.all(['r-a', 'r-b', 'r-c', 'r-d'].map(sioUser));
+    const offers = [b, c, d].map((s) => nextEvent(s, 'incoming-call'));
+    const { callId } = await emitAck(a, 'start-call', { toUserIds: ['r-b', 'r-c', 'r-d'], callType: 'audio' });
+    await Promise.all(offers);
+    assert.equal((await emitAck(a, 'join-call', { callId })).success, true);
+    // b answers; c declines: a and b hear why; d never answers.
+    assert.equal((await emitAck(b, 'accept-call', { callId })).success, true);
+    assert.equal((await emitAck(b, 'join-call', { callId })).success, true);
+    const declined = [a, b].map((s) => nextEvent(s, 'participant-no-answer'));
+    c.emit('leave-call', { callId });
+    for (const n of await Promise.all(declined)) assert.deepEqual(n, { callId, userId: 'r-c', reason: 'declined' });
+    const expired = nextEvent(d, 'call-expired', (RING_S + 3) * 1000);
+    const timedOut = nextEvent(a, 'participant-no-answer', (RING_S + 3) * 1000);
+    assert.deepEqual(await expired, { callId, reason: 'timeout' });
+    assert.deepEqual(await timedOut, { callId, userId: 'r-d', reason: 'timeout' });
+    // c can be invited again and take part.
+    const again = nextEvent(c, 'incoming-call');
+    assert.deepEqual(await emitAck(a, 'add-participants', { callId, participantIds: ['r-c'] }),
+      { success: true, addedParticipants: ['r-c'], busyUserIds: [] });
+    await again;
+    assert.equal((await emitAck(c, 'accept-call', { callId })).success, true);
+    // a and b leave: c, the last one, hears the call is over.
+    const ended = nextEvent(c, 'call-ended');
+    a.emit('leave-call', { callId });
+    b.emit('leave-call', { callId });
+    assert.deepEqual(await ended, { callId, reason: 'hangup' });
+    for (const s of [a, b, c, d]) s.close();
+  });
+
+  test('a caller hanging up while everyone rings stops every ring; busy invitees are named, an all-busy call is refused', async () => {
+    const [a, b, c, d, x] = await Promise.all(['c-a', 'c-b', 'c-c', 'c-d', 'c-x'].map(sioUser));
+    // d is busy in a call with x.
+    const xd = nextEvent(d, 'incoming-call');
+    await emitAck(x, 'start-call', { toUserId: 'c-d', callType: 'audio' });
+    await xd;
+    const offers = [b, c].map((s) => nextEvent(s, 'incoming-call'));
+    const started = await emitAck(a, 'start-call', { toUserIds: ['c-b', 'c-c', 'c-d'], callType: 'video' });
+    assert.deepEqual(started.busyUserIds, ['c-d']);
+    await Promise.all(offers);
+    const cancelled = [b, c].map((s) => nextEvent(s, 'call-ended'));
+    a.emit('leave-call', { callId: started.callId });
+    for (const e of await Promise.all(cancelled)) assert.deepEqual(e, { callId: started.callId, reason: 'cancelled' });
+    // Everyone it would ring is busy: refused, as a 1:1 call to a busy user is.
+    const refused = await emitAck(b, 'start-call', { toUserIds: ['c-d', 'c-x'], callType: 'video' });
+    assert.equal(refused.error, 'busy');
+    for (const s of [a, b, c, d, x]) s.close();
+  });
+
+  test("an invitee's socket dropping: inside the grace it goes on, past it the others hear it left", async () => {
+    const [a, b, c] = await Promise.all(['d-a', 'd-b', 'd-c'].map(sioUser));
+    const offers = [b, c].map((s) => nextEvent(s, 'incoming-call'));
+    const { callId } = await emitAck(a, 'start-call', { toUserIds: ['d-b', 'd-c'], callType: 'audio' });
+    await Promise.all(offers);
+    await emitAck(a, 'join-call', { callId });
+    for (const s of [b, c]) {
+      assert.equal((await emitAck(s, 'accept-call', { callId })).success, true);
+      assert.equal((await emitAck(s, 'join-call', { callId })).success, true);
+    }
+    // c drops and is back within the grace: nothing happened.
+    c.close();
+    await sleep(1000);
+    const c2 = await sioUser('d-c');
+    await sleep(GRACE_S * 1000 + 500);
+    const info = await plugin({ request: 'call-info', callId });
+    assert.deepEqual(info.peers.map((p) => p.state), ['in', 'in', 'in']);
+    // b drops for good: a and c hear it left, the call goes on.
+    const left = [a, c2].map((s) => nextEvent(s, 'participant-left', (GRACE_S + 5) * 1000));
+    b.close();
+    for (const l of await Promise.all(left)) assert.deepEqual(l, { callId, userId: 'd-b', reason: 'disconnected' });
+    assert.equal((await plugin({ request: 'call-info', callId })).state, 'active');
+    a.emit('leave-call', { callId });
+    assert.deepEqual(await nextEvent(c2, 'call-ended'), { callId, reason: 'last-participant-left' });
+    for (const s of [a, c2]) s.close();
+  });
+
+  test('bad input to every group request gets a clear error, and the call goes on', async () => {
+    const users = await Promise.all(Array.from({ length: 12 }, (_, i) => sioUser(`b-${i}`)));
+    const [a, b] = users;
+    const mallory = await sioUser('b-mallory');
+    const offer = nextEvent(b, 'incoming-call');
+    const { callId } = await emitAck(a, 'start-call', { toUserIds: ['b-1'], callType: 'video' });
+    await offer;
+    await emitAck(a, 'join-call', { callId });
+    assert.equal((await emitAck(b, 'accept-call', { callId })).success, true);
+    await emitAck(b, 'join-call', { callId });
+    const error = async (socket, event, payload, pattern) => {
+      const ack = await emitAck(socket, event, payload);
+      assert.equal(typeof ack.error, 'string', `${event} ${JSON.stringify(payload)}: ${JSON.stringify(ack)}`);
+      assert.match(ack.error, pattern, `${event} ${JSON.stringify(payload)}`);
+    };
+    for (const participantIds of [undefined, 'b-2', [], {}, [null], [true], [{}]]) {
+      await error(a, 'add-participants', { callId, participantIds }, /participantIds/);
+    }
+    await error(a, 'add-participants', { participantIds: ['b-2'] }, /Missing callId/);
+    await error(a, 'add-participants', { callId: 'nope', participantIds: ['b-2'] }, /Unknown call/);
+    await error(mallory, 'add-participants', { callId, participantIds: ['b-2'] }, /Not your call/);
+    await error(mallory, 'join-call', { callId }, /Not your call/);
+    await error(mallory, 'call-reaction', { callId, emoji: 'x' }, /Not your call/);
+    // A 12th peer is one too many, whether all at once or one more.
+    await error(a, 'add-participants', { callId, participantIds: users.slice(2).map((_, i) => `b-${i + 2}`) }, /at most 11 participants/);
+    const ten = users.slice(2, 11).map((_, i) => `b-${i + 2}`);
+    assert.equal((await emitAck(a, 'add-participants', { callId, participantIds: ten })).addedParticipants.length, 9);
+    await error(a, 'add-participants', { callId, participantIds: ['b-11'] }, /at most 11 participants/);
+    for (const emoji of [undefined, '', 7, null, '👍'.repeat(9), { e: 1 }]) await error(b, 'call-reaction', { callId, emoji }, /emoji/);
+    for (const producerId of [undefined, 7, 'nope']) await error(b, 'close-producer', { callId, producerId }, /producerId/);
+    // Nothing else changed: the call and its two peers are there, the ten invitees ring.
+    const info = await plugin({ request: 'call-info', callId });
+    assert.equal(info.state, 'active');
+    assert.deepEqual(info.peers.map((p) => p.state), ['in', 'in', ...Array(9).fill('ringing')]);
+    const reacted = nextEvent(a, 'call-reaction');
+    assert.deepEqual(await emitAck(b, 'call-reaction', { callId, emoji: '🎉' }), { success: true });
+    assert.equal((await reacted).emoji, '🎉');
+    a.emit('end-call', { callId });
+    for (const s of [...users, mallory]) s.close();
+  });
+});

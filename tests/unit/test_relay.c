@@ -1,0 +1,290 @@
+/* The relay fanning one producer out to many consumers, driven through its
+ * API with a fake gateway and janus_stubs.c in place of Janus's helpers. */
+#include <string.h>
+
+#include <glib.h>
+
+#include "../../plugin/relay.h"
+#include "janus_stubs.h"
+
+#define MS 1000
+
+/* ---- a fake gateway that records what the relay sends ---------------- */
+
+typedef struct sent {
+	oicall_session *to;
+	int mindex, pt;
+	guint16 seq;
+	guint32 value;      /* a PLI's m-line, a REMB's bitrate */
+} sent;
+
+static GArray *rtp, *plis, *rembs;
+
+static void record(GArray *into, janus_plugin_session *handle, int mindex, int pt, guint16 seq, guint32 value) {
+	sent s = { handle->plugin_handle, mindex, pt, seq, value };
+	g_array_append_val(into, s);
+}
+
+static void fake_relay_rtp(janus_plugin_session *handle, janus_plugin_rtp *packet) {
+	janus_rtp_header *header = (janus_rtp_header *)packet->buffer;
+	record(rtp, handle, packet->mindex, header->type, ntohs(header->seq_number), 0);
+}
+
+static void fake_send_pli_stream(janus_plugin_session *handle, int mindex) {
+	record(plis, handle, mindex, 0, 0, 0);
+}
+
+static void fake_send_remb(janus_plugin_session *handle, uint32_t bitrate) {
+	record(rembs, handle, -1, 0, 0, bitrate);
+}
+
+static janus_callbacks gateway = {
+	.relay_rtp = fake_relay_rtp, .send_pli_stream = fake_send_pli_stream, .send_remb = fake_send_remb,
+};
+
+static void clear_sent(void) {
+	g_array_set_size(rtp, 0);
+	g_array_set_size(plis, 0);
+	g_array_set_size(rembs, 0);
+}
+
+/* What target got from the last packet; m-line -1 if nothing. */
+static const sent *got(oicall_session *target) {
+	static const sent nothing = { NULL, -1, -1, 0, 0 };
+	for(guint i = 0; i < rtp->len; i++) {
+		if(g_array_index(rtp, sent, i).to == target)
+			return &g_array_index(rtp, sent, i);
+	}
+	return &nothing;
+}
+
+/* A video packet from source's m-line through the relay; what the source's
+ * packet looks like afterwards must be what came in (the core counts it). */
+static void send_rtp(oicall_session *source, int mindex, int pt, guint16 seq, char first) {
+	clear_sent();
+	/* Room for the struct's CSRC slots; the packet is a 12-byte header and 8 bytes of payload. */
+	char buffer[sizeof(janus_rtp_header) + 8] = { 0 };
+	janus_rtp_header *header = (janus_rtp_header *)buffer;
+	header->version = 2;
+	header->type = pt;
+	header->seq_number = htons(seq);
+	header->timestamp = htonl(90000u + seq);
+	header->ssrc = htonl(1234);
+	buffer[RTP_HEADER_SIZE] = first;
+	char before[sizeof(buffer)];
+	memcpy(before, buffer, sizeof(buffer));
+	janus_plugin_rtp packet = { .mindex = mindex, .video = TRUE, .buffer = buffer, .length = RTP_HEADER_SIZE + 8 };
+	oicall_relay_rtp(&gateway, source, &packet);
+	g_assert_cmpmem(buffer, sizeof(buffer), before, sizeof(before));
+	g_assert_cmpint(packet.mindex, ==, mindex);
+}
+
+static void send_rtcp(oicall_session *from, int mindex, char type, guint32 bitrate, guint32 max_bitrate) {
+	clear_sent();
+	char buffer[5] = { type };
+	memcpy(buffer + 1, &bitrate, sizeof(bitrate));
+	janus_plugin_rtcp packet = { .mindex = mindex, .video = TRUE, .buffer = buffer, .length = sizeof(buffer) };
+	oicall_relay_rtcp(&gateway, from, &packet, max_bitrate);
+}
+
+static oicall_forward *forward_to(oicall_session *source, int mindex, oicall_session *target, int target_mindex) {
+	return oicall_fanout_find(source->slots[mindex].forwards, target, target_mindex);
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+/* Each consumer gets its own payload type, m-line and numbering; one paused
+ * or resumed leaves the others alone. */
+static void test_fan_out(void) {
+	stub_sessions_freed = 0;
+	stub_now = 1000 * MS;
+	oicall_session *source = stub_session_new(1), *a = stub_session_new(2), *b = stub_session_new(3), *c = stub_session_new(4);
+	oicall_relay_describe(source, 1, OICALL_VIDEO, "vp8", "producer");
+	int to_a[128], drop[128];
+	for(int pt = 0; pt < 128; pt++) {
+		to_a[pt] = pt == 96 ? 101 : -1;
+		drop[pt] = -1;
+	}
+	g_assert_true(oicall_relay_connect(source, 1, a, 2, OICALL_VIDEO, to_a, FALSE));
+	g_assert_true(oicall_relay_connect(source, 1, b, 3, OICALL_VIDEO, NULL, FALSE));
+	g_assert_true(oicall_relay_connect(source, 1, c, 1, OICALL_VIDEO, drop, FALSE));
+	g_assert_cmpuint(source->slots[1].forwards->len, ==, 3);
+	g_assert_true(b->slots[3].incoming == forward_to(source, 1, b, 3));
+
+	/* Video starts on a keyframe. */
+	send_rtp(source, 1, 96, 500, 'D');
+	g_assert_cmpuint(rtp->len, ==, 0);
+	send_rtp(source, 1, 96, 501, STUB_KEYFRAME);
+	g_assert_cmpuint(rtp->len, ==, 2);
+	g_assert_cmpint(got(a)->mindex, ==, 2);
+	g_assert_cmpint(got(a)->pt, ==, 101);
+	g_assert_cmpint(got(a)->seq, ==, 1);
+	g_assert_cmpint(got(b)->mindex, ==, 3);
+	g_assert_cmpint(got(b)->pt, ==, 96);
+	g_assert_cmpint(got(b)->seq, ==, 1);
+	g_assert_cmpint(got(c)->mindex, ==, -1);    /* its map drops that payload type */
+
+	/* b pauses: a goes on. */
+	oicall_relay_pause_forward(&gateway, source, 1, b, 3, TRUE);
+	send_rtp(source, 1, 96, 502, 'D');
+	g_assert_cmpuint(rtp->len, ==, 1);
+	g_assert_cmpint(got(a)->seq, ==, 2);
+	/* b resumes: the source is asked for a keyframe, which b alone waits for. */
+	stub_now += 1000 * MS;
+	oicall_relay_pause_forward(&gateway, source, 1, b, 3, FALSE);
+	g_assert_cmpuint(plis->len, ==, 1);
+	g_assert_true(g_array_index(plis, sent, 0).to == source);
+	g_assert_cmpint(g_array_index(plis, sent, 0).value, ==, 0);
+	g_assert_cmpint(g_array_index(plis, sent, 0).mindex, ==, 1);
+	send_rtp(source, 1, 96, 503, 'D');
+	g_assert_cmpuint(rtp->len, ==, 1);
+	g_assert_cmpint(got(a)->seq, ==, 3);
+	send_rtp(source, 1, 96, 504, STUB_KEYFRAME);
+	g_assert_cmpuint(rtp->len, ==, 2);
+	g_assert_cmpint(got(a)->seq, ==, 4);
+	g_assert_cmpint(got(b)->seq, ==, 2);    /* its own numbering, continuous over its pause */
+	/* A pause of what the source sends holds everyone, and all wait for a keyframe after. */
+	oicall_relay_pause_source(&gateway, source, 1, TRUE);
+	send_rtp(source, 1, 96, 505, STUB_KEYFRAME);
+	g_assert_cmpuint(rtp->len, ==, 0);
+	stub_now += 1000 * MS;
+	oicall_relay_pause_source(&gateway, source, 1, FALSE);
+	send_rtp(source, 1, 96, 506, 'D');
+	g_assert_cmpuint(rtp->len, ==, 0);
+	send_rtp(source, 1, 96, 507, STUB_KEYFRAME);
+	g_assert_cmpuint(rtp->len, ==, 2);
+
+	g_assert_cmpuint(atomic_load(&forward_to(source, 1, a, 2)->packets), ==, 5);
+	g_assert_cmpuint(atomic_load(&forward_to(source, 1, b, 3)->packets), ==, 3);
+	g_assert_cmpuint(atomic_load(&forward_to(source, 1, c, 1)->packets), ==, 0);
+	g_assert_cmpuint(atomic_load(&source->slots[1].packets_in), ==, 8);
+
+	oicall_session *all[] = { source, a, b, c };
+	for(guint i = 0; i < G_N_ELEMENTS(all); i++)
+		stub_session_done(all[i]);
+	g_assert_cmpint(stub_sessions_freed, ==, 4);
+}
+
+/* Any consumer's keyframe request reaches the source, at most one per 200 ms;
+ * the source hears the lowest of its receivers' REMBs. */
+static void test_feedback(void) {
+	stub_sessions_freed = 0;
+	stub_now = 1000 * MS;
+	oicall_session *source = stub_session_new(1), *a = stub_session_new(2), *b = stub_session_new(3);
+	oicall_relay_describe(source, 1, OICALL_VIDEO, "vp8", NULL);
+	oicall_relay_describe(a, 1, OICALL_VIDEO, "vp8", NULL);
+	oicall_relay_describe(b, 2, OICALL_VIDEO, "vp8", NULL);
+	oicall_relay_connect(source, 1, a, 1, OICALL_VIDEO, NULL, FALSE);
+	oicall_relay_connect(source, 1, b, 2, OICALL_VIDEO, NULL, FALSE);
+	send_rtcp(a, 1, STUB_PLI, 0, 0);
+	g_assert_cmpuint(plis->len, ==, 1);
+	g_assert_true(g_array_index(plis, sent, 0).to == source);
+	g_assert_cmpint(g_array_index(plis, sent, 0).mindex, ==, 1);
+	stub_now += 100 * MS;
+	send_rtcp(b, 2, STUB_FIR, 0, 0);
+	g_assert_cmpuint(plis->len, ==, 0);     /* one is on its way */
+	stub_now += 100 * MS;
+	send_rtcp(b, 2, STUB_FIR, 0, 0);
+	g_assert_cmpuint(plis->len, ==, 1);
+	g_assert_true(g_array_index(plis, sent, 0).to == source);
+
+	send_rtcp(a, 1, STUB_REMB, 2000000, 0);
+	g_assert_cmpuint(rembs->len, ==, 1);
+	g_assert_true(g_array_index(rembs, sent, 0).to == source);
+	g_assert_cmpuint(g_array_index(rembs, sent, 0).value, ==, 2000000);
+	send_rtcp(b, 2, STUB_REMB, 500000, 0);
+	g_assert_cmpuint(g_array_index(rembs, sent, 0).value, ==, 500000);
+	send_rtcp(a, 1, STUB_REMB, 3000000, 0);
+	g_assert_cmpuint(g_array_index(rembs, sent, 0).value, ==, 500000);
+	send_rtcp(a, 1, STUB_REMB, 3000000, 300000);
+	g_assert_cmpuint(g_array_index(rembs, sent, 0).value, ==, 300000);    /* max_bitrate caps it */
+	/* b paused no longer holds a down. */
+	oicall_relay_pause_forward(&gateway, source, 1, b, 2, TRUE);
+	send_rtcp(a, 1, STUB_REMB, 3000000, 0);
+	g_assert_cmpuint(g_array_index(rembs, sent, 0).value, ==, 3000000);
+
+	oicall_session *all[] = { source, a, b };
+	for(guint i = 0; i < G_N_ELEMENTS(all); i++)
+		stub_session_done(all[i]);
+	g_assert_cmpint(stub_sessions_freed, ==, 3);
+}
+
+/* Connecting replaces only what fed the same target m-line; unlinking a
+ * consumer's m-line drops its forward only, the producer's m-line all of them. */
+static void test_links(void) {
+	stub_sessions_freed = 0;
+	stub_now = 1000 * MS;
+	oicall_session *source = stub_session_new(1), *other = stub_session_new(2), *a = stub_session_new(3), *b = stub_session_new(4);
+	oicall_relay_describe(source, 0, OICALL_AUDIO, "opus", NULL);
+	oicall_relay_connect(source, 0, a, 1, OICALL_AUDIO, NULL, FALSE);
+	oicall_relay_connect(source, 0, b, 1, OICALL_AUDIO, NULL, FALSE);
+	oicall_forward *first = forward_to(source, 0, a, 1);
+	/* The same target m-line again: a new forward in its place, b's untouched. */
+	oicall_forward *to_b = forward_to(source, 0, b, 1);
+	oicall_relay_connect(source, 0, a, 1, OICALL_AUDIO, NULL, FALSE);
+	g_assert_cmpuint(source->slots[0].forwards->len, ==, 2);
+	g_assert_true(forward_to(source, 0, a, 1) != first);
+	g_assert_true(forward_to(source, 0, b, 1) == to_b);
+	g_assert_true(a->slots[1].incoming == forward_to(source, 0, a, 1));
+	/* Another source takes b's m-line over: source keeps feeding a only. */
+	oicall_relay_connect(other, 0, b, 1, OICALL_AUDIO, NULL, FALSE);
+	g_assert_cmpuint(source->slots[0].forwards->len, ==, 1);
+	g_assert_true(b->slots[1].incoming->source == other);
+	send_rtp(source, 0, 111, 10, 'A');
+	g_assert_cmpuint(rtp->len, ==, 1);
+	g_assert_cmpint(got(a)->mindex, ==, 1);
+	/* a closes its consumer m-line. */
+	oicall_relay_unlink_slot(a, 1);
+	g_assert_null(source->slots[0].forwards);
+	g_assert_null(a->slots[1].incoming);
+	/* Two consumers again, then the producer's m-line goes: both lose it. */
+	oicall_relay_connect(source, 0, a, 1, OICALL_AUDIO, NULL, FALSE);
+	oicall_relay_connect(source, 0, b, 2, OICALL_AUDIO, NULL, FALSE);
+	oicall_relay_forget(source, 0);
+	g_assert_null(source->slots[0].forwards);
+	g_assert_null(a->slots[1].incoming);
+	g_assert_null(b->slots[2].incoming);
+	g_assert_true(b->slots[1].incoming->source == other);
+	g_assert_cmpint(source->slots[0].kind, ==, -1);
+
+	oicall_session *all[] = { source, other, a, b };
+	for(guint i = 0; i < G_N_ELEMENTS(all); i++)
+		stub_session_done(all[i]);
+	g_assert_cmpint(stub_sessions_freed, ==, 4);
+}
+
+static void test_limit(void) {
+	stub_sessions_freed = 0;
+	oicall_session *source = stub_session_new(1);
+	oicall_session *targets[OICALL_MAX_FORWARDS + 1];
+	for(int i = 0; i <= OICALL_MAX_FORWARDS; i++)
+		targets[i] = stub_session_new(10 + i);
+	for(int i = 0; i < OICALL_MAX_FORWARDS; i++)
+		g_assert_true(oicall_relay_connect(source, 1, targets[i], 1, OICALL_AUDIO, NULL, FALSE));
+	g_assert_false(oicall_relay_connect(source, 1, targets[OICALL_MAX_FORWARDS], 1, OICALL_AUDIO, NULL, FALSE));
+	g_assert_null(targets[OICALL_MAX_FORWARDS]->slots[1].incoming);
+	g_assert_cmpuint(source->slots[1].forwards->len, ==, OICALL_MAX_FORWARDS);
+	/* Out-of-range m-lines are refused. */
+	g_assert_false(oicall_relay_connect(source, OICALL_MAX_SLOTS, targets[0], 1, OICALL_AUDIO, NULL, FALSE));
+	g_assert_false(oicall_relay_connect(source, 1, targets[0], -1, OICALL_AUDIO, NULL, FALSE));
+	stub_session_done(source);
+	for(int i = 0; i <= OICALL_MAX_FORWARDS; i++)
+		stub_session_done(targets[i]);
+	g_assert_cmpint(stub_sessions_freed, ==, OICALL_MAX_FORWARDS + 2);
+}
+
+int main(int argc, char **argv) {
+	g_test_init(&argc, &argv, NULL);
+	rtp = g_array_new(FALSE, FALSE, sizeof(sent));
+	plis = g_array_new(FALSE, FALSE, sizeof(sent));
+	rembs = g_array_new(FALSE, FALSE, sizeof(sent));
+	g_test_add_func("/relay/fan-out", test_fan_out);
+	g_test_add_func("/relay/feedback", test_feedback);
+	g_test_add_func("/relay/links", test_links);
+	g_test_add_func("/relay/limit", test_limit);
+	int rc = g_test_run();
+	g_array_unref(rtp);
+	g_array_unref(plis);
+	g_array_unref(rembs);
+	return rc;
+}
