@@ -25,6 +25,7 @@
 #include "call_engine.h"
 #include "ice_servers.h"
 #include "inspect.h"
+#include "metrics.h"
 #include "jsep_media.h"
 #include "msflow.h"
 #include "plugin_config.h"
@@ -681,6 +682,9 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 		if(reserved != NULL)
 			oicall_engine_cancel_reserved(engine, reserved, effects, now);
 		ack = json_pack("{sb}", "success", 1);
+	} else if(strcmp(request, "metrics") == 0) {
+		/* From the Socket.IO transport's own handle, for /metrics and /healthz (see metrics.h). */
+		ack = oicall_metrics_snapshot(engine, (guint)g_async_queue_length(messages));
 	} else if(strcmp(request, "disconnect") == 0) {
 		/* From the Socket.IO transport: the client is gone, may this handle linger? */
 		guint linger = oicall_engine_disconnect(engine, session->id, effects, now);
@@ -879,6 +883,7 @@ static void *message_thread(void *data) {
 		if(oicall_engine_next_deadline(engine) <= now)
 			note_media_seen();
 		oicall_engine_tick(engine, now, effects);
+		oicall_metrics_track_calls(engine, session_by_id, now);
 		janus_mutex_unlock(&engine_mutex);
 		dispatch_effects(effects);
 		g_ptr_array_unref(effects);
@@ -948,6 +953,7 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		.engine_mutex = &engine_mutex, .session_by_id = session_by_id, .reply = ms_reply, .jsep_refused = jsep_refused,
 		.dispatch = dispatch_effects };
 	oicall_ms_init(&ms_env);
+	oicall_metrics_init();
 	GError *error = NULL;
 	handler_thread = g_thread_try_new("oicall handler", message_thread, NULL, &error);
 	if(error != NULL) {
@@ -957,6 +963,7 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		g_hash_table_destroy(sessions);
 		oicall_engine_free(engine);
 		oicall_ms_destroy();
+		oicall_metrics_destroy();
 		g_async_queue_unref(messages);
 		g_clear_pointer(&ice_acks, g_hash_table_destroy);
 		oicall_settings_clear(oicall_plugin_settings, oicall_plugin_settings_count, &config);
@@ -993,6 +1000,7 @@ static void oicall_destroy(void) {
 	oicall_engine_free(engine);
 	engine = NULL;
 	oicall_ms_destroy();
+	oicall_metrics_destroy();
 	g_async_queue_unref(messages);
 	messages = NULL;
 	g_clear_pointer(&ice_acks, g_hash_table_destroy);
@@ -1166,6 +1174,7 @@ static void oicall_setup_media(janus_plugin_session *handle) {
 	oicall_session *session = session_get(handle);
 	if(session == NULL)
 		return;
+	oicall_metrics_media_ready(session);
 	g_atomic_int_set(&session->media_ready, 1);
 	oicall_relay_media_ready(gateway, session, (guint32)config.max_bitrate);
 	janus_refcount_decrease(&session->ref);
@@ -1186,6 +1195,7 @@ static void oicall_incoming_rtp(janus_plugin_session *handle, janus_plugin_rtp *
 	if(session == NULL || g_atomic_int_get(&session->destroyed))
 		return;
 	atomic_store_explicit(&session->last_rx_us, janus_get_monotonic_time(), memory_order_relaxed);
+	oicall_metrics_rtp_in(session, packet);
 	oicall_relay_rtp(gateway, session, packet);
 }
 
@@ -1196,6 +1206,7 @@ static void oicall_incoming_rtcp(janus_plugin_session *handle, janus_plugin_rtcp
 	if(session == NULL || g_atomic_int_get(&session->destroyed))
 		return;
 	atomic_store_explicit(&session->last_rx_us, janus_get_monotonic_time(), memory_order_relaxed);
+	oicall_metrics_rtcp_in(packet);
 	oicall_relay_rtcp(gateway, session, packet, (guint32)config.max_bitrate);
 }
 

@@ -6,6 +6,8 @@
 #include <janus/rtcp.h>
 #include <janus/utils.h>
 
+#include "media_counters.h"
+
 /* A forward holds its two sessions until its last reference goes. */
 static void forward_release(oicall_forward *forward) {
 	janus_refcount_decrease(&forward->source->ref);
@@ -211,8 +213,10 @@ static void keyframe(janus_callbacks *gateway, oicall_session *source, int minde
 	oicall_slot *slot = &source->slots[mindex];
 	if(g_atomic_int_get(&source->media_ready) && !g_atomic_int_get(&source->destroyed) &&
 			slot->kind == OICALL_VIDEO &&
-			oicall_rate_take(&slot->last_pli_us, janus_get_monotonic_time(), KEYFRAME_REQUEST_GAP_US))
+			oicall_rate_take(&slot->last_pli_us, janus_get_monotonic_time(), KEYFRAME_REQUEST_GAP_US)) {
 		gateway->send_pli_stream(source->handle, mindex);
+		oicall_count_keyframe_request(TRUE);
+	}
 }
 
 /* A receiver's PeerConnection has just come up: a keyframe asked for before
@@ -291,6 +295,7 @@ static void send_to(janus_callbacks *gateway, oicall_forward *forward, int pt, j
 	header->seq_number = seq;
 	atomic_fetch_add_explicit(&forward->packets, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&forward->bytes, packet->length, memory_order_relaxed);
+	oicall_count_relayed(forward->kind, packet->length);
 }
 
 void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_plugin_rtp *packet) {

@@ -41,6 +41,13 @@ typedef struct oicall_slot {
 	atomic_llong last_packet_us;
 } oicall_slot;
 
+/* The sequence numbers seen on an m-line, for metrics.c's loss count (its RTP thread only). */
+typedef struct oicall_rx_seq {
+	guint32 ssrc;
+	guint16 highest;
+	gboolean started;
+} oicall_rx_seq;
+
 typedef struct oicall_session {
 	janus_plugin_session *handle;
 	guint64 id;                     /* the call engine's name for it */
@@ -63,6 +70,9 @@ typedef struct oicall_session {
 	gint64 accept_gate_until;
 	/* When the last RTP or RTCP packet came in (any thread writes, the plugin thread reads). */
 	atomic_llong last_rx_us;
+	/* metrics.c: when the first RTP came in since the PeerConnection came up (0: not yet), and sequence numbers. */
+	atomic_llong first_rtp_us;
+	oicall_rx_seq rx_seq[OICALL_MAX_SLOTS];
 	/* The Janus ids the Socket.IO transport reported at register (informational). */
 	atomic_ullong janus_session_id, janus_handle_id;
 } oicall_session;

@@ -88,6 +88,12 @@ json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *pa
 		guint64 session_id, guint64 handle_id, const char *transaction, const sio_connection_auth *auth, const char **error) {
 	if(route->kind == SIO_ROUTE_TRICKLE)
 		return trickle_request(payload, sio_bridge_janus("trickle", session_id, handle_id, transaction), error);
+	/* The plugin's figures are the transport's to ask for (plugin_probe.h):
+	 * clients read them at /metrics, where the operator puts it, or not at all. */
+	if(strcmp(event, SIO_BRIDGE_METRICS_REQUEST) == 0) {
+		*error = "Unknown request";
+		return NULL;
+	}
 	json_t *body;
 	json_t *jsep = NULL;
 	if(json_is_object(payload)) {

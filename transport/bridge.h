@@ -36,6 +36,9 @@ typedef struct sio_connection_auth {
 	const char *token;          /* the token of the CONNECT auth payload, or NULL */
 } sio_connection_auth;
 
+/* The plugin request the transport asks the plugin's figures with; no client event becomes it. */
+#define SIO_BRIDGE_METRICS_REQUEST "metrics"
+
 /* The route for an event (a default route for events not in the table). */
 const sio_route *sio_bridge_route(const char *event);
 

@@ -85,6 +85,9 @@ static int sio_init(janus_transport_callbacks *callback, const char *config_path
 		JANUS_LOG(LOG_INFO, "%s: Socket.IO on %s://%s:%" G_GUINT64_FORMAT "%s (plugin %s)\n", SIO_PACKAGE,
 			config.tls ? "https" : "http", config.interface[0] ? config.interface : "*", config.port, config.path,
 			config.plugin);
+		if(config.metrics)
+			JANUS_LOG(LOG_INFO, "%s: %s and %s on %s\n", SIO_PACKAGE, config.metrics_path, config.health_path,
+				config.metrics_port == 0 ? "the Socket.IO port" : "metrics.port");
 	} else {
 		JANUS_LOG(LOG_WARN, "%s: disabled in its configuration\n", SIO_PACKAGE);
 	}

@@ -16,6 +16,8 @@
 #include "http_chunked.h"
 #include "sio_admission.h"
 #include "http_util.h"
+#include "sio_metrics.h"
+#include "sio_stats.h"
 #include "socketio_socket.h"
 
 #define TICK_US (100 * LWS_US_PER_MS)
@@ -32,6 +34,7 @@ typedef enum wsi_role {
 	WSI_POST,           /* receiving a polling POST body */
 	WSI_FILE,           /* serving a demo file */
 	WSI_WS,             /* a WebSocket (probing or upgraded) */
+	WSI_METRICS,        /* /metrics or /healthz waiting for the plugin's figures */
 } wsi_role;
 
 typedef struct sio_wsi {
@@ -91,6 +94,7 @@ struct sio_server {
 	struct lws_context *context;
 	GThread *thread;
 	volatile gint stopping;
+	volatile gint draining;     /* Janus is stopping: /healthz says so for metrics.drain_time first */
 	GAsyncQueue *inbox;
 	volatile gint wake_pending;     /* a wake-up of the service thread is on its way */
 	GHashTable *conns;          /* sid → sio_conn * with a client */
@@ -112,6 +116,11 @@ struct sio_server {
 	struct lws_protocols protocols[2];
 	char *auth_secret;          /* NULL: tokens not required */
 	sio_admission *admission;
+	/* /metrics and /healthz (NULL when off), on the Socket.IO vhost or one of their own. */
+	sio_metrics *metrics;
+	struct lws_vhost *metrics_vhost;
+	void *probe_peer;           /* the Janus side of the transport's own session to the plugin */
+	sio_ack_stats *acks;
 };
 
 static void conn_destroy(sio_conn *conn, const char *reason);
@@ -351,6 +360,10 @@ static void socket_close(void *owner, gboolean tell_client, const char *reason) 
 	}
 }
 
+static void socket_acked(void *owner, const char *event, const char *error) {
+	sio_ack_stats_add(((sio_conn *)owner)->server->acks, event, error);
+}
+
 static void socket_refused(void *owner) {
 	STAT_ADD(((sio_conn *)owner)->server, rejected_handshakes, 1);
 }
@@ -360,6 +373,7 @@ static const sio_socket_ops socket_ops = {
 	.janus = socket_janus,
 	.close = socket_close,
 	.refused = socket_refused,
+	.acked = socket_acked,
 };
 
 /* A new session for a client admission counted (takes address). */
@@ -815,6 +829,67 @@ static int handle_engineio_http(struct lws *wsi, sio_wsi *w, int method) {
 	return 0;
 }
 
+/* ---- /metrics and /healthz ------------------------------------------- */
+
+static void metrics_janus(void *owner, json_t *request) {
+	sio_server *server = owner;
+	server->hooks->peer_request(server->probe_peer, request);
+}
+
+static void metrics_respond(void *owner, void *request, unsigned int status, const char *content_type, const char *body) {
+	(void)owner;
+	respond(request, lws_wsi_user(request), status, content_type, body, strlen(body));
+}
+
+static json_t *metrics_families(void *owner) {
+	sio_server *server = owner;
+	sio_server_stats stats;
+	sio_server_get_stats(server, &stats);
+	return sio_stats_families(&stats, server->acks);
+}
+
+static const char *metrics_unavailable(void *owner) {
+	sio_server *server = owner;
+	if(g_atomic_int_get(&server->draining))
+		return "shutting down";
+	sio_server_stats stats;
+	sio_server_get_stats(server, &stats);
+	return stats.polling + stats.websocket >= stats.max_connections ? "server full" : NULL;
+}
+
+static const sio_metrics_ops metrics_ops = {
+	.janus = metrics_janus,
+	.respond = metrics_respond,
+	.families = metrics_families,
+	.unavailable = metrics_unavailable,
+};
+
+/* Whether a connection came to the metrics' own listener (metrics.port). */
+static gboolean on_metrics_vhost(sio_server *server, struct lws *wsi) {
+	return server->metrics_vhost != NULL && lws_get_vhost(wsi) == server->metrics_vhost;
+}
+
+/* /metrics and /healthz where they are served, and nothing else on their
+ * own listener: TRUE if the request is taken care of here. */
+static gboolean handle_metrics(struct lws *wsi, sio_wsi *w, const char *path, int method) {
+	sio_server *server = lws_context_user(lws_get_context(wsi));
+	gboolean own_vhost = on_metrics_vhost(server, wsi);
+	sio_metrics_page page = server->metrics != NULL && (own_vhost || server->config->metrics_port == 0) ?
+		sio_metrics_route(server->metrics, path) : SIO_PAGE_NONE;
+	if(page == SIO_PAGE_NONE) {
+		if(own_vhost)
+			respond(wsi, w, 404, "text/plain", "Not Found", 9);
+		return own_vhost;
+	}
+	if(method != LWSHUMETH_GET) {
+		respond(wsi, w, 405, "text/plain", "Method Not Allowed", 18);
+		return TRUE;
+	}
+	w->role = WSI_METRICS;
+	sio_metrics_request(server->metrics, wsi, page, g_get_monotonic_time());
+	return TRUE;
+}
+
 static int handle_http(struct lws *wsi, sio_wsi *w, const char *path) {
 	sio_server *server = lws_context_user(lws_get_context(wsi));
 	wsi_reset(w);
@@ -825,6 +900,8 @@ static int handle_http(struct lws *wsi, sio_wsi *w, const char *path) {
 	char *uri = NULL;
 	int uri_len = 0;
 	int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+	if(handle_metrics(wsi, w, path, method))
+		return 0;
 	char *origin = header(wsi, WSI_TOKEN_ORIGIN);
 	if(sio_path_is_endpoint(server->config->path, path)) {
 		if(!sio_origin_allowed(server->config->allow_origins, origin)) {
@@ -897,7 +974,7 @@ static void refuse_upgrade(struct lws *wsi, unsigned int status, const char *mes
 /* Whether a WebSocket handshake may go on; FALSE: refused (or not ours). */
 static gboolean ws_check(struct lws *wsi, sio_server *server) {
 	char path[256];
-	if(lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) < 0 || !sio_path_is_endpoint(server->config->path, path))
+	if(on_metrics_vhost(server, wsi) || lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) < 0 || !sio_path_is_endpoint(server->config->path, path))
 		return FALSE;
 	char *origin = header(wsi, WSI_TOKEN_ORIGIN);
 	gboolean allowed = sio_origin_allowed(server->config->allow_origins, origin);
@@ -1083,8 +1160,14 @@ static void drain_inbox(sio_server *server) {
 	g_atomic_int_set(&server->wake_pending, 0);
 	inbox_item *item;
 	while((item = g_async_queue_try_pop(server->inbox)) != NULL) {
-		sio_conn *conn = server->hooks->peer_conn(item->peer);
-		if(conn != NULL) {
+		gboolean probe = item->peer == server->probe_peer;
+		sio_conn *conn = probe ? NULL : server->hooks->peer_conn(item->peer);
+		if(probe) {
+			if(item->kind == INBOX_MESSAGE)
+				sio_metrics_janus(server->metrics, item->message);
+			else
+				sio_metrics_session_over(server->metrics, item->session_id);
+		} else if(conn != NULL) {
 			if(item->kind == INBOX_MESSAGE)
 				sio_socket_janus_message(conn->socket, item->message);
 			else
@@ -1145,6 +1228,8 @@ static void tick(lws_sorted_usec_list_t *sul) {
 	for(GList *l = lingering; l != NULL; l = l->next)
 		sio_socket_tick(((sio_conn *)l->data)->socket, now);
 	g_list_free(lingering);
+	if(server->metrics != NULL)
+		sio_metrics_tick(server->metrics, now);
 	if(!g_atomic_int_get(&server->stopping))
 		lws_sul_schedule(server->context, 0, &server->tick, tick, TICK_US);
 }
@@ -1182,6 +1267,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			wsi_reset(w);
 			return lws_http_transaction_completed(wsi) ? -1 : 0;
 		case LWS_CALLBACK_CLOSED_HTTP:
+			if(w != NULL && w->role == WSI_METRICS)
+				sio_metrics_forget(server->metrics, wsi);
 			if(w != NULL && w->conn != NULL) {
 				sio_conn *conn = w->conn;
 				if(conn->post_wsi == wsi)
@@ -1239,7 +1326,23 @@ static void lws_log(int level, const char *line) {
 		JANUS_LOG(LOG_WARN, "[socketio] libwebsockets: %s", line);
 }
 
+/* The metrics' own plain HTTP listener (metrics.port). */
+static gboolean metrics_listen(sio_server *server) {
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "metrics";
+	info.port = (int)server->config->metrics_port;
+	info.iface = server->config->metrics_interface[0] != '\0' ? server->config->metrics_interface : NULL;
+	info.protocols = server->protocols;
+	info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+	server->metrics_vhost = lws_create_vhost(server->context, &info);
+	return server->metrics_vhost != NULL;
+}
+
 sio_server *sio_server_start(const sio_transport_config *config, const sio_server_hooks *hooks, char **error) {
+	*error = sio_transport_config_clash(config);
+	if(*error != NULL)
+		return NULL;
 	sio_server *server = g_new0(sio_server, 1);
 	server->config = config;
 	server->hooks = hooks;
@@ -1255,6 +1358,7 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 		server->auth_secret = oicall_auth_secret_in_force(config->auth_secret);
 	}
 	server->admission = sio_admission_new(config);
+	server->acks = sio_ack_stats_new();
 	server->inbox = g_async_queue_new();
 	server->conns = g_hash_table_new(g_str_hash, g_str_equal);
 	server->lingering = g_hash_table_new(NULL, NULL);
@@ -1276,6 +1380,8 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 	info.count_threads = 1;
 	info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_VALIDATE_UTF8;
 	info.max_http_header_data = 4096;
+	/* One vhost for Socket.IO, maybe another for the metrics. */
+	info.options |= LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	if(config->tls) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = config->cert_pem;
@@ -1288,9 +1394,17 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 		info.alpn = "http/1.1";
 	}
 	server->context = lws_create_context(&info);
-	if(server->context == NULL) {
+	if(server->context == NULL || lws_create_vhost(server->context, &info) == NULL) {
 		*error = g_strdup_printf("cannot listen on %s:%" G_GUINT64_FORMAT "%s",
 			config->interface[0] ? config->interface : "*", config->port, config->tls ? " (check the TLS files)" : "");
+	} else if(config->metrics && config->metrics_port != 0 && !metrics_listen(server)) {
+		*error = g_strdup_printf("cannot listen on %s:%" G_GUINT64_FORMAT " (metrics.port)",
+			config->metrics_interface[0] ? config->metrics_interface : "*", config->metrics_port);
+	}
+	if(*error != NULL) {
+		if(server->context != NULL)
+			lws_context_destroy(server->context);
+		sio_ack_stats_free(server->acks);
 		g_async_queue_unref(server->inbox);
 		g_hash_table_destroy(server->conns);
 		g_hash_table_destroy(server->lingering);
@@ -1300,6 +1414,10 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 		g_free(server);
 		return NULL;
 	}
+	if(config->metrics) {
+		server->metrics = sio_metrics_new(config, &metrics_ops, server);
+		server->probe_peer = hooks->peer_open(NULL);
+	}
 	lws_sul_schedule(server->context, 0, &server->tick, tick, TICK_US);
 	server->thread = g_thread_new("socketio lws", service_thread, server);
 	return server;
@@ -1308,6 +1426,13 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 void sio_server_stop(sio_server *server) {
 	if(server == NULL)
 		return;
+	if(server->metrics != NULL && server->config->drain_time > 0) {
+		/* Load balancers see /healthz fail and take this node out before it goes. */
+		JANUS_LOG(LOG_INFO, "[socketio] stopping in %" G_GUINT64_FORMAT " ms (metrics.drain_time)\n",
+			server->config->drain_time);
+		g_atomic_int_set(&server->draining, 1);
+		g_usleep(server->config->drain_time * 1000);
+	}
 	g_atomic_int_set(&server->stopping, 1);
 	lws_cancel_service(server->context);
 	g_thread_join(server->thread);
@@ -1321,6 +1446,8 @@ void sio_server_stop(sio_server *server) {
 	for(GList *l = lingering; l != NULL; l = l->next)
 		conn_free(l->data);
 	g_list_free(lingering);
+	if(server->probe_peer != NULL)
+		server->hooks->peer_close(server->probe_peer);
 	lws_sul_schedule(server->context, 0, &server->tick, tick, LWS_SET_TIMER_USEC_CANCEL);
 	lws_sul_schedule(server->context, 0, &server->timers_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	lws_context_destroy(server->context);
@@ -1332,6 +1459,8 @@ void sio_server_stop(sio_server *server) {
 	g_hash_table_destroy(server->lingering);
 	g_sequence_free(server->timers);
 	sio_admission_free(server->admission);
+	sio_metrics_free(server->metrics);
+	sio_ack_stats_free(server->acks);
 	g_free(server->auth_secret);
 	g_free(server);
 }

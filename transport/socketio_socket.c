@@ -22,6 +22,7 @@ typedef struct sio_pending {
 	gint64 deadline;            /* PENDING_EVENT: set by the first tick that sees it */
 	char *transport_id, *nonce, *call_id;  /* PENDING_ATTACH_TRANSPORT */
 	gboolean starts_call;       /* PENDING_EVENT: start-call, whose ack tells the client its callId */
+	char *event;                /* PENDING_EVENT: its name, for the ack counts */
 	json_t *gated;              /* PENDING_EVENT: a gate's request, whose jsep waits for the plugin's yes */
 	char *gated_call;           /* PENDING_EVENT: the call of a request a gate let through */
 } sio_pending;
@@ -32,6 +33,7 @@ static void pending_free(sio_pending *pending) {
 	g_free(pending->transport_id);
 	g_free(pending->nonce);
 	g_free(pending->call_id);
+	g_free(pending->event);
 	g_free(pending);
 }
 
@@ -129,15 +131,18 @@ static char *new_transaction(sio_socket *socket) {
 	return transaction_for(socket, FALSE);
 }
 
-static void send_ack(sio_socket *socket, gint64 ack_id, json_t *payload) {
+/* event: the name the client gave it, NULL if none could be read. */
+static void send_ack(sio_socket *socket, gint64 ack_id, const char *event, json_t *payload) {
 	if(ack_id == SIO_NO_ACK)
 		return;
+	if(socket->ops->acked != NULL)
+		socket->ops->acked(socket->owner, event, json_string_value(json_object_get(payload, "error")));
 	send_packet(socket, sio_encode_ack(ack_id, payload));
 }
 
-static void ack_error(sio_socket *socket, gint64 ack_id, const char *message) {
+static void ack_error(sio_socket *socket, gint64 ack_id, const char *event, const char *message) {
 	json_t *payload = json_pack("{ss}", "error", message);
-	send_ack(socket, ack_id, payload);
+	send_ack(socket, ack_id, event, payload);
 	json_decref(payload);
 }
 
@@ -168,19 +173,24 @@ static gboolean event_allowed(sio_socket *socket, gint64 now) {
 	return FALSE;
 }
 
+/* An event packet's name, NULL if it has none. */
+static const char *event_name(sio_packet *packet) {
+	return json_string_value(json_array_get(packet->data, 0));
+}
+
 static void handle_event(sio_socket *socket, sio_packet *packet) {
-	const char *event = json_string_value(json_array_get(packet->data, 0));
+	const char *event = event_name(packet);
 	if(!event_allowed(socket, g_get_monotonic_time())) {
 		/* Acked or not, a flood costs the plugin nothing; one that goes on ends the socket. */
 		if(socket->events_refused >= SIO_EVENT_FLOOD_CLOSE) {
 			socket->ops->close(socket->owner, TRUE, "event flood");
 			return;
 		}
-		ack_error(socket, packet->ack_id, "Too many requests: slow down");
+		ack_error(socket, packet->ack_id, event, "Too many requests: slow down");
 		return;
 	}
 	if(g_hash_table_size(socket->pending) >= SIO_MAX_IN_FLIGHT) {
-		ack_error(socket, packet->ack_id, "Too many requests in flight");
+		ack_error(socket, packet->ack_id, event, "Too many requests in flight");
 		return;
 	}
 	/* One argument is the protocol's shape; further ones are ignored. */
@@ -192,7 +202,7 @@ static void handle_event(sio_socket *socket, sio_packet *packet) {
 		const char *id = json_string_value(json_object_get(payload, "transportId"));
 		sio_transport_link *link = id ? g_hash_table_lookup(socket->transports, id) : NULL;
 		if(link == NULL) {
-			ack_error(socket, packet->ack_id, "Unknown transportId");
+			ack_error(socket, packet->ack_id, event, "Unknown transportId");
 			return;
 		}
 		handle_id = link->handle;
@@ -204,12 +214,13 @@ static void handle_event(sio_socket *socket, sio_packet *packet) {
 		transaction, &auth, &error);
 	g_free(transaction);
 	if(request == NULL) {
-		ack_error(socket, packet->ack_id, error);
+		ack_error(socket, packet->ack_id, event, error);
 		return;
 	}
 	json_t *gated = json_object_get(json_object_get(request, "body"), "jsepGate") ? json_deep_copy(request) : NULL;
 	sio_pending *pending = submit(socket, request, PENDING_EVENT, route->kind, packet->ack_id);
 	pending->starts_call = strcmp(event, "start-call") == 0;
+	pending->event = g_strdup(event);
 	pending->gated = gated;
 }
 
@@ -254,12 +265,12 @@ static void handle_packet(sio_socket *socket, sio_packet *packet, sio_decode_sta
 			return;
 		case SIO_EVENT:
 			if(strcmp(packet->nsp, "/") != 0 || socket->state != SIO_SOCKET_CONNECTED || socket->released) {
-				ack_error(socket, packet->ack_id, "Not connected to this namespace");
+				ack_error(socket, packet->ack_id, event_name(packet), "Not connected to this namespace");
 				return;
 			}
 			if(status != SIO_DECODE_OK) {
 				char *message = g_strdup_printf("Invalid event: %s", error);
-				ack_error(socket, packet->ack_id, message);
+				ack_error(socket, packet->ack_id, NULL, message);
 				g_free(message);
 				return;
 			}
@@ -270,7 +281,7 @@ static void handle_packet(sio_socket *socket, sio_packet *packet, sio_decode_sta
 			/* Its attachments follow as binary messages: drop them too. */
 			socket->skip_attachments += packet->attachments;
 			if(packet->type == SIO_BINARY_EVENT)
-				ack_error(socket, packet->ack_id, "Binary payloads are not supported");
+				ack_error(socket, packet->ack_id, event_name(packet), "Binary payloads are not supported");
 			return;
 		case SIO_ACK:
 		case SIO_CONNECT_ERROR:
@@ -293,7 +304,7 @@ void sio_socket_receive(sio_socket *socket, const char *text, gsize len) {
 	if(socket->state == SIO_SOCKET_CONNECTING && packet->type == SIO_EVENT && status == SIO_DECODE_OK &&
 			strcmp(packet->nsp, "/") == 0) {
 		if(g_queue_get_length(&socket->early_events) >= SIO_MAX_EARLY_EVENTS) {
-			ack_error(socket, packet->ack_id, "Too many requests in flight");
+			ack_error(socket, packet->ack_id, event_name(packet), "Too many requests in flight");
 			early_event_free(packet);
 		} else {
 			g_queue_push_tail(&socket->early_events, packet);
@@ -580,6 +591,7 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 				g_free(next);
 				sio_pending *real = submit(socket, request, PENDING_EVENT, pending->route, pending->ack_id);
 				real->starts_call = pending->starts_call;
+				real->event = g_strdup(pending->event);
 				real->gated_call = g_strdup(gate_call);
 				json_decref(ack);
 				g_hash_table_remove(socket->pending, transaction);
@@ -587,7 +599,7 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 			}
 			if(pending->gated_call != NULL && g_strcmp0(json_string_value(json_object_get(message, "janus")), "error") == 0)
 				gate_failed(socket, pending->gated_call);
-			send_ack(socket, pending->ack_id, ack);
+			send_ack(socket, pending->ack_id, pending->event, ack);
 			/* Refused (busy included, which names the call): a PeerConnection it
 			 * started goes nowhere, unless the client is in another call already
 			 * (a start-call refused as glare: the call ringing for it goes on). */
@@ -674,7 +686,7 @@ static void expire_requests(sio_socket *socket, gint64 now) {
 		if(pending->deadline == 0) {
 			pending->deadline = now + SIO_REQUEST_TIMEOUT_US;
 		} else if(now >= pending->deadline) {
-			ack_error(socket, pending->ack_id, "The server did not answer in time");
+			ack_error(socket, pending->ack_id, pending->event, "The server did not answer in time");
 			g_hash_table_iter_remove(&iter);
 		}
 	}

@@ -53,6 +53,9 @@ typedef struct sio_socket_ops {
 	void (*close)(void *owner, gboolean tell_client, const char *reason);
 	/* A CONNECT refused for its token (counted as a rejected handshake). */
 	void (*refused)(void *owner);
+	/* An ack went out for an event (NULL if its name couldn't be read), with
+	 * its { error } or NULL; for the metrics. Optional. */
+	void (*acked)(void *owner, const char *event, const char *error);
 } sio_socket_ops;
 
 /* A socket may send a burst of this many seconds' worth of events at once. */

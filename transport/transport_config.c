@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../common/auth_token.h"
+#include "http_util.h"
 
 static gboolean path_valid(const char *value, const char **why) {
 	gsize len = strlen(value);
@@ -37,6 +38,20 @@ static gboolean ciphers_valid(const char *value, const char **why) {
 	return ok;
 }
 
+char *sio_transport_config_clash(const sio_transport_config *c) {
+	if(!c->metrics)
+		return NULL;
+	if(strcmp(c->metrics_path, c->health_path) == 0)
+		return g_strdup("metrics.path and metrics.health_path are the same path");
+	if(c->metrics_port == 0 && (sio_path_is_endpoint(c->path, c->metrics_path) || sio_path_is_endpoint(c->path, c->health_path)))
+		return g_strdup_printf("metrics.path and metrics.health_path must differ from general.path (%s)", c->path);
+	if(c->metrics_port == 0 && c->metrics_interface[0] != '\0')
+		return g_strdup("metrics.interface needs metrics.port (0 serves metrics on the Socket.IO port and address)");
+	if(c->metrics_port == c->port)
+		return g_strdup("metrics.port is general.port: set metrics.port = 0 to serve metrics on the Socket.IO port");
+	return NULL;
+}
+
 /* Forward secrecy and AEAD only: ECDHE with AES-GCM or ChaCha20-Poly1305. */
 #define MODERN_TLS12_CIPHERS "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
@@ -69,5 +84,13 @@ const oicall_setting_spec sio_transport_settings[] = {
 	OPT("limits", "events_per_second", OICALL_SETTING_UINT, "50", 0, 100000, events_per_second, NULL, FALSE),
 	OPT("auth", "enabled", OICALL_SETTING_STRING, "auto", 0, 0, auth_mode, oicall_auth_mode_valid, FALSE),
 	OPT("auth", "secret", OICALL_SETTING_STRING, "", 0, 0, auth_secret, oicall_auth_secret_valid, TRUE),
+	OPT("metrics", "enabled", OICALL_SETTING_BOOL, "true", 0, 0, metrics, NULL, FALSE),
+	OPT("metrics", "path", OICALL_SETTING_STRING, "/metrics", 0, 0, metrics_path, path_valid, FALSE),
+	OPT("metrics", "health_path", OICALL_SETTING_STRING, "/healthz", 0, 0, health_path, path_valid, FALSE),
+	OPT("metrics", "port", OICALL_SETTING_UINT, "0", 0, 65535, metrics_port, NULL, FALSE),
+	OPT("metrics", "interface", OICALL_SETTING_STRING, "", 0, 0, metrics_interface, NULL, FALSE),
+	/* libwebsockets gives a request 5 s to be answered. */
+	OPT("metrics", "plugin_timeout", OICALL_SETTING_UINT, "2000", 100, 4000, plugin_timeout, NULL, FALSE),
+	OPT("metrics", "drain_time", OICALL_SETTING_UINT, "0", 0, 60000, drain_time, NULL, FALSE),
 };
 const size_t sio_transport_settings_count = G_N_ELEMENTS(sio_transport_settings);

@@ -28,7 +28,18 @@ typedef struct sio_transport_config {
 	guint64 events_per_second;  /* events a socket may send on average; 0 = no limit */
 	char *auth_mode;            /* "true", "false", "auto" (on when a secret is set): CONNECT needs a signed token */
 	char *auth_secret;          /* HMAC-SHA256 key shared with the backend (never logged) */
+	gboolean metrics;           /* serve /metrics and /healthz */
+	char *metrics_path;         /* Prometheus text format */
+	char *health_path;          /* 200 or 503 for load balancers */
+	guint64 metrics_port;       /* 0: on the Socket.IO port; else a plain HTTP listener of their own */
+	char *metrics_interface;    /* that listener's bind address or interface, "" = all */
+	guint64 plugin_timeout;     /* ms to wait for the plugin's figures */
+	guint64 drain_time;         /* ms Janus goes on after it was told to stop, /healthz failing */
 } sio_transport_config;
+
+/* Settings that are each fine but clash (metrics paths or port against
+ * Socket.IO's): NULL if none, else why (free it); the transport then refuses to start. */
+char *sio_transport_config_clash(const sio_transport_config *config);
 
 extern const oicall_setting_spec sio_transport_settings[];
 extern const size_t sio_transport_settings_count;

@@ -185,6 +185,8 @@ describe(`retransmissions under ${LOSS * 100} % random RTP/RTCP loss`, { skip: !
       assert.equal(video.rtxSsrc, encodings[0].rtx.ssrc, `${page.user}: RTX arrives on the ack's RTX SSRC: ${JSON.stringify(video)}`);
       assert.ok(video.retransmittedPacketsReceived > 0, `${page.user}: no retransmission received: ${JSON.stringify(video)}`);
     }
+    // What never reached the gateway in order is counted (metrics).
+    assert.match(await (await fetch(`${ctx.janus.sioUrl}/metrics`)).text(), /\noicall_packets_lost_total [1-9]/);
     // Both sides' send and recv transports: four handles, a video m-line on each.
     const list = await handles(started.callId);
     assert.deepEqual(list.map((h) => h.role).sort(), ['recv transport', 'recv transport', 'send transport', 'send transport']);

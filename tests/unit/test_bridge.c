@@ -34,6 +34,16 @@ static json_t *request_for(const char *event, const char *payload_text, const ch
 	return request_as(event, payload_text, &anonymous, error);
 }
 
+/* Only the transport asks the plugin for its figures; a client is told there is no such request. */
+static void test_metrics_not_for_clients(void) {
+	const char *error = NULL;
+	g_assert_null(request_for("metrics", "{}", &error));
+	g_assert_cmpstr(error, ==, "Unknown request");
+	error = NULL;
+	g_assert_null(request_for("metrics", "\"x\"", &error));
+	g_assert_cmpstr(error, ==, "Unknown request");
+}
+
 static void test_connection_auth(void) {
 	const char *error = NULL;
 	const sio_connection_auth auth = { "alice", "alice:99:sig" };
@@ -294,6 +304,7 @@ static void test_events(void) {
 int main(int argc, char **argv) {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/bridge/routes", test_routes);
+	g_test_add_func("/bridge/metrics-not-for-clients", test_metrics_not_for_clients);
 	g_test_add_func("/bridge/janus-verbs", test_janus_verbs);
 	g_test_add_func("/bridge/message-requests", test_message_requests);
 	g_test_add_func("/bridge/trickle-requests", test_trickle_requests);

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "../../plugin/media_counters.h"
 #include "../../plugin/relay.h"
 #include "janus_stubs.h"
 
@@ -96,6 +97,8 @@ static oicall_forward *forward_to(oicall_session *source, int mindex, oicall_ses
 /* Each consumer gets its own payload type, m-line and numbering; one paused
  * or resumed leaves the others alone. */
 static void test_fan_out(void) {
+	oicall_media_counts before;
+	oicall_media_counts_read(&before);
 	stub_sessions_freed = 0;
 	stub_now = 1000 * MS;
 	oicall_session *source = stub_session_new(1), *a = stub_session_new(2), *b = stub_session_new(3), *c = stub_session_new(4);
@@ -158,6 +161,13 @@ static void test_fan_out(void) {
 	g_assert_cmpuint(atomic_load(&forward_to(source, 1, b, 3)->packets), ==, 3);
 	g_assert_cmpuint(atomic_load(&forward_to(source, 1, c, 1)->packets), ==, 0);
 	g_assert_cmpuint(atomic_load(&source->slots[1].packets_in), ==, 8);
+	/* The metrics count what went out, and the gateway's keyframe requests. */
+	oicall_media_counts after;
+	oicall_media_counts_read(&after);
+	g_assert_cmpuint(after.relayed_packets[OICALL_VIDEO] - before.relayed_packets[OICALL_VIDEO], ==, 8);
+	g_assert_cmpuint(after.relayed_bytes[OICALL_VIDEO] - before.relayed_bytes[OICALL_VIDEO], ==, 8 * (RTP_HEADER_SIZE + 8));
+	g_assert_cmpuint(after.relayed_packets[OICALL_AUDIO], ==, before.relayed_packets[OICALL_AUDIO]);
+	g_assert_cmpuint(after.keyframe_requests_gateway, >, before.keyframe_requests_gateway);
 
 	oicall_session *all[] = { source, a, b, c };
 	for(guint i = 0; i < G_N_ELEMENTS(all); i++)

@@ -53,6 +53,41 @@ static void test_transport_defaults(void) {
 	g_assert_cmpuint(c.events_per_second, ==, 50);
 	g_assert_cmpstr(c.tls_min_version, ==, "1.2");
 	g_assert_true(g_str_has_prefix(c.tls_ciphers, "ECDHE-"));
+	g_assert_true(c.metrics);
+	g_assert_cmpstr(c.metrics_path, ==, "/metrics");
+	g_assert_cmpstr(c.health_path, ==, "/healthz");
+	g_assert_cmpuint(c.metrics_port, ==, 0);
+	g_assert_cmpstr(c.metrics_interface, ==, "");
+	g_assert_cmpuint(c.plugin_timeout, ==, 2000);
+	g_assert_cmpuint(c.drain_time, ==, 0);
+	g_assert_null(sio_transport_config_clash(&c));
+	oicall_settings_clear(sio_transport_settings, sio_transport_settings_count, &c);
+}
+
+static void expect_clash(sio_transport_config *c, const char *category, const char *name, const char *value,
+		const char *why) {
+	g_assert_true(set(sio_transport_settings, sio_transport_settings_count, c, category, name, value));
+	char *clash = sio_transport_config_clash(c);
+	g_assert_cmpstr(clash, ==, why);
+	g_free(clash);
+}
+
+static void test_metrics_clashes(void) {
+	sio_transport_config c = { 0 };
+	oicall_settings_defaults(sio_transport_settings, sio_transport_settings_count, &c);
+	expect_clash(&c, "metrics", "health_path", "/metrics", "metrics.path and metrics.health_path are the same path");
+	expect_clash(&c, "metrics", "health_path", "/calls", "metrics.path and metrics.health_path must differ from general.path (/calls)");
+	/* On a listener of their own, any path will do. */
+	expect_clash(&c, "metrics", "port", "9100", NULL);
+	expect_clash(&c, "metrics", "port", "8501", "metrics.port is general.port: set metrics.port = 0 to serve metrics on the Socket.IO port");
+	expect_clash(&c, "metrics", "port", "0", "metrics.path and metrics.health_path must differ from general.path (/calls)");
+	expect_clash(&c, "metrics", "health_path", "/health", NULL);
+	expect_clash(&c, "metrics", "interface", "127.0.0.1",
+		"metrics.interface needs metrics.port (0 serves metrics on the Socket.IO port and address)");
+	expect_clash(&c, "metrics", "port", "9100", NULL);
+	/* Off: nothing to clash. */
+	expect_clash(&c, "metrics", "health_path", "/metrics", "metrics.path and metrics.health_path are the same path");
+	expect_clash(&c, "metrics", "enabled", "false", NULL);
 	oicall_settings_clear(sio_transport_settings, sio_transport_settings_count, &c);
 }
 
@@ -134,6 +169,7 @@ int main(int argc, char **argv) {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/settings/plugin-defaults", test_plugin_defaults);
 	g_test_add_func("/settings/transport-defaults", test_transport_defaults);
+	g_test_add_func("/settings/metrics-clashes", test_metrics_clashes);
 	g_test_add_func("/settings/uint-bounds", test_uint_bounds);
 	g_test_add_func("/settings/bool", test_bool);
 	g_test_add_func("/settings/string-checks", test_string_checks);

@@ -12,6 +12,7 @@ typedef struct fake {
 	int refusals;
 	gboolean told_client;
 	char *close_reason;
+	GString *acks;              /* "event:error;" per ack counted */
 } fake;
 
 static void fake_send(void *owner, char *packet) {
@@ -34,7 +35,11 @@ static void fake_refused(void *owner) {
 	((fake *)owner)->refusals++;
 }
 
-static const sio_socket_ops ops = { fake_send, fake_janus, fake_close, fake_refused };
+static void fake_acked(void *owner, const char *event, const char *error) {
+	g_string_append_printf(((fake *)owner)->acks, "%s:%s;", event ? event : "?", error ? error : "");
+}
+
+static const sio_socket_ops ops = { fake_send, fake_janus, fake_close, fake_refused, fake_acked };
 
 static void fake_init(fake *f) {
 	f->sent = g_ptr_array_new_with_free_func(g_free);
@@ -42,12 +47,14 @@ static void fake_init(fake *f) {
 	f->closes = 0;
 	f->refusals = 0;
 	f->close_reason = NULL;
+	f->acks = g_string_new(NULL);
 }
 
 static void fake_clear(fake *f) {
 	g_ptr_array_unref(f->sent);
 	g_ptr_array_unref(f->requests);
 	g_free(f->close_reason);
+	g_string_free(f->acks, TRUE);
 }
 
 static void receive(sio_socket *s, const char *text) {
@@ -180,6 +187,26 @@ static void test_event_with_ack(void) {
 		transaction);
 	g_assert_cmpuint(f.sent->len, ==, sent + 1);
 	g_free(transaction);
+	done(s, &f);
+}
+
+/* Every ack is counted with its event and error, for the metrics; events without an ack are not. */
+static void test_acks_counted(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	receive(s, "21[\"register\",\"a\"]");
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"success\":true}}}",
+		transaction_of(last_request(&f)));
+	receive(s, "22[\"end-call\",{}]");
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"error\":\"Missing callId\"}}}",
+		transaction_of(last_request(&f)));
+	receive(s, "2[\"end-call\",{}]");
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"error\":\"Missing callId\"}}}",
+		transaction_of(last_request(&f)));
+	receive(s, "23[\"ice-candidate\",{\"transportId\":\"nope\",\"candidate\":null}]");
+	receive(s, "24{\"not\":\"an array\"}");
+	g_assert_cmpstr(f.acks->str, ==, "register:;end-call:Missing callId;ice-candidate:Unknown transportId;"
+		"?:Invalid event: an event must be an array starting with its name;");
 	done(s, &f);
 }
 
@@ -800,6 +827,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/socket/connect-auth-namespace", test_connect_auth_and_namespace);
 	g_test_add_func("/socket/setup-failures", test_setup_failures);
 	g_test_add_func("/socket/event-with-ack", test_event_with_ack);
+	g_test_add_func("/socket/acks-counted", test_acks_counted);
 	g_test_add_func("/socket/event-without-ack-reused-ids", test_event_without_ack_and_reused_ids);
 	g_test_add_func("/socket/early-events", test_early_events);
 	g_test_add_func("/socket/bad-input", test_bad_input);

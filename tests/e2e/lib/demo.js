@@ -11,10 +11,11 @@ export async function demoBrowser(janus) {
 }
 
 // A page registered as user; returns the playwright page with helpers.
+// janus.pageUrl: where the page is, if not served by the transport itself.
 export async function userPage(browser, janus, user) {
-  const page = await browser.newPage(`${janus.sioUrl}/`);
+  const page = await browser.newPage(janus.pageUrl ?? `${janus.sioUrl}/`);
   await page.waitForFunction(() => window.demo && window.io);
-  const ack = await page.evaluate((u) => window.demo.connect(u), user);
+  const ack = await page.evaluate(([u, url]) => window.demo.connect(u, url), [user, janus.sioUrl]);
   if (!ack?.success) throw new Error(`register ${user}: ${JSON.stringify(ack)}`);
   page.user = user;
   page.demo = (fn, arg) => page.evaluate(fn, arg);
