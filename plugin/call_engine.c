@@ -845,6 +845,13 @@ json_t *oicall_engine_check_call(oicall_engine *engine, guint64 session, json_t 
 	return NULL;
 }
 
+/* check_call, and the requester's side in the call (-1 with an error). */
+static json_t *check_side(oicall_engine *engine, guint64 session, json_t *body, oicall_call **call, int *side) {
+	json_t *error = oicall_engine_check_call(engine, session, body, call);
+	*side = error == NULL ? oicall_call_side_of(*call, oicall_engine_user(engine, session)) : -1;
+	return error;
+}
+
 /* The other peers that are joined. */
 static json_t *joined_others(const oicall_call *call, int side) {
 	json_t *users = json_array();
@@ -868,13 +875,13 @@ static void announce(oicall_engine *engine, oicall_call *call, int side, GPtrArr
 json_t *oicall_engine_accept_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
 		gint64 now, oicall_call **out) {
 	oicall_call *call = NULL;
-	json_t *error = oicall_engine_check_call(engine, session, body, &call);
+	int side = -1;
+	json_t *error = check_side(engine, session, body, &call, &side);
 	*out = call;
 	if(error != NULL)
 		return error;
-	const char *user = oicall_engine_user(engine, session);
-	int side = oicall_call_side_of(call, user);
 	oicall_peer *peer = &call->peers[side];
+	const char *user = peer->user;
 	if(side == OICALL_CALLER)
 		return error_ack("Only the callee can accept a call");
 	if(peer->state == OICALL_PEER_IN && peer->media_session == session)
@@ -947,11 +954,11 @@ json_t *oicall_engine_leave_call(oicall_engine *engine, guint64 session, json_t 
 json_t *oicall_engine_join_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
 		oicall_call **out) {
 	oicall_call *call = NULL;
-	json_t *error = oicall_engine_check_call(engine, session, body, &call);
+	int side = -1;
+	json_t *error = check_side(engine, session, body, &call, &side);
 	*out = call;
 	if(error != NULL)
 		return error;
-	int side = oicall_call_side_of(call, oicall_engine_user(engine, session));
 	oicall_peer *peer = &call->peers[side];
 	if(peer->state != OICALL_PEER_IN)
 		return error_ack("Accept the call first (accept-call), then join it");
@@ -973,12 +980,12 @@ json_t *oicall_engine_join_call(oicall_engine *engine, guint64 session, json_t *
 json_t *oicall_engine_add_participants(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
 		gint64 now, oicall_call **out) {
 	oicall_call *call = NULL;
-	json_t *error = oicall_engine_check_call(engine, session, body, &call);
+	int side = -1;
+	json_t *error = check_side(engine, session, body, &call, &side);
 	*out = call;
 	if(error != NULL)
 		return error;
-	const char *user = oicall_engine_user(engine, session);
-	int side = oicall_call_side_of(call, user);
+	const char *user = call->peers[side].user;
 	if(call->peers[side].state != OICALL_PEER_IN)
 		return error_ack("Accept the call first (accept-call), then invite others");
 	if(json_object_get(body, "participantIds") == NULL)
@@ -1039,11 +1046,11 @@ static glong utf16_length(const char *text) {
 json_t *oicall_engine_reaction(oicall_engine *engine, guint64 session, json_t *body, gint64 wall_ms,
 		GPtrArray *effects) {
 	oicall_call *call = NULL;
-	json_t *error = oicall_engine_check_call(engine, session, body, &call);
+	int side = -1;
+	json_t *error = check_side(engine, session, body, &call, &side);
 	if(error != NULL)
 		return error;
-	const char *user = oicall_engine_user(engine, session);
-	int side = oicall_call_side_of(call, user);
+	const char *user = call->peers[side].user;
 	if(!oicall_call_peer_joined(call, side))
 		return error_ack("Join the call first");
 	json_t *emoji = json_object_get(body, "emoji");
@@ -1066,15 +1073,15 @@ json_t *oicall_engine_reaction(oicall_engine *engine, guint64 session, json_t *b
 json_t *oicall_engine_mute(oicall_engine *engine, guint64 session, json_t *body, gboolean video,
 		GPtrArray *effects, oicall_call **out) {
 	oicall_call *call = NULL;
-	json_t *error = oicall_engine_check_call(engine, session, body, &call);
+	int side = -1;
+	json_t *error = check_side(engine, session, body, &call, &side);
 	*out = call;
 	if(error != NULL)
 		return error;
 	json_t *muted = json_object_get(body, "muted");
 	if(!json_is_boolean(muted))
 		return error_ack("muted must be true or false");
-	const char *user = oicall_engine_user(engine, session);
-	int side = oicall_call_side_of(call, user);
+	const char *user = call->peers[side].user;
 	gboolean value = json_is_true(muted);
 	call->peers[side].muted[video ? 1 : 0] = value;
 	oicall_effect *effect = add_effect(effects, OICALL_EFFECT_MUTE, call);
