@@ -150,14 +150,30 @@ describe('group calls', () => {
     await r.msc(() => window.msc.leave());
     await Promise.all(left);
     await everyoneHearsEveryone([j1, sd, j2], { 'gj-1': ['gj-s/screen'], 'gj-2': ['gj-s/screen'] });
-    for (const p of [j1, j2]) {
-      const tiles = await p.demo(() => [...document.querySelectorAll('#remotes figure')].map((f) => f.dataset.user).sort());
-      assert.ok(!tiles.includes('gj-r'), `${p.user} dropped r's tile: ${tiles}`);
-      assert.equal(await p.demo(() => window.demo.error), '');
-    }
+    const tiles = (p) => p.demo(() => [...document.querySelectorAll('#remotes figure')].map((f) => f.dataset.user).sort());
+    for (const p of [j1, j2]) assert.ok(!(await tiles(p)).includes('gj-r'), `${p.user} dropped r's tile`);
+    await r.close();
+    // The JSEP caller adds e: e's streams take the m-lines r's left, everyone gets everyone.
+    const e = await msUserPage(browser, ctx.janus, 'gj-e');
+    const ringing = e.nextEvent('incoming-call');
+    assert.deepEqual(await j1.demo((id) => window.demo.socket.emitWithAck('add-participants', { callId: id, participantIds: ['gj-e'] }), callId),
+      { success: true, addedParticipants: ['gj-e'], busyUserIds: [] });
+    await ringing;
+    assert.equal((await e.msc(() => window.msc.roomAccept())).success, true);
+    await everyoneHearsEveryone([j1, sd, j2, e], { 'gj-1': ['gj-s/screen'], 'gj-2': ['gj-s/screen'], 'gj-e': ['gj-s/screen'] });
+    // The screen stops: its tile goes from the JSEP pages.
+    assert.deepEqual(await sd.msc(() => window.msc.stopScreen()), { success: true });
+    for (const p of [j1, j2]) await waitFor(async () => !(await tiles(p)).includes('gj-s (screen)'), { what: `${p.user} drops the screen tile` });
+    await everyoneHearsEveryone([j1, sd, j2, e]);
+    // A reaction reaches the JSEP pages too.
+    const reactions = [j1, j2].map((p) => p.nextEvent('call-reaction'));
+    assert.deepEqual(await e.request('call-reaction', { callId, emoji: '🎉' }), { success: true });
+    for (const reaction of await Promise.all(reactions)) assert.equal(reaction.userId, 'gj-e');
+    for (const p of [j1, j2]) assert.equal(await p.demo(() => window.demo.error), '');
     for (const p of [j1, j2]) await p.demo(() => window.demo.hangup());
-    assert.deepEqual(await sd.nextEvent('call-ended'), { callId, reason: 'hangup' });
-    for (const p of [j1, r, sd, j2]) await p.close();
+    for (const p of [sd, e]) await p.msc(() => window.msc.leave());
+    await waitFor(async () => (await plugin({ request: 'list-calls' })).calls.every((x) => x.callId !== callId), { what: 'the call gone' });
+    for (const p of [j1, sd, j2, e]) await p.close();
   });
 
   test('each invitee rings on its own timer; declines, no-answers and the last one left end the call', async () => {
