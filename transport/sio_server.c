@@ -760,6 +760,15 @@ static int handle_post_complete(struct lws *wsi, sio_wsi *w) {
 		JANUS_LOG(LOG_VERB, "[socketio] %s: bad payload: %s\n", conn->sid, error->message);
 		g_error_free(error);
 		respond_eio_error(wsi, w, SIO_EIO_BAD_REQUEST);
+		if(w->rx->len > 0 && w->rx->data[0] == 'P') {
+			/* lws 4.1 hands a POST that came in the same read as the request
+			 * before it on its connection the start of its own request line as
+			 * its body ("PO"); no Engine.IO payload starts with a letter but "b".
+			 * The session is not to blame: the connection closes, and the client
+			 * may send it again on a new one. */
+			w->close_after = TRUE;
+			return 0;
+		}
 		conn_destroy(conn, "parse error");
 		return 0;
 	}

@@ -138,7 +138,7 @@ describe('HTTP/1.x connection handling', () => {
     // Keep-alive: three requests one after the other on one connection.
     const sid = await handshake(ctx.janus);
     const r = await ex([request('GET', `${EIO}&sid=nosuchsid`), request('POST', `${EIO}&sid=${sid}`, { body: '40' }),
-      request('GET', `${EIO}&sid=${sid}`, { headers: closeHeaders })]);
+      request('GET', `${EIO}&sid=${sid}`, { headers: closeHeaders })], { sequential: true });
     assert.deepEqual(r.answers.map((a) => a.status), [400, 200, 200]);
     assert.equal(r.answers[1].body, 'ok');
     assert.match(r.answers[2].body, /^40\{"sid":/);
@@ -189,6 +189,9 @@ describe('HTTP/1.x connection handling', () => {
       const r = await ex(first === 'POST' ? post + request('GET', `${EIO}&sid=nosuchsid`) : first + post, { timeoutMs: 3000 });
       assert.ok(r.closed, 'the connection closed after the answers');
       assert.ok(r.answers.length >= 1);
+      // Its session is not to blame if lws lost the body: it is still there (a close packet is taken).
+      const alive = await ex(request('POST', `${EIO}&sid=${sid}`, { body: '1', headers: { Connection: 'close' } }));
+      assert.equal(alive.answers[0]?.status, 200, `the session survives ${first.slice(0, 40)}: ${r.data.toString()}`);
       // The service thread is free: a new client is served at once.
       const next = await ex(request('GET', EIO, { headers: { Connection: 'close' } }), { timeoutMs: 3000 });
       assert.equal(next.answers[0]?.status, 200, 'a new handshake is answered');

@@ -29,7 +29,10 @@ export function parseResponse(buffer) {
  * Resolves { data, closed, reset, answers } where answers are the parsed
  * responses in order.
  */
-export function rawExchange(host, port, chunks, { halfClose = false, timeoutMs = 5000, abortAfterMs = null, untilAnswers = 0, localAddress } = {}) {
+// sequential: each chunk goes once every earlier one was answered (keep-alive
+// as browsers use it), instead of all at once (pipelined).
+export function rawExchange(host, port, chunks, { halfClose = false, timeoutMs = 5000, abortAfterMs = null, untilAnswers = 0, localAddress,
+  sequential = false } = {}) {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port, localAddress });
     const parts = [];
@@ -49,15 +52,19 @@ export function rawExchange(host, port, chunks, { halfClose = false, timeoutMs =
       resolve({ data: Buffer.concat(parts), closed, reset, answers: parse() });
     };
     const timer = setTimeout(() => finish(false), timeoutMs);
+    let answered = () => {};
     socket.on('data', (d) => {
       parts.push(d);
+      answered();
       if (untilAnswers && parse().length >= untilAnswers) finish(false);
     });
     socket.on('error', (e) => { reset = e.code === 'ECONNRESET' || e.code === 'EPIPE'; });
     socket.on('close', () => finish(true));
     socket.on('connect', async () => {
-      for (const chunk of [].concat(chunks)) {
-        await new Promise((r) => socket.write(chunk, r));
+      const list = [].concat(chunks);
+      for (let i = 0; i < list.length && !settled; i++) {
+        if (sequential && i > 0 && parse().length < i) await new Promise((r) => { answered = () => { if (parse().length >= i) r(); }; });
+        await new Promise((r) => socket.write(list[i], r));
       }
       if (halfClose) socket.end();
       if (abortAfterMs !== null) setTimeout(() => { socket.resetAndDestroy?.() ?? socket.destroy(); finish(false); }, abortAfterMs);
