@@ -11,13 +11,13 @@
 
 #include "ms_internal.h"
 
-/* The requester's side of a call it joined; NULL, or the error reply. */
+/* The requester's side of a call it takes part in (a room-dialect peer once it joined); NULL, or the error reply. */
 static json_t *joined_side(oicall_session *session, json_t *body, oicall_call **call, int *side) {
 	janus_mutex_lock(ms_env.engine_mutex);
 	json_t *error = oicall_engine_check_call(ms_env.engine, session->id, body, call);
 	if(error == NULL) {
 		*side = oicall_call_side_of(*call, oicall_engine_user(ms_env.engine, session->id));
-		if(!(*call)->peers[*side].joined)
+		if(!oicall_call_peer_joined(*call, *side))
 			error = ms_error_reply(ERROR_FAILED, "Join the call first (join-call)");
 		else if(ms_of(*call) == NULL)
 			error = ms_error_reply(ERROR_FAILED, "This call has no media yet");
