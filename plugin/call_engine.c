@@ -294,6 +294,25 @@ static void ring_over(oicall_engine *engine, oicall_call *call, int side, gboole
 			"reason", reason), call);
 }
 
+/* A peer's part in the call is over: its effect releases (bit side of
+ * release) a media session that is not its user's current one (lingering,
+ * or left behind by a newer session), which has no other use; and its user
+ * is free for other calls. */
+static void peer_done(oicall_engine *engine, oicall_call *call, int side, oicall_effect *effect) {
+	oicall_peer *peer = &call->peers[side];
+	if(peer->media_session != 0 && peer->media_session != current_session(engine, call, side))
+		effect->release |= 1u << side;
+	if(g_hash_table_lookup(engine->call_of_user, peer->user) == call)
+		g_hash_table_remove(engine->call_of_user, peer->user);
+}
+
+/* An invitee's ring ran out: it hears so, and a backend too. */
+static void tell_expired(oicall_engine *engine, oicall_call *call, int side, GPtrArray *effects) {
+	add_event(effects, told_session(engine, call, side), "call-expired", reason_payload(call, "timeout"), call);
+	add_notify(effects, "call-expired", json_pack("{ssssss}", "callId", call->id,
+		"caller", call->peers[OICALL_CALLER].user, "callee", call->peers[side].user), call);
+}
+
 /* Removes a call from the live tables and says so to the glue. */
 static void finish(oicall_engine *engine, oicall_call *call, const char *reason, const char *ended_by,
 		GPtrArray *effects, gint64 now) {
@@ -306,12 +325,7 @@ static void finish(oicall_engine *engine, oicall_call *call, const char *reason,
 		oicall_peer *peer = &call->peers[side];
 		if(peer->state == OICALL_PEER_RINGING)
 			ring_over(engine, call, side, FALSE, reason, effects, now);
-		/* A media session that is not its user's current one (lingering, or
-		 * left behind by a newer session) has no other use. */
-		if(peer->media_session != 0 && peer->media_session != current_session(engine, call, side))
-			ended->release |= 1u << side;
-		if(g_hash_table_lookup(engine->call_of_user, peer->user) == call)
-			g_hash_table_remove(engine->call_of_user, peer->user);
+		peer_done(engine, call, side, ended);
 	}
 	gint64 duration_ms = call->accepted_at ? (now - call->accepted_at) / 1000 : 0;
 	json_t *info = json_pack("{sssssssssIss?}", "callId", call->id, "caller", call->peers[OICALL_CALLER].user,
@@ -350,9 +364,7 @@ static void end_on_exit(oicall_engine *engine, oicall_call *call, int side, exit
 		end_for_all(engine, call, "media-timeout", NULL, effects, now);
 		return;
 	case EXIT_TIMEOUT:
-		add_event(effects, told_session(engine, call, side), "call-expired", reason_payload(call, "timeout"), call);
-		add_notify(effects, "call-expired", json_pack("{ssssss}", "callId", call->id,
-			"caller", call->peers[OICALL_CALLER].user, "callee", user), call);
+		tell_expired(engine, call, side, effects);
 		ring_over(engine, call, side, FALSE, "timeout", effects, now);
 		leaver->state = OICALL_PEER_OUT;
 		end_for_all(engine, call, "timeout", NULL, effects, now);
@@ -405,13 +417,10 @@ static void take_out(oicall_engine *engine, oicall_call *call, int side, exit_ca
 	case EXIT_GONE: told = "error"; why = "disconnected"; break;
 	case EXIT_MEDIA_TIMEOUT: told = "media-timeout"; why = "media-timeout"; break;
 	}
-	if(cause == EXIT_TIMEOUT) {
-		add_event(effects, told_session(engine, call, side), "call-expired", reason_payload(call, "timeout"), call);
-		add_notify(effects, "call-expired", json_pack("{ssssss}", "callId", call->id,
-			"caller", call->peers[OICALL_CALLER].user, "callee", peer->user), call);
-	} else if(told != NULL) {
+	if(cause == EXIT_TIMEOUT)
+		tell_expired(engine, call, side, effects);
+	else if(told != NULL)
 		add_event(effects, told_session(engine, call, side), "call-ended", reason_payload(call, told), call);
-	}
 	if(ringing) {
 		ring_over(engine, call, side, FALSE, why, effects, now);
 		tell_room(engine, call, side, "participant-no-answer", json_pack("{ssssss}", "callId", call->id,
@@ -425,13 +434,10 @@ static void take_out(oicall_engine *engine, oicall_call *call, int side, exit_ca
 	oicall_effect *out = add_effect(effects, OICALL_EFFECT_PEER_OUT, call);
 	out->side = side;
 	out->session = peer->media_session;
-	if(peer->media_session != 0 && peer->media_session != current_session(engine, call, side))
-		out->release = 1u << side;
+	peer_done(engine, call, side, out);
 	peer->state = OICALL_PEER_OUT;
 	peer->media_session = 0;
 	peer->grace_deadline = 0;
-	if(g_hash_table_lookup(engine->call_of_user, peer->user) == call)
-		g_hash_table_remove(engine->call_of_user, peer->user);
 	oicall_call_unref(call);
 }
 
