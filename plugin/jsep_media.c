@@ -378,20 +378,6 @@ oicall_stream *oicall_jsep_stream(const char *text, int kind, int *mindex) {
 	return stream;
 }
 
-/* mediasoup-style parameters as an fmtp value ("a=b;c=1"), NULL with none. */
-static char *fmtp_value(json_t *parameters) {
-	GString *fmtp = g_string_new(NULL);
-	const char *key;
-	json_t *value;
-	json_object_foreach(parameters, key, value) {
-		if(json_is_integer(value))
-			g_string_append_printf(fmtp, "%s%s=%" JSON_INTEGER_FORMAT, fmtp->len ? ";" : "", key, json_integer_value(value));
-		else if(json_is_string(value))
-			g_string_append_printf(fmtp, "%s%s=%s", fmtp->len ? ";" : "", key, json_string_value(value));
-	}
-	return g_string_free(fmtp, fmtp->len == 0);
-}
-
 static janus_sdp_mline *group_mline(janus_sdp_mline *like, const oicall_jsep_line *line) {
 	janus_sdp_mline *m = janus_sdp_mline_create(line->kind == OICALL_KIND_AUDIO ? JANUS_SDP_AUDIO : JANUS_SDP_VIDEO, 9,
 		"UDP/TLS/RTP/SAVPF", line->active ? JANUS_SDP_SENDONLY : JANUS_SDP_INACTIVE);
@@ -401,15 +387,11 @@ static janus_sdp_mline *group_mline(janus_sdp_mline *like, const oicall_jsep_lin
 	m->ptypes = g_list_append(m->ptypes, GINT_TO_POINTER(c->pt));
 	janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("mid", "%s", line->mid));
 	janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("rtcp-mux", NULL));
-	const char *name = strchr(c->mime, '/') ? strchr(c->mime, '/') + 1 : c->mime;
-	if(c->channels > 1)
-		janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("rtpmap", "%d %s/%d/%d", c->pt, name, c->clock_rate,
-			c->channels));
-	else
-		janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("rtpmap", "%d %s/%d", c->pt, name, c->clock_rate));
-	char *fmtp = fmtp_value(c->parameters);
+	char *rtpmap = oicall_codec_rtpmap(c), *fmtp = oicall_codec_fmtp(c);
+	janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("rtpmap", "%s", rtpmap));
 	if(fmtp != NULL)
-		janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("fmtp", "%d %s", c->pt, fmtp));
+		janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("fmtp", "%s", fmtp));
+	g_free(rtpmap);
 	g_free(fmtp);
 	/* Keyframe requests and NACKs, as the gateway offers them on every video m-line. */
 	static const char *const video_feedback[] = { "nack", "nack pli", "ccm fir", "goog-remb", "transport-cc" };

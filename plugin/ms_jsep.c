@@ -81,7 +81,7 @@ void ms_jsep_adopt_side(ms_call *ms, int side, guint64 session_id, const char *s
 		p->ready = TRUE;
 		g_ptr_array_add(ms->producers, p);
 		const oicall_codec *codec = g_ptr_array_index(stream->codecs, 0);
-		char *name = g_ascii_strdown(strchr(codec->mime, '/') + 1, -1);
+		char *name = oicall_codec_name_lower(codec);
 		oicall_relay_describe(session, mindex, kind, name, p->id);
 		g_free(name);
 	}
@@ -319,7 +319,7 @@ static void link_lines(ms_jsep_peer *peer) {
 		oicall_session *source = ms_producer_session(peer->owner, line->producer);
 		if(source == NULL)
 			continue;
-		char *codec = g_ascii_strdown(strchr(line->codec->mime, '/') + 1, -1);
+		char *codec = oicall_codec_name_lower(line->codec);
 		oicall_relay_describe(target, line->mindex, line->kind, codec, line->producer->id);
 		g_free(codec);
 		/* The m-line has the producer's payload types: they pass unchanged. */

@@ -133,12 +133,10 @@ static guint64 sdp_version(const char *sdp) {
 
 static void rejected_section(GString *sdp, const oicall_stream *s) {
 	const oicall_codec *c = g_ptr_array_index(s->codecs, 0);
-	const char *name = strchr(c->mime, '/') ? strchr(c->mime, '/') + 1 : c->mime;
+	char *rtpmap = oicall_codec_rtpmap(c);
 	g_string_append_printf(sdp, "m=%s 0 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\na=mid:%s\r\na=inactive\r\n"
-		"a=rtpmap:%d %s/%d", s->kind == OICALL_KIND_AUDIO ? "audio" : "video", c->pt, s->mid, c->pt, name, c->clock_rate);
-	if(c->channels > 1)
-		g_string_append_printf(sdp, "/%d", c->channels);
-	g_string_append(sdp, "\r\n");
+		"a=rtpmap:%s\r\n", s->kind == OICALL_KIND_AUDIO ? "audio" : "video", c->pt, s->mid, rtpmap);
+	g_free(rtpmap);
 }
 
 /* Our offer, or the client's answer, for the transport's sections. ortc
@@ -883,7 +881,7 @@ static void producer_done(ms_transport *t, const char *error, gpointer data) {
 	}
 	oicall_stream *stream = g_ptr_array_index(t->streams, p->mindex - 1);
 	const oicall_codec *codec = g_ptr_array_index(stream->codecs, 0);
-	char *name = g_ascii_strdown(strchr(codec->mime, '/') + 1, -1);
+	char *name = oicall_codec_name_lower(codec);
 	oicall_relay_describe(t->session, p->mindex, p->kind, name, p->id);
 	g_free(name);
 	p->ready = TRUE;
@@ -1006,7 +1004,7 @@ static void consumer_done(ms_transport *t, const char *error, gpointer data) {
 	oicall_relay_connect(source_session, p->mindex, t->session, c->mindex, p->kind, map, TRUE);
 	janus_refcount_decrease(&source_session->ref);
 	const oicall_codec *codec = g_ptr_array_index(stream->codecs, 0);
-	char *name = g_ascii_strdown(strchr(codec->mime, '/') + 1, -1);
+	char *name = oicall_codec_name_lower(codec);
 	oicall_relay_describe(t->session, c->mindex, p->kind, name, c->id);
 	g_free(name);
 	c->ready = TRUE;

@@ -486,25 +486,36 @@ static const char *codec_name(const char *mime) {
 	return slash ? slash + 1 : mime;
 }
 
-static void write_fmtp(GString *sdp, int pt, json_t *parameters) {
-	if(json_object_size(parameters) == 0)
-		return;
-	g_string_append_printf(sdp, "a=fmtp:%d ", pt);
+char *oicall_codec_name_lower(const oicall_codec *codec) {
+	return g_ascii_strdown(codec_name(codec->mime), -1);
+}
+
+char *oicall_codec_rtpmap(const oicall_codec *c) {
+	if(c->channels > 1)
+		return g_strdup_printf("%d %s/%d/%d", c->pt, codec_name(c->mime), c->clock_rate, c->channels);
+	return g_strdup_printf("%d %s/%d", c->pt, codec_name(c->mime), c->clock_rate);
+}
+
+char *oicall_codec_fmtp(const oicall_codec *c) {
+	if(json_object_size(c->parameters) == 0)
+		return NULL;
+	GString *fmtp = g_string_new(NULL);
+	g_string_append_printf(fmtp, "%d ", c->pt);
 	const char *key;
 	json_t *value;
 	gboolean first = TRUE;
-	json_object_foreach(parameters, key, value) {
+	json_object_foreach(c->parameters, key, value) {
 		if(!first)
-			g_string_append_c(sdp, ';');
+			g_string_append_c(fmtp, ';');
 		first = FALSE;
 		if(json_is_integer(value))
-			g_string_append_printf(sdp, "%s=%" JSON_INTEGER_FORMAT, key, json_integer_value(value));
+			g_string_append_printf(fmtp, "%s=%" JSON_INTEGER_FORMAT, key, json_integer_value(value));
 		else if(json_is_string(value))
-			g_string_append_printf(sdp, "%s=%s", key, json_string_value(value));
+			g_string_append_printf(fmtp, "%s=%s", key, json_string_value(value));
 		else
-			g_string_append(sdp, key);
+			g_string_append(fmtp, key);
 	}
-	g_string_append(sdp, "\r\n");
+	return g_string_free(fmtp, FALSE);
 }
 
 static void write_session(GString *sdp, GPtrArray *streams, guint64 version) {
@@ -551,11 +562,12 @@ static void write_stream(GString *sdp, const oicall_stream *s, const oicall_clie
 	}
 	for(guint i = 0; i < s->codecs->len; i++) {
 		const oicall_codec *c = g_ptr_array_index(s->codecs, i);
-		if(c->channels > 1)
-			g_string_append_printf(sdp, "a=rtpmap:%d %s/%d/%d\r\n", c->pt, codec_name(c->mime), c->clock_rate, c->channels);
-		else
-			g_string_append_printf(sdp, "a=rtpmap:%d %s/%d\r\n", c->pt, codec_name(c->mime), c->clock_rate);
-		write_fmtp(sdp, c->pt, c->parameters);
+		char *rtpmap = oicall_codec_rtpmap(c), *fmtp = oicall_codec_fmtp(c);
+		g_string_append_printf(sdp, "a=rtpmap:%s\r\n", rtpmap);
+		if(fmtp != NULL)
+			g_string_append_printf(sdp, "a=fmtp:%s\r\n", fmtp);
+		g_free(rtpmap);
+		g_free(fmtp);
 		size_t f;
 		json_t *fb;
 		json_array_foreach(c->feedback, f, fb) {

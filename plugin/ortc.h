@@ -61,6 +61,12 @@ typedef struct oicall_stream {
 
 /* An empty stream (codecs and extensions to be added; they are freed with it). */
 oicall_codec *oicall_codec_copy(const oicall_codec *codec);
+/* Its name as Janus and the Admin API have it ("vp8", "opus"), g_free'd by the caller. */
+char *oicall_codec_name_lower(const oicall_codec *codec);
+/* The values of its a=rtpmap ("96 VP8/90000") and a=fmtp ("111 minptime=10;...",
+ * NULL without parameters) lines, g_free'd by the caller. */
+char *oicall_codec_rtpmap(const oicall_codec *codec);
+char *oicall_codec_fmtp(const oicall_codec *codec);
 void oicall_codec_free(oicall_codec *codec);
 oicall_stream *oicall_stream_new(const char *mid, int kind, gboolean gateway_sends);
 void oicall_stream_free(oicall_stream *stream);
