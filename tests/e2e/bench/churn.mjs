@@ -12,10 +12,12 @@ import { connect, emitAck } from '../lib/sio.js';
 const CYCLES = Number(process.env.CHURN_CYCLES || 4000);
 const REPORT = Number(process.env.CHURN_REPORT || 1000);
 const PAIRS = Number(process.env.CHURN_PAIRS || 4);
+const ROUNDS = Number(process.env.CHURN_ROUNDS || 1);
+const EVENT_LOOPS = Number(process.env.CHURN_EVENT_LOOPS || 0); // 0: a thread per handle, Janus's default
 const rssMiB = (pid) => (Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024).toFixed(1);
 
 // Ended calls' handles hold their ports until the core frees them (a second later): a wide range.
-const janus = await startJanus({ debugLevel: 3, rtpPorts: '20000-40000',
+const janus = await startJanus({ debugLevel: 3, rtpPorts: '20000-40000', eventLoops: EVENT_LOOPS,
   plugin: { general: { max_call_starts_per_minute: 0, max_unanswered_calls: 0 } },
   transport: { limits: { events_per_second: 0, max_per_address: 0 } } });
 const pid = janus.process.pid;
@@ -30,19 +32,22 @@ try {
   }
   await sleep(1000);
   console.log(`before: ${rssMiB(pid)} MiB`);
-  const start = Date.now();
-  let done = 0;
-  await Promise.all(pairs.map(async ({ caller, to }) => {
-    while (done < CYCLES) {
-      const { callId, error } = await emitAck(caller, 'start-call', { toUserId: to, callType: 'video' });
-      if (error) throw new Error(error);
-      await emitAck(caller, 'end-call', { callId });
-      if (++done % REPORT === 0) console.log(`after ${done} cycles (${((Date.now() - start) / 1000).toFixed(1)} s): ${rssMiB(pid)} MiB`);
-    }
-  }));
-  console.log(`churn over: ${rssMiB(pid)} MiB`);
-  await sleep(10000);
-  console.log(`10 s idle: ${rssMiB(pid)} MiB`);
+  // Rounds of churn then idle: memory that a later round reuses without growing is not leaked.
+  for (let round = 1; round <= ROUNDS; round++) {
+    const start = Date.now();
+    let done = 0;
+    await Promise.all(pairs.map(async ({ caller, to }) => {
+      while (done < CYCLES) {
+        const { callId, error } = await emitAck(caller, 'start-call', { toUserId: to, callType: 'video' });
+        if (error) throw new Error(error);
+        await emitAck(caller, 'end-call', { callId });
+        if (++done % REPORT === 0) console.log(`round ${round}: after ${done} cycles (${((Date.now() - start) / 1000).toFixed(1)} s): ${rssMiB(pid)} MiB`);
+      }
+    }));
+    console.log(`round ${round}: churn over: ${rssMiB(pid)} MiB`);
+    await sleep(10000);
+    console.log(`round ${round}: 10 s idle: ${rssMiB(pid)} MiB`);
+  }
   for (const { caller, callee } of pairs) { caller.disconnect(); callee.disconnect(); }
   await sleep(5000);
   console.log(`sockets gone: ${rssMiB(pid)} MiB`);

@@ -61,6 +61,7 @@ export async function startJanus(opts = {}) {
     '--debug-level', String(process.env.OICALL_JANUS_DEBUG ?? opts.debugLevel ?? 4)];
   if (process.env.OICALL_NETNS) args.push('--interface', JANUS_IP, '--ice-enforce', ICE_IFACE);
   if (opts.publicIp) args.push('--public-ip', opts.publicIp);
+  if (opts.eventLoops) args.push('--event-loops', opts.eventLoops);
   args.push(...(opts.runtimeArgs || []));
   for (const p of opts.plugins || []) args.push('--plugin', p);
   for (const e of opts.eventHandlers || []) args.push('--event-handler', e);
@@ -85,9 +86,10 @@ export async function startJanus(opts = {}) {
   const logFile = join(dir, 'janus.log');
   const janusArgs = ['-C', join(dir, 'janus.jcfg'), '-F', dir, '-L', logFile, '-N', '-o', ...(opts.janusArgs || [])];
   // nofile: Janus's file descriptor limit (prlimit execs Janus: same pid).
-  const proc = opts.nofile
-    ? spawn('prlimit', [`--nofile=${opts.nofile}:${opts.nofile}`, '/usr/bin/janus', ...janusArgs], { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn('/usr/bin/janus', janusArgs, { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  // OICALL_JANUS_WRAPPER: a profiler to run Janus under (e.g. "heaptrack -o /tmp/janus"), benches only.
+  const wrapper = (process.env.OICALL_JANUS_WRAPPER || '').split(' ').filter(Boolean);
+  const command = [...(opts.nofile ? ['prlimit', `--nofile=${opts.nofile}:${opts.nofile}`] : []), ...wrapper, '/usr/bin/janus'];
+  const proc = spawn(command[0], [...command.slice(1), ...janusArgs], { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
