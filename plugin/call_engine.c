@@ -17,6 +17,7 @@ struct oicall_engine {
 	gint64 grace_us;
 	gint64 media_timeout_us;
 	int max_peers;
+	int max_rings;              /* invitees one user may have ringing at once, 0 = no limit */
 	GHashTable *ended;          /* id → ended_call * (the recently ended, owned by ended_order) */
 	GQueue ended_order;         /* oldest first */
 	oicall_registry *registry;
@@ -163,6 +164,22 @@ void oicall_engine_set_media_timeout(oicall_engine *engine, gint64 media_timeout
 
 void oicall_engine_set_max_peers(oicall_engine *engine, int max_peers) {
 	engine->max_peers = CLAMP(max_peers, 2, OICALL_MAX_PEERS);
+}
+
+void oicall_engine_set_max_rings(oicall_engine *engine, int max_rings) {
+	engine->max_rings = MAX(max_rings, 0);
+}
+
+/* Whether user may have `more` invitees ringing besides those they already
+ * have: NULL, or why not (a new string). */
+static char *rings_refused(oicall_engine *engine, oicall_call *call, const char *user, int more) {
+	int ringing = 0;
+	for(int i = 0; call != NULL && i < call->npeers; i++)
+		ringing += call->peers[i].state == OICALL_PEER_RINGING && g_strcmp0(call->peers[i].invited_by, user) == 0;
+	if(engine->max_rings == 0 || ringing + more <= engine->max_rings)
+		return NULL;
+	return g_strdup_printf("At most %d of your invitations may ring at once: invite more once some have answered",
+		engine->max_rings);
 }
 
 static void ended_call_free(ended_call *ended) {
@@ -750,10 +767,15 @@ static json_t *begin_call(oicall_engine *engine, guint64 session, json_t *body, 
 	} else if(mine != NULL) {
 		reply = error_ack("Already in a call");
 	} else {
+		int ringing = 0;
+		for(int i = 0; to[i] != NULL; i++)
+			ringing += oicall_engine_call_of_user(engine, to[i]) == NULL;
+		char *too_many = rings_refused(engine, NULL, user, ringing);
 		/* Counted before the busy check: ringing a busy user again and again is calling too. */
-		const char *limited = oicall_call_limits_start(engine->limits, user, to, now);
-		if(limited != NULL)
-			reply = error_ack(limited);
+		const char *limited = too_many == NULL ? oicall_call_limits_start(engine->limits, user, to, now) : NULL;
+		if(too_many != NULL || limited != NULL)
+			reply = error_ack(too_many != NULL ? too_many : limited);
+		g_free(too_many);
 	}
 	gboolean all_busy = TRUE;
 	for(int i = 0; to[i] != NULL && reply == NULL && all_busy; i++)
@@ -1014,8 +1036,12 @@ json_t *oicall_engine_add_participants(oicall_engine *engine, guint64 session, j
 	g_ptr_array_add(fresh, NULL);
 	char **to = (char **)fresh->pdata;
 	const char *limited = NULL;
-	if(peers_left(call) + (int)fresh->len - 1 > engine->max_peers) {
-		char *message = g_strdup_printf("A call has at most %d participants", engine->max_peers);
+	char *message = NULL;
+	if(peers_left(call) + (int)fresh->len - 1 > engine->max_peers)
+		message = g_strdup_printf("A call has at most %d participants", engine->max_peers);
+	else
+		message = rings_refused(engine, call, user, (int)fresh->len - 1);
+	if(message != NULL) {
 		error = error_ack(message);
 		g_free(message);
 	} else if(fresh->len > 1 && (limited = oicall_call_limits_start(engine->limits, user, to, now)) != NULL) {

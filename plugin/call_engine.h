@@ -132,6 +132,9 @@ void oicall_engine_set_call_limits(oicall_engine *engine, guint starts_per_minut
 	gint64 unanswered_window_us);
 /* How many peers a call may hold (2..OICALL_MAX_PEERS; default OICALL_DEFAULT_MAX_PEERS). */
 void oicall_engine_set_max_peers(oicall_engine *engine, int max_peers);
+/* How many of one user's invitations may ring at once (start-call and
+ * add-participants beyond it are refused); 0 = no limit but max_peers (the default). */
+void oicall_engine_set_max_rings(oicall_engine *engine, int max_rings);
 void oicall_engine_free(oicall_engine *engine);
 
 oicall_registry *oicall_engine_registry(oicall_engine *engine);

@@ -945,6 +945,7 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		(gint64)config.reconnect_grace * G_USEC_PER_SEC);
 	oicall_engine_set_media_timeout(engine, (gint64)config.media_timeout * G_USEC_PER_SEC);
 	oicall_engine_set_max_peers(engine, (int)config.max_participants);
+	oicall_engine_set_max_rings(engine, (int)config.max_outgoing_rings);
 	oicall_engine_set_call_limits(engine, (guint)config.max_call_starts, (guint)config.max_unanswered,
 		(gint64)config.unanswered_window * G_USEC_PER_SEC);
 	messages = g_async_queue_new_full((GDestroyNotify)message_free);

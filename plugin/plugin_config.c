@@ -46,6 +46,7 @@ const oicall_setting_spec oicall_plugin_settings[] = {
 	OPT("general", "media_timeout", OICALL_SETTING_UINT, "20", 0, 3600, media_timeout, NULL),
 	OPT("general", "max_participants", OICALL_SETTING_UINT, G_STRINGIFY(OICALL_DEFAULT_MAX_PEERS), 2, OICALL_MAX_PEERS,
 		max_participants, NULL),
+	OPT("general", "max_outgoing_rings", OICALL_SETTING_UINT, "10", 0, OICALL_MAX_PEERS - 1, max_outgoing_rings, NULL),
 	OPT("general", "max_call_starts_per_minute", OICALL_SETTING_UINT, "30", 0, 100000, max_call_starts, NULL),
 	OPT("general", "max_unanswered_calls", OICALL_SETTING_UINT, "3", 0, 1000, max_unanswered, NULL),
 	OPT("general", "unanswered_window", OICALL_SETTING_UINT, "600", 1, 86400, unanswered_window, NULL),

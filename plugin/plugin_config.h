@@ -9,6 +9,7 @@ typedef struct oicall_plugin_config {
 	guint64 reconnect_grace;    /* seconds a call survives its peer's session */
 	guint64 media_timeout;      /* seconds an active call survives a side that sends nothing, 0 = never */
 	guint64 max_participants;   /* peers a call may hold, the caller included */
+	guint64 max_outgoing_rings; /* invitations of one user ringing at once, 0 = no limit */
 	guint64 max_call_starts;    /* start-calls a user may make a minute, 0 = no limit */
 	guint64 max_unanswered;     /* unanswered calls to one callee before more are refused, 0 = no limit */
 	guint64 unanswered_window;  /* seconds those are counted over */

@@ -289,6 +289,30 @@ static void test_max_peers(fixture *f, gconstpointer data) {
 	g_free(add);
 }
 
+/* One user's invitations ringing at once: counted per inviter, freed by answers. */
+static void test_max_rings(fixture *f, gconstpointer data) {
+	(void)data;
+	oicall_engine_set_max_rings(f->engine, 2);
+	reg(f, A1, "\"a\"");
+	reg(f, B1, "\"b\"");
+	reg(f, C1, "\"c\"");
+	reg(f, D1, "\"d\"");
+	const char *refused = "At most 2 of your invitations may ring at once: invite more once some have answered";
+	assert_error(request(f, "start", A1, "{\"toUserIds\":[\"b\",\"c\",\"d\"],\"callType\":\"video\"}", NULL),
+		refused);
+	g_assert_null(oicall_engine_call_of_user(f->engine, "b"));  /* nothing rang */
+	oicall_call *call = NULL;
+	assert_ok(request(f, "start", A1, "{\"toUserIds\":[\"b\",\"c\"],\"callType\":\"video\"}", &call));
+	char *add = with_id("{\"callId\":\"%s\",\"participantIds\":[\"d\"]}", call->id);
+	assert_error(request(f, "add", A1, add, NULL), refused);
+	g_assert_cmpint(call->npeers, ==, 3);
+	/* b answers: a has one ringing, and b none of their own. */
+	accept_and_join(f, call, B1);
+	assert_ok(request(f, "add", A1, add, NULL));
+	g_assert_cmpint(call->peers[3].state, ==, OICALL_PEER_RINGING);
+	g_free(add);
+}
+
 static void test_reactions(fixture *f, gconstpointer data) {
 	(void)data;
 	oicall_call *call = group_call(f);
@@ -427,6 +451,7 @@ int main(int argc, char **argv) {
 	ADD("add-participants", test_add_participants);
 	ADD("grow-and-reinvite", test_grow_and_reinvite);
 	ADD("max-peers", test_max_peers);
+	ADD("max-rings", test_max_rings);
 	ADD("reactions", test_reactions);
 	ADD("mute", test_mute);
 	ADD("grace", test_grace);
