@@ -9,7 +9,7 @@ import { useJanus } from './lib/janus.js';
 import { connect, emitAck, nextEvent } from './lib/sio.js';
 
 // Fewer under the sanitizers, which only look for what is left behind (RSS means nothing there).
-const CYCLES = Number(process.env.OICALL_GROUP_CYCLES || (process.env.OICALL_SANITIZERS === '1' ? 100 : 1000));
+const CYCLES = Number(process.env.OICALL_GROUP_CYCLES || (process.env.OICALL_SANITIZERS === '1' ? 100 : 500));
 const GROUPS = Number(process.env.OICALL_GROUPS || 10);   // concurrent groups, CYCLES / GROUPS calls each
 const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 
