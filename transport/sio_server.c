@@ -1,78 +1,21 @@
 /*
- * The libwebsockets side of the Socket.IO server. Everything below runs on
- * the service thread except sio_server_post_* and sio_server_get_stats;
- * connection state is therefore never locked.
+ * The libwebsockets side of the Socket.IO server: sessions, Engine.IO over
+ * HTTP, /metrics, timers and the lws callback (the WebSocket side is in
+ * sio_ws.c). Everything runs on the service thread except sio_server_post_*
+ * and sio_server_get_stats; connection state is therefore never locked.
  */
-#include "sio_server.h"
-
-#include <stdatomic.h>
 #include <string.h>
 
-#include <libwebsockets.h>
 #include <janus/debug.h>
 
-#include "engineio_session.h"
 #include "../common/auth_token.h"
-#include "http_chunked.h"
-#include "sio_admission.h"
 #include "http_util.h"
-#include "sio_metrics.h"
-#include "sio_stats.h"
-#include "socketio_socket.h"
+#include "sio_internal.h"
 
 #define TICK_US (100 * LWS_US_PER_MS)
 /* A polling session told to close waits this long for its last GET. */
 #define CLOSING_GRACE_US (5 * G_USEC_PER_SEC)
-/* Packets written per WebSocket writable callback, for fairness. */
-#define WS_WRITES_PER_CALLBACK 32
 #define MAX_PACKETS_PER_PAYLOAD 1024
-
-typedef enum wsi_role {
-	WSI_IDLE,           /* an HTTP connection between requests */
-	WSI_RESPONSE,       /* a complete answer waits for WRITEABLE */
-	WSI_POLL,           /* a long-polling GET held open */
-	WSI_POST,           /* receiving a polling POST body */
-	WSI_FILE,           /* serving a demo file */
-	WSI_WS,             /* a WebSocket (probing or upgraded) */
-	WSI_METRICS,        /* /metrics or /healthz waiting for the plugin's figures */
-} wsi_role;
-
-typedef struct sio_wsi {
-	wsi_role role;
-	sio_conn *conn;
-	unsigned int status;
-	const char *content_type;
-	GString *body;              /* WSI_RESPONSE */
-	gboolean keep_alive;        /* the client keeps the connection for more requests */
-	gboolean close_after;       /* drop the TCP connection after the answer */
-	gboolean body_unread;       /* with close_after: part of the request body was never read */
-	char *origin;               /* allowed Origin to echo in CORS headers, or "*" */
-	char *allow_headers;        /* a preflight's answer to Access-Control-Request-Headers */
-	GByteArray *rx;             /* POST body or WebSocket message */
-	gboolean rx_binary;
-	gsize rx_total;             /* POST bytes seen, kept or not */
-	gboolean chunked;           /* the POST body comes with Transfer-Encoding: chunked */
-	http_chunked chunks;
-	gboolean probe_reply_due;   /* "3probe" to write */
-	gboolean session_closed;    /* detached because its session ended */
-} sio_wsi;
-
-struct sio_conn {
-	sio_server *server;
-	char sid[EIO_SID_LEN + 1];
-	eio_session *eio;           /* NULL once the client is gone (lingering) */
-	sio_socket *socket;
-	void *peer;
-	struct lws *poll_wsi, *post_wsi, *ws_wsi, *probe_wsi;
-	gboolean closing;
-	gint64 closing_deadline;
-	gboolean counted_as_session;
-	gboolean overflowed;        /* the client stopped reading: dropped on the next loop */
-	lws_sorted_usec_list_t reap;
-	char *address;              /* the client's, as admission counted it */
-	gint64 deadline;            /* when its Engine.IO timers next have work */
-	GSequenceIter *timer;       /* its place in server->timers, NULL when none */
-};
 
 typedef enum inbox_kind {
 	INBOX_MESSAGE,
@@ -87,48 +30,9 @@ typedef struct inbox_item {
 	gboolean timeout;
 } inbox_item;
 
-struct sio_server {
-	const sio_transport_config *config;
-	const sio_server_hooks *hooks;
-	eio_session_config eio_config;
-	struct lws_context *context;
-	GThread *thread;
-	volatile gint stopping;
-	volatile gint draining;     /* Janus is stopping: /healthz says so for metrics.drain_time first */
-	GAsyncQueue *inbox;
-	volatile gint wake_pending;     /* a wake-up of the service thread is on its way */
-	GHashTable *conns;          /* sid → sio_conn * with a client */
-	GHashTable *lingering;      /* sio_conn * whose Janus session outlives the client */
-	lws_sorted_usec_list_t tick;
-	/* Each session's next heartbeat deadline, soonest first, and one lws
-	 * timer for the soonest: exact to the millisecond for any number of
-	 * sessions at O(log n) per change. */
-	GSequence *timers;
-	lws_sorted_usec_list_t timers_sul;
-	gint64 timers_due;          /* when timers_sul fires; 0 when not scheduled */
-	/* Written on the service thread, read by query_transport on another. */
-	struct {
-		atomic_int polling, websocket, sessions;
-		atomic_llong connections, rejected_handshakes;
-		atomic_llong messages_in, messages_out, bytes_in, bytes_out;
-		atomic_llong events_in, acks_out, events_out;
-	} stats;
-	struct lws_protocols protocols[2];
-	char *auth_secret;          /* NULL: tokens not required */
-	sio_admission *admission;
-	/* /metrics and /healthz (NULL when off), on the Socket.IO vhost or one of their own. */
-	sio_metrics *metrics;
-	struct lws_vhost *metrics_vhost;
-	void *probe_peer;           /* the Janus side of the transport's own session to the plugin */
-	sio_ack_stats *acks;
-};
-
-static void conn_destroy(sio_conn *conn, const char *reason);
 static void conn_close(sio_conn *conn, gboolean tell_client, const char *reason);
 
 /* ---- statistics ------------------------------------------------------ */
-
-#define STAT_ADD(server, field, n) atomic_fetch_add_explicit(&(server)->stats.field, (n), memory_order_relaxed)
 
 static void stat_transport(sio_server *server, eio_transport transport, int delta) {
 	if(transport == EIO_TRANSPORT_POLLING)
@@ -158,7 +62,7 @@ void sio_server_get_stats(sio_server *server, sio_server_stats *stats) {
 
 /* ---- HTTP answers ---------------------------------------------------- */
 
-static void wsi_reset(sio_wsi *w) {
+void sio_wsi_reset(sio_wsi *w) {
 	if(w->body)
 		g_string_free(w->body, TRUE);
 	if(w->rx)
@@ -201,7 +105,7 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
 }
 
 /* Writes status, headers (with CORS) and body in one go. */
-static int write_response(sio_server *server, struct lws *wsi, sio_wsi *w, unsigned int status,
+int sio_write_response(sio_server *server, struct lws *wsi, sio_wsi *w, unsigned int status,
 		const char *content_type, const char *body, gsize len, const char *extra_allow) {
 	gsize size = LWS_PRE + 1024 + len;
 	unsigned char *buffer = g_malloc(size);
@@ -239,7 +143,7 @@ static int write_response(sio_server *server, struct lws *wsi, sio_wsi *w, unsig
 /* After an answer: keep the connection for the next request, or drop it. */
 static int transaction_done(struct lws *wsi, sio_wsi *w) {
 	gboolean close = w->close_after || !w->keep_alive, unread = w->body_unread;
-	wsi_reset(w);
+	sio_wsi_reset(w);
 	if(close && unread) {
 		/* Closing on unread data makes the kernel reset the connection, which
 		 * can destroy the answer before the client reads it: let it leave,
@@ -303,7 +207,7 @@ static void conn_unschedule(sio_conn *conn) {
 
 /* ---- connections ----------------------------------------------------- */
 
-static void conn_flush(sio_conn *conn) {
+void sio_conn_flush(sio_conn *conn) {
 	if(conn->eio->transport == EIO_TRANSPORT_POLLING) {
 		if(conn->poll_wsi != NULL && eio_session_has_output(conn->eio))
 			lws_callback_on_writable(conn->poll_wsi);
@@ -315,7 +219,7 @@ static void conn_flush(sio_conn *conn) {
 static void reap_overflowed(lws_sorted_usec_list_t *sul) {
 	sio_conn *conn = lws_container_of(sul, sio_conn, reap);
 	if(conn->eio != NULL)
-		conn_destroy(conn, "output queue full");
+		sio_conn_destroy(conn, "output queue full");
 }
 
 static void socket_send(void *owner, char *packet) {
@@ -340,7 +244,7 @@ static void socket_send(void *owner, char *packet) {
 		conn->overflowed = TRUE;
 		return;
 	}
-	conn_flush(conn);
+	sio_conn_flush(conn);
 }
 
 static void socket_janus(void *owner, json_t *request) {
@@ -377,7 +281,7 @@ static const sio_socket_ops socket_ops = {
 };
 
 /* A new session for a client admission counted (takes address). */
-static sio_conn *conn_new(sio_server *server, eio_transport transport, char *address) {
+sio_conn *sio_conn_new(sio_server *server, eio_transport transport, char *address) {
 	sio_conn *conn = g_new0(sio_conn, 1);
 	gint64 now = g_get_monotonic_time();
 	conn->server = server;
@@ -433,7 +337,7 @@ static void conn_free(sio_conn *conn) {
 
 /* Ends the client side now: every wsi let go. The Janus session may
  * linger if the plugin asks for it. */
-static void conn_destroy(sio_conn *conn, const char *reason) {
+void sio_conn_destroy(sio_conn *conn, const char *reason) {
 	sio_server *server = conn->server;
 	JANUS_LOG(LOG_VERB, "[socketio] %s closed: %s\n", conn->sid, reason);
 	/* A held GET gets a close packet; sockets are dropped. */
@@ -458,7 +362,7 @@ static void conn_close(sio_conn *conn, gboolean tell_client, const char *reason)
 	if(conn->closing)
 		return;
 	if(!tell_client) {
-		conn_destroy(conn, reason);
+		sio_conn_destroy(conn, reason);
 		return;
 	}
 	JANUS_LOG(LOG_VERB, "[socketio] %s closing: %s\n", conn->sid, reason);
@@ -474,7 +378,7 @@ static void conn_close(sio_conn *conn, gboolean tell_client, const char *reason)
 	eio_session_close(conn->eio);
 	sio_socket_closed(conn->socket);
 	conn_schedule(conn);
-	conn_flush(conn);
+	sio_conn_flush(conn);
 }
 
 static void conn_deliver(sio_conn *conn, const eio_packet *packet) {
@@ -497,7 +401,7 @@ static gboolean conn_alive(sio_server *server, const char *sid, sio_conn *conn) 
 }
 
 /* Feeds packets into a connection; FALSE when it ended on the way. */
-static gboolean conn_receive(sio_conn *conn, const eio_packet *packet, eio_via via, struct lws *wsi) {
+gboolean sio_conn_receive(sio_conn *conn, const eio_packet *packet, eio_via via, struct lws *wsi) {
 	sio_server *server = conn->server;
 	char sid[EIO_SID_LEN + 1];
 	memcpy(sid, conn->sid, sizeof(sid));
@@ -513,7 +417,7 @@ static gboolean conn_receive(sio_conn *conn, const eio_packet *packet, eio_via v
 			sio_wsi *w = lws_wsi_user(wsi);
 			w->probe_reply_due = TRUE;
 			lws_callback_on_writable(wsi);
-			conn_flush(conn);   /* the noop releasing the GET */
+			sio_conn_flush(conn);   /* the noop releasing the GET */
 			break;
 		}
 		case EIO_INPUT_UPGRADED:
@@ -526,7 +430,7 @@ static gboolean conn_receive(sio_conn *conn, const eio_packet *packet, eio_via v
 				detach_wsi(conn->poll_wsi, DETACH_RELEASE);
 				conn->poll_wsi = NULL;
 			}
-			conn_flush(conn);
+			sio_conn_flush(conn);
 			break;
 		case EIO_INPUT_DROP_TRANSPORT:
 			/* A probing WebSocket broke the upgrade handshake: drop it, polling goes on. */
@@ -536,10 +440,10 @@ static gboolean conn_receive(sio_conn *conn, const eio_packet *packet, eio_via v
 			}
 			break;
 		case EIO_INPUT_CLOSE:
-			conn_destroy(conn, "client close");
+			sio_conn_destroy(conn, "client close");
 			return FALSE;
 		case EIO_INPUT_ERROR:
-			conn_destroy(conn, "protocol error");
+			sio_conn_destroy(conn, "protocol error");
 			return FALSE;
 	}
 	conn_schedule(conn);
@@ -553,7 +457,7 @@ static const char *urlarg(struct lws *wsi, const char *name, char *buf, int len)
 	return value;
 }
 
-static char *header(struct lws *wsi, enum lws_token_indexes token) {
+char *sio_header(struct lws *wsi, enum lws_token_indexes token) {
 	int len = lws_hdr_total_length(wsi, token);
 	if(len <= 0 || len > 1024)
 		return NULL;
@@ -566,21 +470,14 @@ static char *header(struct lws *wsi, enum lws_token_indexes token) {
 }
 
 /* The request's client address for the admission limits (g_free). */
-static char *client_address(sio_server *server, struct lws *wsi) {
-	char *forwarded = header(wsi, WSI_TOKEN_X_FORWARDED_FOR);
+char *sio_client_address(sio_server *server, struct lws *wsi) {
+	char *forwarded = sio_header(wsi, WSI_TOKEN_X_FORWARDED_FOR);
 	char *address = sio_admission_client_address(server->admission, wsi, forwarded);
 	g_free(forwarded);
 	return address;
 }
 
-typedef struct eio_query {
-	gboolean eio4;
-	const char *transport;
-	const char *sid;
-	char eio_buf[16], transport_buf[32], sid_buf[64];
-} eio_query;
-
-static void read_query(struct lws *wsi, eio_query *q) {
+void sio_read_query(struct lws *wsi, eio_query *q) {
 	memset(q, 0, sizeof(*q));
 	const char *eio = urlarg(wsi, "EIO=", q->eio_buf, sizeof(q->eio_buf));
 	q->eio4 = eio != NULL && strcmp(eio, "4") == 0;
@@ -610,7 +507,7 @@ static int handle_poll(struct lws *wsi, sio_wsi *w, sio_conn *conn) {
 	if(conn->poll_wsi != NULL) {
 		/* Two GETs at once: the reference server ends the session. */
 		respond_eio_error(wsi, w, SIO_EIO_BAD_REQUEST);
-		conn_destroy(conn, "overlapping GET");
+		sio_conn_destroy(conn, "overlapping GET");
 		return 0;
 	}
 	w->role = WSI_POLL;
@@ -620,7 +517,7 @@ static int handle_poll(struct lws *wsi, sio_wsi *w, sio_conn *conn) {
 	 * waits for the next packet, the ping at the latest, and the session's
 	 * heartbeat alone decides when a silent client is gone. */
 	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-	conn_flush(conn);
+	sio_conn_flush(conn);
 	return 0;
 }
 
@@ -633,7 +530,7 @@ static void respond_and_close(struct lws *wsi, sio_wsi *w, unsigned int status, 
 
 static int handle_post_start(struct lws *wsi, sio_wsi *w, sio_conn *conn) {
 	sio_server *server = conn->server;
-	char *encoding = header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
+	char *encoding = sio_header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
 	if(encoding != NULL) {
 		gboolean chunked = sio_transfer_encoding_chunked(encoding);
 		g_free(encoding);
@@ -648,20 +545,20 @@ static int handle_post_start(struct lws *wsi, sio_wsi *w, sio_conn *conn) {
 		w->close_after = TRUE;
 		http_chunked_init(&w->chunks);
 	}
-	char *content_type = header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+	char *content_type = sio_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
 	gboolean binary = content_type != NULL && g_str_has_prefix(content_type, "application/octet-stream");
 	g_free(content_type);
-	char *length_text = w->chunked ? NULL : header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+	char *length_text = w->chunked ? NULL : sio_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
 	guint64 length = length_text ? g_ascii_strtoull(length_text, NULL, 10) : 0;
 	g_free(length_text);
 	if(conn->post_wsi != NULL || binary) {
 		respond_eio_error(wsi, w, SIO_EIO_BAD_REQUEST);
-		conn_destroy(conn, binary ? "binary POST" : "overlapping POST");
+		sio_conn_destroy(conn, binary ? "binary POST" : "overlapping POST");
 		return 0;
 	}
 	if(length > server->config->max_payload) {
 		respond_and_close(wsi, w, 413, "Payload Too Large");
-		conn_destroy(conn, "POST over maxPayload");
+		sio_conn_destroy(conn, "POST over maxPayload");
 		return 0;
 	}
 	w->role = WSI_POST;
@@ -683,7 +580,7 @@ static void post_too_large(struct lws *wsi, sio_wsi *w) {
 	if(conn != NULL) {
 		conn->post_wsi = NULL;
 		w->conn = NULL;
-		conn_destroy(conn, "POST over maxPayload");
+		sio_conn_destroy(conn, "POST over maxPayload");
 	}
 	respond_and_close(wsi, w, 413, "Payload Too Large");
 }
@@ -736,8 +633,8 @@ static int handle_post_body(struct lws *wsi, sio_wsi *w, const void *in, size_t 
 static int post_complete_again(struct lws *wsi, sio_wsi *w) {
 	sio_server *server = lws_context_user(lws_get_context(wsi));
 	w->close_after = TRUE;
-	write_response(server, wsi, w, w->status, w->content_type, w->body->str, w->body->len, NULL);
-	wsi_reset(w);
+	sio_write_response(server, wsi, w, w->status, w->content_type, w->body->str, w->body->len, NULL);
+	sio_wsi_reset(w);
 	return -1;
 }
 
@@ -769,11 +666,11 @@ static int handle_post_complete(struct lws *wsi, sio_wsi *w) {
 			w->close_after = TRUE;
 			return 0;
 		}
-		conn_destroy(conn, "parse error");
+		sio_conn_destroy(conn, "parse error");
 		return 0;
 	}
 	for(guint i = 0; i < packets->len; i++) {
-		if(!conn_receive(conn, g_ptr_array_index(packets, i), EIO_VIA_POLLING, wsi))
+		if(!sio_conn_receive(conn, g_ptr_array_index(packets, i), EIO_VIA_POLLING, wsi))
 			break;
 	}
 	g_ptr_array_unref(packets);
@@ -784,11 +681,11 @@ static int handle_post_complete(struct lws *wsi, sio_wsi *w) {
 static int handle_engineio_http(struct lws *wsi, sio_wsi *w, int method) {
 	sio_server *server = lws_context_user(lws_get_context(wsi));
 	eio_query q;
-	read_query(wsi, &q);
+	sio_read_query(wsi, &q);
 	if(method == LWSHUMETH_OPTIONS) {
 		/* As the reference server: whatever headers the page wants to send
 		 * (socket.io-client's extraHeaders), if they are only names. */
-		char *requested = header(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+		char *requested = sio_header(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
 		if(requested == NULL || !sio_header_names_safe(requested)) {
 			g_free(requested);
 			requested = g_strdup("content-type");
@@ -809,7 +706,7 @@ static int handle_engineio_http(struct lws *wsi, sio_wsi *w, int method) {
 			respond_eio_error(wsi, w, SIO_EIO_BAD_HANDSHAKE_METHOD);
 			return 0;
 		}
-		char *address = client_address(server, wsi);
+		char *address = sio_client_address(server, wsi);
 		sio_limit why = sio_admission_session_open(server->admission, address);
 		if(why != SIO_LIMIT_OK) {
 			g_free(address);
@@ -817,7 +714,7 @@ static int handle_engineio_http(struct lws *wsi, sio_wsi *w, int method) {
 			respond_refusal(wsi, w, why);
 			return 0;
 		}
-		sio_conn *conn = conn_new(server, EIO_TRANSPORT_POLLING, address);
+		sio_conn *conn = sio_conn_new(server, EIO_TRANSPORT_POLLING, address);
 		JANUS_LOG(LOG_VERB, "[socketio] %s opened (polling)\n", conn->sid);
 		return handle_poll(wsi, w, conn);
 	}
@@ -874,7 +771,7 @@ static const sio_metrics_ops metrics_ops = {
 };
 
 /* Whether a connection came to the metrics' own listener (metrics.port). */
-static gboolean on_metrics_vhost(sio_server *server, struct lws *wsi) {
+gboolean sio_on_metrics_vhost(sio_server *server, struct lws *wsi) {
 	return server->metrics_vhost != NULL && lws_get_vhost(wsi) == server->metrics_vhost;
 }
 
@@ -882,7 +779,7 @@ static gboolean on_metrics_vhost(sio_server *server, struct lws *wsi) {
  * own listener: TRUE if the request is taken care of here. */
 static gboolean handle_metrics(struct lws *wsi, sio_wsi *w, const char *path, int method) {
 	sio_server *server = lws_context_user(lws_get_context(wsi));
-	gboolean own_vhost = on_metrics_vhost(server, wsi);
+	gboolean own_vhost = sio_on_metrics_vhost(server, wsi);
 	sio_metrics_page page = server->metrics != NULL && (own_vhost || server->config->metrics_port == 0) ?
 		sio_metrics_route(server->metrics, path) : SIO_PAGE_NONE;
 	if(page == SIO_PAGE_NONE) {
@@ -901,8 +798,8 @@ static gboolean handle_metrics(struct lws *wsi, sio_wsi *w, const char *path, in
 
 static int handle_http(struct lws *wsi, sio_wsi *w, const char *path) {
 	sio_server *server = lws_context_user(lws_get_context(wsi));
-	wsi_reset(w);
-	char *version = header(wsi, WSI_TOKEN_HTTP), *connection = header(wsi, WSI_TOKEN_CONNECTION);
+	sio_wsi_reset(w);
+	char *version = sio_header(wsi, WSI_TOKEN_HTTP), *connection = sio_header(wsi, WSI_TOKEN_CONNECTION);
 	w->keep_alive = sio_http_keep_alive(version, connection);
 	g_free(version);
 	g_free(connection);
@@ -911,7 +808,7 @@ static int handle_http(struct lws *wsi, sio_wsi *w, const char *path) {
 	int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
 	if(handle_metrics(wsi, w, path, method))
 		return 0;
-	char *origin = header(wsi, WSI_TOKEN_ORIGIN);
+	char *origin = sio_header(wsi, WSI_TOKEN_ORIGIN);
 	if(sio_path_is_endpoint(server->config->path, path)) {
 		if(!sio_origin_allowed(server->config->allow_origins, origin)) {
 			g_free(origin);
@@ -961,199 +858,13 @@ static int write_poll(sio_server *server, struct lws *wsi, sio_wsi *w) {
 		conn->poll_wsi = NULL;
 	}
 	w->conn = NULL;
-	int rc = write_response(server, wsi, w, 200, "text/plain; charset=UTF-8", payload->str, payload->len, NULL);
+	int rc = sio_write_response(server, wsi, w, 200, "text/plain; charset=UTF-8", payload->str, payload->len, NULL);
 	g_string_free(payload, TRUE);
 	if(conn != NULL && conn->closing && !eio_session_has_output(conn->eio))
-		conn_destroy(conn, "closed");
+		sio_conn_destroy(conn, "closed");
 	if(rc != 0)
 		return -1;
 	return transaction_done(wsi, w);
-}
-
-/* ---- WebSocket ------------------------------------------------------- */
-
-/* A refused WebSocket handshake gets the reference server's answer (400,
- * the message as text) before the connection closes. */
-static void refuse_upgrade(struct lws *wsi, unsigned int status, const char *message) {
-	sio_server *server = lws_context_user(lws_get_context(wsi));
-	sio_wsi answer = { .close_after = TRUE };
-	write_response(server, wsi, &answer, status, "text/html", message, strlen(message), NULL);
-}
-
-/* Whether a WebSocket handshake may go on; FALSE: refused (or not ours). */
-static gboolean ws_check(struct lws *wsi, sio_server *server) {
-	char path[256];
-	if(on_metrics_vhost(server, wsi) || lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) < 0 || !sio_path_is_endpoint(server->config->path, path))
-		return FALSE;
-	char *origin = header(wsi, WSI_TOKEN_ORIGIN);
-	gboolean allowed = sio_origin_allowed(server->config->allow_origins, origin);
-	g_free(origin);
-	eio_query q;
-	read_query(wsi, &q);
-	sio_eio_error error;
-	if(!allowed) {
-		error = SIO_EIO_FORBIDDEN;
-	} else if(!q.eio4) {
-		error = SIO_EIO_UNSUPPORTED_PROTOCOL_VERSION;
-	} else if(q.transport == NULL || strcmp(q.transport, "websocket") != 0) {
-		error = q.transport != NULL && strcmp(q.transport, "polling") == 0 ? SIO_EIO_BAD_REQUEST : SIO_EIO_UNKNOWN_TRANSPORT;
-	} else if(q.sid == NULL) {
-		char *address = client_address(server, wsi);
-		sio_limit why = sio_admission_session_check(server->admission, address);
-		g_free(address);
-		if(why == SIO_LIMIT_OK)
-			return TRUE;
-		STAT_ADD(server, rejected_handshakes, 1);
-		refuse_upgrade(wsi, 503, sio_admission_refusal(why));
-		return FALSE;
-	} else {
-		sio_conn *conn = g_hash_table_lookup(server->conns, q.sid);
-		if(conn != NULL && conn->eio->transport == EIO_TRANSPORT_POLLING && conn->probe_wsi == NULL && !conn->closing)
-			return TRUE;
-		error = conn == NULL ? SIO_EIO_UNKNOWN_SID : SIO_EIO_BAD_REQUEST;
-	}
-	if(q.sid == NULL)
-		STAT_ADD(server, rejected_handshakes, 1);
-	refuse_upgrade(wsi, 400, sio_eio_error_message(error));
-	return FALSE;
-}
-
-static int ws_filter(struct lws *wsi) {
-	return ws_check(wsi, lws_context_user(lws_get_context(wsi))) ? 0 : 1;
-}
-
-static int ws_established(struct lws *wsi, sio_wsi *w) {
-	sio_server *server = lws_context_user(lws_get_context(wsi));
-	memset(w, 0, sizeof(*w));
-	w->role = WSI_WS;
-	eio_query q;
-	read_query(wsi, &q);
-	if(q.sid != NULL) {
-		sio_conn *conn = g_hash_table_lookup(server->conns, q.sid);
-		if(conn == NULL || conn->probe_wsi != NULL || conn->eio->transport != EIO_TRANSPORT_POLLING)
-			return -1;  /* it went away between filter and now */
-		conn->probe_wsi = wsi;
-		w->conn = conn;
-		return 0;
-	}
-	char *address = client_address(server, wsi);
-	if(sio_admission_session_open(server->admission, address) != SIO_LIMIT_OK) {
-		g_free(address);    /* others took the last places since the handshake was checked */
-		return -1;
-	}
-	sio_conn *conn = conn_new(server, EIO_TRANSPORT_WEBSOCKET, address);
-	JANUS_LOG(LOG_VERB, "[socketio] %s opened (websocket)\n", conn->sid);
-	conn->ws_wsi = wsi;
-	w->conn = conn;
-	conn_flush(conn);
-	return 0;
-}
-
-static int ws_receive(struct lws *wsi, sio_wsi *w, const void *in, size_t len) {
-	sio_conn *conn = w->conn;
-	if(conn == NULL)
-		return -1;
-	sio_server *server = conn->server;
-	STAT_ADD(server, bytes_in, len);
-	if(lws_is_first_fragment(wsi)) {
-		if(w->rx == NULL)
-			w->rx = g_byte_array_new();
-		g_byte_array_set_size(w->rx, 0);
-		w->rx_binary = lws_frame_is_binary(wsi);
-	}
-	if(w->rx == NULL || w->rx->len + len > server->config->max_payload) {
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
-		if(wsi == conn->ws_wsi) {
-			conn->ws_wsi = NULL;
-			w->conn = NULL;
-			conn_destroy(conn, "message over maxPayload");
-		}
-		return -1;
-	}
-	g_byte_array_append(w->rx, in, (guint)len);
-	if(!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
-		return 0;
-	GError *error = NULL;
-	eio_packet *packet = eio_decode_frame(w->rx->data, w->rx->len, w->rx_binary, &error);
-	g_byte_array_set_size(w->rx, 0);
-	if(packet == NULL) {
-		JANUS_LOG(LOG_VERB, "[socketio] %s: bad frame: %s\n", conn->sid, error->message);
-		g_error_free(error);
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0);
-		if(wsi == conn->ws_wsi) {
-			conn->ws_wsi = NULL;
-			w->conn = NULL;
-			conn_destroy(conn, "parse error");
-		}
-		return -1;
-	}
-	conn_receive(conn, packet, EIO_VIA_WEBSOCKET, wsi);
-	eio_packet_free(packet);
-	return w->conn == NULL ? -1 : 0;
-}
-
-static int ws_write_packet(sio_server *server, struct lws *wsi, const eio_packet *packet) {
-	GByteArray *frame = g_byte_array_sized_new(LWS_PRE + (guint)g_bytes_get_size(packet->data) + 1);
-	g_byte_array_set_size(frame, LWS_PRE);
-	gboolean binary = FALSE;
-	eio_encode_frame(packet, frame, &binary);
-	gsize len = frame->len - LWS_PRE;
-	int written = lws_write(wsi, frame->data + LWS_PRE, len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-	g_byte_array_unref(frame);
-	if(written < (int)len)
-		return -1;
-	STAT_ADD(server, bytes_out, len);
-	return 0;
-}
-
-static int ws_writeable(struct lws *wsi, sio_wsi *w) {
-	sio_server *server = lws_context_user(lws_get_context(wsi));
-	sio_conn *conn = w->conn;
-	if(conn == NULL)
-		return -1;
-	if(w->probe_reply_due) {
-		w->probe_reply_due = FALSE;
-		eio_packet probe = { .type = EIO_PONG, .data = g_bytes_new_static("probe", 5) };
-		int rc = ws_write_packet(server, wsi, &probe);
-		g_bytes_unref(probe.data);
-		return rc;
-	}
-	if(wsi != conn->ws_wsi)
-		return 0;
-	for(int i = 0; i < WS_WRITES_PER_CALLBACK && !lws_send_pipe_choked(wsi); i++) {
-		eio_packet *packet = eio_session_take_packet(conn->eio);
-		if(packet == NULL)
-			break;
-		int rc = ws_write_packet(server, wsi, packet);
-		eio_packet_free(packet);
-		if(rc != 0)
-			return -1;
-	}
-	if(eio_session_has_output(conn->eio)) {
-		lws_callback_on_writable(wsi);
-	} else if(conn->closing) {
-		conn->ws_wsi = NULL;
-		w->conn = NULL;
-		conn_destroy(conn, "closed");
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
-		return -1;
-	}
-	return 0;
-}
-
-static void ws_closed(struct lws *wsi, sio_wsi *w) {
-	sio_conn *conn = w->conn;
-	if(conn != NULL) {
-		if(conn->probe_wsi == wsi) {
-			conn->probe_wsi = NULL;
-			conn->eio->probing = FALSE;
-			conn->eio->noop_due = FALSE;
-		} else if(conn->ws_wsi == wsi) {
-			conn->ws_wsi = NULL;
-			conn_destroy(conn, "transport close");
-		}
-	}
-	wsi_reset(w);
 }
 
 /* ---- cross-thread work and timers ------------------------------------ */
@@ -1189,17 +900,17 @@ static void drain_inbox(sio_server *server) {
 /* A connection's deadline passed: heartbeat, pong timeout, upgrade or closing. */
 static void conn_timer(sio_conn *conn, gint64 now) {
 	if(conn->closing) {
-		conn_destroy(conn, "closed (client gone)");
+		sio_conn_destroy(conn, "closed (client gone)");
 		return;
 	}
 	switch(eio_session_tick(conn->eio, now)) {
 		case EIO_TICK_NONE:
 			break;
 		case EIO_TICK_OUTPUT:
-			conn_flush(conn);
+			sio_conn_flush(conn);
 			break;
 		case EIO_TICK_TIMEOUT:
-			conn_destroy(conn, "ping timeout");
+			sio_conn_destroy(conn, "ping timeout");
 			return;
 		case EIO_TICK_UPGRADE_EXPIRED:
 			detach_wsi(conn->probe_wsi, DETACH_KILL);
@@ -1267,13 +978,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 				return write_poll(server, wsi, w);
 			if(w->role == WSI_RESPONSE) {
 				/* Set for preflights only. */
-				if(write_response(server, wsi, w, w->status, w->content_type, w->body->str, w->body->len, w->allow_headers))
+				if(sio_write_response(server, wsi, w, w->status, w->content_type, w->body->str, w->body->len, w->allow_headers))
 					return -1;
 				return transaction_done(wsi, w);
 			}
 			return 0;
 		case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-			wsi_reset(w);
+			sio_wsi_reset(w);
 			return lws_http_transaction_completed(wsi) ? -1 : 0;
 		case LWS_CALLBACK_CLOSED_HTTP:
 			if(w != NULL && w->role == WSI_METRICS)
@@ -1286,11 +997,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 					/* As the reference server: a GET dropped early ends the session. */
 					conn->poll_wsi = NULL;
 					w->conn = NULL;
-					conn_destroy(conn, "poll connection closed prematurely");
+					sio_conn_destroy(conn, "poll connection closed prematurely");
 				}
 			}
 			if(w != NULL)
-				wsi_reset(w);
+				sio_wsi_reset(w);
 			return 0;
 		case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 			return sio_admission_filter(server->admission, user);
@@ -1301,15 +1012,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			sio_admission_wsi_destroyed(server->admission, wsi);
 			return 0;
 		case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-			return ws_filter(wsi);
+			return sio_ws_filter(wsi);
 		case LWS_CALLBACK_ESTABLISHED:
-			return ws_established(wsi, w);
+			return sio_ws_established(wsi, w);
 		case LWS_CALLBACK_RECEIVE:
-			return ws_receive(wsi, w, in, len);
+			return sio_ws_receive(wsi, w, in, len);
 		case LWS_CALLBACK_SERVER_WRITEABLE:
-			return ws_writeable(wsi, w);
+			return sio_ws_writeable(wsi, w);
 		case LWS_CALLBACK_CLOSED:
-			ws_closed(wsi, w);
+			sio_ws_closed(wsi, w);
 			return 0;
 		default:
 			break;
@@ -1448,7 +1159,7 @@ void sio_server_stop(sio_server *server) {
 	/* Closing wsis call back into us on this thread; connections go with them. */
 	GList *conns = g_hash_table_get_values(server->conns);
 	for(GList *l = conns; l != NULL; l = l->next)
-		conn_destroy(l->data, "shutting down");
+		sio_conn_destroy(l->data, "shutting down");
 	g_list_free(conns);
 	/* Nobody answers "disconnect" any more. */
 	GList *lingering = g_hash_table_get_keys(server->lingering);
