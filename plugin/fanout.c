@@ -145,3 +145,19 @@ gboolean oicall_rate_take(atomic_llong *last, gint64 now, gint64 interval) {
 	/* Whoever records first goes; a racing caller waits for the next interval. */
 	return atomic_compare_exchange_strong(last, &before, now);
 }
+
+gboolean oicall_keyframe_ask(oicall_keyframe_asks *asks, gint64 now, gint64 gap) {
+	if(oicall_rate_take(&asks->last_us, now, gap)) {
+		atomic_store(&asks->held, 0);   /* this one serves whoever was owed */
+		return TRUE;
+	}
+	atomic_store(&asks->held, 1);
+	return FALSE;
+}
+
+gboolean oicall_keyframe_due(oicall_keyframe_asks *asks, gint64 now, gint64 gap) {
+	if(!atomic_load_explicit(&asks->held, memory_order_relaxed) || !oicall_rate_take(&asks->last_us, now, gap))
+		return FALSE;
+	atomic_store(&asks->held, 0);
+	return TRUE;
+}

@@ -78,4 +78,15 @@ guint32 oicall_fanout_remb(const oicall_fanout *set, gint64 now);
 /* Rate limit: whether an event may happen now, at most once per interval (then recorded). */
 gboolean oicall_rate_take(atomic_llong *last, gint64 now, gint64 interval);
 
+/* Keyframe requests to one sender's m-line, at most one per gap; one asked
+ * for within the gap is held, not dropped, and goes when the gap is over. */
+typedef struct oicall_keyframe_asks {
+	atomic_llong last_us;           /* the last request sent */
+	atomic_int held;                /* one is owed */
+} oicall_keyframe_asks;
+/* Whether a request goes now; if not, it is held. */
+gboolean oicall_keyframe_ask(oicall_keyframe_asks *asks, gint64 now, gint64 gap);
+/* Whether a held request goes now (then it is no longer held). */
+gboolean oicall_keyframe_due(oicall_keyframe_asks *asks, gint64 now, gint64 gap);
+
 #endif

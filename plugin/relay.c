@@ -174,6 +174,7 @@ void oicall_relay_forget(oicall_session *session, int mindex) {
 	atomic_store(&slot->bytes_in, 0);
 	atomic_store(&slot->ssrc_in, 0);
 	atomic_store(&slot->last_packet_us, 0);
+	atomic_store(&slot->keyframe_asks.held, 0);
 }
 
 void oicall_relay_unlink(oicall_session *session) {
@@ -206,25 +207,27 @@ static oicall_forward *incoming_of(oicall_session *session, int mindex) {
 }
 
 /* Keyframe requests for one source m-line, however many of its consumers
- * ask at once, go out at most this often: a keyframe is on its way. */
-#define KEYFRAME_REQUEST_GAP_US (200 * 1000)
+ * ask, go out at most this often; one asked for sooner is held until then.
+ * Chromium ignores a request that comes within 300 ms of the last one it
+ * acted on (libwebrtc's EncoderRtcpFeedback): sent sooner, it would be lost,
+ * and a receiver whose PeerConnection came up just after its resume-consumer
+ * asked waited for the keyframe wait's next retry, half a second later. */
+#define KEYFRAME_REQUEST_GAP_US (350 * 1000)
 
-static void keyframe(janus_callbacks *gateway, oicall_session *source, int mindex) {
-	oicall_slot *slot = &source->slots[mindex];
-	if(g_atomic_int_get(&source->media_ready) && !g_atomic_int_get(&source->destroyed) &&
-			slot->kind == OICALL_VIDEO &&
-			oicall_rate_take(&slot->last_pli_us, janus_get_monotonic_time(), KEYFRAME_REQUEST_GAP_US)) {
-		gateway->send_pli_stream(source->handle, mindex);
-		oicall_count_keyframe_request(TRUE);
-	}
+static gboolean keyframe_source(oicall_session *source, int mindex) {
+	return g_atomic_int_get(&source->media_ready) && !g_atomic_int_get(&source->destroyed) &&
+		source->slots[mindex].kind == OICALL_VIDEO;
 }
 
-/* A receiver's PeerConnection has just come up: a keyframe asked for before
- * (at its resume-consumer) went where nothing arrived yet, so this one goes
- * whatever the gap, or the receiver waits for the source's next retry. */
-static void keyframe_now(janus_callbacks *gateway, oicall_session *source, int mindex) {
-	atomic_store(&source->slots[mindex].last_pli_us, 0);
-	keyframe(gateway, source, mindex);
+static void send_keyframe_request(janus_callbacks *gateway, oicall_session *source, int mindex) {
+	gateway->send_pli_stream(source->handle, mindex);
+	oicall_count_keyframe_request(TRUE);
+}
+
+static void keyframe(janus_callbacks *gateway, oicall_session *source, int mindex) {
+	if(keyframe_source(source, mindex) &&
+			oicall_keyframe_ask(&source->slots[mindex].keyframe_asks, janus_get_monotonic_time(), KEYFRAME_REQUEST_GAP_US))
+		send_keyframe_request(gateway, source, mindex);
 }
 
 void oicall_relay_pause_source(janus_callbacks *gateway, oicall_session *session, int mindex, gboolean paused) {
@@ -308,6 +311,9 @@ void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_p
 	atomic_fetch_add_explicit(&slot->bytes_in, packet->length, memory_order_relaxed);
 	atomic_store_explicit(&slot->last_packet_us, now, memory_order_relaxed);
 	atomic_store_explicit(&slot->ssrc_in, ntohl(header->ssrc), memory_order_relaxed);
+	/* The source's own packets are the clock for a held keyframe request. */
+	if(oicall_keyframe_due(&slot->keyframe_asks, now, KEYFRAME_REQUEST_GAP_US) && keyframe_source(session, packet->mindex))
+		send_keyframe_request(gateway, session, packet->mindex);
 	if(atomic_load_explicit(&slot->paused, memory_order_relaxed))
 		return;
 	oicall_fanout *set = forwards_of(session, packet->mindex);
@@ -386,7 +392,7 @@ void oicall_relay_media_ready(janus_callbacks *gateway, oicall_session *session,
 		oicall_forward *incoming = incoming_of(session, mindex);
 		if(incoming != NULL) {
 			oicall_forward_wait_keyframe(incoming, now);
-			keyframe_now(gateway, incoming->source, incoming->source_mindex);
+			keyframe(gateway, incoming->source, incoming->source_mindex);
 			oicall_forward_unref(incoming);
 		}
 		oicall_fanout *set = forwards_of(session, mindex);

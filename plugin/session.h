@@ -35,7 +35,7 @@ typedef struct oicall_slot {
 	atomic_int paused;              /* what the client sends here is muted */
 	oicall_fanout *forwards;        /* where it goes: a set swapped, never changed (under the session's mutex) */
 	oicall_forward *incoming;       /* what feeds what is sent here (a reference, under the mutex) */
-	atomic_llong last_pli_us;       /* the last keyframe request sent for what comes in here */
+	oicall_keyframe_asks keyframe_asks;     /* the keyframe requests sent for what comes in here */
 	atomic_ullong packets_in, bytes_in;
 	atomic_uint ssrc_in;
 	atomic_llong last_packet_us;

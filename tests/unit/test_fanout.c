@@ -175,6 +175,23 @@ static void test_rate(void) {
 	g_assert_false(oicall_rate_take(&last, 10 * S + 300 * MS, 200 * MS));
 }
 
+/* A keyframe request within the gap is held, not lost: it goes once the gap is over, once. */
+static void test_keyframe_asks(void) {
+	oicall_keyframe_asks asks = { 0 };
+	const gint64 gap = 350 * MS;
+	g_assert_false(oicall_keyframe_due(&asks, 10 * S, gap));   /* nothing owed */
+	g_assert_true(oicall_keyframe_ask(&asks, 10 * S, gap));
+	g_assert_false(oicall_keyframe_ask(&asks, 10 * S + 100 * MS, gap));
+	g_assert_false(oicall_keyframe_ask(&asks, 10 * S + 200 * MS, gap));   /* still one owed */
+	g_assert_false(oicall_keyframe_due(&asks, 10 * S + 349 * MS, gap));
+	g_assert_true(oicall_keyframe_due(&asks, 10 * S + 350 * MS, gap));
+	g_assert_false(oicall_keyframe_due(&asks, 10 * S + 900 * MS, gap));   /* paid */
+	/* A request sent as the gap ends settles what was owed too. */
+	g_assert_false(oicall_keyframe_ask(&asks, 10 * S + 500 * MS, gap));
+	g_assert_true(oicall_keyframe_ask(&asks, 10 * S + 700 * MS, gap));
+	g_assert_false(oicall_keyframe_due(&asks, 11 * S + 100 * MS, gap));
+}
+
 int main(int argc, char **argv) {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/fanout/add-replace-remove", test_add_replace_remove);
@@ -183,5 +200,6 @@ int main(int argc, char **argv) {
 	g_test_add_func("/fanout/keyframe-wait-per-forward", test_keyframe_wait_is_per_forward);
 	g_test_add_func("/fanout/remb-lowest", test_remb_lowest);
 	g_test_add_func("/fanout/rate", test_rate);
+	g_test_add_func("/fanout/keyframe-asks-held", test_keyframe_asks);
 	return g_test_run();
 }
