@@ -252,9 +252,12 @@ void oicall_relay_pause_forward(janus_callbacks *gateway, oicall_session *source
 	if(forward != NULL) {
 		int was = atomic_exchange(&forward->paused, paused ? 1 : 0);
 		if(!paused && was) {
-			/* Only this consumer waits for the keyframe it asks for. */
+			/* Only this consumer waits for the keyframe it asks for; one asked for
+			 * before its PeerConnection is up would be lost, and would hold back
+			 * (by the gap) the request that comes when it is. */
 			oicall_forward_resume(forward, janus_get_monotonic_time());
-			keyframe(gateway, source, mindex);
+			if(g_atomic_int_get(&target->media_ready))
+				keyframe(gateway, source, mindex);
 		}
 	}
 	oicall_fanout_unref(set);
@@ -392,7 +395,9 @@ void oicall_relay_media_ready(janus_callbacks *gateway, oicall_session *session,
 		oicall_forward *incoming = incoming_of(session, mindex);
 		if(incoming != NULL) {
 			oicall_forward_wait_keyframe(incoming, now);
-			keyframe(gateway, incoming->source, incoming->source_mindex);
+			/* A consumer still paused asks when it resumes. */
+			if(!atomic_load(&incoming->paused))
+				keyframe(gateway, incoming->source, incoming->source_mindex);
 			oicall_forward_unref(incoming);
 		}
 		oicall_fanout *set = forwards_of(session, mindex);
