@@ -17,8 +17,9 @@
 
 #include "ms_internal.h"
 
-static void reply_error(oicall_session *session, const char *transaction, json_t *ack) {
-	if(json_object_get(ack, "error_code") == NULL)
+/* The ack as it is, an error with its code. */
+static void reply_ack(oicall_session *session, const char *transaction, json_t *ack) {
+	if(json_object_get(ack, "error") != NULL && json_object_get(ack, "error_code") == NULL)
 		json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
 	ms_reply(session, transaction, ack);
 }
@@ -68,7 +69,7 @@ static void resume_offer(oicall_session *session, json_t *body, const char *tran
 			json_object_set_new(ack, "alreadyResumed", json_true());
 		ms_env.dispatch(effects);
 		g_ptr_array_unref(effects);
-		reply_error(session, transaction, ack);
+		reply_ack(session, transaction, ack);
 		return;
 	}
 	json_decref(ack);
@@ -115,7 +116,7 @@ static void resume_answer(oicall_session *session, json_t *body, json_t *jsep, c
 	g_free(error);
 	if(ack != NULL) {
 		janus_mutex_unlock(ms_env.engine_mutex);
-		reply_error(session, transaction, ack);
+		reply_ack(session, transaction, ack);
 		return;
 	}
 	ms->resume_offered[side] = FALSE;

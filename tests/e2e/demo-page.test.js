@@ -5,7 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { useJanus } from './lib/janus.js';
 import { launchBrowser } from './lib/browser.js';
-import { DEMO_FOLDER, demoBrowser, mediaFlows } from './lib/demo.js';
+import { DEMO_FOLDER, demoBrowser, mediaFlows, framesGrow } from './lib/demo.js';
 import { connect, emitAck, nextEvent } from './lib/sio.js';
 import { fakeOffer } from './lib/sdp.js';
 
@@ -84,19 +84,6 @@ const countStartCalls = (page) => page.evaluate(() => {
     return emit(name, ...args);
   };
 });
-
-// Waits until the page decodes more video frames than now (20 more: some seconds of the 15 fps camera).
-async function framesGrow(page, more = 20, timeoutMs = 10000) {
-  const start = (await page.inbound()).framesDecoded;
-  const deadline = Date.now() + timeoutMs;
-  let now = start;
-  while (Date.now() < deadline) {
-    now = (await page.inbound()).framesDecoded;
-    if (now >= start + more) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${page.user}: ${now - start} video frames decoded in ${timeoutMs} ms, not ${more}`);
-}
 
 const closePages = (...pages) => Promise.all(pages.map((p) => p.close()));
 
