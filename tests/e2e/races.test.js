@@ -213,6 +213,31 @@ describe('repeated and racing requests', () => {
     });
   }
 
+  test('an ice-candidate for a call the gateway refused (glare) never reaches the handle; one for the call ringing there does', async () => {
+    const alice = await user(ctx.janus, 'cand-a');
+    const bob = await user(ctx.janus, 'cand-b');
+    const incoming = nextEvent(bob, 'incoming-call');
+    const { callId } = await emitAck(alice, 'start-call', startPayload('jsep', bob.user));
+    await incoming;
+    const refused = await emitAck(bob, 'start-call', startPayload('jsep', alice.user));
+    assert.deepEqual([refused.error, refused.incomingCallId], ['busy', callId]);
+    // The candidates the core queued on bob's handle for the offer it holds (Admin API handle_info).
+    const queued = async () => {
+      const me = (await pluginAdmin(ctx.janus, { request: 'list-users' })).users.find((u) => u.userId === bob.user);
+      const res = await ctx.janus.admin({ janus: 'handle_info', session_id: me.janusSessionId, handle_id: me.janusHandleId });
+      return res.info['pending-trickles'] ?? 0;
+    };
+    const candidate = { candidate: 'candidate:1 1 udp 2015363327 10.213.0.2 40000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+    assert.deepEqual(await emitAck(bob, 'ice-candidate', { callId: refused.callId, candidate }),
+      { error: 'That call was refused: its candidates go nowhere' });
+    assert.equal(await queued(), 0);
+    assert.deepEqual(await emitAck(bob, 'ice-candidate', { callId, candidate }), { success: true });
+    assert.equal(await queued(), 1);
+    assert.deepEqual(await emitAck(alice, 'end-call', { callId }), { success: true });
+    alice.disconnect();
+    bob.disconnect();
+  });
+
   test('a second socket of a user: the old one hears "replaced" and is sent away; the new one inherits the call', async () => {
     const alice = await user(ctx.janus, 'take-a');
     const bob = await user(ctx.janus, 'take-b');
