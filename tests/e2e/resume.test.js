@@ -92,22 +92,54 @@ describe('a call taken over by a new tab', () => {
     await alice2.close();
   });
 
-  test('a group of three (room dialect): an invitee closes its tab, a new tab takes over: everyone gets everyone again', async () => {
-    const [a, b, c] = await Promise.all(['res-g-a', 'res-g-b', 'res-g-c'].map((u) => msUserPage(browser, ctx.janus, u)));
+  test('seed dialect beside a JSEP caller: the callee closes its tab, a new tab takes over with new transports: video both ways again', async () => {
+    const alice = await userPage(browser, ctx.janus, 'res-seed-a');
+    const bob = await msUserPage(browser, ctx.janus, 'res-seed-b');
+    const incoming = bob.nextEvent('incoming-call');
+    await alice.demo((to) => window.demo.call(to, 'video'), bob.user);
+    const { callId } = await incoming;
+    assert.equal((await bob.msc(() => window.msc.accept())).success, true);
+    await Promise.all([mediaFlows(alice, { timeoutMs: 8000 }), mediaFlows(bob, { timeoutMs: 8000 })]);
+    await bob.close();
+    const bob2 = await msUserPage(browser, ctx.janus, 'res-seed-b');
+    assert.equal((await bob2.nextEvent('call-resumed')).callId, callId);
+    const ack = await bob2.msc((id) => window.msc.seedResume(id, 'video'), callId);
+    assert.ok(ack.success && ack.sendTransport?.id && ack.recvTransport?.id, JSON.stringify(ack));
+    await mediaFlows(bob2, { timeoutMs: 10000 });
+    await framesGrow(bob2);
+    await framesGrow(alice);
+    assert.deepEqual(await bob2.msc(() => window.msc.errors), []);
+    const ended = alice.nextEvent('call-ended', await alice.eventCount());
+    await bob2.request('end-call', { callId });
+    assert.equal((await ended).reason, 'hangup');
+    await alice.close();
+    await bob2.close();
+  });
+
+  test('a group of three (room dialect and a JSEP peer): the JSEP peer closes its tab, a new tab takes over: everyone gets everyone again', async () => {
+    const [a, c] = await Promise.all(['res-g-a', 'res-g-c'].map((u) => msUserPage(browser, ctx.janus, u)));
+    const b = await userPage(browser, ctx.janus, 'res-g-b');
     const rings = [b.nextEvent('incoming-call'), c.nextEvent('incoming-call')];
     const { callId } = await a.msc((to) => window.msc.roomCall(to, 'video'), [b.user, c.user]);
     await Promise.all(rings);
-    for (const page of [b, c]) assert.equal((await page.msc(() => window.msc.roomAccept())).success, true);
+    assert.deepEqual(await b.demo(() => window.demo.accept()), { success: true });
+    assert.equal((await c.msc(() => window.msc.roomAccept())).success, true);
     await framesFrom(a, b.user, 5);
     await framesFrom(c, b.user, 5);
     await b.close();
-    const b2 = await msUserPage(browser, ctx.janus, 'res-g-b');
+    const b2 = await userPage(browser, ctx.janus, 'res-g-b');
     assert.equal((await b2.nextEvent('call-resumed')).callId, callId);
-    assert.equal((await b2.msc((id) => window.msc.roomResume(id, 'video'), callId)).success, true);
-    await Promise.all([framesFrom(a, b.user), framesFrom(c, b.user), framesFrom(b2, a.user), framesFrom(b2, c.user)]);
+    assert.deepEqual(await b2.demo(() => window.demo.takeOver()), { success: true });
+    // b2's PeerConnection gets the others' streams in renegotiate offers, a tile per user.
+    const fromB2 = async (user) => (await b2.demo(() => window.demo.inboundByUser()))[user]?.framesDecoded ?? 0;
+    await waitFor(async () => (await fromB2(a.user)) > 20 && (await fromB2(c.user)) > 20,
+      { timeoutMs: 15000, intervalMs: 200, what: 'b2 decodes a and c' });
+    await Promise.all([framesFrom(a, b.user), framesFrom(c, b.user)]);
     const info = await pluginAdmin(ctx.janus, { request: 'call-info', callId });
     assert.deepEqual(info.peers.map((p) => p.state), ['in', 'in', 'in']);
-    for (const page of [a, b2, c]) await page.close();
+    await a.close();
+    await c.close();
+    await b2.close();
   });
 
   ctx.cleanExitTest();

@@ -181,6 +181,17 @@ class Client extends EventTarget {
     return joined.error ? joined : ack;
   }
 
+  // The same in the seed's dialect: resume-call's ack has the new transports;
+  // what the others send comes as new-producer (consumed once the recv transport exists).
+  async seedResume(callId, callType = 'video') {
+    const ack = await this.request('resume-call', { callId });
+    if (ack.error) return ack;
+    await this.setup(callId, ack);
+    for (const id of this.queued.splice(0)) this.consumeOnce(id).catch((e) => this.errors.push(`consume: ${e.message}`));
+    await this.produce(callType);
+    return ack;
+  }
+
   // leave-call without an ack, as the app sends it.
   leave() {
     this.socket.emit('leave-call', { callId: this.callId });
