@@ -319,11 +319,7 @@ class Demo extends EventTarget {
     if (offer.iceServers) this.iceServers = offer.iceServers;
     let jsep;
     try {
-      const stream = await this.media(this.callType);
-      this.pc = this.newPeerConnection();
-      for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
-      await this.setRemote(offer.jsep);
-      jsep = await this.describe(await this.pc.createAnswer());
+      jsep = await this.answerWithMedia(this.callType, offer.jsep);
     } catch (e) {
       this.dropMedia();
       return this.refuse(`Couldn't take the call over: ${e.message}`);
@@ -514,6 +510,16 @@ class Demo extends EventTarget {
     return failure;
   }
 
+  // A new PeerConnection with the camera and microphone, answering the
+  // gateway's offer; returns the answer to send.
+  async answerWithMedia(callType, offer) {
+    const stream = await this.media(callType);
+    this.pc = this.newPeerConnection();
+    for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
+    await this.setRemote(offer);
+    return this.describe(await this.pc.createAnswer());
+  }
+
   async accept() {
     const call = this.incoming;
     if (!call) throw new Error('no incoming call');
@@ -523,11 +529,7 @@ class Demo extends EventTarget {
     this.changed();
     let jsep;
     try {
-      const stream = await this.media(call.callType);
-      this.pc = this.newPeerConnection();
-      for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
-      await this.setRemote(call.jsep);
-      jsep = await this.describe(await this.pc.createAnswer());
+      jsep = await this.answerWithMedia(call.callType, call.jsep);
     } catch (e) {
       this.dropMedia();
       this.accepting = false;

@@ -880,13 +880,12 @@ static void announce(oicall_engine *engine, oicall_call *call, int side, GPtrArr
 
 json_t *oicall_engine_resume_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
 		gint64 now, oicall_call **out, gboolean *moved) {
-	oicall_call *call = NULL;
 	int side = -1;
 	*moved = FALSE;
-	json_t *error = check_side(engine, session, body, &call, &side);
-	*out = call;
+	json_t *error = check_side(engine, session, body, out, &side);
 	if(error != NULL)
 		return error;
+	oicall_call *call = *out;
 	oicall_peer *peer = &call->peers[side];
 	if(peer->state == OICALL_PEER_RINGING)
 		return error_ack("The call rings for you: answer it (accept-call)");

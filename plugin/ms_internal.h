@@ -209,6 +209,8 @@ typedef struct ms_pair {
 	json_t *payload;            /* incoming-call's, or start-call's ack from the engine */
 } ms_pair;
 
+/* A pair for a side's transports made on a control session (with a reference to the call). */
+ms_pair *ms_pair_new(oicall_call *call, int side, guint64 session, const char *transaction, void (*ready)(ms_pair *pair));
 void ms_pair_free(ms_pair *pair);
 /* Makes a side's send and recv transports on a control session (pair->session),
  * in place of those it had (a callee registering again while the call rings,

@@ -88,13 +88,7 @@ static void resume_offer(oicall_session *session, json_t *body, const char *tran
 		ms_env.reply(session, transaction, json_pack("{sbss}", "success", 1, "callId", call->id), jsep);
 		json_decref(jsep);
 	} else {
-		ms_pair *pair = g_new0(ms_pair, 1);
-		pair->call = oicall_call_ref(call);
-		pair->side = side;
-		pair->session = session->id;
-		pair->transaction = g_strdup(transaction);
-		pair->ready = transports_ready;
-		ms_make_transports(ms, side, pair);
+		ms_make_transports(ms, side, ms_pair_new(call, side, session->id, transaction, transports_ready));
 	}
 	oicall_call_unref(call);
 }

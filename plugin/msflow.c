@@ -414,6 +414,16 @@ void ms_pair_free(ms_pair *pair) {
 	g_free(pair);
 }
 
+ms_pair *ms_pair_new(oicall_call *call, int side, guint64 session, const char *transaction, void (*ready)(ms_pair *pair)) {
+	ms_pair *pair = g_new0(ms_pair, 1);
+	pair->call = oicall_call_ref(call);
+	pair->side = side;
+	pair->session = session;
+	pair->transaction = g_strdup(transaction);
+	pair->ready = ready;
+	return pair;
+}
+
 static void pair_step(ms_transport *t, const char *error, gpointer data) {
 	(void)t;
 	ms_pair *pair = data;
@@ -470,12 +480,7 @@ static void repeat_start_call(oicall_session *session, oicall_call *call, const 
 		ms_reply(session, transaction, ms_error_reply(ERROR_FAILED, "Already in a call"));
 		return;
 	}
-	ms_pair *pair = g_new0(ms_pair, 1);
-	pair->call = oicall_call_ref(call);
-	pair->side = OICALL_CALLER;
-	pair->session = session->id;
-	pair->transaction = g_strdup(transaction);
-	pair->ready = start_call_ready;
+	ms_pair *pair = ms_pair_new(call, OICALL_CALLER, session->id, transaction, start_call_ready);
 	for(int dir = 0; dir < 2; dir++) {
 		if(mine[dir]->parameters == NULL)
 			pair->pending++;
@@ -522,13 +527,9 @@ static void start_call(oicall_session *session, json_t *body, const char *transa
 			json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
 		ms_reply(session, transaction, ack);
 	} else {
-		ms_pair *pair = g_new0(ms_pair, 1);
+		ms_pair *pair = ms_pair_new(call, OICALL_CALLER, session->id, transaction, start_call_ready);
+		oicall_call_unref(call);    /* the reference taken above: the pair has its own */
 		pair->payload = ack;
-		pair->call = call;  /* the reference taken above */
-		pair->side = OICALL_CALLER;
-		pair->session = session->id;
-		pair->transaction = g_strdup(transaction);
-		pair->ready = start_call_ready;
 		ms_make_transports(ms, OICALL_CALLER, pair);
 	}
 	ms_env.dispatch(effects);
@@ -572,12 +573,8 @@ void oicall_ms_incoming_call(oicall_call *call, int side, guint64 session, json_
 		send_incoming(ms, side, session, payload, FALSE);
 		return;
 	}
-	ms_pair *pair = g_new0(ms_pair, 1);
-	pair->call = oicall_call_ref(call);
-	pair->side = side;
-	pair->session = session;
+	ms_pair *pair = ms_pair_new(call, side, session, NULL, incoming_ready);
 	pair->payload = json_deep_copy(payload);
-	pair->ready = incoming_ready;
 	ms_make_transports(ms, side, pair);
 }
 
