@@ -75,8 +75,10 @@ describe('repeated and racing requests', () => {
       const accepts = await Promise.all([emitAck(bob, 'accept-call', acceptPayload(dialect, incoming)),
         emitAck(bob, 'accept-call', acceptPayload(dialect, incoming))]);
       accepts.push(await emitAck(bob, 'accept-call', acceptPayload(dialect, incoming)));
+      // (The Janus core may hand the two racing accepts to the plugin in either order.)
+      assert.ok(accepts.filter((a) => a.error).length <= 1, JSON.stringify(accepts));
       for (const [i, ack] of accepts.entries()) {
-        if (dialect === 'jsep' && i === 1 && ack.error) assert.deepEqual(ack, { error: 'Already accepting this call' });
+        if (dialect === 'jsep' && i < 2 && ack.error) assert.deepEqual(ack, { error: 'Already accepting this call' });
         else if (dialect === 'jsep') assert.deepEqual(ack, { success: true });
         else assert.ok(ack.rtpCapabilities, JSON.stringify(ack));
       }
