@@ -144,7 +144,7 @@ class Demo extends EventTarget {
       case 'in-call':
         if (this.connection === 'replaced') return `in call with ${this.peer}: the call is now in your other tab, which can hang up`;
         if (this.mediaElsewhere) {
-          return `in call with ${this.peer}: its media stayed in the tab or device you used before; hang up here to end it`;
+          return `in call with ${this.peer}: its media is in the tab or device you used before; take it over here, or hang up`;
         }
         return `in call with ${this.peer} (${this.callType})`;
       default: return this.notice;
@@ -298,6 +298,40 @@ class Demo extends EventTarget {
     }
     this.closeMedia();
     Object.assign(this, { callId, peer: peerUserId, callType, active: true, mediaElsewhere: true });
+  }
+
+  // A call this tab inherited (call-resumed) gets its media here instead of
+  // the old tab's: resume-call's ack has the gateway's offer for a new
+  // PeerConnection, and resume-call with our answer puts it in the call (the
+  // old tab's PeerConnection is closed then).
+  async takeOver() {
+    const callId = this.callId;
+    if (!this.mediaElsewhere || !callId) return this.refuse('No call to take over');
+    this.clearMessages();
+    this.mediaElsewhere = false;    // one take-over at a time
+    this.changed();
+    const offer = await this.socket.emitWithAck('resume-call', { callId });
+    log('resume-call', offer.error ?? 'offer');
+    if (offer.error || !offer.jsep) {
+      this.mediaElsewhere = this.callId === callId;
+      return this.refuse(`Couldn't take the call over: ${offer.error ?? 'no offer'}`);
+    }
+    if (offer.iceServers) this.iceServers = offer.iceServers;
+    let jsep;
+    try {
+      jsep = await this.answerWithMedia(this.callType, offer.jsep);
+    } catch (e) {
+      this.dropMedia();
+      return this.refuse(`Couldn't take the call over: ${e.message}`);
+    }
+    const ack = await this.socket.emitWithAck('resume-call', { callId, jsep });
+    log('resume-call', ack);
+    if (ack.error) {
+      this.dropMedia();
+      this.fail(`Couldn't take the call over: ${ack.error}`);
+    }
+    this.changed();
+    return ack;
   }
 
   // The gateway's new offer in a group call: answer it, and show a tile per user.
@@ -476,6 +510,16 @@ class Demo extends EventTarget {
     return failure;
   }
 
+  // A new PeerConnection with the camera and microphone, answering the
+  // gateway's offer; returns the answer to send.
+  async answerWithMedia(callType, offer) {
+    const stream = await this.media(callType);
+    this.pc = this.newPeerConnection();
+    for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
+    await this.setRemote(offer);
+    return this.describe(await this.pc.createAnswer());
+  }
+
   async accept() {
     const call = this.incoming;
     if (!call) throw new Error('no incoming call');
@@ -485,11 +529,7 @@ class Demo extends EventTarget {
     this.changed();
     let jsep;
     try {
-      const stream = await this.media(call.callType);
-      this.pc = this.newPeerConnection();
-      for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
-      await this.setRemote(call.jsep);
-      jsep = await this.describe(await this.pc.createAnswer());
+      jsep = await this.answerWithMedia(call.callType, call.jsep);
     } catch (e) {
       this.dropMedia();
       this.accepting = false;

@@ -900,6 +900,37 @@ static void announce(oicall_engine *engine, oicall_call *call, int side, GPtrArr
 		"userId", call->peers[side].user), effects);
 }
 
+json_t *oicall_engine_resume_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+		gint64 now, oicall_call **out, gboolean *moved) {
+	int side = -1;
+	*moved = FALSE;
+	json_t *error = check_side(engine, session, body, out, &side);
+	if(error != NULL)
+		return error;
+	oicall_call *call = *out;
+	oicall_peer *peer = &call->peers[side];
+	if(peer->state == OICALL_PEER_RINGING)
+		return error_ack("The call rings for you: answer it (accept-call)");
+	if(peer->state != OICALL_PEER_IN)
+		return error_ack("You are no longer in this call");
+	if(call->state != OICALL_CALL_ACTIVE)
+		return error_ack("Only an accepted call can be resumed");
+	if(peer->media_session == session)
+		return success_ack();
+	oicall_effect *effect = add_effect(effects, OICALL_EFFECT_MEDIA_MOVED, call);
+	effect->side = side;
+	effect->session = peer->media_session;
+	/* The old session carries nothing else now: this session is the user's. */
+	if(peer->media_session != 0)
+		effect->release = 1u << side;
+	peer->media_session = session;
+	/* The new media's silence counts from now, not from the old media's last packet. */
+	peer->media_seen = now;
+	add_notify(effects, "call-resumed", json_pack("{ssss}", "callId", call->id, "userId", peer->user), call);
+	*moved = TRUE;
+	return success_ack();
+}
+
 json_t *oicall_engine_accept_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
 		gint64 now, oicall_call **out) {
 	oicall_call *call = NULL;

@@ -104,17 +104,18 @@ typedef enum oicall_effect_kind {
 	OICALL_EFFECT_PEER_OUT,     /* a peer is out of a call that goes on: tear its media down */
 	OICALL_EFFECT_NOTIFY,       /* name/payload for Janus event handlers */
 	OICALL_EFFECT_CLOSE,        /* the session's client must go (another took its user over); its handle may linger */
+	OICALL_EFFECT_MEDIA_MOVED,  /* a peer's media moves to its user's current session: tear down what the old one (session) carried */
 } oicall_effect_kind;
 
 typedef struct oicall_effect {
 	oicall_effect_kind kind;
-	guint64 session;            /* EVENT, CLOSE; PEER_OUT: its media session */
+	guint64 session;            /* EVENT, CLOSE; PEER_OUT, MEDIA_MOVED: its (old) media session */
 	char *name;                 /* EVENT, NOTIFY */
 	json_t *payload;            /* EVENT, NOTIFY */
 	oicall_call *call;          /* a reference, or NULL */
-	int side;                   /* MUTE, PEER_OUT; EVENT: the invitee's, for incoming-call */
+	int side;                   /* MUTE, PEER_OUT, MEDIA_MOVED; EVENT: the invitee's, for incoming-call */
 	gboolean video, muted;      /* MUTE */
-	guint32 release;            /* ENDED, PEER_OUT: bit per side whose media session serves no user: end it */
+	guint32 release;            /* ENDED, PEER_OUT, MEDIA_MOVED: bit per side whose media session serves no user: end it */
 } oicall_effect;
 
 /* A GPtrArray that frees its oicall_effect elements. */
@@ -184,6 +185,14 @@ json_t *oicall_engine_end_call(oicall_engine *engine, guint64 session, json_t *b
 	gint64 now);
 json_t *oicall_engine_mute(oicall_engine *engine, guint64 session, json_t *body, gboolean video,
 	GPtrArray *effects, oicall_call **call);
+
+/* resume-call: a user's session that inherited an active call (call-resumed)
+ * takes its media over. The peer's media session becomes this one and what
+ * the old one carried goes (OICALL_EFFECT_MEDIA_MOVED, which releases it);
+ * the glue then brings the media up anew on this session. *moved is FALSE
+ * when the media was this session's already: nothing changes. */
+json_t *oicall_engine_resume_call(oicall_engine *engine, guint64 session, json_t *body, GPtrArray *effects,
+	gint64 now, oicall_call **call, gboolean *moved);
 
 /* join-call (the room dialect): the user's side of the call becomes a
  * joined peer. Its ack lacks rtpCapabilities (the media glue's). The

@@ -195,9 +195,9 @@ static char *ice_ack_key(guint64 session_id, const char *transaction) {
 	return g_strdup_printf("%" G_GUINT64_FORMAT " %s", session_id, transaction);
 }
 
-/* register, start-call, accept-call and join-call: their ack gets iceServers (see add_ice_servers). */
+/* register, start-call, accept-call, join-call and resume-call: their ack gets iceServers (see add_ice_servers). */
 static void expect_ice_ack(oicall_session *session, const char *request, const char *transaction) {
-	static const char *const with_servers[] = { "register", "start-call", "accept-call", "join-call" };
+	static const char *const with_servers[] = { "register", "start-call", "accept-call", "join-call", "resume-call" };
 	for(gsize i = 0; transaction != NULL && request != NULL && i < G_N_ELEMENTS(with_servers); i++) {
 		if(strcmp(request, with_servers[i]) == 0)
 			g_hash_table_add(ice_acks, ice_ack_key(session->id, transaction));
@@ -378,7 +378,8 @@ static void end_media(oicall_call *call, guint32 release) {
 		end_peer_media(call, side, call->peers[side].media_session, jsep[side], (release >> side) & 1);
 }
 
-/* A peer is out of a call that goes on: its media goes, the others' stays. */
+/* A peer is out of a call that goes on, or its media moves to another
+ * session (resume-call): its media goes, the others' stays. */
 static void end_peer_out(oicall_effect *effect) {
 	gboolean jsep = oicall_ms_uses_jsep(effect->call, effect->side);
 	oicall_ms_peer_out(effect->call, effect->side);
@@ -421,7 +422,7 @@ static void dispatch_effects(GPtrArray *effects) {
 		oicall_effect *effect = g_ptr_array_index(effects, i);
 		if(effect->kind == OICALL_EFFECT_ENDED)
 			end_media(effect->call, effect->release);
-		else if(effect->kind == OICALL_EFFECT_PEER_OUT)
+		else if(effect->kind == OICALL_EFFECT_PEER_OUT || effect->kind == OICALL_EFFECT_MEDIA_MOVED)
 			end_peer_out(effect);
 	}
 	for(guint i = 0; i < effects->len; i++) {
@@ -435,6 +436,7 @@ static void dispatch_effects(GPtrArray *effects) {
 				break;
 			case OICALL_EFFECT_ENDED:
 			case OICALL_EFFECT_PEER_OUT:
+			case OICALL_EFFECT_MEDIA_MOVED:
 				break;      /* done above */
 			case OICALL_EFFECT_CLOSE:
 				close_client(effect->session);

@@ -132,6 +132,7 @@ typedef struct ms_call {
 	int jsep_mindex[OICALL_MAX_PEERS][2];
 	ms_jsep_peer *jsep_peer[OICALL_MAX_PEERS];  /* a JSEP side of a group */
 	gboolean caller_answered;   /* caller_answer went out (with the first call-accepted) */
+	gboolean resume_offered[OICALL_MAX_PEERS];  /* [side]: resume-call's offer went out, its answer is due */
 } ms_call;
 
 typedef struct ms_request {
@@ -194,6 +195,35 @@ void ms_tell_others(oicall_call *call, int side, const char *name, json_t *paylo
 json_t *ms_producer_info(oicall_call *call, ms_producer *p);
 ms_request *ms_request_new(oicall_session *session, const char *transaction, oicall_call *call, const char *item);
 void ms_request_free(ms_request *r);
+
+/* A pair of transports being made for a side; what to do once both are ready. */
+typedef struct ms_pair {
+	oicall_call *call;          /* a reference */
+	int side;
+	guint generation;           /* of the side's transports it made */
+	int pending;
+	char *error;
+	void (*ready)(struct ms_pair *pair);
+	guint64 session;
+	char *transaction;
+	json_t *payload;            /* incoming-call's, or start-call's ack from the engine */
+} ms_pair;
+
+/* A pair for a side's transports made on a control session (with a reference to the call). */
+ms_pair *ms_pair_new(oicall_call *call, int side, guint64 session, const char *transaction, void (*ready)(ms_pair *pair));
+void ms_pair_free(ms_pair *pair);
+/* Makes a side's send and recv transports on a control session (pair->session),
+ * in place of those it had (a callee registering again while the call rings,
+ * a user resuming a call on a new socket); pair->ready runs once both are
+ * ready or failed, then the pair is freed. */
+void ms_make_transports(ms_call *ms, int side, ms_pair *pair);
+/* rtpCapabilities, sendTransport and recvTransport of a side, added to payload. */
+void ms_add_transports(json_t *payload, ms_call *ms, int side);
+/* new-producer to a peer that has just come in (it hears of the others' then). */
+void ms_new_producer_event_to(oicall_call *call, ms_producer *p, int side);
+
+/* resume-call (ms_resume.c). */
+void ms_resume_call(oicall_session *session, json_t *body, json_t *jsep, const char *transaction);
 
 /* join-call, create-transport, get-producers (ms_room.c); FALSE if request is none of them. */
 gboolean ms_room_request(oicall_session *session, const char *request, json_t *body, const char *transaction);

@@ -405,25 +405,23 @@ static ms_call *ms_call_new(oicall_call *call, const char *callee_offer) {
 	return ms;
 }
 
-/* A pair of transports being made for a side; what to do once both are ready. */
-typedef struct ms_pair {
-	oicall_call *call;          /* a reference */
-	int side;
-	guint generation;           /* of the side's transports it made */
-	int pending;
-	char *error;
-	void (*ready)(struct ms_pair *pair);
-	guint64 session;
-	char *transaction;
-	json_t *payload;            /* incoming-call's, or start-call's ack from the engine */
-} ms_pair;
 
-static void pair_free(ms_pair *pair) {
+void ms_pair_free(ms_pair *pair) {
 	oicall_call_unref(pair->call);
 	g_free(pair->error);
 	g_free(pair->transaction);
 	json_decref(pair->payload);
 	g_free(pair);
+}
+
+ms_pair *ms_pair_new(oicall_call *call, int side, guint64 session, const char *transaction, void (*ready)(ms_pair *pair)) {
+	ms_pair *pair = g_new0(ms_pair, 1);
+	pair->call = oicall_call_ref(call);
+	pair->side = side;
+	pair->session = session;
+	pair->transaction = g_strdup(transaction);
+	pair->ready = ready;
+	return pair;
 }
 
 static void pair_step(ms_transport *t, const char *error, gpointer data) {
@@ -433,13 +431,11 @@ static void pair_step(ms_transport *t, const char *error, gpointer data) {
 		pair->error = g_strdup(error);
 	if(--pair->pending == 0) {
 		pair->ready(pair);
-		pair_free(pair);
+		ms_pair_free(pair);
 	}
 }
 
-/* Makes a side's send and recv transports on a control session, in place
- * of those it had (a callee registering again while the call rings). */
-static void make_transports(ms_call *ms, int side, ms_pair *pair) {
+void ms_make_transports(ms_call *ms, int side, ms_pair *pair) {
 	pair->generation = ++ms->generation[side];
 	transports_drop(ms, side, "These transports were replaced: use the ones of your latest incoming-call");
 	for(int dir = 0; dir < 2; dir++)
@@ -449,7 +445,7 @@ static void make_transports(ms_call *ms, int side, ms_pair *pair) {
 		ms_wait_for(ms->transports[side][dir], pair_step, pair, NULL);
 }
 
-static void add_transports(json_t *payload, ms_call *ms, int side) {
+void ms_add_transports(json_t *payload, ms_call *ms, int side) {
 	json_object_set(payload, "rtpCapabilities", ms->router_caps);
 	json_object_set(payload, "sendTransport", ms->transports[side][0]->parameters);
 	json_object_set(payload, "recvTransport", ms->transports[side][1]->parameters);
@@ -471,7 +467,7 @@ static void start_call_ready(ms_pair *pair) {
 	if(pair->call->peers[OICALL_CALLER].room)
 		json_object_set(ack, "rtpCapabilities", ms->router_caps);
 	else
-		add_transports(ack, ms, OICALL_CALLER);
+		ms_add_transports(ack, ms, OICALL_CALLER);
 	ms_reply_to(pair->session, pair->transaction, ack);
 }
 
@@ -484,12 +480,7 @@ static void repeat_start_call(oicall_session *session, oicall_call *call, const 
 		ms_reply(session, transaction, ms_error_reply(ERROR_FAILED, "Already in a call"));
 		return;
 	}
-	ms_pair *pair = g_new0(ms_pair, 1);
-	pair->call = oicall_call_ref(call);
-	pair->side = OICALL_CALLER;
-	pair->session = session->id;
-	pair->transaction = g_strdup(transaction);
-	pair->ready = start_call_ready;
+	ms_pair *pair = ms_pair_new(call, OICALL_CALLER, session->id, transaction, start_call_ready);
 	for(int dir = 0; dir < 2; dir++) {
 		if(mine[dir]->parameters == NULL)
 			pair->pending++;
@@ -500,7 +491,7 @@ static void repeat_start_call(oicall_session *session, oicall_call *call, const 
 	}
 	if(pair->pending == 0) {
 		start_call_ready(pair);
-		pair_free(pair);
+		ms_pair_free(pair);
 	}
 }
 
@@ -536,14 +527,10 @@ static void start_call(oicall_session *session, json_t *body, const char *transa
 			json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
 		ms_reply(session, transaction, ack);
 	} else {
-		ms_pair *pair = g_new0(ms_pair, 1);
+		ms_pair *pair = ms_pair_new(call, OICALL_CALLER, session->id, transaction, start_call_ready);
+		oicall_call_unref(call);    /* the reference taken above: the pair has its own */
 		pair->payload = ack;
-		pair->call = call;  /* the reference taken above */
-		pair->side = OICALL_CALLER;
-		pair->session = session->id;
-		pair->transaction = g_strdup(transaction);
-		pair->ready = start_call_ready;
-		make_transports(ms, OICALL_CALLER, pair);
+		ms_make_transports(ms, OICALL_CALLER, pair);
 	}
 	ms_env.dispatch(effects);
 	g_ptr_array_unref(effects);
@@ -557,7 +544,7 @@ static void send_incoming(ms_call *ms, int side, guint64 session_id, json_t *pay
 		return;
 	json_t *event = json_deep_copy(payload);
 	if(with_transports)
-		add_transports(event, ms, side);
+		ms_add_transports(event, ms, side);
 	json_object_set_new(event, "event", json_string("incoming-call"));
 	json_t *jsep = ms->callee_offer ? json_pack("{ssss}", "type", "offer", "sdp", ms->callee_offer) : NULL;
 	ms_env.reply(session, NULL, event, jsep);
@@ -586,13 +573,9 @@ void oicall_ms_incoming_call(oicall_call *call, int side, guint64 session, json_
 		send_incoming(ms, side, session, payload, FALSE);
 		return;
 	}
-	ms_pair *pair = g_new0(ms_pair, 1);
-	pair->call = oicall_call_ref(call);
-	pair->side = side;
-	pair->session = session;
+	ms_pair *pair = ms_pair_new(call, side, session, NULL, incoming_ready);
 	pair->payload = json_deep_copy(payload);
-	pair->ready = incoming_ready;
-	make_transports(ms, side, pair);
+	ms_make_transports(ms, side, pair);
 }
 
 json_t *ms_producer_info(oicall_call *call, ms_producer *p) {
@@ -616,8 +599,7 @@ void ms_tell_others(oicall_call *call, int side, const char *name, json_t *paylo
 	json_decref(payload);
 }
 
-/* A producer for one peer that has just come in (it hears of the others' then). */
-static void new_producer_event_to(oicall_call *call, ms_producer *p, int side) {
+void ms_new_producer_event_to(oicall_call *call, ms_producer *p, int side) {
 	ms_call *ms = ms_of(call);
 	if(ms != NULL && p->side != side && hears_producers(ms, side))
 		ms_event_to_user(call, side, "new-producer", ms_producer_info(call, p));
@@ -743,7 +725,7 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 		if(p->ready && p->side == side)
 			ms_tell_others(call, side, "new-producer", ms_producer_info(call, p));
 		else if(p->ready)
-			new_producer_event_to(call, p, side);
+			ms_new_producer_event_to(call, p, side);
 	}
 	/* A group's JSEP peers get m-lines for every other stream, the new peer's included. */
 	if(jsep_joins)
@@ -1220,7 +1202,8 @@ static void remote_applied(oicall_session *session, json_t *jsep, const char *tr
 
 gboolean oicall_ms_handles(oicall_session *session, const char *request, json_t *body, json_t *jsep) {
 	static const char *const own[] = { "connect-transport", "create-producer", "create-consumer", "resume-consumer",
-		"bind-transport", "local-sdp", "remote-sdp-applied", "join-call", "create-transport", "get-producers", "close-producer", "renegotiate-answer" };
+		"bind-transport", "local-sdp", "remote-sdp-applied", "join-call", "create-transport", "get-producers", "close-producer", "renegotiate-answer",
+		"resume-call" };
 	for(gsize i = 0; i < G_N_ELEMENTS(own); i++) {
 		if(strcmp(request, own[i]) == 0)
 			return TRUE;
@@ -1256,6 +1239,8 @@ void oicall_ms_request(oicall_session *session, const char *request, json_t *bod
 		remote_applied(session, jsep, transaction);
 	else if(strcmp(request, "renegotiate-answer") == 0)
 		ms_jsep_answer(session, body, jsep, transaction);
+	else if(strcmp(request, "resume-call") == 0)
+		ms_resume_call(session, body, jsep, transaction);
 }
 
 json_t *oicall_ms_check_mute(oicall_call *call, guint64 session, json_t *body, gboolean video) {

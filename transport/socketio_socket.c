@@ -67,6 +67,17 @@ static sio_transport_link *link_of_handle(sio_socket *socket, guint64 handle, co
 	return NULL;
 }
 
+/* A client candidate that waits for the outcome of a gated offer or answer. */
+typedef struct sio_held_trickle {
+	gint64 ack_id;
+	json_t *payload;
+} sio_held_trickle;
+
+static void held_trickle_free(sio_held_trickle *held) {
+	json_decref(held->payload);
+	g_free(held);
+}
+
 sio_socket *sio_socket_new(const sio_socket_ops *ops, void *owner, const char *plugin, const char *auth_secret) {
 	sio_socket *socket = g_new0(sio_socket, 1);
 	socket->ops = ops;
@@ -78,6 +89,8 @@ sio_socket *sio_socket_new(const sio_socket_ops *ops, void *owner, const char *p
 	socket->transports = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)link_free);
 	g_queue_init(&socket->early_events);
 	g_queue_init(&socket->early_candidates);
+	g_queue_init(&socket->refused_calls);
+	g_queue_init(&socket->held_trickles);
 	return socket;
 }
 
@@ -93,6 +106,8 @@ void sio_socket_free(sio_socket *socket) {
 	g_hash_table_destroy(socket->transports);
 	g_queue_clear_full(&socket->early_events, early_event_free);
 	g_queue_clear_full(&socket->early_candidates, (GDestroyNotify)json_decref);
+	g_queue_clear_full(&socket->refused_calls, g_free);
+	g_queue_clear_full(&socket->held_trickles, (GDestroyNotify)held_trickle_free);
 	g_free(socket->call_id);
 	json_decref(socket->auth);
 	g_free(socket->auth_user);
@@ -178,6 +193,90 @@ static const char *event_name(sio_packet *packet) {
 	return json_string_value(json_array_get(packet->data, 0));
 }
 
+/* An event as a Janus request to a handle of the socket's session, answering ack_id. */
+static void forward_event(sio_socket *socket, const sio_route *route, const char *event, json_t *payload,
+		guint64 handle_id, gint64 ack_id) {
+	char *transaction = transaction_for(socket, route->kind == SIO_ROUTE_MESSAGE);
+	const char *error = NULL;
+	const sio_connection_auth auth = { socket->auth_user, json_string_value(json_object_get(socket->auth, "token")) };
+	json_t *request = sio_bridge_request(route, event, payload, socket->session_id, handle_id,
+		transaction, &auth, &error);
+	g_free(transaction);
+	if(request == NULL) {
+		ack_error(socket, ack_id, event, error);
+		return;
+	}
+	json_t *gated = json_object_get(json_object_get(request, "body"), "jsepGate") ? json_deep_copy(request) : NULL;
+	sio_pending *pending = submit(socket, request, PENDING_EVENT, route->kind, ack_id);
+	pending->starts_call = strcmp(event, "start-call") == 0;
+	pending->event = g_strdup(event);
+	pending->gated = gated;
+}
+
+#define REFUSED_CALL_CANDIDATE "That call was refused: its candidates go nowhere"
+
+/* Whether a start-call's or accept-call's jsep waits for the plugin's yes, or for the core. */
+static gboolean gate_in_flight(sio_socket *socket) {
+	GHashTableIter iter;
+	gpointer value;
+	g_hash_table_iter_init(&iter, socket->pending);
+	while(g_hash_table_iter_next(&iter, NULL, &value)) {
+		sio_pending *pending = value;
+		if(pending->kind == PENDING_EVENT && (pending->gated != NULL || pending->gated_call != NULL))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static GList *refused_link(sio_socket *socket, const char *call_id) {
+	for(GList *l = socket->refused_calls.head; l != NULL; l = l->next) {
+		if(strcmp(l->data, call_id) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+static gboolean call_refused(sio_socket *socket, const char *call_id) {
+	return call_id != NULL && refused_link(socket, call_id) != NULL;
+}
+
+/* A gated start-call or accept-call is answered: a call it was refused for
+ * (not the one this socket's PeerConnection has) takes no candidates from now on. */
+static void gate_outcome(sio_socket *socket, sio_pending *pending, json_t *ack) {
+	if(pending->gated == NULL && pending->gated_call == NULL)
+		return;
+	const char *call_id = json_string_value(json_object_get(ack, "callId"));
+	if(call_id == NULL)
+		call_id = pending->gated_call;
+	if(call_id == NULL)
+		call_id = json_string_value(json_object_get(json_object_get(pending->gated, "body"), "callId"));
+	GList *link = call_id != NULL ? refused_link(socket, call_id) : NULL;
+	if(link != NULL) {
+		g_free(link->data);
+		g_queue_delete_link(&socket->refused_calls, link);
+	}
+	if(call_id == NULL || json_object_get(ack, "error") == NULL || g_strcmp0(call_id, socket->call_id) == 0)
+		return;
+	g_queue_push_tail(&socket->refused_calls, g_strdup(call_id));
+	if(g_queue_get_length(&socket->refused_calls) > SIO_MAX_REFUSED_CALLS)
+		g_free(g_queue_pop_head(&socket->refused_calls));
+}
+
+/* No gate in flight any more: the candidates that waited go on, or are refused with their call. */
+static void release_held(sio_socket *socket) {
+	if(g_queue_is_empty(&socket->held_trickles) || gate_in_flight(socket))
+		return;
+	sio_held_trickle *held;
+	while((held = g_queue_pop_head(&socket->held_trickles)) != NULL) {
+		if(call_refused(socket, json_string_value(json_object_get(held->payload, "callId"))))
+			ack_error(socket, held->ack_id, "ice-candidate", REFUSED_CALL_CANDIDATE);
+		else
+			forward_event(socket, sio_bridge_route("ice-candidate"), "ice-candidate", held->payload, socket->handle_id,
+				held->ack_id);
+		held_trickle_free(held);
+	}
+}
+
 static void handle_event(sio_socket *socket, sio_packet *packet) {
 	const char *event = event_name(packet);
 	if(!event_allowed(socket, g_get_monotonic_time())) {
@@ -207,21 +306,26 @@ static void handle_event(sio_socket *socket, sio_packet *packet) {
 		}
 		handle_id = link->handle;
 	}
-	char *transaction = transaction_for(socket, route->kind == SIO_ROUTE_MESSAGE);
-	const char *error = NULL;
-	const sio_connection_auth auth = { socket->auth_user, json_string_value(json_object_get(socket->auth, "token")) };
-	json_t *request = sio_bridge_request(route, event, payload, socket->session_id, handle_id,
-		transaction, &auth, &error);
-	g_free(transaction);
-	if(request == NULL) {
-		ack_error(socket, packet->ack_id, event, error);
-		return;
+	const char *call_id = json_string_value(json_object_get(payload, "callId"));
+	if(route->kind == SIO_ROUTE_TRICKLE && handle_id == socket->handle_id && call_id != NULL) {
+		/* A candidate of a PeerConnection whose offer or answer may yet be refused waits to know. */
+		if(gate_in_flight(socket)) {
+			if(g_queue_get_length(&socket->held_trickles) >= SIO_MAX_GATEWAY_CANDIDATES) {
+				ack_error(socket, packet->ack_id, event, "Too many requests in flight");
+				return;
+			}
+			sio_held_trickle *held = g_new0(sio_held_trickle, 1);
+			held->ack_id = packet->ack_id;
+			held->payload = json_incref(payload);
+			g_queue_push_tail(&socket->held_trickles, held);
+			return;
+		}
+		if(call_refused(socket, call_id)) {
+			ack_error(socket, packet->ack_id, event, REFUSED_CALL_CANDIDATE);
+			return;
+		}
 	}
-	json_t *gated = json_object_get(json_object_get(request, "body"), "jsepGate") ? json_deep_copy(request) : NULL;
-	sio_pending *pending = submit(socket, request, PENDING_EVENT, route->kind, packet->ack_id);
-	pending->starts_call = strcmp(event, "start-call") == 0;
-	pending->event = g_strdup(event);
-	pending->gated = gated;
+	forward_event(socket, route, event, payload, handle_id, packet->ack_id);
 }
 
 static void handle_connect(sio_socket *socket, sio_packet *packet) {
@@ -608,8 +712,10 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 				call_known(socket, json_string_value(json_object_get(ack, "callId")));
 			else if(pending->starts_call && socket->call_id == NULL)
 				call_over(socket);
+			gate_outcome(socket, pending, ack);
 			json_decref(ack);
 			g_hash_table_remove(socket->pending, transaction);
+			release_held(socket);
 		} else {
 			const char *verb = json_string_value(json_object_get(message, "janus"));
 			if(pending->kind == PENDING_DISCONNECT && verb != NULL && strcmp(verb, "ack") == 0)
@@ -655,7 +761,8 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message) {
 		return;
 	send_packet(socket, sio_encode_event(event, payload));
 	const char *call_id = json_string_value(json_object_get(payload, "callId"));
-	if(strcmp(event, "incoming-call") == 0 && call_id != NULL)
+	/* (call-resumed: a call this socket inherited, whose media it may bring up here.) */
+	if((strcmp(event, "incoming-call") == 0 || strcmp(event, "call-resumed") == 0) && call_id != NULL)
 		call_known(socket, call_id);
 	else if((strcmp(event, "call-ended") == 0 || strcmp(event, "call-expired") == 0) &&
 			g_strcmp0(call_id, socket->call_id) == 0)
@@ -690,6 +797,7 @@ static void expire_requests(sio_socket *socket, gint64 now) {
 			g_hash_table_iter_remove(&iter);
 		}
 	}
+	release_held(socket);
 }
 
 void sio_socket_tick(sio_socket *socket, gint64 now) {

@@ -28,6 +28,9 @@
 
 #include "bridge.h"
 
+/* Calls a socket remembers it was refused: their candidates never reach its handle. */
+#define SIO_MAX_REFUSED_CALLS 8
+
 /* Requests in flight per socket; more are refused at once with an error ack. */
 #define SIO_MAX_IN_FLIGHT 256
 /* Events held while the Janus session is being set up. */
@@ -99,6 +102,8 @@ typedef struct sio_socket {
 	GHashTable *transports;     /* transportId → sio_transport_link *: the plugin's transport handles */
 	char *call_id;              /* the call of the client's PeerConnection, for the gateway's candidates */
 	GQueue early_candidates;    /* json_t *: the gateway's candidates from before the client knew their call */
+	GQueue refused_calls;       /* char *: calls the plugin refused a start-call or accept-call for, the latest SIO_MAX_REFUSED_CALLS */
+	GQueue held_trickles;       /* sio_held_trickle *: the client's candidates waiting for a gated offer or answer's outcome */
 	gboolean released;          /* the plugin sent the client away (DISCONNECT): nothing more in or out */
 } sio_socket;
 

@@ -5,7 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { useJanus } from './lib/janus.js';
 import { launchBrowser } from './lib/browser.js';
-import { DEMO_FOLDER, demoBrowser, mediaFlows } from './lib/demo.js';
+import { DEMO_FOLDER, demoBrowser, mediaFlows, framesGrow } from './lib/demo.js';
 import { connect, emitAck, nextEvent } from './lib/sio.js';
 import { fakeOffer } from './lib/sdp.js';
 
@@ -283,23 +283,30 @@ describe('the demo page through its own buttons', () => {
     await closePages(first, second);
   });
 
-  test('a second tab takes over mid-call: the first says the call moved, the second can hang it up', async () => {
+  test('a second tab takes over mid-call: the first says the call moved; the second takes the media over (both ways), the first reads the call ended', async () => {
     const first = await registered(browser, ctx.janus, 'dp-take-a');
     const bob = await registered(browser, ctx.janus, 'dp-take-b');
-    await accepted(first, bob);
-    await Promise.all([mediaFlows(first, { video: false }), mediaFlows(bob, { video: false })]);
+    await accepted(first, bob, '#call-video');
+    await Promise.all([mediaFlows(first), mediaFlows(bob)]);
     const second = await registered(browser, ctx.janus, 'dp-take-a');
     await shows(first, 'registration', 'replaced by another tab');
     await shows(first, 'call-status', 'your other tab');
-    await shows(second, 'call-status', 'in call with dp-take-b');
+    await shows(second, 'call-status', 'in call with dp-take-b: its media is in the tab or device you used before');
     assert.deepEqual(await enabledOf(first), []);
     assert.deepEqual(await enabledOf(second), ['hangup'], 'this tab has no media to mute');
+    await second.click('#takeover');
+    await shows(second, 'call-status', 'in call with dp-take-b (video)');
+    // The gateway closes the first tab's PeerConnection (its DTLS): its call view ends.
+    await shows(first, 'call-status', 'the call ended');
+    assert.equal(await first.evaluate(() => window.demo.localStream), null, 'the first tab let its microphone go');
+    // Media both ways again, bob's from the second tab only now.
+    await mediaFlows(second, { timeoutMs: 10000 });
+    await framesGrow(bob);
+    await framesGrow(second);
+    assert.deepEqual(await enabledOf(second), ['hangup', 'mute-audio', 'mute-video']);
     await second.click('#hangup');
     await shows(bob, 'call-status', 'dp-take-a hung up');
     await shows(second, 'call-status', 'you hung up');
-    // The gateway closes the first tab's PeerConnection (its DTLS) with the call.
-    await shows(first, 'call-status', 'the call ended');
-    assert.equal(await first.evaluate(() => window.demo.localStream), null, 'the first tab let its microphone go');
     await closePages(first, second, bob);
   });
 

@@ -73,6 +73,10 @@ json_t *request(fixture *f, const char *what, guint64 session, const char *body_
 		ack = oicall_engine_add_participants(f->engine, session, body, f->fx, f->now, call);
 	else if(strcmp(what, "react") == 0)
 		ack = oicall_engine_reaction(f->engine, session, body, 1234, f->fx);
+	else if(strcmp(what, "resume") == 0) {
+		gboolean moved = FALSE;
+		ack = oicall_engine_resume_call(f->engine, session, body, f->fx, f->now, call, &moved);
+	}
 	json_decref(body);
 	return ack;
 }

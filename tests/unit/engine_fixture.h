@@ -30,7 +30,7 @@ char *ack_error(json_t *ack);
 void assert_ok(json_t *ack);
 void assert_error(json_t *ack, const char *expected);
 void reg(fixture *f, guint64 session, const char *user_json);
-/* what: start, accept, end, join, leave, mute-audio, mute-video, add, react. */
+/* what: start, accept, end, join, leave, mute-audio, mute-video, add, react, resume. */
 json_t *request(fixture *f, const char *what, guint64 session, const char *body_text, oicall_call **call);
 /* Finds the first effect of a kind (and name) going to a session (0 = any). */
 oicall_effect *find(fixture *f, oicall_effect_kind kind, const char *name, guint64 session);

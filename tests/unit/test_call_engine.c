@@ -813,6 +813,59 @@ static void test_takeover_told(fixture *f, gconstpointer data) {
 	g_assert_null(find(f, OICALL_EFFECT_EVENT, "call-resumed", 0));
 }
 
+/* resume-call: the new session takes the media over; the old one's goes and is released. */
+static void test_resume_media(fixture *f, gconstpointer data) {
+	(void)data;
+	oicall_engine_set_media_timeout(f->engine, 20 * S);
+	const char *id = active_call(f);
+	oicall_call *call = oicall_engine_call(f->engine, id);
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	reg(f, B2, "\"b\"");
+	/* The replaced session can't take it back. */
+	assert_error(request(f, "resume", B1, body, NULL), "Socket not registered");
+	clear(f);
+	f->now += 15 * S;
+	assert_ok(request(f, "resume", B2, body, NULL));
+	oicall_effect *moved = find(f, OICALL_EFFECT_MEDIA_MOVED, NULL, 0);
+	g_assert_nonnull(moved);
+	g_assert_true(moved->call == call);
+	g_assert_cmpint(moved->side, ==, OICALL_CALLEE);
+	g_assert_cmpuint(moved->session, ==, B1);
+	g_assert_cmpuint(moved->release, ==, 1u << OICALL_CALLEE);
+	g_assert_cmpuint(call->peers[OICALL_CALLEE].media_session, ==, B2);
+	g_assert_nonnull(find(f, OICALL_EFFECT_NOTIFY, "call-resumed", 0));
+	g_assert_null(find(f, OICALL_EFFECT_EVENT, NULL, 0));
+	/* Again: nothing moves. */
+	clear(f);
+	assert_ok(request(f, "resume", B2, body, NULL));
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	/* The new media's silence counts from the resume, not from the accept (a's media flows). */
+	call->peers[OICALL_CALLER].media_seen = f->now;
+	oicall_engine_tick(f->engine, f->now + 20 * S - 1, f->fx);
+	g_assert_null(find(f, OICALL_EFFECT_ENDED, NULL, 0));
+	/* The old session carries nothing now: it goes without a linger or grace. */
+	g_assert_cmpuint(oicall_engine_disconnect(f->engine, B1, f->fx, f->now), ==, 0);
+	g_assert_cmpint(call->peers[OICALL_CALLEE].grace_deadline, ==, 0);
+	/* The new one carries the media: its client gone, the grace starts and the handle lingers. */
+	g_assert_cmpuint(oicall_engine_disconnect(f->engine, B2, f->fx, f->now), >, 0);
+	g_assert_cmpint(call->peers[OICALL_CALLEE].grace_deadline, >, 0);
+	assert_ok(request(f, "end", A1, body, NULL));
+	assert_error(request(f, "resume", A1, body, NULL), "Call already ended");
+	g_free(body);
+}
+
+/* Only a peer in an accepted call resumes its media. */
+static void test_resume_refused(fixture *f, gconstpointer data) {
+	(void)data;
+	const char *id = ringing_call(f);
+	char *body = with_id("{\"callId\":\"%s\"}", id);
+	assert_error(request(f, "resume", B1, body, NULL), "The call rings for you: answer it (accept-call)");
+	assert_error(request(f, "resume", A1, body, NULL), "Only an accepted call can be resumed");
+	assert_error(request(f, "resume", C1, "{\"callId\":\"nope\"}", NULL), "Socket not registered");
+	g_assert_null(find(f, OICALL_EFFECT_MEDIA_MOVED, NULL, 0));
+	g_free(body);
+}
+
 /* ---- media timeout --------------------------------------------------- */
 
 static void test_media_timeout(fixture *f, gconstpointer data) {
@@ -1074,6 +1127,8 @@ int main(int argc, char **argv) {
 	ADD("reserved-call", test_reserved_call);
 	ADD("reserved-call-ends-unheard", test_reserved_call_ends_unheard);
 	ADD("takeover-told", test_takeover_told);
+	ADD("resume-media", test_resume_media);
+	ADD("resume-refused", test_resume_refused);
 	ADD("media-timeout", test_media_timeout);
 	ADD("media-timeout-off", test_media_timeout_off);
 	return g_test_run();

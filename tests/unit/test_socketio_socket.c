@@ -799,6 +799,54 @@ static void test_jsep_gate(void) {
 	done(s, &f);
 }
 
+#define CANDIDATE_ACKED(ack, call) "2" ack "[\"ice-candidate\",{\"callId\":\"" call "\",\"candidate\":{\"candidate\":" \
+	"\"candidate:1 1 udp 2015363327 10.0.0.1 20000 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}}]"
+
+static const char *last_verb(fake *f) {
+	return json_string_value(json_object_get(last_request(f), "janus"));
+}
+
+/* A candidate for a call the plugin refused (a glare start-call, a refused
+ * accept) never reaches the handle; one sent while the gate decides waits for it. */
+static void test_refused_call_candidates(void) {
+	fake f;
+	sio_socket *s = connected_socket(&f);
+	plugin_event(s, "{\"event\":\"incoming-call\",\"callId\":\"in1\"}");
+	/* Glare: our start-call is refused busy, its candidate waits meanwhile, then goes nowhere. */
+	receive(s, "21[\"start-call\",{\"toUserId\":\"b\",\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}]");
+	json_t *gate = json_incref(last_request(&f));
+	guint requests = f.requests->len;
+	receive(s, CANDIDATE_ACKED("5", "c5"));
+	g_assert_cmpuint(f.requests->len, ==, requests);
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":"
+		"{\"error\":\"busy\",\"callId\":\"c5\",\"incomingCallId\":\"in1\",\"error_code\":492}}}", transaction_of(gate));
+	json_decref(gate);
+	g_assert_cmpuint(f.requests->len, ==, requests);
+	g_assert_cmpstr(last_sent(&f), ==, "35[{\"error\":\"That call was refused: its candidates go nowhere\"}]");
+	receive(s, CANDIDATE_ACKED("6", "c5"));
+	g_assert_cmpuint(f.requests->len, ==, requests);
+	g_assert_cmpstr(last_sent(&f), ==, "36[{\"error\":\"That call was refused: its candidates go nowhere\"}]");
+	/* The call ringing for us takes them. */
+	receive(s, CANDIDATE_EVENT("in1", ""));
+	g_assert_cmpstr(last_verb(&f), ==, "trickle");
+	/* Let through: what waited goes on once the core has the jsep. */
+	receive(s, "22[\"accept-call\",{\"callId\":\"in1\",\"jsep\":{\"type\":\"answer\",\"sdp\":\"v=0\"}}]");
+	gate = last_request(&f);
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":"
+		"{\"jsepGate\":{\"callId\":\"in1\"}}}}", transaction_of(gate));
+	json_t *real = json_incref(last_request(&f));
+	requests = f.requests->len;
+	receive(s, CANDIDATE_EVENT("in1", ""));
+	g_assert_cmpuint(f.requests->len, ==, requests);
+	janus(s, "{\"janus\":\"event\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":{\"success\":true}}}",
+		transaction_of(real));
+	json_decref(real);
+	g_assert_cmpuint(f.requests->len, ==, requests + 1);
+	g_assert_cmpstr(last_verb(&f), ==, "trickle");
+	g_assert_cmpuint(g_queue_get_length(&s->held_trickles), ==, 0);
+	done(s, &f);
+}
+
 /* The plugin sends the client away (its user registered elsewhere). */
 static void test_close_instruction(void) {
 	fake f;
@@ -846,5 +894,6 @@ int main(int argc, char **argv) {
 	g_test_add_func("/socket/connect-timeout", test_connect_timeout);
 	g_test_add_func("/socket/jsep-gate", test_jsep_gate);
 	g_test_add_func("/socket/close-instruction", test_close_instruction);
+	g_test_add_func("/socket/refused-call-candidates", test_refused_call_candidates);
 	return g_test_run();
 }

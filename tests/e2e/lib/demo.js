@@ -190,6 +190,20 @@ export async function mediaFlows(page, { timeoutMs = 5000, video = true, audio =
   throw new Error(`${page.user}: no media within ${timeoutMs} ms: ${JSON.stringify(stats)}`);
 }
 
+// Waits until the page (any with page.inbound()) decodes `more` video frames
+// than now: some seconds of the 15 fps camera.
+export async function framesGrow(page, more = 20, timeoutMs = 10000) {
+  const start = (await page.inbound()).framesDecoded;
+  const deadline = Date.now() + timeoutMs;
+  let now = start;
+  while (Date.now() < deadline) {
+    now = (await page.inbound()).framesDecoded;
+    if (now >= start + more) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${page.user}: ${now - start} video frames decoded in ${timeoutMs} ms, not ${more}`);
+}
+
 // Inbound bytes of one kind over an interval.
 export async function bytesOver(page, kind, ms) {
   const key = kind === 'video' ? 'videoBytes' : 'audioBytes';

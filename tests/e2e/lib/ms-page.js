@@ -8,7 +8,7 @@ import { oicallHandlerFactory } from '../../../html/oicall-mediasoup.js';
 
 const EVENTS = ['incoming-call', 'call-accepted', 'new-producer', 'call-ended', 'call-expired', 'remote-user-muted',
   'remote-user-unmuted', 'remote-user-video-muted', 'remote-user-video-unmuted', 'participant-joined', 'participant-left',
-  'participant-invited', 'participant-no-answer', 'producer-closed', 'call-reaction'];
+  'participant-invited', 'participant-no-answer', 'producer-closed', 'call-reaction', 'call-resumed'];
 
 class Client extends EventTarget {
   constructor() {
@@ -170,6 +170,26 @@ class Client extends EventTarget {
     for (const p of existing.producers) this.producerInfo[p.producerId] = p;
     for (const p of existing.producers) await this.consumeOnce(p.producerId);
     return this.joinAck;
+  }
+
+  // A call this socket inherited (call-resumed) gets its media here:
+  // resume-call (new transports on this socket), then as after accept-call.
+  async roomResume(callId, callType = 'video') {
+    const ack = await this.request('resume-call', { callId });
+    if (ack.error) return ack;
+    const joined = await this.roomJoin(callId, ack.rtpCapabilities, callType);
+    return joined.error ? joined : ack;
+  }
+
+  // The same in the seed's dialect: resume-call's ack has the new transports;
+  // what the others send comes as new-producer (consumed once the recv transport exists).
+  async seedResume(callId, callType = 'video') {
+    const ack = await this.request('resume-call', { callId });
+    if (ack.error) return ack;
+    await this.setup(callId, ack);
+    for (const id of this.queued.splice(0)) this.consumeOnce(id).catch((e) => this.errors.push(`consume: ${e.message}`));
+    await this.produce(callType);
+    return ack;
   }
 
   // leave-call without an ack, as the app sends it.
