@@ -231,6 +231,43 @@ static void test_feedback(void) {
 	g_assert_cmpint(stub_sessions_freed, ==, 3);
 }
 
+/* A consumer asks for its keyframe once it can receive it: resumed and its
+ * PeerConnection up, whichever comes last; asked sooner, the keyframe would
+ * be lost and the request that counts held back by the gap. */
+static void test_keyframe_when_ready(void) {
+	stub_sessions_freed = 0;
+	stub_now = 1000 * MS;
+	oicall_session *source = stub_session_new(1), *a = stub_session_new(2), *b = stub_session_new(3);
+	oicall_relay_describe(source, 1, OICALL_VIDEO, "vp8", NULL);
+	oicall_relay_describe(a, 1, OICALL_VIDEO, "vp8", NULL);
+	oicall_relay_describe(b, 1, OICALL_VIDEO, "vp8", NULL);
+	/* a: resumed before its PeerConnection is up. */
+	a->media_ready = 0;
+	oicall_relay_connect(source, 1, a, 1, OICALL_VIDEO, NULL, TRUE);
+	clear_sent();
+	oicall_relay_pause_forward(&gateway, source, 1, a, 1, FALSE);
+	g_assert_cmpuint(plis->len, ==, 0);
+	stub_now += 100 * MS;
+	oicall_relay_media_ready(&gateway, a, 0);
+	g_assert_cmpuint(plis->len, ==, 1);
+	/* b: its PeerConnection up while its consumer is still paused. */
+	stub_now += 400 * MS;
+	b->media_ready = 0;
+	oicall_relay_connect(source, 1, b, 1, OICALL_VIDEO, NULL, TRUE);
+	clear_sent();
+	b->media_ready = 1;
+	oicall_relay_media_ready(&gateway, b, 0);
+	g_assert_cmpuint(plis->len, ==, 0);
+	oicall_relay_pause_forward(&gateway, source, 1, b, 1, FALSE);
+	g_assert_cmpuint(plis->len, ==, 1);
+	g_assert_true(g_array_index(plis, sent, 0).to == source);
+
+	oicall_session *all[] = { source, a, b };
+	for(guint i = 0; i < G_N_ELEMENTS(all); i++)
+		stub_session_done(all[i]);
+	g_assert_cmpint(stub_sessions_freed, ==, 3);
+}
+
 /* Connecting replaces only what fed the same target m-line; unlinking a
  * consumer's m-line drops its forward only, the producer's m-line all of them. */
 static void test_links(void) {
@@ -302,6 +339,7 @@ int main(int argc, char **argv) {
 	rembs = g_array_new(FALSE, FALSE, sizeof(sent));
 	g_test_add_func("/relay/fan-out", test_fan_out);
 	g_test_add_func("/relay/feedback", test_feedback);
+	g_test_add_func("/relay/keyframe-when-ready", test_keyframe_when_ready);
 	g_test_add_func("/relay/links", test_links);
 	g_test_add_func("/relay/limit", test_limit);
 	int rc = g_test_run();
