@@ -42,6 +42,19 @@ export function addLoss(probability) {
   };
 }
 
+// Drops the RTP packets of one SSRC (either direction) with that probability; returns remove().
+export function addSsrcLoss(ssrc, probability) {
+  const rule = ['INPUT', '-p', 'udp', '-m', 'u32', '--u32', `0>>22&0x3C@8>>30=2&&0>>22&0x3C@16=${ssrc >>> 0}`,
+    ...(probability < 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', String(probability)] : []), '-j', 'DROP'];
+  iptables('-A', ...rule);
+  let removed = false;
+  return () => {
+    if (removed) return;
+    removed = true;
+    iptables('-D', ...rule);
+  };
+}
+
 // Holds every UDP packet delayMs once per direction (round trips grow by 2 x delayMs);
 // resolves with stop() once the delay is in place.
 export async function addDelay(delayMs, queue = 7) {
