@@ -34,7 +34,7 @@ function received(page, expr) {
   return page.evaluate(async (e) => {
     // eslint-disable-next-line no-eval
     const stats = await (0, eval)(e).getStats();
-    const out = { framesDecoded: 0, freezes: 0, frozenS: 0, jitterS: 0, jitterCount: 0, plis: 0, concealed: 0, samples: 0, audioCodec: null };
+    const out = { framesDecoded: 0, freezes: 0, frozenS: 0, jitterS: 0, jitterCount: 0, plis: 0, concealed: 0, samples: 0 };
     stats.forEach((s) => {
       if (s.type !== 'inbound-rtp') return;
       if (s.kind === 'video') {
@@ -47,7 +47,6 @@ function received(page, expr) {
       } else {
         out.concealed += s.concealedSamples || 0;
         out.samples += s.totalSamplesReceived || 0;
-        out.audioCodec = stats.get(s.codecId)?.mimeType ?? null;
       }
     });
     return out;
@@ -108,6 +107,7 @@ async function measure(flow, loss, ctx, name) {
     try {
       const before = await Promise.all(pages.map((p) => received(p, RECEIVING_PC[flow])));
       const asked = await lossRequests(ctx.janus);
+      loads.push(loadavg()[0]);
       await sleep(WINDOW_S * 1000);
       const after = await Promise.all(pages.map((p) => received(p, RECEIVING_PC[flow])));
       out.lossRequests = await lossRequests(ctx.janus) - asked;
@@ -120,7 +120,6 @@ async function measure(flow, loss, ctx, name) {
           keyframeRequests: a.plis - b.plis,     // the receiver's own
           concealedPct: a.samples > b.samples ? (100 * (a.concealed - b.concealed)) / (a.samples - b.samples) : NaN,
           jitterMs: a.jitterCount > b.jitterCount ? (1000 * (a.jitterS - b.jitterS)) / (a.jitterCount - b.jitterCount) : NaN,
-          audioCodec: a.audioCodec,
         });
       }
     } finally {
@@ -141,7 +140,9 @@ const browser = await launchBrowser({ secureOrigins: [janus.sioUrl] });
 const stopDelay = await addDelay(DELAY_MS);
 const ctx = { janus, site, browser };
 const results = {};     // `${flow} ${loss}` -> [per receiver figures]
+const lossAsked = {};   // `${flow} ${loss}` -> [oicall's keyframe requests for loss per 30 s, per call]
 const loadBefore = loadavg();
+const loads = [];       // the 1-minute load average as each window starts
 const started = Date.now();
 try {
   for (let run = 0; run < RUNS; run++) {
@@ -151,6 +152,7 @@ try {
       for (const flow of order) {
         const figures = await measure(flow, loss, ctx, `loss-${run}-${loss}-${flow}`);
         (results[`${flow} ${loss}`] ??= []).push(...figures);
+        (lossAsked[`${flow} ${loss}`] ??= []).push((figures.lossRequests * 30) / WINDOW_S);
         console.error(`run ${run + 1}/${RUNS}, ${loss} % loss, ${flow}: ${JSON.stringify(figures)}; ` +
           `oicall's keyframe requests for loss: ${figures.lossRequests}`);
       }
@@ -167,14 +169,16 @@ try {
 const fmt = (xs, digits) => mean(xs.filter((x) => !Number.isNaN(x))).toFixed(digits);
 console.log(`\n${RUNS} run(s) per cell, ${WINDOW_S} s windows, both directions of each call averaged; ` +
   `${CAMERA.width}x${CAMERA.height}@${CAMERA.frameRate} VP8 + Opus from Chromium's fake devices, ${2 * DELAY_MS} ms round trip`);
-console.log(`load average (1 min) ${loadBefore[0].toFixed(2)} before, ${loadavg()[0].toFixed(2)} after; ${((Date.now() - started) / 60000).toFixed(1)} min`);
-console.log('| loss | flow | fps (of 15) | s frozen per 30 s | audio concealed | video jitter buffer | audio codec |');
-console.log('|---|---|---|---|---|---|---|');
+console.log(`load average (1 min, 2 cores): ${loadBefore[0].toFixed(2)} before, mean ${mean(loads).toFixed(2)} (max ` +
+  `${Math.max(...loads).toFixed(2)}) as the windows started, ${loadavg()[0].toFixed(2)} after; ${((Date.now() - started) / 60000).toFixed(1)} min`);
+console.log('| loss | flow | fps (of 15) | s frozen per 30 s | freezes per 30 s | audio concealed | video jitter buffer | receivers\' own keyframe requests per 30 s | oicall\'s for loss per 30 s (per call) |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const loss of LOSSES) {
   for (const flow of FLOWS) {
     const r = results[`${flow} ${loss}`];
-    console.log(`| ${loss} % | ${flow} | ${fmt(r.map((x) => x.fps), 1)} | ${fmt(r.map((x) => x.frozenS), 1)} | ` +
-      `${fmt(r.map((x) => x.concealedPct), 1)} % | ${fmt(r.map((x) => x.jitterMs), 0)} ms | ${[...new Set(r.map((x) => x.audioCodec))].join(', ')} |`);
+    const per30 = (key) => fmt(r.map((x) => (x[key] * 30) / WINDOW_S), 1);
+    console.log(`| ${loss} % | ${flow} | ${fmt(r.map((x) => x.fps), 1)} | ${fmt(r.map((x) => x.frozenS), 1)} | ${per30('freezes')} | ` +
+      `${fmt(r.map((x) => x.concealedPct), 1)} % | ${fmt(r.map((x) => x.jitterMs), 0)} ms | ${per30('keyframeRequests')} | ${flow === 'videocall' ? '–' : fmt(lossAsked[`${flow} ${loss}`], 1)} |`);
   }
 }
 console.log(JSON.stringify(results));
