@@ -66,7 +66,7 @@ void oicall_metrics_rtp_in(oicall_session *session, janus_plugin_rtp *packet) {
 
 void oicall_metrics_rtcp_in(janus_plugin_rtcp *packet) {
 	if(janus_rtcp_has_pli(packet->buffer, packet->length) || janus_rtcp_has_fir(packet->buffer, packet->length))
-		oicall_count_keyframe_request(FALSE);
+		oicall_count_keyframe_request(OICALL_KEYFRAME_RECEIVER);
 }
 
 void oicall_metrics_media_ready(oicall_session *session) {
@@ -264,9 +264,11 @@ json_t *oicall_metrics_snapshot(oicall_engine *engine, guint queued) {
 	json_array_append_new(families, counter("oicall_packets_lost_total", "RTP packets senders sent that never reached "
 		"the gateway in order (gaps in sequence numbers, before retransmission).", media.lost));
 	json_t *keyframes = oicall_prom_family("oicall_keyframe_requests_total", "counter", "Keyframe requests: "
-		"PLI/FIR from receivers, and the gateway's own to senders (a stream starting or resuming).");
-	oicall_prom_sample(keyframes, (double)media.keyframe_requests_receiver, "from", "receiver", NULL);
-	oicall_prom_sample(keyframes, (double)media.keyframe_requests_gateway, "from", "gateway", NULL);
+		"PLI/FIR from receivers, and the gateway's own to senders (a stream starting or resuming; loss no "
+		"retransmission repaired).");
+	oicall_prom_sample(keyframes, (double)media.keyframe_requests[OICALL_KEYFRAME_RECEIVER], "from", "receiver", NULL);
+	oicall_prom_sample(keyframes, (double)media.keyframe_requests[OICALL_KEYFRAME_START], "from", "gateway", NULL);
+	oicall_prom_sample(keyframes, (double)media.keyframe_requests[OICALL_KEYFRAME_LOSS], "from", "loss", NULL);
 	json_array_append_new(families, keyframes);
 	json_t *setup = oicall_prom_family("oicall_call_setup_seconds", "histogram",
 		"From an invitee's accept-call to media both ways (its own and another peer's).");

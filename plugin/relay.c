@@ -219,15 +219,32 @@ static gboolean keyframe_source(oicall_session *source, int mindex) {
 		source->slots[mindex].kind == OICALL_VIDEO;
 }
 
-static void send_keyframe_request(janus_callbacks *gateway, oicall_session *source, int mindex) {
+static void send_keyframe_request(janus_callbacks *gateway, oicall_session *source, int mindex, oicall_keyframe_reason why) {
 	gateway->send_pli_stream(source->handle, mindex);
-	oicall_count_keyframe_request(TRUE);
+	oicall_count_keyframe_request(why);
+}
+
+/* A request that goes now is counted for its reason; one held goes, and is counted, as the gateway's. */
+static void keyframe_because(janus_callbacks *gateway, oicall_session *source, int mindex, oicall_keyframe_reason why) {
+	if(keyframe_source(source, mindex) &&
+			oicall_keyframe_ask(&source->slots[mindex].keyframe_asks, janus_get_monotonic_time(), KEYFRAME_REQUEST_GAP_US))
+		send_keyframe_request(gateway, source, mindex, why);
 }
 
 static void keyframe(janus_callbacks *gateway, oicall_session *source, int mindex) {
-	if(keyframe_source(source, mindex) &&
-			oicall_keyframe_ask(&source->slots[mindex].keyframe_asks, janus_get_monotonic_time(), KEYFRAME_REQUEST_GAP_US))
-		send_keyframe_request(gateway, source, mindex);
+	keyframe_because(gateway, source, mindex, OICALL_KEYFRAME_START);
+}
+
+/* Requests for loss no retransmission repaired, for one source m-line, go out
+ * at most this often, whoever saw the loss (the source's RTP thread or a
+ * receiver's RTCP): the keyframe asked for repairs all that was lost before it. */
+#define LOSS_KEYFRAME_GAP_US (400 * 1000)
+
+static gboolean keyframe_for_loss(janus_callbacks *gateway, oicall_session *source, int mindex, gint64 now) {
+	if(!oicall_rate_take(&source->slots[mindex].last_loss_pli_us, now, LOSS_KEYFRAME_GAP_US))
+		return FALSE;
+	keyframe_because(gateway, source, mindex, OICALL_KEYFRAME_LOSS);
+	return TRUE;
 }
 
 void oicall_relay_pause_source(janus_callbacks *gateway, oicall_session *session, int mindex, gboolean paused) {
@@ -316,13 +333,21 @@ void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_p
 	atomic_store_explicit(&slot->ssrc_in, ntohl(header->ssrc), memory_order_relaxed);
 	/* The source's own packets are the clock for a held keyframe request. */
 	if(oicall_keyframe_due(&slot->keyframe_asks, now, KEYFRAME_REQUEST_GAP_US) && keyframe_source(session, packet->mindex))
-		send_keyframe_request(gateway, session, packet->mindex);
+		send_keyframe_request(gateway, session, packet->mindex, OICALL_KEYFRAME_START);
 	if(atomic_load_explicit(&slot->paused, memory_order_relaxed))
 		return;
 	oicall_fanout *set = forwards_of(session, packet->mindex);
 	if(set == NULL)
 		return;
-	int keyframe_here = -1;     /* parsed once, and only if a forward waits for one */
+	int keyframes = atomic_load_explicit(&slot->keyframes, memory_order_relaxed);
+	int keyframe_here = -1;     /* parsed once, and only if needed */
+	if(slot->kind == OICALL_VIDEO && keyframes != OICALL_KEYFRAMES_UNKNOWN) {
+		/* A hole no retransmission filled: every receiver misses that frame. */
+		keyframe_here = is_keyframe(keyframes, packet);
+		oicall_holes_packet(&slot->holes, ntohl(header->ssrc), ntohs(header->seq_number), keyframe_here, now);
+		if(oicall_holes_unrepaired(&slot->holes, now) && keyframe_for_loss(gateway, session, packet->mindex, now))
+			oicall_holes_clear(&slot->holes);
+	}
 	int type = header->type;
 	for(guint i = 0; i < set->len; i++) {
 		oicall_forward *forward = set->forwards[i];
@@ -333,7 +358,7 @@ void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_p
 			continue;
 		if(oicall_forward_waiting(forward)) {
 			if(keyframe_here < 0)
-				keyframe_here = is_keyframe(atomic_load_explicit(&slot->keyframes, memory_order_relaxed), packet);
+				keyframe_here = is_keyframe(keyframes, packet);
 			oicall_gate gate = oicall_forward_gate(forward, keyframe_here, now);
 			if(gate == OICALL_GATE_ASK)
 				keyframe(gateway, session, packet->mindex);
@@ -369,6 +394,10 @@ void oicall_relay_rtcp(janus_callbacks *gateway, oicall_session *session, janus_
 	if(incoming == NULL)
 		return;
 	oicall_session *source = incoming->source;
+	/* A retransmission this receiver lost is not sent again: it misses a frame. */
+	if(incoming->kind == OICALL_VIDEO &&
+			oicall_rtx_loss_report(&session->slots[packet->mindex].rtx_loss, packet->buffer, packet->length))
+		keyframe_for_loss(gateway, source, incoming->source_mindex, janus_get_monotonic_time());
 	guint32 bitrate = janus_rtcp_get_remb(packet->buffer, packet->length);
 	if(bitrate > 0 && !g_atomic_int_get(&source->destroyed) && g_atomic_int_get(&source->media_ready)) {
 		/* What this session's client says about what it receives goes to that

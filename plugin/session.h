@@ -12,6 +12,7 @@
 #include <janus/rtp.h>
 
 #include "fanout.h"
+#include "loss_watch.h"
 
 enum { OICALL_AUDIO = 0, OICALL_VIDEO = 1 };
 enum { OICALL_KEYFRAMES_UNKNOWN = 0, OICALL_KEYFRAMES_VP8, OICALL_KEYFRAMES_VP9, OICALL_KEYFRAMES_H264 };
@@ -36,6 +37,9 @@ typedef struct oicall_slot {
 	oicall_fanout *forwards;        /* where it goes: a set swapped, never changed (under the session's mutex) */
 	oicall_forward *incoming;       /* what feeds what is sent here (a reference, under the mutex) */
 	oicall_keyframe_asks keyframe_asks;     /* the keyframe requests sent for what comes in here */
+	atomic_llong last_loss_pli_us;  /* ... the last one for loss no retransmission repaired */
+	oicall_holes holes;             /* video that comes in here: its unrepaired holes (its RTP thread only) */
+	oicall_rtx_loss rtx_loss;       /* video sent from here: retransmissions the receiver lost (its RTCP thread only) */
 	atomic_ullong packets_in, bytes_in;
 	atomic_uint ssrc_in;
 	atomic_llong last_packet_us;

@@ -14,9 +14,9 @@ import assert from 'node:assert/strict';
 import { useJanus, sleep } from './lib/janus.js';
 import { launchBrowser } from './lib/browser.js';
 import { waitFor } from './lib/sio.js';
-import { mediaFlows, userPage } from './lib/demo.js';
+import { mediaFlows, userPage, strikeKeyframeFeedback, videoReceiver, videoSend } from './lib/demo.js';
 import { msPageFolder, msUserPage } from './lib/mediasoup.js';
-import { canShapeTraffic, addLoss, addDelay } from './lib/netem.js';
+import { canShapeTraffic, addLoss, addSsrcLoss, addDelay } from './lib/netem.js';
 
 const LOSS = 0.05;
 const DELAY_MS = 20;        // each way: a 40 ms round trip
@@ -208,6 +208,12 @@ describe(`retransmissions under ${LOSS * 100} % random RTP/RTCP loss`, { skip: !
 
     const inbound = await underLoss([[alice, 'window.demo.pc'], [bob, 'window.demo.pc']]);
     for (const page of [alice, bob]) {
+      // Audio goes as Opus RED (each packet carries the one before), both ways: what each browser sends with is the first codec of what it got.
+      const audio = sections(await page.demo(() => window.demo.pc.remoteDescription.sdp)).find((m) => m.kind === 'audio');
+      const first = audio.lines[0].split(' ')[3];
+      const opus = /^a=rtpmap:(\d+) opus\/48000\/2$/i.exec(audio.lines.find((l) => /^a=rtpmap:\d+ opus\//i.test(l)))[1];
+      assert.ok(audio.lines.includes(`a=rtpmap:${first} red/48000/2`) && audio.lines.includes(`a=fmtp:${first} ${opus}/${opus}`),
+        `${page.user}: audio is not Opus RED first:\n${audio.lines.join('\n')}`);
       assert.equal(inbound[page.user].length, 1, JSON.stringify(inbound[page.user]));
       const [video] = inbound[page.user];
       assert.ok(video.rtxSsrc, `${page.user}: no RTX SSRC: ${JSON.stringify(video)}`);
@@ -216,6 +222,50 @@ describe(`retransmissions under ${LOSS * 100} % random RTP/RTCP loss`, { skip: !
     const list = await handles(callId);
     assert.deepEqual(list.map((h) => h.role), ['jsep', 'jsep']);
     assert.equal(checkSdps(list), 2);
+    await alice.close();
+    await bob.close();
+  });
+
+  // The gateway's keyframe requests for loss no retransmission repaired (metrics).
+  async function lossKeyframes() {
+    const text = await (await fetch(`${ctx.janus.sioUrl}/metrics`)).text();
+    return Number(/\noicall_keyframe_requests_total\{from="loss"\} (\d+)/.exec(text)?.[1] ?? NaN);
+  }
+
+  // The first video section's FID group of an SDP: { ssrc, rtx }.
+  const videoFid = (sdp) => videoRtx(sections(sdp).find((m) => m.kind === 'video' && m.port !== 0)).fid;
+
+  // Loss that retransmissions cannot repair, first on the way in (alice's own video
+  // SSRC, her RTX SSRC dropped whole), then on the way out to bob (the gateway's video
+  // SSRC to him, and half of its RTX): each time the gateway asks alice for a keyframe
+  // at once. Neither browser can ask (their PLI/FIR feedback is struck), so every
+  // request alice counts is the gateway's own.
+  test('JSEP: loss past repair, on the way in or out, has the gateway ask the sender for a keyframe', async () => {
+    const alice = await userPage(browser, ctx.janus, 'loss-kf-a');
+    const bob = await userPage(browser, ctx.janus, 'loss-kf-b');
+    for (const page of [alice, bob]) await strikeKeyframeFeedback(page);
+    const incoming = bob.nextEvent('incoming-call');
+    const { callId } = await alice.demo(([to, type]) => window.demo.call(to, type), [bob.user, 'video']);
+    await incoming;
+    assert.deepEqual(await bob.demo(() => window.demo.accept()), { success: true });
+    await Promise.all([mediaFlows(alice, { timeoutMs: 10000 }), mediaFlows(bob, { timeoutMs: 10000 })]);
+    await retransmitBuffersOn(callId);
+    const sent = await alice.demo(() => window.demo.pc.localDescription.sdp);
+    const toBob = await bob.demo(() => window.demo.pc.remoteDescription.sdp);
+    const [aliceFid, bobFid] = [videoFid(sent), videoFid(toBob)];
+    assert.ok(aliceFid && bobFid, `FID groups: ${JSON.stringify([aliceFid, bobFid])}`);
+
+    for (const [where, rules] of [['in', [[aliceFid.ssrc, 0.1], [aliceFid.rtx, 1]]], ['out', [[bobFid.ssrc, 0.1], [bobFid.rtx, 0.5]]]]) {
+      const [asked, got] = [await lossKeyframes(), (await videoSend(alice)).keyframeRequests];
+      const removers = rules.map(([ssrc, p]) => addSsrcLoss(ssrc, p));
+      try {
+        await waitFor(async () => await lossKeyframes() > asked && (await videoSend(alice)).keyframeRequests > got,
+          { timeoutMs: 10000, what: `a keyframe request for loss on the way ${where}` });
+      } finally {
+        removers.forEach((remove) => remove());
+      }
+    }
+    for (const page of [alice, bob]) assert.equal((await videoReceiver(page)).keyframeRequests, 0, `${page.user} asked for a keyframe`);
     await alice.close();
     await bob.close();
   });

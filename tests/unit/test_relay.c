@@ -167,7 +167,7 @@ static void test_fan_out(void) {
 	g_assert_cmpuint(after.relayed_packets[OICALL_VIDEO] - before.relayed_packets[OICALL_VIDEO], ==, 8);
 	g_assert_cmpuint(after.relayed_bytes[OICALL_VIDEO] - before.relayed_bytes[OICALL_VIDEO], ==, 8 * (RTP_HEADER_SIZE + 8));
 	g_assert_cmpuint(after.relayed_packets[OICALL_AUDIO], ==, before.relayed_packets[OICALL_AUDIO]);
-	g_assert_cmpuint(after.keyframe_requests_gateway, >, before.keyframe_requests_gateway);
+	g_assert_cmpuint(after.keyframe_requests[OICALL_KEYFRAME_START], >, before.keyframe_requests[OICALL_KEYFRAME_START]);
 
 	oicall_session *all[] = { source, a, b, c };
 	for(guint i = 0; i < G_N_ELEMENTS(all); i++)

@@ -9,45 +9,9 @@ import { startJanus } from '../lib/janus.js';
 import { launchBrowser } from '../lib/browser.js';
 import { serveStatic } from '../lib/static.js';
 import { DEMO_FOLDER, userPage, mediaFlows } from '../lib/demo.js';
-import { JANUS_HTTP_JS, CAMERA, ROUNDS, WINDOW_S, steadyCpu, alternateRounds, mean, median } from './common.mjs';
+import { VIDEOCALL_PAGE, videocallPair, CAMERA, ROUNDS, WINDOW_S, steadyCpu, alternateRounds, mean, median } from './common.mjs';
 
 const CALLS = Number(process.env.BENCH_CALLS || 2);
-
-// The same call through the VideoCall plugin, over Janus's HTTP API.
-const VIDEOCALL_PAGE = `<!doctype html><script>${JANUS_HTTP_JS}
-window.vc = { events: [] };
-window.vc.start = async (janusUrl, username) => {
-  const session = await janusSession(janusUrl, (e) => { window.vc.events.push(e); window.dispatchEvent(new CustomEvent('vc', { detail: e })); });
-  const handle = (await janusApi(janusUrl + '/' + session, { janus: 'attach', plugin: 'janus.plugin.videocall' })).data.id;
-  Object.assign(window.vc, { janusUrl, session, handle, url: janusUrl + '/' + session + '/' + handle });
-  await janusApi(window.vc.url, { janus: 'message', body: { request: 'register', username } });
-};
-window.vc.media = async () => {
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: ${JSON.stringify(CAMERA)} });
-  const pc = new RTCPeerConnection();
-  stream.getTracks().forEach((t) => pc.addTrack(t, stream));
-  window.vc.pc = pc;
-  return pc;
-};
-const nextJsep = () => new Promise((r) => window.addEventListener('vc', function on(e) { if (e.detail.jsep) { window.removeEventListener('vc', on); r(e.detail.jsep); } }));
-window.vc.call = async (username) => {
-  const pc = await window.vc.media();
-  await pc.setLocalDescription(await pc.createOffer());
-  await gathered(pc);
-  const answer = nextJsep();
-  await janusApi(window.vc.url, { janus: 'message', body: { request: 'call', username }, jsep: pc.localDescription });
-  await pc.setRemoteDescription(await answer);
-};
-window.vc.waitIncoming = () => nextJsep();
-window.vc.accept = async (offer) => {
-  const pc = await window.vc.media();
-  await pc.setRemoteDescription(offer);
-  await pc.setLocalDescription(await pc.createAnswer());
-  await gathered(pc);
-  await janusApi(window.vc.url, { janus: 'message', body: { request: 'accept' }, jsep: pc.localDescription });
-};
-window.demo = { inbound: () => inboundOf([window.vc.pc]) };
-</script>`;
 
 // Sets up CALLS calls; returns the pages and the accept→first-frame times (ms).
 async function oicallCalls(browser, janus, round) {
@@ -72,20 +36,8 @@ async function videocallCalls(browser, site, janus, round) {
   const pages = [];
   const firstFrame = [];
   for (let c = 0; c < CALLS; c++) {
-    const a = await browser.newPage(`${site.url}/vc.html`);
-    const b = await browser.newPage(`${site.url}/vc.html`);
-    a.inbound = () => a.evaluate(() => window.demo.inbound());
-    b.inbound = () => b.evaluate(() => window.demo.inbound());
-    const [ua, ub] = [`vc-${round}-${c}-a`, `vc-${round}-${c}-b`];
-    await a.evaluate(([url, u]) => window.vc.start(url, u), [janus.httpUrl, ua]);
-    await b.evaluate(([url, u]) => window.vc.start(url, u), [janus.httpUrl, ub]);
-    const incoming = b.evaluate(() => window.vc.waitIncoming());
-    const calling = a.evaluate((u) => window.vc.call(u), ub);
-    const offer = await incoming;
-    const t0 = Date.now();
-    await b.evaluate((o) => window.vc.accept(o), offer);
-    await calling;
-    const times = await Promise.all([a, b].map(async (p) => { await mediaFlows(p, { timeoutMs: 10000 }); return Date.now() - t0; }));
+    const { a, b, accepted } = await videocallPair(browser, site, janus, [`vc-${round}-${c}-a`, `vc-${round}-${c}-b`]);
+    const times = await Promise.all([a, b].map(async (p) => { await mediaFlows(p, { timeoutMs: 10000 }); return Date.now() - accepted; }));
     firstFrame.push(...times);
     pages.push(a, b);
   }

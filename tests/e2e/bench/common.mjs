@@ -73,3 +73,58 @@ export async function alternateRounds(names, run) {
   }
   return results;
 }
+
+// The same call through the VideoCall plugin, over Janus's HTTP API.
+export const VIDEOCALL_PAGE = `<!doctype html><script>${JANUS_HTTP_JS}
+window.vc = { events: [] };
+window.vc.start = async (janusUrl, username) => {
+  const session = await janusSession(janusUrl, (e) => { window.vc.events.push(e); window.dispatchEvent(new CustomEvent('vc', { detail: e })); });
+  const handle = (await janusApi(janusUrl + '/' + session, { janus: 'attach', plugin: 'janus.plugin.videocall' })).data.id;
+  Object.assign(window.vc, { janusUrl, session, handle, url: janusUrl + '/' + session + '/' + handle });
+  await janusApi(window.vc.url, { janus: 'message', body: { request: 'register', username } });
+};
+window.vc.media = async () => {
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: ${JSON.stringify(CAMERA)} });
+  const pc = new RTCPeerConnection();
+  stream.getTracks().forEach((t) => pc.addTrack(t, stream));
+  window.vc.pc = pc;
+  return pc;
+};
+const nextJsep = () => new Promise((r) => window.addEventListener('vc', function on(e) { if (e.detail.jsep) { window.removeEventListener('vc', on); r(e.detail.jsep); } }));
+window.vc.call = async (username) => {
+  const pc = await window.vc.media();
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  const answer = nextJsep();
+  await janusApi(window.vc.url, { janus: 'message', body: { request: 'call', username }, jsep: pc.localDescription });
+  await pc.setRemoteDescription(await answer);
+};
+window.vc.waitIncoming = () => nextJsep();
+window.vc.hangup = () => janusApi(window.vc.url, { janus: 'message', body: { request: 'hangup' } });
+window.vc.accept = async (offer) => {
+  const pc = await window.vc.media();
+  await pc.setRemoteDescription(offer);
+  await pc.setLocalDescription(await pc.createAnswer());
+  await gathered(pc);
+  await janusApi(window.vc.url, { janus: 'message', body: { request: 'accept' }, jsep: pc.localDescription });
+};
+window.demo = { inbound: () => inboundOf([window.vc.pc]) };
+</script>`;
+
+// Two pages (serve VIDEOCALL_PAGE at site's /vc.html) in a VideoCall call, users
+// [ua, ub]; resolves once the caller has the answer, with when the callee accepted.
+export async function videocallPair(browser, site, janus, [ua, ub]) {
+  const a = await browser.newPage(`${site.url}/vc.html`);
+  const b = await browser.newPage(`${site.url}/vc.html`);
+  for (const p of [a, b]) p.inbound = () => p.evaluate(() => window.demo.inbound());
+  [a.user, b.user] = [ua, ub];
+  await a.evaluate(([url, u]) => window.vc.start(url, u), [janus.httpUrl, ua]);
+  await b.evaluate(([url, u]) => window.vc.start(url, u), [janus.httpUrl, ub]);
+  const incoming = b.evaluate(() => window.vc.waitIncoming());
+  const calling = a.evaluate((u) => window.vc.call(u), ub);
+  const offer = await incoming;
+  const accepted = Date.now();
+  await b.evaluate((o) => window.vc.accept(o), offer);
+  await calling;
+  return { a, b, accepted };
+}

@@ -29,17 +29,27 @@ export function canShapeTraffic() {
   }
 }
 
-// Drops RTP/RTCP packets at random with that probability (both directions); returns remove().
-export function addLoss(probability) {
-  const rule = ['INPUT', '-p', 'udp', ...RTP_OR_RTCP, '-m', 'statistic', '--mode', 'random',
-    '--probability', String(probability), '-j', 'DROP'];
-  iptables('-A', ...rule);
+// Adds an INPUT rule; returns remove().
+function inputRule(rule) {
+  iptables('-A', 'INPUT', ...rule);
   let removed = false;
   return () => {
     if (removed) return;
     removed = true;
-    iptables('-D', ...rule);
+    iptables('-D', 'INPUT', ...rule);
   };
+}
+
+// Drops RTP/RTCP packets at random with that probability (both directions); returns remove().
+export function addLoss(probability) {
+  return inputRule(['-p', 'udp', ...RTP_OR_RTCP, '-m', 'statistic', '--mode', 'random',
+    '--probability', String(probability), '-j', 'DROP']);
+}
+
+// Drops the RTP packets of one SSRC (either direction) with that probability; returns remove().
+export function addSsrcLoss(ssrc, probability) {
+  return inputRule(['-p', 'udp', '-m', 'u32', '--u32', `0>>22&0x3C@8>>30=2&&0>>22&0x3C@16=${ssrc >>> 0}`,
+    ...(probability < 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', String(probability)] : []), '-j', 'DROP']);
 }
 
 // Holds every UDP packet delayMs once per direction (round trips grow by 2 x delayMs);
