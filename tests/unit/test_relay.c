@@ -277,12 +277,14 @@ static void test_links(void) {
 	oicall_relay_describe(source, 0, OICALL_AUDIO, "opus", NULL);
 	oicall_relay_connect(source, 0, a, 1, OICALL_AUDIO, NULL, FALSE);
 	oicall_relay_connect(source, 0, b, 1, OICALL_AUDIO, NULL, FALSE);
-	oicall_forward *first = forward_to(source, 0, a, 1);
+	/* Held, so that the replacement can't be given its address. */
+	oicall_forward *first = oicall_forward_ref(forward_to(source, 0, a, 1));
 	/* The same target m-line again: a new forward in its place, b's untouched. */
 	oicall_forward *to_b = forward_to(source, 0, b, 1);
 	oicall_relay_connect(source, 0, a, 1, OICALL_AUDIO, NULL, FALSE);
 	g_assert_cmpuint(source->slots[0].forwards->len, ==, 2);
 	g_assert_true(forward_to(source, 0, a, 1) != first);
+	oicall_forward_unref(first);
 	g_assert_true(forward_to(source, 0, b, 1) == to_b);
 	g_assert_true(a->slots[1].incoming == forward_to(source, 0, a, 1));
 	/* Another source takes b's m-line over: source keeps feeding a only. */
