@@ -452,9 +452,16 @@ gboolean sio_conn_receive(sio_conn *conn, const eio_packet *packet, eio_via via,
 
 /* ---- the Engine.IO endpoint over HTTP -------------------------------- */
 
+/* lws_get_urlarg_by_name() gives up at the first query argument that does not
+ * fit its buffer, so a longer one before ours (python-socketio sends
+ * transport=websocket before EIO=4) would hide it: look with room for any
+ * argument up to 1 kB, then keep the value if it fits buf. */
 static const char *urlarg(struct lws *wsi, const char *name, char *buf, int len) {
-	const char *value = lws_get_urlarg_by_name(wsi, name, buf, len);
-	return value;
+	char fragment[1024];
+	const char *value = lws_get_urlarg_by_name(wsi, name, fragment, sizeof(fragment));
+	if(value == NULL || g_strlcpy(buf, value, (gsize)len) >= (gsize)len)
+		return NULL;
+	return buf;
 }
 
 char *sio_header(struct lws *wsi, enum lws_token_indexes token) {

@@ -43,6 +43,10 @@ describe('bad input to the Socket.IO transport', () => {
       [400, { code: 3, message: 'Bad request' }]);
     assert.deepEqual(await engineio('EIO=3&transport=polling').then((r) => [r.status, JSON.parse(r.body)]),
       [400, { code: 5, message: 'Unsupported protocol version' }]);
+    // The arguments in any order, after long ones (python-socketio puts transport first).
+    assert.equal((await engineio(`transport=polling&pad=${'x'.repeat(500)}&EIO=4`)).status, 200);
+    assert.deepEqual(await engineio('transport=polling&EIO=3').then((r) => [r.status, JSON.parse(r.body)]),
+      [400, { code: 5, message: 'Unsupported protocol version' }]);
     const elsewhere = await fetch(`${ctx.janus.sioUrl}/not-calls/?EIO=4&transport=polling`);
     assert.equal(elsewhere.status, 404);
     await bystanderFine();
