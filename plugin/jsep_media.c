@@ -44,27 +44,6 @@ static int rtx_apt(janus_sdp_mline *m, int pt) {
 	return -1;
 }
 
-/* The codec a RED payload type carries (fmtp "111/111": every block that
- * codec), or -1. */
-static int red_primary(janus_sdp_mline *m, int pt) {
-	char prefix[16];
-	g_snprintf(prefix, sizeof(prefix), "%d ", pt);
-	for(GList *a = m->attributes; a != NULL; a = a->next) {
-		janus_sdp_attribute *attr = a->data;
-		if(attr->name == NULL || attr->value == NULL || strcmp(attr->name, "fmtp") != 0 || !g_str_has_prefix(attr->value, prefix))
-			continue;
-		char **blocks = g_strsplit(attr->value + strlen(prefix), "/", -1);
-		int primary = blocks[0] != NULL && blocks[1] != NULL ? atoi(blocks[0]) : -1;
-		for(guint i = 0; primary >= 0 && blocks[i] != NULL; i++) {
-			if(atoi(blocks[i]) != primary || strspn(blocks[i], "0123456789") != strlen(blocks[i]))
-				primary = -1;
-		}
-		g_strfreev(blocks);
-		return primary;
-	}
-	return -1;
-}
-
 /* Where codec comes in the comma-separated list, or -1. */
 static int rank_in(const char *list, const char *codec) {
 	char **names = g_strsplit(list, ",", -1);
@@ -117,10 +96,8 @@ static void remove_payload_type(janus_sdp_mline *m, int pt) {
 /* Keeps the configured codecs (and RTX for kept ones), in the configured
  * order: the callee's browser answers in the offer's order, and the
  * gateway's own answer takes the first, so the list is a preference for
- * both. RED of a kept audio codec stays too, right before it: both
- * browsers then send each packet with the one before it as well (a lost
- * packet is rebuilt whole from the next). An m-line left with none, or not
- * audio/video, is rejected. Returns how many stay active. */
+ * both. An m-line left with none, or not audio/video, is rejected.
+ * Returns how many stay active. */
 static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 	int active = 0;
 	for(GList *l = sdp->m_lines; l != NULL; l = l->next) {
@@ -132,8 +109,8 @@ static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 			continue;
 		}
 		const char *allowed = m->type == JANUS_SDP_AUDIO ? config->audio_codecs : config->video_codecs;
-		GList *keep = NULL, *drop = NULL, *rtx = NULL, *red = NULL;
-		/* Sort keys: 2 × the codec's rank; its RTX right after it (+1), its RED right before (-1). */
+		GList *keep = NULL, *drop = NULL, *rtx = NULL;
+		/* Sort keys: 2 × the codec's rank; its RTX right after it (+1). */
 		int key[128] = { 0 };
 		for(GList *a = m->attributes; a != NULL; a = a->next) {
 			janus_sdp_attribute *attr = a->data;
@@ -143,12 +120,9 @@ static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 			char *codec = rtpmap_codec(attr->value, &pt);
 			if(codec == NULL)
 				continue;
-			gboolean redundant = m->type == JANUS_SDP_AUDIO && strcmp(codec, "red") == 0;
-			int rank = strcmp(codec, "rtx") == 0 || redundant ? -1 : rank_in(allowed, codec);
+			int rank = strcmp(codec, "rtx") == 0 ? -1 : rank_in(allowed, codec);
 			if(strcmp(codec, "rtx") == 0)
 				rtx = g_list_prepend(rtx, GINT_TO_POINTER(pt));
-			else if(redundant)
-				red = g_list_prepend(red, GINT_TO_POINTER(pt));
 			else if(rank >= 0)
 				keep = g_list_prepend(keep, GINT_TO_POINTER(pt));
 			else
@@ -164,17 +138,9 @@ static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 			else
 				key[pt] = key[apt] + 1;
 		}
-		for(GList *r = red; r != NULL; r = r->next) {
-			int pt = GPOINTER_TO_INT(r->data), primary = red_primary(m, pt);
-			if(primary < 0 || !g_list_find(keep, GINT_TO_POINTER(primary)))
-				drop = g_list_prepend(drop, r->data);
-			else
-				key[pt] = key[primary] - 1;
-		}
 		/* Payload types without an rtpmap (static ones) aren't codecs we relay either. */
 		for(GList *p = m->ptypes; p != NULL; p = p->next) {
-			if(!g_list_find(keep, p->data) && !g_list_find(rtx, p->data) && !g_list_find(red, p->data) &&
-					!g_list_find(drop, p->data))
+			if(!g_list_find(keep, p->data) && !g_list_find(rtx, p->data) && !g_list_find(drop, p->data))
 				drop = g_list_prepend(drop, p->data);
 		}
 		for(GList *d = drop; d != NULL; d = d->next)
@@ -188,7 +154,6 @@ static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 		g_list_free(keep);
 		g_list_free(drop);
 		g_list_free(rtx);
-		g_list_free(red);
 	}
 	return active;
 }
@@ -272,11 +237,7 @@ void oicall_jsep_codecs(const char *text, char *codecs[2]) {
 		int kind = m->type == JANUS_SDP_AUDIO ? 0 : m->type == JANUS_SDP_VIDEO ? 1 : -1;
 		if(kind < 0 || m->port == 0 || codecs[kind] != NULL || m->ptypes == NULL)
 			continue;
-		/* RED first carries the codec after it. */
-		GList *p = m->ptypes;
-		const char *name = janus_sdp_get_codec_name(sdp, m->index, GPOINTER_TO_INT(p->data));
-		if(name != NULL && g_ascii_strcasecmp(name, "red") == 0 && p->next != NULL)
-			name = janus_sdp_get_codec_name(sdp, m->index, GPOINTER_TO_INT(p->next->data));
+		const char *name = janus_sdp_get_codec_name(sdp, m->index, GPOINTER_TO_INT(m->ptypes->data));
 		codecs[kind] = name ? g_ascii_strdown(name, -1) : NULL;
 	}
 	janus_sdp_destroy(sdp);

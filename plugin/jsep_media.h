@@ -59,7 +59,6 @@ oicall_stream *oicall_jsep_stream(const char *sdp, int kind, int *mindex);
 int oicall_jsep_mline_kinds(const char *sdp, int kinds[], int max);
 
 /* The first codec of the first active audio and video m-line ("opus", "vp8"...;
- * for RED, the codec it carries;
  * NULL when none), lower case, each g_free'd by the caller. */
 void oicall_jsep_codecs(const char *sdp, char *codecs[2]);
 
