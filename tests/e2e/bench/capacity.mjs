@@ -97,8 +97,8 @@ async function measure(janus, plugin, calls, clip) {
     // Every stream flowing (4 per call: video and audio, each way).
     for (const deadline = Date.now() + 30000; ;) {
       const stats = await Promise.all(gens.map((g) => g.ask('stats')));
-      if (sum(stats, (s) => s.flowing) === 4 * calls) break;
-      if (Date.now() > deadline) throw new Error(`${plugin}: ${sum(stats, (s) => s.flowing)} of ${4 * calls} streams flowing after 30 s`);
+      if (sum(stats, (s) => s.streams) === 4 * calls) break;
+      if (Date.now() > deadline) throw new Error(`${plugin}: ${sum(stats, (s) => s.streams)} of ${4 * calls} streams flowing after 30 s`);
       await sleep(500);
     }
     await sleep(3000);   // past ramp-up
@@ -107,7 +107,8 @@ async function measure(janus, plugin, calls, clip) {
     const b = await snapshot(janus, gens);
     const seconds = (b.at - a.at) / 1000;
     const packets = sum(b.stats, (s) => s.packets) - sum(a.stats, (s) => s.packets);
-    const lost = sum(b.stats, (s) => s.lost) - sum(a.stats, (s) => s.lost);
+    // Lost: the packets expected from the sequence numbers and not received, in the window.
+    const lost = sum(b.stats, (s) => s.expected) - sum(a.stats, (s) => s.expected) - packets;
     const jitter = b.stats.flatMap((s) => s.jitter_ms);
     const busiest = Math.max(...[...b.threads].map(([tid, t]) => (t - (a.threads.get(tid) ?? 0)) / seconds));
     return {

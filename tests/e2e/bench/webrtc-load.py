@@ -41,12 +41,12 @@ from gi.repository import GLib, Gst, GstApp, GstSdp, GstVideo, GstWebRTC  # noqa
 
 TRACE = os.environ.get('BENCH_TRACE') == '1'
 VIDEO_FPS, AUDIO_FPS = 30, 50
-CLIP_SECONDS = 6
+CLIP_SECONDS = 3   # one keyframe, at the start: the loop sends one every 3 s
 ENCODERS = {
     # A moving zone plate: detail everywhere, so the encoder spends its whole bitrate.
     'video': f'videotestsrc num-buffers={CLIP_SECONDS * VIDEO_FPS} pattern=zone-plate kx2=20 ky2=20 kt=1 '
              f'! video/x-raw,width=1280,height=720,framerate={VIDEO_FPS}/1 '
-             '! vp8enc target-bitrate=1700000 end-usage=cbr keyframe-max-dist=90 deadline=1 cpu-used=8 threads=2',
+             '! vp8enc target-bitrate=1700000 end-usage=cbr keyframe-max-dist=90 max-intra-bitrate=300 buffer-size=1000 buffer-initial-size=500 buffer-optimal-size=600 deadline=1 cpu-used=8 threads=2',
     'audio': f'audiotestsrc num-buffers={CLIP_SECONDS * AUDIO_FPS} samplesperbuffer=960 wave=pink-noise '
              '! audio/x-raw,rate=48000,channels=2 ! opusenc bitrate=48000 frame-size=20',
 }
@@ -117,6 +117,7 @@ class Peer:
         self.position = {kind: 0 for kind in PAYLOADERS}
         self.sent = {kind: 0 for kind in PAYLOADERS}
         self.keyframe_requests = 0
+        self.received = []   # one counter per received stream, filled by on_rtp
         self.want_keyframe = False
         self.sources['video'].get_static_pad('src').add_probe(Gst.PadProbeType.EVENT_UPSTREAM, self.on_upstream_event)
         self.started = None
@@ -138,6 +139,25 @@ class Peer:
         self.pipeline.add(sink)
         sink.sync_state_with_parent()
         pad.link(sink.get_static_pad('sink'))
+        counter = {'packets': 0, 'bytes': 0, 'first': None, 'highest': None}
+        self.received.append(counter)
+        pad.add_probe(Gst.PadProbeType.BUFFER, self.on_rtp, counter)
+
+    @staticmethod
+    def on_rtp(_pad, info, counter):
+        """Counts a received packet and extends its sequence number (webrtcbin's own
+        packets-lost is the same figure for every stream of a PeerConnection)."""
+        buf = info.get_buffer()
+        seq = int.from_bytes(buf.extract_dup(2, 2), 'big')
+        counter['packets'] += 1
+        counter['bytes'] += buf.get_size()
+        if counter['highest'] is None:
+            counter['first'] = counter['highest'] = seq
+        else:
+            delta = (seq - counter['highest']) & 0xFFFF
+            if delta < 0x8000:
+                counter['highest'] += delta
+        return Gst.PadProbeReturn.OK
 
     def on_upstream_event(self, _pad, info):
         if GstVideo.video_event_is_force_key_unit(info.get_event()):
@@ -189,14 +209,14 @@ class Peer:
         self.set_remote('offer', offer_sdp)
         return self.local_sdp('answer')
 
-    def inbound(self):
-        """webrtcbin's inbound-rtp statistics, one dict per received stream."""
+    def jitter(self):
+        """webrtcbin's inbound-rtp jitter (s) of each received stream."""
         reply = await_promise(lambda p: self.webrtc.emit('get-stats', None, p))
         streams = []
 
         def collect(_field, value):
             if isinstance(value, Gst.Structure) and value.get_value('type') == GstWebRTC.WebRTCStatsType.INBOUND_RTP:
-                streams.append({k: value.get_value(k) for k in ('ssrc', 'packets-received', 'bytes-received', 'packets-lost', 'jitter')})
+                streams.append(value.get_value('jitter'))
             return True
         reply.foreach(collect)
         return streams
@@ -293,15 +313,14 @@ class VideoCallUser:
 
 
 def summed_stats(peers):
-    streams = [s for peer in peers for s in peer.inbound()]
-    trace('inbound', streams)
+    streams = [c for peer in peers for c in peer.received]
+    trace('received', streams)
     return {
         'streams': len(streams),
-        'flowing': sum(1 for s in streams if s['packets-received'] > 0),
-        'packets': sum(s['packets-received'] for s in streams),
-        'bytes': sum(s['bytes-received'] for s in streams),
-        'lost': sum(max(0, s['packets-lost']) for s in streams),
-        'jitter_ms': [round(s['jitter'] * 1000, 3) for s in streams],
+        'packets': sum(c['packets'] for c in streams),
+        'bytes': sum(c['bytes'] for c in streams),
+        'expected': sum(c['highest'] - c['first'] + 1 for c in streams),
+        'jitter_ms': [round(j * 1000, 3) for peer in peers for j in peer.jitter()],
         'keyframe_requests': sum(p.keyframe_requests for p in peers),
     }
 
