@@ -12,11 +12,11 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startJanus, sleep } from '../lib/janus.js';
-import { cpuSeconds, mean, WINDOW_S } from './common.mjs';
+import { cpuSeconds, mean, median, WINDOW_S } from './common.mjs';
 
 const STEPS = (process.env.BENCH_STEPS || '1,2,4,6,8,12,16,20,24').split(',').map(Number);
 const PAIRS_PER_PROCESS = Number(process.env.BENCH_PAIRS_PER_PROCESS || 6);
@@ -84,6 +84,18 @@ async function snapshot(janus, gens) {
 
 const sum = (xs, f) => xs.reduce((a, x) => a + f(x), 0);
 
+// The SRTP profiles the handles' DTLS negotiated (Admin API handle_info).
+async function srtpProfiles(janus) {
+  const profiles = new Set();
+  for (const session of (await janus.admin({ janus: 'list_sessions' })).sessions) {
+    for (const handle of (await janus.admin({ janus: 'list_handles', session_id: session })).handles) {
+      const info = (await janus.admin({ janus: 'handle_info', session_id: session, handle_id: handle })).info;
+      if (info?.webrtc?.dtls?.['srtp-profile']) profiles.add(info.webrtc.dtls['srtp-profile']);
+    }
+  }
+  return [...profiles].join(', ');
+}
+
 async function measure(janus, plugin, calls, clip) {
   const url = plugin === 'oicall' ? janus.sioUrl : janus.httpUrl;
   const gens = [];
@@ -105,6 +117,7 @@ async function measure(janus, plugin, calls, clip) {
     const a = await snapshot(janus, gens);
     await sleep(WINDOW_S * 1000);
     const b = await snapshot(janus, gens);
+    const srtp = await srtpProfiles(janus);
     const seconds = (b.at - a.at) / 1000;
     const packets = sum(b.stats, (s) => s.packets) - sum(a.stats, (s) => s.packets);
     // Lost: the packets expected from the sequence numbers and not received, in the window.
@@ -112,15 +125,17 @@ async function measure(janus, plugin, calls, clip) {
     const jitter = b.stats.flatMap((s) => s.jitter_ms);
     const busiest = Math.max(...[...b.threads].map(([tid, t]) => (t - (a.threads.get(tid) ?? 0)) / seconds));
     return {
-      plugin, calls,
+      plugin, calls, srtp,
       janusPerCall: (b.janus - a.janus) / seconds / calls,
       janusTotal: (b.janus - a.janus) / seconds,
       busiestThread: busiest,
       janusThreads: b.threads.size,
       genPerCall: (b.gens - a.gens) / seconds / calls,
       machineBusy: (b.machine[0] - a.machine[0]) / (b.machine[1] - a.machine[1]),
+      // What else ran meanwhile (other people's work on a shared machine), in cores.
+      others: (b.machine[0] - a.machine[0]) / (b.machine[1] - a.machine[1]) * cpus().length - (b.janus - a.janus + b.gens - a.gens) / seconds,
       loss: packets + lost > 0 ? lost / (packets + lost) : 0,
-      jitterMean: mean(jitter),
+      jitterMedian: median(jitter),
       jitterMax: Math.max(...jitter),
       kbpsPerCall: (sum(b.stats, (s) => s.bytes) - sum(a.stats, (s) => s.bytes)) * 8 / seconds / 1000 / calls,
       keyframeRequests: sum(b.stats, (s) => s.keyframe_requests) - sum(a.stats, (s) => s.keyframe_requests),
@@ -135,9 +150,9 @@ const pct = (x) => `${(x * 100).toFixed(2)} %`;
 function print(r) {
   console.log(`${r.plugin.padEnd(9)} ${String(r.calls).padStart(3)} calls: Janus ${pct(r.janusPerCall)} of a core per call ` +
     `(${pct(r.janusTotal)} in all, busiest thread ${pct(r.busiestThread)}, ${r.janusThreads} threads); ` +
-    `generator ${pct(r.genPerCall)} per call; machine ${pct(r.machineBusy)} busy; loss ${(r.loss * 100).toFixed(3)} %; ` +
-    `jitter ${r.jitterMean.toFixed(2)} / ${r.jitterMax.toFixed(2)} ms (mean / max); ${r.kbpsPerCall.toFixed(0)} kbit/s received per call; ` +
-    `${r.keyframeRequests} keyframe requests`);
+    `generator ${pct(r.genPerCall)} per call; machine ${pct(r.machineBusy)} busy (others ${r.others.toFixed(2)} cores); loss ${(r.loss * 100).toFixed(3)} %; ` +
+    `jitter ${r.jitterMedian.toFixed(2)} / ${r.jitterMax.toFixed(2)} ms (median / max of the streams); ${r.kbpsPerCall.toFixed(0)} kbit/s received per call; ` +
+    `${r.keyframeRequests} keyframe requests; SRTP ${r.srtp}`);
 }
 
 const clipDir = mkdtempSync(join(tmpdir(), 'oicall-capacity-'));
@@ -174,8 +189,9 @@ try {
   rmSync(clipDir, { recursive: true, force: true });
 }
 if (rows.length) {
-  const perCall = (plugin) => mean(rows.map((pair) => pair.find((r) => r.plugin === plugin).janusPerCall));
-  console.log(`stopped by ${stop || 'the last step'}; mean over the steps: oicall ${pct(perCall('oicall'))}, ` +
-    `VideoCall ${pct(perCall('videocall'))} of a core per call, ratio ${(perCall('oicall') / perCall('videocall')).toFixed(2)}; ` +
-    `at that cost one core carries about ${Math.floor(1 / perCall('oicall'))} oicall calls (extrapolated)`);
+  // The largest step measures best: the most calls over the fixed costs and the clock ticks.
+  const [o, v] = rows.at(-1);
+  console.log(`stopped by ${stop || 'the last step'}; at ${o.calls} calls: oicall ${pct(o.janusPerCall)}, VideoCall ` +
+    `${pct(v.janusPerCall)} of a core per call, ratio ${(o.janusPerCall / v.janusPerCall).toFixed(2)}; at that cost one core ` +
+    `carries about ${Math.floor(1 / o.janusPerCall)} oicall calls (extrapolated; Janus's busiest thread ${pct(o.busiestThread)})`);
 }
