@@ -6,8 +6,8 @@ RTCP) that sends pre-encoded VP8 (1280x720, about 1.5 Mbit/s, a keyframe
 every 3 s) and Opus in a loop, so that a packet costs only RTP and SRTP:
 nothing is encoded or decoded per frame. A keyframe request (PLI/FIR)
 makes the loop jump to its next keyframe. What a user receives goes
-undecoded into a fakesink; webrtcbin's own statistics count it (packets,
-bytes, loss from sequence numbers, jitter).
+undecoded into a fakesink; a probe counts its packets and bytes and the loss
+from its sequence numbers, and webrtcbin's statistics give its jitter.
 
   webrtc-load.py --encode FILE
       encodes the clip once (a few seconds of CPU) into FILE
