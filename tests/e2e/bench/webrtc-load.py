@@ -313,7 +313,7 @@ class VideoCallUser:
 
 
 def summed_stats(peers):
-    streams = [c for peer in peers for c in peer.received]
+    streams = [c for peer in peers for c in peer.received if c['first'] is not None]
     trace('received', streams)
     return {
         'streams': len(streams),
