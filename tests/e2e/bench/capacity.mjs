@@ -139,6 +139,7 @@ async function measure(janus, plugin, calls, clip) {
       jitterMax: Math.max(...jitter),
       kbpsPerCall: (sum(b.stats, (s) => s.bytes) - sum(a.stats, (s) => s.bytes)) * 8 / seconds / 1000 / calls,
       keyframeRequests: sum(b.stats, (s) => s.keyframe_requests) - sum(a.stats, (s) => s.keyframe_requests),
+      keyframeRequestsInAll: sum(b.stats, (s) => s.keyframe_requests),
     };
   } finally {
     await Promise.all(gens.map((g) => g.quit()));
@@ -152,7 +153,7 @@ function print(r) {
     `(${pct(r.janusTotal)} in all, busiest thread ${pct(r.busiestThread)}, ${r.janusThreads} threads); ` +
     `generator ${pct(r.genPerCall)} per call; machine ${pct(r.machineBusy)} busy (others ${r.others.toFixed(2)} cores); loss ${(r.loss * 100).toFixed(3)} %; ` +
     `jitter ${r.jitterMedian.toFixed(2)} / ${r.jitterMax.toFixed(2)} ms (median / max of the streams); ${r.kbpsPerCall.toFixed(0)} kbit/s received per call; ` +
-    `${r.keyframeRequests} keyframe requests; SRTP ${r.srtp}`);
+    `keyframe requests answered ${r.keyframeRequests} (${r.keyframeRequestsInAll} since the calls began); SRTP ${r.srtp}`);
 }
 
 const clipDir = mkdtempSync(join(tmpdir(), 'oicall-capacity-'));
