@@ -9,8 +9,8 @@ export const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
 // The demo page's camera (html/demo.js), for every page of every benchmark.
 export const CAMERA = { width: 320, height: 240, frameRate: 15 };
 
-// Janus process CPU time (user + system), in seconds.
-function cpuSeconds(pid) {
+// A process's (or, as PID/task/TID, a thread's) CPU time (user + system), in seconds.
+export function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;   // utime, stime in clock ticks (USER_HZ = 100)
 }
