@@ -61,7 +61,9 @@ export async function startJanus(opts = {}) {
     '--debug-level', String(process.env.OICALL_JANUS_DEBUG ?? opts.debugLevel ?? 4)];
   if (process.env.OICALL_NETNS) args.push('--interface', JANUS_IP, '--ice-enforce', ICE_IFACE);
   if (opts.publicIp) args.push('--public-ip', opts.publicIp);
-  if (opts.eventLoops) args.push('--event-loops', opts.eventLoops);
+  // OICALL_EVENT_LOOPS: every test's Janus on shared event loops, as tools/run-server runs it.
+  const eventLoops = opts.eventLoops ?? process.env.OICALL_EVENT_LOOPS;
+  if (eventLoops) args.push('--event-loops', eventLoops);
   args.push(...(opts.runtimeArgs || []));
   for (const p of opts.plugins || []) args.push('--plugin', p);
   for (const e of opts.eventHandlers || []) args.push('--event-handler', e);
