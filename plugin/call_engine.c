@@ -771,10 +771,12 @@ static json_t *begin_call(oicall_engine *engine, guint64 session, json_t *body, 
 		for(int i = 0; to[i] != NULL; i++)
 			ringing += oicall_engine_call_of_user(engine, to[i]) == NULL;
 		char *too_many = rings_refused(engine, NULL, user, ringing);
+		const char *limited = NULL;
+		if(too_many != NULL)
+			reply = error_ack(too_many);
 		/* Counted before the busy check: ringing a busy user again and again is calling too. */
-		const char *limited = too_many == NULL ? oicall_call_limits_start(engine->limits, user, to, now) : NULL;
-		if(too_many != NULL || limited != NULL)
-			reply = error_ack(too_many != NULL ? too_many : limited);
+		else if((limited = oicall_call_limits_start(engine->limits, user, to, now)) != NULL)
+			reply = error_ack(limited);
 		g_free(too_many);
 	}
 	gboolean all_busy = TRUE;

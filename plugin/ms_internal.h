@@ -145,6 +145,8 @@ typedef struct ms_request {
 extern oicall_ms_env ms_env;
 
 json_t *ms_error_reply(int code, const char *message);
+/* An engine ack as it is, an error given ERROR_FAILED as its code unless it has one. */
+json_t *ms_with_error_code(json_t *ack);
 void ms_reply(oicall_session *session, const char *transaction, json_t *message);
 void ms_reply_to(guint64 session_id, const char *transaction, json_t *message);
 /* An event to a side's user, wherever they are now (takes the payload). */

@@ -346,9 +346,7 @@ void ms_jsep_answer(oicall_session *session, json_t *body, json_t *jsep, const c
 	else if(error == NULL && (peer == NULL || !peer->offering || ms->jsep_session[side] != session->id))
 		error = ms_error_reply(ERROR_FAILED, "No offer pending");
 	if(error != NULL) {
-		if(json_object_get(error, "error_code") == NULL)
-			json_object_set_new(error, "error_code", json_integer(ERROR_FAILED));
-		ms_reply(session, transaction, error);
+		ms_reply(session, transaction, ms_with_error_code(error));
 		return;
 	}
 	peer->offering = FALSE;

@@ -17,13 +17,6 @@
 
 #include "ms_internal.h"
 
-/* The ack as it is, an error with its code. */
-static void reply_ack(oicall_session *session, const char *transaction, json_t *ack) {
-	if(json_object_get(ack, "error") != NULL && json_object_get(ack, "error_code") == NULL)
-		json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
-	ms_reply(session, transaction, ack);
-}
-
 /* The new transports are ready: the ack has them, and a seed-dialect peer
  * hears of what the others send (a room-dialect one asks with get-producers). */
 static void transports_ready(ms_pair *pair) {
@@ -69,7 +62,7 @@ static void resume_offer(oicall_session *session, json_t *body, const char *tran
 			json_object_set_new(ack, "alreadyResumed", json_true());
 		ms_env.dispatch(effects);
 		g_ptr_array_unref(effects);
-		reply_ack(session, transaction, ack);
+		ms_reply(session, transaction, ms_with_error_code(ack));
 		return;
 	}
 	json_decref(ack);
@@ -110,7 +103,7 @@ static void resume_answer(oicall_session *session, json_t *body, json_t *jsep, c
 	g_free(error);
 	if(ack != NULL) {
 		janus_mutex_unlock(ms_env.engine_mutex);
-		reply_ack(session, transaction, ack);
+		ms_reply(session, transaction, ms_with_error_code(ack));
 		return;
 	}
 	ms->resume_offered[side] = FALSE;

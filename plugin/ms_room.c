@@ -35,9 +35,7 @@ static void join_call(oicall_session *session, json_t *body, const char *transac
 	if(json_object_get(ack, "error") == NULL && ms != NULL)
 		json_object_set(ack, "rtpCapabilities", ms->router_caps);
 	janus_mutex_unlock(ms_env.engine_mutex);
-	if(json_object_get(ack, "error") != NULL && json_object_get(ack, "error_code") == NULL)
-		json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
-	ms_reply(session, transaction, ack);
+	ms_reply(session, transaction, ms_with_error_code(ack));
 	ms_env.dispatch(effects);
 	g_ptr_array_unref(effects);
 }

@@ -21,6 +21,12 @@ json_t *ms_error_reply(int code, const char *message) {
 	return json_pack("{sssi}", "error", message, "error_code", code);
 }
 
+json_t *ms_with_error_code(json_t *ack) {
+	if(json_object_get(ack, "error") != NULL && json_object_get(ack, "error_code") == NULL)
+		json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
+	return ack;
+}
+
 void ms_reply(oicall_session *session, const char *transaction, json_t *message) {
 	ms_env.reply(session, transaction, message, NULL);
 }
@@ -523,9 +529,7 @@ static void start_call(oicall_session *session, json_t *body, const char *transa
 	}
 	janus_mutex_unlock(ms_env.engine_mutex);
 	if(call == NULL) {
-		if(json_object_get(ack, "error") != NULL && json_object_get(ack, "error_code") == NULL)
-			json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
-		ms_reply(session, transaction, ack);
+		ms_reply(session, transaction, ms_with_error_code(ack));
 	} else {
 		ms_pair *pair = ms_pair_new(call, OICALL_CALLER, session->id, transaction, start_call_ready);
 		oicall_call_unref(call);    /* the reference taken above: the pair has its own */
@@ -698,8 +702,7 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 	g_free(caller_answer);
 	g_free(error);
 	if(!accepted) {
-		if(json_object_get(ack, "error_code") == NULL)
-			json_object_set_new(ack, "error_code", json_integer(ERROR_FAILED));
+		ms_with_error_code(ack);
 		if(jsep != NULL)
 			ms_env.jsep_refused(session);
 		ms_reply(session, transaction, ack);

@@ -229,11 +229,7 @@ static gboolean gate_in_flight(sio_socket *socket) {
 }
 
 static GList *refused_link(sio_socket *socket, const char *call_id) {
-	for(GList *l = socket->refused_calls.head; l != NULL; l = l->next) {
-		if(strcmp(l->data, call_id) == 0)
-			return l;
-	}
-	return NULL;
+	return g_queue_find_custom(&socket->refused_calls, call_id, (GCompareFunc)strcmp);
 }
 
 static gboolean call_refused(sio_socket *socket, const char *call_id) {
