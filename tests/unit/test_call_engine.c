@@ -862,6 +862,12 @@ static void test_resume_refused(fixture *f, gconstpointer data) {
 	assert_error(request(f, "resume", B1, body, NULL), "The call rings for you: answer it (accept-call)");
 	assert_error(request(f, "resume", A1, body, NULL), "Only an accepted call can be resumed");
 	assert_error(request(f, "resume", C1, "{\"callId\":\"nope\"}", NULL), "Socket not registered");
+	reg(f, C1, "\"c\"");
+	assert_error(request(f, "resume", C1, "{}", NULL), "Missing callId");
+	assert_error(request(f, "resume", C1, "{\"callId\":1}", NULL), "callId must be a string");
+	assert_error(request(f, "resume", C1, "{\"callId\":\"nope\"}", NULL), "Unknown call");
+	assert_ok(request(f, "accept", B1, body, NULL));
+	assert_error(request(f, "resume", C1, body, NULL), "Not your call");
 	g_assert_null(find(f, OICALL_EFFECT_MEDIA_MOVED, NULL, 0));
 	g_free(body);
 }
