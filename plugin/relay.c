@@ -26,6 +26,7 @@ static gboolean valid_mindex(int mindex) {
 void oicall_relay_clear(oicall_session *session) {
 	for(int i = 0; i < OICALL_MAX_SLOTS; i++) {
 		g_free(session->slots[i].id);
+		g_free(session->slots[i].holes);
 		/* Links a race left behind (one made while the other end was being
 		 * unlinked on another thread): nobody can reach them any more. */
 		oicall_fanout_unref(session->slots[i].forwards);
@@ -344,9 +345,11 @@ void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_p
 	if(slot->kind == OICALL_VIDEO && keyframes != OICALL_KEYFRAMES_UNKNOWN) {
 		/* A hole no retransmission filled: every receiver misses that frame. */
 		keyframe_here = is_keyframe(keyframes, packet);
-		oicall_holes_packet(&slot->holes, ntohl(header->ssrc), ntohs(header->seq_number), keyframe_here, now);
-		if(oicall_holes_unrepaired(&slot->holes, now) && keyframe_for_loss(gateway, session, packet->mindex, now))
-			oicall_holes_clear(&slot->holes);
+		if(slot->holes == NULL)
+			slot->holes = g_new0(oicall_holes, 1);
+		oicall_holes_packet(slot->holes, ntohl(header->ssrc), ntohs(header->seq_number), keyframe_here, now);
+		if(oicall_holes_unrepaired(slot->holes, now) && keyframe_for_loss(gateway, session, packet->mindex, now))
+			oicall_holes_clear(slot->holes);
 	}
 	int type = header->type;
 	for(guint i = 0; i < set->len; i++) {

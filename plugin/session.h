@@ -38,7 +38,8 @@ typedef struct oicall_slot {
 	oicall_forward *incoming;       /* what feeds what is sent here (a reference, under the mutex) */
 	oicall_keyframe_asks keyframe_asks;     /* the keyframe requests sent for what comes in here */
 	atomic_llong last_loss_pli_us;  /* ... the last one for loss no retransmission repaired */
-	oicall_holes holes;             /* video that comes in here: its unrepaired holes (its RTP thread only) */
+	oicall_holes *holes;            /* video that comes in here: its unrepaired holes (its RTP thread only;
+	                                 * made on the first video packet: a handle has 40 slots, few carry video) */
 	oicall_rtx_loss rtx_loss;       /* video sent from here: retransmissions the receiver lost (its RTCP thread only) */
 	atomic_ullong packets_in, bytes_in;
 	atomic_uint ssrc_in;

@@ -97,7 +97,9 @@ json_t *sio_bridge_request(const sio_route *route, const char *event, json_t *pa
 	json_t *body;
 	json_t *jsep = NULL;
 	if(json_is_object(payload)) {
-		body = json_deep_copy(payload);
+		/* Shallow: only the top level changes; what is below is shared, read-only
+		 * (Jansson's reference counts are atomic). */
+		body = json_copy(payload);
 		jsep = json_object_get(body, "jsep");
 		if(jsep != NULL) {
 			json_incref(jsep);
@@ -151,7 +153,7 @@ static json_t *plugin_payload(json_t *janus_message) {
 	json_t *data = json_object_get(json_object_get(janus_message, "plugindata"), "data");
 	if(!json_is_object(data))
 		return NULL;
-	json_t *payload = json_deep_copy(data);
+	json_t *payload = json_copy(data);     /* shallow, as for requests */
 	json_t *jsep = json_object_get(janus_message, "jsep");
 	if(json_is_object(jsep))
 		json_object_set(payload, "jsep", jsep);

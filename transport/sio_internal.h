@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include <libwebsockets.h>
+#include <uv.h>
 
 #include "engineio_session.h"
 #include "http_chunked.h"
@@ -73,10 +74,14 @@ struct sio_server {
 	const sio_server_hooks *hooks;
 	eio_session_config eio_config;
 	struct lws_context *context;
+	/* lws runs on this libuv loop (epoll): a poll() over every socket per
+	 * wake-up cost a fifth of the thread under load. */
+	uv_loop_t loop;
 	GThread *thread;
 	volatile gint stopping;
 	volatile gint draining;     /* Janus is stopping: /healthz says so for metrics.drain_time first */
 	GAsyncQueue *inbox;
+	GByteArray *ws_frame;       /* the WebSocket frame being written (sio_ws.c) */
 	volatile gint wake_pending;     /* a wake-up of the service thread is on its way */
 	GHashTable *conns;          /* sid → sio_conn * with a client */
 	GHashTable *lingering;      /* sio_conn * whose Janus session outlives the client */
@@ -132,6 +137,8 @@ int sio_ws_filter(struct lws *wsi);
 int sio_ws_established(struct lws *wsi, sio_wsi *w);
 int sio_ws_receive(struct lws *wsi, sio_wsi *w, const void *in, size_t len);
 int sio_ws_writeable(struct lws *wsi, sio_wsi *w);
+/* Sends what the connection's session has queued for its WebSocket. */
+void sio_ws_flush(sio_conn *conn);
 void sio_ws_closed(struct lws *wsi, sio_wsi *w);
 
 #endif

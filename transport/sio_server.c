@@ -186,7 +186,8 @@ static void timers_rearm(sio_server *server) {
 
 /* Files the connection under its next deadline: after anything that can move it. */
 static void conn_schedule(sio_conn *conn) {
-	gint64 deadline = conn->closing ? conn->closing_deadline : eio_session_next_deadline(conn->eio);
+	gint64 deadline = conn->closing ? conn->closing_deadline :
+		MIN(eio_session_next_deadline(conn->eio), sio_socket_next_deadline(conn->socket));
 	if(conn->timer != NULL) {
 		if(conn->deadline == deadline)
 			return;
@@ -212,7 +213,7 @@ void sio_conn_flush(sio_conn *conn) {
 		if(conn->poll_wsi != NULL && eio_session_has_output(conn->eio))
 			lws_callback_on_writable(conn->poll_wsi);
 	} else if(conn->ws_wsi != NULL) {
-		lws_callback_on_writable(conn->ws_wsi);
+		sio_ws_flush(conn);
 	}
 }
 
@@ -895,10 +896,15 @@ static void drain_inbox(sio_server *server) {
 			else
 				sio_metrics_session_over(server->metrics, item->session_id);
 		} else if(conn != NULL) {
+			char sid[EIO_SID_LEN + 1];
+			memcpy(sid, conn->sid, sizeof(sid));
 			if(item->kind == INBOX_MESSAGE)
 				sio_socket_janus_message(conn->socket, item->message);
 			else
 				sio_socket_session_over(conn->socket, item->session_id, item->timeout);
+			/* Its timers may have moved (connected, a keepalive answered...). */
+			if(conn_alive(server, sid, conn))
+				conn_schedule(conn);
 		}
 		inbox_item_free(item, server->hooks);
 	}
@@ -924,6 +930,8 @@ static void conn_timer(sio_conn *conn, gint64 now) {
 			conn->probe_wsi = NULL;
 			break;
 	}
+	if(sio_socket_next_deadline(conn->socket) <= now && !sio_socket_tick(conn->socket, now))
+		return;
 	conn_schedule(conn);
 }
 
@@ -943,14 +951,11 @@ static void run_timers(lws_sorted_usec_list_t *sul) {
 	timers_rearm(server);
 }
 
-/* The Socket.IO layer's own timers (unanswered events) need no precision. */
+/* Sockets whose client is gone (a few, for seconds) and the metrics need no
+ * precision; connections have their deadlines (run_timers). */
 static void tick(lws_sorted_usec_list_t *sul) {
 	sio_server *server = lws_container_of(sul, sio_server, tick);
 	gint64 now = g_get_monotonic_time();
-	GList *conns = g_hash_table_get_values(server->conns);
-	for(GList *l = conns; l != NULL; l = l->next)
-		sio_socket_tick(((sio_conn *)l->data)->socket, now);
-	g_list_free(conns);
 	GList *lingering = g_hash_table_get_keys(server->lingering);
 	for(GList *l = lingering; l != NULL; l = l->next)
 		sio_socket_tick(((sio_conn *)l->data)->socket, now);
@@ -1039,10 +1044,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 static void *service_thread(void *data) {
 	sio_server *server = data;
-	while(!g_atomic_int_get(&server->stopping)) {
-		if(lws_service(server->context, 0) < 0)
-			break;
-	}
+	while(!g_atomic_int_get(&server->stopping))
+		uv_run(&server->loop, UV_RUN_ONCE);
 	return NULL;
 }
 
@@ -1066,6 +1069,18 @@ static gboolean metrics_listen(sio_server *server) {
 	return server->metrics_vhost != NULL;
 }
 
+/* On a foreign loop lws closes its handles asynchronously: the loop runs
+ * until they are closed, then a second call frees the context (lws clears
+ * server->context, its pcontext, when it is gone). On the caller's thread,
+ * once the service thread is gone. */
+static void context_destroy(sio_server *server) {
+	lws_context_destroy(server->context);
+	uv_run(&server->loop, UV_RUN_DEFAULT);
+	lws_context_destroy(server->context);
+	uv_run(&server->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&server->loop);
+}
+
 sio_server *sio_server_start(const sio_transport_config *config, const sio_server_hooks *hooks, char **error) {
 	*error = sio_transport_config_clash(config);
 	if(*error != NULL)
@@ -1087,6 +1102,7 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 	server->admission = sio_admission_new(config);
 	server->acks = sio_ack_stats_new();
 	server->inbox = g_async_queue_new();
+	server->ws_frame = g_byte_array_new();
 	server->conns = g_hash_table_new(g_str_hash, g_str_equal);
 	server->lingering = g_hash_table_new(NULL, NULL);
 	server->timers = g_sequence_new(NULL);
@@ -1120,6 +1136,11 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 			(strcmp(config->tls_min_version, "1.3") == 0 ? SSL_OP_NO_TLSv1_2 : 0);
 		info.alpn = "http/1.1";
 	}
+	uv_loop_init(&server->loop);
+	void *loops[] = { &server->loop };
+	info.options |= LWS_SERVER_OPTION_LIBUV;
+	info.foreign_loops = loops;
+	info.pcontext = &server->context;
 	server->context = lws_create_context(&info);
 	if(server->context == NULL || lws_create_vhost(server->context, &info) == NULL) {
 		*error = g_strdup_printf("cannot listen on %s:%" G_GUINT64_FORMAT "%s",
@@ -1129,10 +1150,10 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 			config->metrics_interface[0] ? config->metrics_interface : "*", config->metrics_port);
 	}
 	if(*error != NULL) {
-		if(server->context != NULL)
-			lws_context_destroy(server->context);
+		context_destroy(server);
 		sio_ack_stats_free(server->acks);
 		g_async_queue_unref(server->inbox);
+		g_byte_array_unref(server->ws_frame);
 		g_hash_table_destroy(server->conns);
 		g_hash_table_destroy(server->lingering);
 		g_sequence_free(server->timers);
@@ -1177,11 +1198,12 @@ void sio_server_stop(sio_server *server) {
 		server->hooks->peer_close(server->probe_peer);
 	lws_sul_schedule(server->context, 0, &server->tick, tick, LWS_SET_TIMER_USEC_CANCEL);
 	lws_sul_schedule(server->context, 0, &server->timers_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
-	lws_context_destroy(server->context);
+	context_destroy(server);
 	inbox_item *item;
 	while((item = g_async_queue_try_pop(server->inbox)) != NULL)
 		inbox_item_free(item, server->hooks);
 	g_async_queue_unref(server->inbox);
+	g_byte_array_unref(server->ws_frame);
 	g_hash_table_destroy(server->conns);
 	g_hash_table_destroy(server->lingering);
 	g_sequence_free(server->timers);

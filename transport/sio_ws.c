@@ -134,17 +134,48 @@ int sio_ws_receive(struct lws *wsi, sio_wsi *w, const void *in, size_t len) {
 }
 
 static int ws_write_packet(sio_server *server, struct lws *wsi, const eio_packet *packet) {
-	GByteArray *frame = g_byte_array_sized_new(LWS_PRE + (guint)g_bytes_get_size(packet->data) + 1);
+	/* One buffer for every frame (lws copies what the kernel doesn't take):
+	 * kept at the largest frame so far, at most maxPayload and one. */
+	GByteArray *frame = server->ws_frame;
 	g_byte_array_set_size(frame, LWS_PRE);
 	gboolean binary = FALSE;
 	eio_encode_frame(packet, frame, &binary);
 	gsize len = frame->len - LWS_PRE;
 	int written = lws_write(wsi, frame->data + LWS_PRE, len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-	g_byte_array_unref(frame);
 	if(written < (int)len)
 		return -1;
 	STAT_ADD(server, bytes_out, len);
 	return 0;
+}
+
+/* Writes what the session has queued, up to WS_WRITES_PER_CALLBACK packets
+ * (fairness) or until the kernel stops taking it all (lws keeps the rest,
+ * lws_partial_buffered says so: what lws documents for several writes at
+ * once). -1: the connection failed. */
+static int ws_write_queued(sio_server *server, struct lws *wsi, sio_conn *conn) {
+	for(int i = 0; i < WS_WRITES_PER_CALLBACK && !lws_partial_buffered(wsi); i++) {
+		eio_packet *packet = eio_session_take_packet(conn->eio);
+		if(packet == NULL)
+			break;
+		int rc = ws_write_packet(server, wsi, packet);
+		eio_packet_free(packet);
+		if(rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void sio_ws_flush(sio_conn *conn) {
+	struct lws *wsi = conn->ws_wsi;
+	/* At once while lws holds nothing back: a writable callback would cost
+	 * two epoll_ctl() calls and a loop turn per packet. Closing goes through
+	 * the callback, which may end the connection. */
+	if(!conn->closing && ws_write_queued(conn->server, wsi, conn) < 0) {
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return;
+	}
+	if(conn->closing || eio_session_has_output(conn->eio))
+		lws_callback_on_writable(wsi);
 }
 
 int sio_ws_writeable(struct lws *wsi, sio_wsi *w) {
@@ -161,15 +192,8 @@ int sio_ws_writeable(struct lws *wsi, sio_wsi *w) {
 	}
 	if(wsi != conn->ws_wsi)
 		return 0;
-	for(int i = 0; i < WS_WRITES_PER_CALLBACK && !lws_send_pipe_choked(wsi); i++) {
-		eio_packet *packet = eio_session_take_packet(conn->eio);
-		if(packet == NULL)
-			break;
-		int rc = ws_write_packet(server, wsi, packet);
-		eio_packet_free(packet);
-		if(rc != 0)
-			return -1;
-	}
+	if(ws_write_queued(server, wsi, conn) < 0)
+		return -1;
 	if(eio_session_has_output(conn->eio)) {
 		lws_callback_on_writable(wsi);
 	} else if(conn->closing) {

@@ -180,6 +180,11 @@ void sio_packet_clear(sio_packet *packet) {
  * and the API has no count to write. A negative ack id other than
  * SIO_NO_ACK could never be decoded, so it is left out too. If Jansson
  * cannot dump data (a reference cycle, out of memory), it is left out. */
+static int append_json(const char *buffer, size_t size, void *data) {
+	g_string_append_len(data, buffer, (gssize)size);
+	return 0;
+}
+
 char *sio_encode(sio_packet_type type, const char *nsp, gint64 ack_id, json_t *data) {
 	GString *out = g_string_new(NULL);
 	g_string_append_c(out, (char)('0' + type));
@@ -188,14 +193,17 @@ char *sio_encode(sio_packet_type type, const char *nsp, gint64 ack_id, json_t *d
 		g_string_append(out, nsp);
 		g_string_append_c(out, ',');
 	}
-	if(ack_id >= 0)
-		g_string_append_printf(out, "%" G_GINT64_FORMAT, ack_id);
-	if(data != NULL) {
-		char *json = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
-		if(json != NULL)
-			g_string_append(out, json);
-		free(json);     /* Jansson's allocator, not GLib's */
+	if(ack_id >= 0) {
+		char digits[24];
+		int n = 0;
+		for(guint64 v = (guint64)ack_id; n == 0 || v > 0; v /= 10)
+			digits[n++] = (char)('0' + v % 10);
+		while(n > 0)
+			g_string_append_c(out, digits[--n]);
 	}
+	/* Straight into the packet: no intermediate string. */
+	if(data != NULL)
+		json_dump_callback(data, append_json, out, JSON_COMPACT | JSON_ENCODE_ANY);
 	return g_string_free(out, FALSE);
 }
 

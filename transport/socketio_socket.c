@@ -19,7 +19,7 @@ typedef struct sio_pending {
 	pending_kind kind;
 	sio_route_kind route;
 	gint64 ack_id;              /* SIO_NO_ACK when the client asked for none */
-	gint64 deadline;            /* PENDING_EVENT: set by the first tick that sees it */
+	gint64 deadline;            /* PENDING_EVENT: when the client gets "did not answer in time" */
 	char *transport_id, *nonce, *call_id;  /* PENDING_ATTACH_TRANSPORT */
 	gboolean starts_call;       /* PENDING_EVENT: start-call, whose ack tells the client its callId */
 	char *event;                /* PENDING_EVENT: its name, for the ack counts */
@@ -120,6 +120,8 @@ static sio_pending *submit(sio_socket *socket, json_t *request, pending_kind kin
 	pending->kind = kind;
 	pending->route = route;
 	pending->ack_id = ack_id;
+	if(kind == PENDING_EVENT)
+		pending->deadline = g_get_monotonic_time() + SIO_REQUEST_TIMEOUT_US;
 	g_hash_table_insert(socket->pending,
 		g_strdup(json_string_value(json_object_get(request, "transaction"))), pending);
 	socket->ops->janus(socket->owner, request);
@@ -784,11 +786,7 @@ static void expire_requests(sio_socket *socket, gint64 now) {
 	g_hash_table_iter_init(&iter, socket->pending);
 	while(g_hash_table_iter_next(&iter, NULL, &value)) {
 		sio_pending *pending = value;
-		if(pending->kind != PENDING_EVENT)
-			continue;
-		if(pending->deadline == 0) {
-			pending->deadline = now + SIO_REQUEST_TIMEOUT_US;
-		} else if(now >= pending->deadline) {
+		if(pending->kind == PENDING_EVENT && now >= pending->deadline) {
 			ack_error(socket, pending->ack_id, pending->event, "The server did not answer in time");
 			g_hash_table_iter_remove(&iter);
 		}
@@ -796,21 +794,21 @@ static void expire_requests(sio_socket *socket, gint64 now) {
 	release_held(socket);
 }
 
-void sio_socket_tick(sio_socket *socket, gint64 now) {
+gboolean sio_socket_tick(sio_socket *socket, gint64 now) {
 	if(socket->state == SIO_SOCKET_NEW && socket->connect_deadline != 0 && now >= socket->connect_deadline) {
 		/* It holds a connection and costs nothing to open: it must not sit there. */
 		socket->ops->close(socket->owner, FALSE, "no Socket.IO CONNECT in time");
-		return;
+		return FALSE;
 	}
 	if(socket->state == SIO_SOCKET_LINGERING && now >= socket->linger_deadline) {
 		socket->ops->close(socket->owner, FALSE, "linger time over");
-		return;
+		return FALSE;
 	}
 	if(socket->state == SIO_SOCKET_CONNECTED)
 		expire_requests(socket, now);
 	if((socket->state != SIO_SOCKET_CONNECTED && socket->state != SIO_SOCKET_LINGERING) ||
 			now - socket->last_keepalive < SIO_KEEPALIVE_US)
-		return;
+		return TRUE;
 	if(socket->last_keepalive != 0) {
 		char *transaction = new_transaction(socket);
 		submit(socket, sio_bridge_janus("keepalive", socket->session_id, 0, transaction), PENDING_INTERNAL,
@@ -818,6 +816,33 @@ void sio_socket_tick(sio_socket *socket, gint64 now) {
 		g_free(transaction);
 	}
 	socket->last_keepalive = now;
+	return TRUE;
+}
+
+gint64 sio_socket_next_deadline(sio_socket *socket) {
+	switch(socket->state) {
+		case SIO_SOCKET_NEW:
+			return socket->connect_deadline != 0 ? socket->connect_deadline : G_MAXINT64;
+		case SIO_SOCKET_CONNECTING:
+		case SIO_SOCKET_CLOSED:
+			return G_MAXINT64;
+		case SIO_SOCKET_CONNECTED:
+		case SIO_SOCKET_LINGERING:
+			break;
+	}
+	/* The first keepalive tick only starts the count. */
+	gint64 next = socket->last_keepalive == 0 ? 0 : socket->last_keepalive + SIO_KEEPALIVE_US;
+	if(socket->state == SIO_SOCKET_LINGERING)
+		return MIN(next, socket->linger_deadline);
+	GHashTableIter iter;
+	gpointer value;
+	g_hash_table_iter_init(&iter, socket->pending);
+	while(g_hash_table_iter_next(&iter, NULL, &value)) {
+		sio_pending *pending = value;
+		if(pending->kind == PENDING_EVENT)
+			next = MIN(next, pending->deadline);
+	}
+	return next;
 }
 
 gboolean sio_socket_client_gone(sio_socket *socket, gint64 now) {

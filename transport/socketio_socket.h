@@ -128,9 +128,16 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message);
  * is this socket's current session. */
 void sio_socket_session_over(sio_socket *socket, guint64 session_id, gboolean timeout);
 
-/* Keepalives for the Janus session; the end of lingering; a client that
- * never sent CONNECT by connect_deadline is closed. */
-void sio_socket_tick(sio_socket *socket, gint64 now);
+/* Keepalives for the Janus session; events the plugin did not answer in
+ * time; the end of lingering; a client that never sent CONNECT by
+ * connect_deadline is closed. FALSE: the socket was closed (ops->close),
+ * its owner may be gone. */
+gboolean sio_socket_tick(sio_socket *socket, gint64 now);
+
+/* When sio_socket_tick next has something to do (G_MAXINT64: nothing), for
+ * the owner's timers: ticking every socket on a clock costs in proportion
+ * to the idle ones. */
+gint64 sio_socket_next_deadline(sio_socket *socket);
 
 /* The client is gone. TRUE: the socket asked the plugin whether to linger
  * and now waits (ops->close ends it); FALSE: it is closed, the Janus

@@ -628,8 +628,11 @@ static void test_keepalive(void) {
 	sio_socket *s = connected_socket(&f);
 	guint requests = f.requests->len;
 	gint64 t = 1000 * G_USEC_PER_SEC;
+	/* The first tick starts the count: it is due at once. */
+	g_assert_cmpint(sio_socket_next_deadline(s), ==, 0);
 	sio_socket_tick(s, t);
 	g_assert_cmpuint(f.requests->len, ==, requests);
+	g_assert_cmpint(sio_socket_next_deadline(s), ==, t + SIO_KEEPALIVE_US);
 	sio_socket_tick(s, t + SIO_KEEPALIVE_US - 1);
 	g_assert_cmpuint(f.requests->len, ==, requests);
 	sio_socket_tick(s, t + SIO_KEEPALIVE_US);
@@ -649,9 +652,10 @@ static void test_connect_timeout(void) {
 	fake_init(&f);
 	sio_socket *s = sio_socket_new(&ops, &f, "janus.plugin.oicall", NULL);
 	s->connect_deadline = 5000;
-	sio_socket_tick(s, 4999);
+	g_assert_cmpint(sio_socket_next_deadline(s), ==, 5000);
+	g_assert_true(sio_socket_tick(s, 4999));
 	g_assert_cmpint(f.closes, ==, 0);
-	sio_socket_tick(s, 5000);
+	g_assert_false(sio_socket_tick(s, 5000));
 	g_assert_cmpint(f.closes, ==, 1);
 	g_assert_false(f.told_client);
 	g_assert_cmpstr(f.close_reason, ==, "no Socket.IO CONNECT in time");
@@ -668,17 +672,19 @@ static void test_connect_timeout(void) {
 static void test_request_timeout(void) {
 	fake f;
 	sio_socket *s = connected_socket(&f);
-	gint64 t = 1000 * G_USEC_PER_SEC;
+	gint64 t = g_get_monotonic_time();
 	receive(s, "25[\"never-answered\"]");
 	char *lost = g_strdup(transaction_of(last_request(&f)));
-	sio_socket_tick(s, t);
+	gint64 sent_at = g_get_monotonic_time();
+	/* Sent a little later: its time runs from then. */
+	g_usleep(2000);
 	receive(s, "26[\"answered\"]");
 	guint sent = f.sent->len;
 	sio_socket_tick(s, t + SIO_REQUEST_TIMEOUT_US - 1);     /* (sends a keepalive too) */
 	g_assert_cmpuint(f.sent->len, ==, sent);
 	guint pending = g_hash_table_size(s->pending);
-	/* The first event's time is up; the second, seen a tick later, still has time. */
-	sio_socket_tick(s, t + SIO_REQUEST_TIMEOUT_US);
+	/* The first event's time is up; the second still has time. */
+	g_assert_true(sio_socket_tick(s, sent_at + SIO_REQUEST_TIMEOUT_US));
 	g_assert_cmpuint(f.sent->len, ==, sent + 1);
 	g_assert_cmpstr(last_sent(&f), ==, "35[{\"error\":\"The server did not answer in time\"}]");
 	g_assert_cmpuint(g_hash_table_size(s->pending), ==, pending - 1);

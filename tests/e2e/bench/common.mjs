@@ -1,5 +1,4 @@
-// What the media benchmarks (calls.mjs, group.mjs) share: Janus's CPU time
-// from /proc, summary statistics, and the page-side glue for clients of
+// What the benchmarks share: a process's CPU time and memory from /proc, summary statistics, and the page-side glue for clients of
 // Janus's stock plugins over its HTTP API.
 import { readFileSync } from 'node:fs';
 import { sleep } from '../lib/janus.js';
@@ -13,6 +12,11 @@ export const CAMERA = { width: 320, height: 240, frameRate: 15 };
 export function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;   // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+// A process's resident memory, in KiB.
+export function rssKiB(pid) {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 }
 
 // Janus's CPU over a steady WINDOW_S window, in CPU seconds per second.

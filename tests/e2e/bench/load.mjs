@@ -2,7 +2,7 @@
 // socket.io-client, so that the client is not what is measured).
 //   node load.mjs URL CLIENTS SECONDS [EVENT PAYLOAD]
 //       → "measuring" when the measured window starts, then JSON { acks, seconds, rate, p50, p99 }
-//         (events are EVENT with PAYLOAD, default "echo" with { n })
+//         (events are EVENT with PAYLOAD, default "echo" with { n }; %ID% in PAYLOAD: the client's number)
 //   node load.mjs URL CLIENTS idle      → connects, prints "connected", waits for stdin to close
 //   node load.mjs URL CLIENTS idle-eio  → the same with Engine.IO connections only (no Socket.IO CONNECT)
 import WebSocket from 'ws';
@@ -55,7 +55,7 @@ if (mode === 'idle' || engineOnly) {
       if (!running) return;
       seq++;
       sentAt = process.hrtime.bigint();
-      ws.send(`42${seq}["${eventName}",${payloadText ?? `{"n":${seq}}`}]`);
+      ws.send(`42${seq}["${eventName}",${payloadText?.replaceAll('%ID%', ws.id) ?? `{"n":${seq}}`}]`);
     };
     ws.on('sio', (text) => {
       if (!text.startsWith(`43${seq}[`)) return;

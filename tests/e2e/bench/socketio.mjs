@@ -2,34 +2,26 @@
 // socket.io 4.8 server with an equivalent echo handler, side by side in one
 // run on this machine: acked-event round trips per second, p50/p99 latency
 // and server CPU per acked event with 1, 50 and 500 connected clients, and
-// resident memory per idle connected socket.
+// resident memory per idle connected socket; and oicall's own register against
+// the reference's (ratios against the reference's figure for the same event).
 // Janus answers through two stock plugins:
 //   - EchoTest, which answers on its own thread like most plugins (and oicall);
 //   - VideoRoom's "exists", answered inside handle_message: the fewest thread
 //     hand-offs the Janus core allows an event (the floor for any plugin).
 // Run it with tools/bench-socketio (which builds first and uses a private
 // network namespace).
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startJanus, JANUS_IP } from '../lib/janus.js';
+import { cpuSeconds, rssKiB } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const CLIENT_COUNTS = (process.env.BENCH_CLIENTS || '1,50,500').split(',').map(Number);
 const IDLE = Number(process.env.BENCH_IDLE || 1000);
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function rssKiB(pid) {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-}
-
-function cpuSeconds(path) { // user + system time of a process or thread
-  const fields = readFileSync(`${path}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
 
 // A process's CPU time, and the part of it spent on the Socket.IO transport's
 // own thread ("socketio lws"; everything else in Janus is the core and the plugin).
@@ -38,10 +30,10 @@ function serverCpu(pid) {
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === 'socketio lws')
-        transport += cpuSeconds(`/proc/${pid}/task/${tid}`);
+        transport += cpuSeconds(`${pid}/task/${tid}`);
     } catch { /* a thread that just ended */ }
   }
-  return { total: cpuSeconds(`/proc/${pid}`), transport };
+  return { total: cpuSeconds(pid), transport };
 }
 
 // One load run; the server's and the load generator's CPU are read over the measured window.
@@ -59,13 +51,13 @@ function run(url, pid, clients, event) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         if (line === 'measuring') {
-          start = { server: serverCpu(pid), load: cpuSeconds(`/proc/${child.pid}`) };
+          start = { server: serverCpu(pid), load: cpuSeconds(child.pid) };
         } else {
           result = JSON.parse(line);
           const end = serverCpu(pid);
           result.serverCpuUsPerAck = ((end.total - start.server.total) * 1e6) / result.acks;
           result.transportCpuUsPerAck = ((end.transport - start.server.transport) * 1e6) / result.acks;
-          result.loadCpuShare = (cpuSeconds(`/proc/${child.pid}`) - start.load) / result.seconds;
+          result.loadCpuShare = (cpuSeconds(child.pid) - start.load) / result.seconds;
         }
       }
     });
@@ -88,38 +80,47 @@ async function idleBytes(url, pid, mode, settle) {
   return ((after - before) * 1024) / IDLE;
 }
 
-async function measure(name, url, pid, event = [], settle = async () => {}) {
+// memory: also the resident memory per idle connection.
+async function measure(name, url, pid, event = [], settle = async () => {}, memory = true) {
   const result = { name, runs: {} };
   for (const n of CLIENT_COUNTS) {
     result.runs[n] = await run(url, pid, n, event);
     await sleep(500);
   }
-  result.bytesPerIdleSocket = await idleBytes(url, pid, 'idle', settle);
-  result.bytesPerIdleEngineIO = await idleBytes(url, pid, 'idle-eio', settle);
+  if (memory) {
+    result.bytesPerIdleSocket = await idleBytes(url, pid, 'idle', settle);
+    result.bytesPerIdleEngineIO = await idleBytes(url, pid, 'idle-eio', settle);
+  }
   return result;
 }
 
-async function measureJanus(name, plugin, event) {
-  const janus = await startJanus({ plugins: [plugin], debugLevel: 3,
+async function measureJanus(name, plugin, event, memory = true) {
+  const stock = plugin !== 'oicall';
+  const janus = await startJanus({ plugins: stock ? [plugin] : [], debugLevel: 3,
     // Every simulated client comes from this one address.
     transport: { general: { plugin: `janus.plugin.${plugin}` }, limits: { max_per_address: 0, events_per_second: 0 } } });
   try {
-    return await measure(name, janus.sioUrl, janus.process.pid, event);
+    return await measure(name, janus.sioUrl, janus.process.pid, event, undefined, memory);
   } finally {
     await janus.stop();
   }
 }
 
+// oicall's own request: each client registers as its own user, again and again.
+const REGISTER = ['register', '"bench-%ID%"'];
 const echo = await measureJanus('oicall transport + EchoTest', 'echotest', []);
 const floor = await measureJanus('oicall transport + VideoRoom exists', 'videoroom', ['exists', '{"room":1234}']);
+const oicall = await measureJanus('oicall transport + oicall register', 'oicall', REGISTER, false);
 const refPort = 8700;
 const reference = fork(join(here, 'reference-server.mjs'), [JANUS_IP, String(refPort)],
   { stdio: 'inherit', execArgv: ['--expose-gc'] });
 await new Promise((r) => reference.once('message', r));
 const collect = () => new Promise((r) => { reference.once('message', r); reference.send('gc'); });
-let ref;
+let ref, refRegister;
 try {
-  ref = await measure('reference (Node socket.io 4.8)', `http://${JANUS_IP}:${refPort}`, reference.pid, [], collect);
+  const url = `http://${JANUS_IP}:${refPort}`;
+  ref = await measure('reference (Node socket.io 4.8)', url, reference.pid, [], collect);
+  refRegister = await measure('reference register', url, reference.pid, REGISTER, collect, false);
 } finally {
   reference.kill();
 }
@@ -128,9 +129,9 @@ const f = (x, d = 0) => x.toFixed(d);
 console.log(`\nSocket.IO acked-event round trips (${SECONDS} s per run, closed loop, one request in flight per client)`);
 console.log('clients | server                               | acks/s | ratio | p50/p99 ms    | server CPU µs/ack | ratio | of which transport thread | load gen CPU');
 for (const n of CLIENT_COUNTS) {
-  for (const side of [echo, floor, ref]) {
+  for (const [side, against] of [[echo, ref], [floor, ref], [ref, ref], [oicall, refRegister], [refRegister, refRegister]]) {
     const a = side.runs[n];
-    const b = ref.runs[n];
+    const b = against.runs[n];
     console.log(`${String(n).padStart(7)} | ${side.name.padEnd(36)} | ${f(a.rate).padStart(6)} | ${f(a.rate / b.rate, 2)} | ` +
       `${`${f(a.p50, 2)}/${f(a.p99, 2)}`.padEnd(13)} | ${f(a.serverCpuUsPerAck, 1).padStart(17)} | ` +
       `${f(a.serverCpuUsPerAck / b.serverCpuUsPerAck, 2)} | ${f(a.transportCpuUsPerAck, 1).padStart(25)} | ` +
@@ -142,5 +143,5 @@ for (const side of [echo, floor, ref]) {
   console.log(`${side.name.padEnd(36)} ${f(side.bytesPerIdleSocket).padStart(6)} B (ratio ${f(side.bytesPerIdleSocket / ref.bytesPerIdleSocket, 2)})` +
     ` / ${f(side.bytesPerIdleEngineIO).padStart(6)} B (ratio ${f(side.bytesPerIdleEngineIO / ref.bytesPerIdleEngineIO, 2)})`);
 }
-console.log(JSON.stringify({ echo, floor, ref }));
+console.log(JSON.stringify({ echo, floor, oicall, ref, refRegister }));
 process.exit(0);
