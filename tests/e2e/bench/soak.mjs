@@ -90,7 +90,7 @@ async function sample(janus, gens, t0, samples) {
   for (const { calls: stats } of await Promise.all(gens.map((g) => g.ask('calls')))) {
     for (const [name, directions] of Object.entries(stats)) {
       const stalled = directions.find((d) => d.streams < 2 || d.gap_s > GAP_S);
-      if (stalled) calls.get(name)?.lost.resolve({ why: `${stalled.streams} streams, ${stalled.gap_s} s since a packet in a direction` });
+      if (stalled) calls.get(name)?.lost.resolve({ why: `a direction with ${stalled.streams} streams went ${stalled.gap_s} s without a packet` });
     }
   }
 }
@@ -166,19 +166,22 @@ try {
     if (tick % 6 === 0) {
       const s = samples.at(-1);
       console.log(`${(s.t / 60).toFixed(1).padStart(5)} min: ${s.up} calls up; ${totals.started} started, ` +
-        `${totals.completed} completed, ${totals.lost.length} lost; Janus RSS ${MiB(s.rss)}`);
+        `${totals.completed} completed, ${totals.lost.length} lost; Janus RSS ${MiB(s.rss)} (the generators' ` +
+        `${MiB(gens.reduce((a, g) => a + rssKiB(g.pid), 0))})`);
     }
     await within(allEnded, t0 + (tick + 1) * SAMPLE_S * 1000 - Date.now());
   }
   await allEnded;
   endT = Math.min((Date.now() - t0) / 1000, MINUTES * 60);
   if (aborted) problems.push(aborted);
-  // Every session and call gone once the sockets are (the calls' handles a second later).
+  // Every session, user and call gone once the sockets are (the calls' handles a second later).
+  const plugin = async (request) => (await janus.admin({ janus: 'message_plugin', plugin: 'janus.plugin.oicall', request: { request } })).response;
   for (const deadline = Date.now() + 20000; ;) {
     const sessions = (await janus.admin({ janus: 'list_sessions' })).sessions ?? [];
-    const inPlugin = (await janus.admin({ janus: 'message_plugin', plugin: 'janus.plugin.oicall', request: { request: 'list-calls' } })).response?.calls ?? [];
-    left = `${sessions.length} sessions, ${inPlugin.length} calls`;
-    if (sessions.length + inPlugin.length === 0) break;
+    const users = (await plugin('list-users'))?.users ?? [];
+    const inPlugin = (await plugin('list-calls'))?.calls ?? [];
+    left = `${sessions.length} sessions, ${users.length} users, ${inPlugin.length} calls`;
+    if (sessions.length + users.length + inPlugin.length === 0) break;
     if (Date.now() > deadline) { problems.push(`left in Janus 20 s after the last call: ${left}`); break; }
     await sleep(1000);
   }
