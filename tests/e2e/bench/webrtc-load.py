@@ -181,11 +181,12 @@ class Peer:
 
     def pace(self, now):
         """Pushes the frames due by now (called every 10 ms from the main loop)."""
-        if self.started is None:
+        started = self.started   # once: stop() may clear it meanwhile, from another thread
+        if started is None:
             return
         for kind, fps in (('video', VIDEO_FPS), ('audio', AUDIO_FPS)):
             frames = self.clips[kind]['frames']
-            due = int((now - self.started) * fps)
+            due = int((now - started) * fps)
             # Behind by more than 0.1 s (the loop was held up): the frames missed are skipped, as
             # a camera would, rather than sent in one burst that the sockets on the way drop.
             self.sent[kind] = max(self.sent[kind], due - fps // 10)
