@@ -200,10 +200,12 @@ try {
 // stopping before it leaves those handles to LeakSanitizer.
 if (SANITIZERS) await sleep(1500);
 let log;
+let atExit = '';
 try {
   log = await janus.stop();
 } catch (e) {
-  problems.push(e.message);   // a crash, or sanitizer reports (the runtime folder is kept)
+  atExit = e.message;   // a crash, or sanitizer reports
+  problems.push(`${e.message}\n(Janus's runtime folder, kept: ${janus.dir})`);
   log = janus.log();
 }
 const errors = log.split('\n').filter((l) => l.includes('[ERR]'));
@@ -228,7 +230,8 @@ const rows = [
     `machine ${pct(s.busy)} busy, others ${s.others.toFixed(2)} cores`],
   ['left in Janus', left],
   ['Janus log', `${errors.length} [ERR] lines, ${log.split('\n').length} lines in all`],
-  ['sanitizers', SANITIZERS ? `${sanitizerLines.length} reports in the log${problems.some((p) => /Sanitizer|runtime error:/.test(p)) ? ', reports at exit' : ''}` : 'not in this run'],
+  ['sanitizers', SANITIZERS ? `${sanitizerLines.length} reports in the log, ${/Sanitizer|runtime error:/.test(atExit) ? 'some' : 'none'} at exit`
+    : 'not in this run'],
 ];
 console.log('');
 for (const [k, v] of rows) console.log(`${k.padEnd(34)} ${v}`);
