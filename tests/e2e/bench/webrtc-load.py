@@ -363,7 +363,7 @@ class Call:
 
     def __init__(self, name, args, clips, peers):
         self.name, self.args, self.clips, self.peers = name, args, clips, peers
-        self.users, self.started, self.lost = [], False, None
+        self.own_peers, self.users, self.started, self.lost = [], [], False, None
 
     def lose(self, why):
         if self.lost is None:
@@ -378,6 +378,7 @@ class Call:
             for side in 'ab':
                 peer = Peer(self.clips)
                 peer.start()
+                self.own_peers.append(peer)
                 self.peers.append(peer)
                 self.users.append(OicallUser(self.args.url, f'{self.args.prefix}-{self.name}-{side}', peer, self.lose))
             caller, callee = self.users
@@ -413,9 +414,9 @@ class Call:
             except Exception as e:
                 self.lose(f'hanging up: {e!r}')
         stats = self.stats() if self.started else []
-        for user in self.users:
-            user.peer.stop()
-            self.peers.remove(user.peer)
+        for peer in self.own_peers:   # a user that failed to register left its peer behind too
+            peer.stop()
+            self.peers.remove(peer)
         report({'call': self.name, 'event': 'ended', 'lost': self.lost, 'directions': stats})
 
 
@@ -441,7 +442,12 @@ def run(args):
     user_class = OicallUser if args.plugin == 'oicall' else VideoCallUser
     peers = [Peer(clips) for _ in range(2 * args.pairs)]
     now = time.monotonic
-    GLib.timeout_add(10, lambda: [p.pace(now()) for p in list(peers)] or True)
+
+    def pace():
+        for peer in list(peers):   # calls add and remove theirs meanwhile
+            peer.pace(now())
+        return True
+    GLib.timeout_add(10, pace)
     loop = GLib.MainLoop()
     users = []
     calls = {}
