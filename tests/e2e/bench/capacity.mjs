@@ -9,29 +9,16 @@
 // loss passes 0.5 %, Janus fills a core, or the machine is full (then the
 // generator is the limit). Not a test: it prints figures. Run it with
 // tools/bench-capacity.
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, readdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { startJanus, sleep } from '../lib/janus.js';
-import { cpuSeconds, mean, median, WINDOW_S } from './common.mjs';
+import { cpuSeconds, median, WINDOW_S, machineJiffies, generator, encodedClip } from './common.mjs';
 
 const STEPS = (process.env.BENCH_STEPS || '1,2,4,6,8,12,16,20,24').split(',').map(Number);
 const PAIRS_PER_PROCESS = Number(process.env.BENCH_PAIRS_PER_PROCESS || 6);
 const EVENT_LOOPS = Number(process.env.BENCH_EVENT_LOOPS || 0);   // 0: a thread per handle, Janus's default
 const DEADLINE = Date.now() + Number(process.env.BENCH_MAX_SECONDS || 1200) * 1000;
 const LOSS_LIMIT = 0.005;
-const LOADGEN = join(dirname(fileURLToPath(import.meta.url)), 'webrtc-load.py');
-
-// The machine's busy share of all its cores since boot, as [busy, total] jiffies.
-function machineJiffies() {
-  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).filter(Boolean);
-  const values = fields.map(Number);
-  const idle = values[3] + values[4];   // idle, iowait
-  return [values.reduce((a, b) => a + b, 0) - idle, values.reduce((a, b) => a + b, 0)];
-}
 
 // CPU seconds of each of a process's threads.
 function threadSeconds(pid) {
@@ -40,34 +27,6 @@ function threadSeconds(pid) {
     try { out.set(tid, cpuSeconds(`${pid}/task/${tid}`)); } catch { /* the thread ended */ }
   }
   return out;
-}
-
-// One webrtc-load.py process: its JSON lines in order, and commands to it.
-function generator(args) {
-  const proc = spawn(LOADGEN, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  proc.stdin.on('error', () => {});   // it exited first (--encode)
-  const lines = createInterface({ input: proc.stdout });
-  const queued = [];
-  const waiting = [];
-  lines.on('line', (line) => {
-    const message = JSON.parse(line);
-    (waiting.length ? waiting.shift() : (m) => queued.push(m))(message);
-  });
-  const exited = new Promise((r) => proc.on('exit', r));
-  exited.then(() => { for (const take of waiting.splice(0)) take({ error: 'the load generator exited' }); });
-  const next = (timeoutMs = 60000) => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the load generator did not answer')), timeoutMs);
-    const take = (m) => { clearTimeout(timer); if (m.error) reject(new Error(m.error)); else resolve(m); };
-    if (queued.length) take(queued.shift()); else waiting.push(take);
-  });
-  const ask = (command) => { proc.stdin.write(`${command}\n`); return next(); };
-  const quit = async () => {
-    proc.stdin.end('quit\n');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 15000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { pid: proc.pid, next, ask, quit };
 }
 
 async function snapshot(janus, gens) {
@@ -156,8 +115,7 @@ function print(r) {
     `keyframe requests answered ${r.keyframeRequests} (${r.keyframeRequestsInAll} since the calls began); SRTP ${r.srtp}`);
 }
 
-const clipDir = mkdtempSync(join(tmpdir(), 'oicall-capacity-'));
-const clip = join(clipDir, 'clip.pkl');
+const clip = await encodedClip();
 const janus = await startJanus({
   plugins: ['videocall'], debugLevel: 3, rtpPorts: '20000-29999', eventLoops: EVENT_LOOPS || undefined,
   transport: { limits: { max_per_address: 0, events_per_second: 0 } },
@@ -165,16 +123,14 @@ const janus = await startJanus({
 const rows = [];
 let stop = '';
 try {
-  const encoded = generator(['--encode', clip]);
-  console.log(`clip: ${JSON.stringify(await encoded.next())}`);
-  await encoded.quit();
+  console.log(`clip: ${JSON.stringify(clip.info)}`);
   console.log(`Janus: ${EVENT_LOOPS ? `${EVENT_LOOPS} shared event loops` : 'a thread per handle'}; ` +
     `${WINDOW_S} s windows; load average at start ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   for (const calls of STEPS) {
     if (Date.now() > DEADLINE) { stop = 'the time limit (BENCH_MAX_SECONDS)'; break; }
     const pair = [];
     for (const plugin of ['oicall', 'videocall']) {
-      const r = await measure(janus, plugin, calls, clip);
+      const r = await measure(janus, plugin, calls, clip.path);
       print(r);
       pair.push(r);
     }
@@ -187,7 +143,7 @@ try {
   }
 } finally {
   await janus.stop();
-  rmSync(clipDir, { recursive: true, force: true });
+  clip.remove();
 }
 if (rows.length) {
   // The largest step measures best: the most calls over the fixed costs and the clock ticks.

@@ -1,6 +1,12 @@
-// What the benchmarks share: a process's CPU time and memory from /proc, summary statistics, and the page-side glue for clients of
-// Janus's stock plugins over its HTTP API.
-import { readFileSync } from 'node:fs';
+// What the benchmarks share: a process's CPU time and memory from /proc,
+// summary statistics, the browserless load generator (webrtc-load.py), and
+// the page-side glue for clients of Janus's stock plugins over its HTTP API.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sleep } from '../lib/janus.js';
 
 export const WINDOW_S = Number(process.env.BENCH_WINDOW || 15);
@@ -25,6 +31,57 @@ export async function steadyCpu(janus) {
   const before = cpuSeconds(janus.process.pid);
   await sleep(WINDOW_S * 1000);
   return (cpuSeconds(janus.process.pid) - before) / WINDOW_S;
+}
+
+// The machine's busy share of all its cores since boot, as [busy, total] jiffies.
+export function machineJiffies() {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).filter(Boolean);
+  const values = fields.map(Number);
+  const idle = values[3] + values[4];   // idle, iowait
+  return [values.reduce((a, b) => a + b, 0) - idle, values.reduce((a, b) => a + b, 0)];
+}
+
+const LOADGEN = join(dirname(fileURLToPath(import.meta.url)), 'webrtc-load.py');
+
+// One webrtc-load.py process: its JSON lines in order, and commands to it.
+// Lines about one call of the soak ({ call: NAME, ... }) go to onCall instead.
+export function generator(args, onCall) {
+  const proc = spawn(LOADGEN, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  proc.stdin.on('error', () => {});   // it exited first (--encode)
+  const lines = createInterface({ input: proc.stdout });
+  const queued = [];
+  const waiting = [];
+  lines.on('line', (line) => {
+    const message = JSON.parse(line);
+    if (onCall && message.call) onCall(message);
+    else (waiting.length ? waiting.shift() : (m) => queued.push(m))(message);
+  });
+  const exited = new Promise((r) => proc.on('exit', r));
+  exited.then(() => { for (const take of waiting.splice(0)) take({ error: 'the load generator exited' }); });
+  const next = (timeoutMs = 60000) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the load generator did not answer')), timeoutMs);
+    const take = (m) => { clearTimeout(timer); if (m.error) reject(new Error(m.error)); else resolve(m); };
+    if (queued.length) take(queued.shift()); else waiting.push(take);
+  });
+  const send = (command) => proc.stdin.write(`${command}\n`);
+  const ask = (command) => { send(command); return next(); };
+  const quit = async () => {
+    proc.stdin.end('quit\n');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 15000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { pid: proc.pid, next, send, ask, quit, exited };
+}
+
+// The generator's looped media, encoded once into a temporary file: { path, info, remove() }.
+export async function encodedClip() {
+  const dir = mkdtempSync(join(tmpdir(), 'oicall-clip-'));
+  const path = join(dir, 'clip.pkl');
+  const encoder = generator(['--encode', path]);
+  const info = await encoder.next();
+  await encoder.quit();
+  return { path, info, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;

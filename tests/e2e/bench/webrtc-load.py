@@ -17,6 +17,11 @@ from its sequence numbers, and webrtcbin's statistics give its jitter.
       Janus's HTTP API at URL), then takes commands on stdin, one a line:
       "stats" prints the summed inbound statistics as one JSON line,
       "quit" (or end of input) hangs up and exits.
+      With --pairs 0 (tools/bench-soak) calls come and go on command:
+      "start NAME" registers two users and places a call between them,
+      "end NAME a|b" has that side hang up, "calls" prints each call's
+      statistics; the answers are JSON lines with "call": NAME, and so is
+      {"event": "lost"} when a call ends or breaks unasked.
 
 One GLib main loop paces every user's frames; signalling runs on threads.
 Debian's python3-gi, gir1.2-gst-plugins-bad-1.0, gstreamer1.0-nice,
@@ -80,10 +85,14 @@ def encode(path):
                       'audio_kbps': round(sum(len(d) for d, _ in clips['audio']['frames']) * 8 / CLIP_SECONDS / 1000)})
 
 
+REPORT_LOCK = threading.Lock()
+
+
 def report(message):
-    """One JSON line to the bench, on the stdout the process started with."""
-    REPORT.write(json.dumps(message) + '\n')
-    REPORT.flush()
+    """One JSON line to the bench, on the stdout the process started with (from any thread)."""
+    with REPORT_LOCK:
+        REPORT.write(json.dumps(message) + '\n')
+        REPORT.flush()
 
 
 def trace(*words):
@@ -139,16 +148,21 @@ class Peer:
         self.pipeline.add(sink)
         sink.sync_state_with_parent()
         pad.link(sink.get_static_pad('sink'))
-        counter = {'packets': 0, 'bytes': 0, 'first': None, 'highest': None}
+        counter = {'packets': 0, 'bytes': 0, 'first': None, 'highest': None, 'last': None, 'gap': 0.0}
         self.received.append(counter)
         pad.add_probe(Gst.PadProbeType.BUFFER, self.on_rtp, counter)
 
     @staticmethod
     def on_rtp(_pad, info, counter):
         """Counts a received packet and extends its sequence number (webrtcbin's own
-        packets-lost is the same figure for every stream of a PeerConnection)."""
+        packets-lost is the same figure for every stream of a PeerConnection),
+        and keeps the longest time between two packets."""
         buf = info.get_buffer()
         seq = int.from_bytes(buf.extract_dup(2, 2), 'big')
+        now = time.monotonic()
+        if counter['last'] is not None:
+            counter['gap'] = max(counter['gap'], now - counter['last'])
+        counter['last'] = now
         counter['packets'] += 1
         counter['bytes'] += buf.get_size()
         if counter['highest'] is None:
@@ -167,11 +181,15 @@ class Peer:
 
     def pace(self, now):
         """Pushes the frames due by now (called every 10 ms from the main loop)."""
-        if self.started is None:
+        started = self.started   # once: stop() may clear it meanwhile, from another thread
+        if started is None:
             return
         for kind, fps in (('video', VIDEO_FPS), ('audio', AUDIO_FPS)):
             frames = self.clips[kind]['frames']
-            due = int((now - self.started) * fps)
+            due = int((now - started) * fps)
+            # Behind by more than 0.1 s (the loop was held up): the frames missed are skipped, as
+            # a camera would, rather than sent in one burst that the sockets on the way drop.
+            self.sent[kind] = max(self.sent[kind], due - fps // 10)
             while self.sent[kind] < due:
                 if kind == 'video' and self.want_keyframe:
                     self.want_keyframe = False
@@ -223,16 +241,41 @@ class Peer:
 
 
 class OicallUser:
-    """The JSEP dialect over the Socket.IO transport."""
+    """The JSEP dialect over the Socket.IO transport. on_lost(why) hears of a call
+    that ends or breaks before this user hangs up (leaving)."""
 
-    def __init__(self, url, user_id, peer):
+    def __init__(self, url, user_id, peer, on_lost=lambda why: None):
         import socketio
         self.peer, self.user_id, self.call_id = peer, user_id, None
+        self.on_lost, self.leaving = on_lost, False
+        self.up = threading.Event()      # accept-call acked, or the answer applied
+        self.ended = threading.Event()   # call-ended came
         self.sio = socketio.Client(reconnection=False)
-        self.sio.on('incoming-call', lambda p: threading.Thread(target=self.accept, args=(p,), daemon=True).start())
-        self.sio.on('call-accepted', lambda p: threading.Thread(target=self.peer.set_remote, args=('answer', p['jsep']['sdp']), daemon=True).start())
+        self.sio.on('incoming-call', lambda p: self.spawn(self.accept, p))
+        self.sio.on('call-accepted', lambda p: self.spawn(self.accepted, p))
+        self.sio.on('call-ended', self.on_call_ended)
+        self.sio.on('disconnect', lambda *_: self.leaving or self.on_lost(f'{self.user_id} disconnected'))
         self.sio.connect(url, socketio_path='calls', transports=['websocket'])
         self.request('register', {'userId': user_id})
+
+    def spawn(self, work, payload):
+        """Runs an event's work off the Socket.IO thread (it waits for webrtcbin)."""
+        def guarded():
+            try:
+                work(payload)
+            except Exception as e:
+                self.on_lost(f'{self.user_id}: {e!r}')
+        threading.Thread(target=guarded, daemon=True).start()
+
+    def accepted(self, payload):
+        self.peer.set_remote('answer', payload['jsep']['sdp'])
+        self.up.set()
+
+    def on_call_ended(self, payload):
+        self.call_id = None
+        self.ended.set()
+        if not self.leaving:
+            self.on_lost(f'{self.user_id} got call-ended {payload.get("reason")}')
 
     def request(self, event, payload):
         trace(self.user_id, event)
@@ -252,8 +295,10 @@ class OicallUser:
         trace(self.user_id, 'incoming-call', self.call_id)
         answer = self.peer.answer(payload['jsep']['sdp'])
         self.request('accept-call', {'callId': self.call_id, 'jsep': {'type': 'answer', 'sdp': answer}})
+        self.up.set()
 
     def hang_up(self):
+        self.leaving = True
         if self.call_id:
             self.sio.call('end-call', {'callId': self.call_id}, timeout=5)
         self.sio.disconnect()
@@ -312,15 +357,81 @@ class VideoCallUser:
         self.post(f'/{self.session}', {'janus': 'destroy'})
 
 
-def summed_stats(peers):
+class Call:
+    """A call of the soak: two new users, the first calling the second, until one hangs up."""
+    SETUP_S = 20
+
+    def __init__(self, name, args, clips, peers):
+        self.name, self.args, self.clips, self.peers = name, args, clips, peers
+        self.own_peers, self.users, self.started, self.lost = [], [], False, None
+
+    def lose(self, why):
+        if self.lost is None:
+            self.lost = why
+            if self.started:
+                report({'call': self.name, 'event': 'lost', 'why': why})
+
+    def start(self):
+        """Answers "started" once both sides receive every stream, else "failed"."""
+        begun = time.monotonic()
+        try:
+            for side in 'ab':
+                peer = Peer(self.clips)
+                peer.start()
+                self.own_peers.append(peer)
+                self.peers.append(peer)
+                self.users.append(OicallUser(self.args.url, f'{self.args.prefix}-{self.name}-{side}', peer, self.lose))
+            caller, callee = self.users
+            caller.call(callee.user_id)
+            while not all(u.up.is_set() and summed_stats([u.peer], jitter=False)['streams'] == 2 for u in self.users):
+                if self.lost:
+                    raise RuntimeError(self.lost)
+                if time.monotonic() - begun > self.SETUP_S:
+                    raise RuntimeError(f'no media both ways {self.SETUP_S} s after the start')
+                time.sleep(0.05)
+            self.started = True
+            report({'call': self.name, 'event': 'started', 'setup_ms': round((time.monotonic() - begun) * 1000)})
+        except Exception as e:
+            report({'call': self.name, 'event': 'failed', 'why': str(e)})
+
+    def stats(self):
+        """Each direction's statistics: what the caller receives, then the callee."""
+        return [summed_stats([u.peer]) for u in self.users]
+
+    def end(self, side):
+        """The side hangs up; the other must be told; then both leave."""
+        for user in self.users:
+            user.leaving = True
+        if self.users:
+            ender = self.users['ab'.index(side)] if len(self.users) == 2 else self.users[0]
+            other = [u for u in self.users if u is not ender]
+            try:
+                ender.hang_up()
+                if other and not other[0].ended.wait(5):
+                    self.lose(f'{other[0].user_id} got no call-ended within 5 s')
+                for user in other:
+                    user.hang_up()
+            except Exception as e:
+                self.lose(f'hanging up: {e!r}')
+        stats = self.stats() if self.started else []
+        for peer in self.own_peers:   # a user that failed to register left its peer behind too
+            peer.stop()
+            self.peers.remove(peer)
+        report({'call': self.name, 'event': 'ended', 'lost': self.lost, 'directions': stats})
+
+
+def summed_stats(peers, jitter=True):
     streams = [c for peer in peers for c in peer.received if c['first'] is not None]
     trace('received', streams)
+    now = time.monotonic()
     return {
         'streams': len(streams),
+        # The longest time a stream went without a packet, its silence so far included.
+        'gap_s': round(max((max(c['gap'], now - c['last']) for c in streams), default=0), 3),
         'packets': sum(c['packets'] for c in streams),
         'bytes': sum(c['bytes'] for c in streams),
         'expected': sum(c['highest'] - c['first'] + 1 for c in streams),
-        'jitter_ms': [round(j * 1000, 3) for peer in peers for j in peer.jitter()],
+        'jitter_ms': [round(j * 1000, 3) for peer in peers for j in peer.jitter()] if jitter else [],
         'keyframe_requests': sum(p.keyframe_requests for p in peers),
     }
 
@@ -331,9 +442,18 @@ def run(args):
     user_class = OicallUser if args.plugin == 'oicall' else VideoCallUser
     peers = [Peer(clips) for _ in range(2 * args.pairs)]
     now = time.monotonic
-    GLib.timeout_add(10, lambda: [p.pace(now()) for p in peers] and True)
+
+    def pace():
+        for peer in list(peers):   # calls add and remove theirs meanwhile
+            peer.pace(now())
+        return True
+    GLib.timeout_add(10, pace)
     loop = GLib.MainLoop()
     users = []
+    calls = {}
+
+    def on_thread(work, *args):
+        threading.Thread(target=work, args=args, daemon=True).start()
 
     def control():
         try:
@@ -344,12 +464,22 @@ def run(args):
                 users[i].call(users[i + 1].user_id)
             report({'placed': args.pairs})
             for line in sys.stdin:
-                if line.strip() == 'stats':
+                command, *words = line.split()
+                if command == 'stats':
                     report(summed_stats(peers))
-                elif line.strip() == 'quit':
+                elif command == 'start':
+                    calls[words[0]] = Call(words[0], args, clips, peers)
+                    on_thread(calls[words[0]].start)
+                elif command == 'end':
+                    on_thread(calls.pop(words[0]).end, words[1])
+                elif command == 'calls':
+                    report({'calls': {name: c.stats() for name, c in list(calls.items()) if c.started}})
+                elif command == 'quit':
                     break
         except Exception as e:  # reported to the bench, which stops the run
             report({'error': repr(e)})
+        for call in calls.values():
+            call.end('a')
         for user in users:
             try:
                 user.hang_up()
