@@ -1232,6 +1232,15 @@ guint oicall_engine_disconnect(oicall_engine *engine, guint64 session, GPtrArray
 	return session_leaves(engine, session, FALSE, effects, now);
 }
 
+gboolean oicall_engine_replaced_elsewhere(oicall_engine *engine, guint64 session, const char *user,
+		GPtrArray *effects) {
+	if(oicall_registry_session_of(engine->registry, user) != session)
+		return FALSE;
+	add_event(effects, session, "replaced", json_pack("{ss}", "reason", "registered-elsewhere"), NULL);
+	add_effect(effects, OICALL_EFFECT_CLOSE, NULL)->session = session;
+	return TRUE;
+}
+
 void oicall_engine_session_destroyed(oicall_engine *engine, guint64 session, GPtrArray *effects, gint64 now) {
 	session_leaves(engine, session, TRUE, effects, now);
 }

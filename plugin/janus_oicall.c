@@ -23,6 +23,7 @@
 #include "../common/auth_token.h"
 #include "../common/settings_janus.h"
 #include "call_engine.h"
+#include "cluster_node.h"
 #include "ice_servers.h"
 #include "inspect.h"
 #include "metrics.h"
@@ -49,6 +50,7 @@ typedef enum oicall_message_kind {
 	OICALL_MSG_HANGUP,          /* a session's PeerConnection went down */
 	OICALL_MSG_GONE,            /* a session was destroyed */
 	OICALL_MSG_ADMIN,           /* an Admin API request that changes calls */
+	OICALL_MSG_CLUSTER,         /* a message from another instance (docs/cluster.md) */
 	OICALL_MSG_EXIT,
 } oicall_message_kind;
 
@@ -80,6 +82,8 @@ typedef struct oicall_message {
 	json_t *body;
 	json_t *jsep;
 	oicall_admin_job *job;      /* ADMIN */
+	char *text;                 /* CLUSTER */
+	size_t len;
 } oicall_message;
 
 static janus_plugin oicall_plugin;
@@ -158,6 +162,7 @@ static void message_free(oicall_message *msg) {
 		janus_refcount_decrease(&msg->session->ref);
 	admin_job_unref(msg->job);
 	g_free(msg->transaction);
+	g_free(msg->text);
 	json_decref(msg->body);
 	json_decref(msg->jsep);
 	g_free(msg);
@@ -168,6 +173,15 @@ static void queue_message(oicall_message_kind kind, oicall_session *session, gui
 	msg->kind = kind;
 	msg->session = session;
 	msg->session_id = session_id;
+	g_async_queue_push(messages, msg);
+}
+
+/* From the Redis thread: what another instance sent us. */
+static void cluster_deliver(char *text, size_t len) {
+	oicall_message *msg = g_new0(oicall_message, 1);
+	msg->kind = OICALL_MSG_CLUSTER;
+	msg->text = text;
+	msg->len = len;
 	g_async_queue_push(messages, msg);
 }
 
@@ -652,8 +666,10 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 			atomic_store(&session->janus_session_id, (guint64)json_integer_value(janus_session));
 			atomic_store(&session->janus_handle_id, (guint64)json_integer_value(janus_handle));
 		}
-		if(json_object_get(ack, "error") == NULL)
+		if(json_object_get(ack, "error") == NULL) {
 			keep_media_session(session);
+			oicall_cluster_node_registered(oicall_engine_user(engine, session->id), session->id);
+		}
 	} else if(strcmp(request, "end-call") == 0) {
 		ack = oicall_engine_end_call(engine, session->id, body, effects, now);
 	} else if(strcmp(request, "leave-call") == 0) {
@@ -831,6 +847,12 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			g_mutex_unlock(&msg->job->mutex);
 			return;     /* message_free drops the message's reference on the job */
 		}
+		case OICALL_MSG_CLUSTER:
+			janus_mutex_lock(&engine_mutex);
+			oicall_cluster_node_message(engine, msg->text, msg->len, effects);
+			msg->text = NULL;
+			janus_mutex_unlock(&engine_mutex);
+			break;
 		case OICALL_MSG_EXIT:
 			return;
 	}
@@ -886,6 +908,7 @@ static void *message_thread(void *data) {
 			note_media_seen();
 		oicall_engine_tick(engine, now, effects);
 		oicall_metrics_track_calls(engine, session_by_id, now);
+		oicall_cluster_node_tick(engine, now);
 		janus_mutex_unlock(&engine_mutex);
 		dispatch_effects(effects);
 		g_ptr_array_unref(effects);
@@ -957,6 +980,7 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		.dispatch = dispatch_effects };
 	oicall_ms_init(&ms_env);
 	oicall_metrics_init();
+	oicall_cluster_node_start(&config, cluster_deliver);
 	GError *error = NULL;
 	handler_thread = g_thread_try_new("oicall handler", message_thread, NULL, &error);
 	if(error != NULL) {
@@ -967,6 +991,7 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		oicall_engine_free(engine);
 		oicall_ms_destroy();
 		oicall_metrics_destroy();
+		oicall_cluster_node_stop();
 		g_async_queue_unref(messages);
 		g_clear_pointer(&ice_acks, g_hash_table_destroy);
 		oicall_settings_clear(oicall_plugin_settings, oicall_plugin_settings_count, &config);
@@ -987,6 +1012,7 @@ static void oicall_destroy(void) {
 	queue_message(OICALL_MSG_EXIT, NULL, 0);
 	g_thread_join(handler_thread);
 	handler_thread = NULL;
+	oicall_cluster_node_stop();
 	janus_mutex_lock(&sessions_mutex);
 	/* Calls still up hold their two sessions in a cycle of relay links: cut it. */
 	GHashTableIter iter;
@@ -1127,6 +1153,8 @@ static json_t *oicall_handle_admin_message(json_t *message) {
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing request");
 	if(strcmp(request, "end-call") == 0 || strcmp(request, "kick-user") == 0)
 		return admin_on_plugin_thread(message);
+	if(strcmp(request, "list-users") == 0 && json_is_true(json_object_get(message, "cluster")))
+		return oicall_cluster_node_list_users();
 	gint64 now = janus_get_monotonic_time();
 	json_t *response = NULL;
 	janus_mutex_lock(&engine_mutex);

@@ -813,6 +813,24 @@ static void test_takeover_told(fixture *f, gconstpointer data) {
 	g_assert_null(find(f, OICALL_EFFECT_EVENT, "call-resumed", 0));
 }
 
+/* The user registered on another instance: only its current session here hears it and goes. */
+static void test_replaced_elsewhere(fixture *f, gconstpointer data) {
+	(void)data;
+	reg(f, B1, "\"b\"");
+	reg(f, B2, "\"b\"");
+	clear(f);
+	g_assert_false(oicall_engine_replaced_elsewhere(f->engine, B1, "b", f->fx));
+	g_assert_false(oicall_engine_replaced_elsewhere(f->engine, B2, "c", f->fx));
+	g_assert_false(oicall_engine_replaced_elsewhere(f->engine, X, "nobody", f->fx));
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	g_assert_true(oicall_engine_replaced_elsewhere(f->engine, B2, "b", f->fx));
+	oicall_effect *replaced = find(f, OICALL_EFFECT_EVENT, "replaced", B2);
+	g_assert_nonnull(replaced);
+	g_assert_cmpstr(payload_str(replaced, "reason"), ==, "registered-elsewhere");
+	g_assert_cmpuint(find(f, OICALL_EFFECT_CLOSE, NULL, 0)->session, ==, B2);
+	g_assert_cmpuint(f->fx->len, ==, 2);
+}
+
 /* resume-call: the new session takes the media over; the old one's goes and is released. */
 static void test_resume_media(fixture *f, gconstpointer data) {
 	(void)data;
@@ -1133,6 +1151,7 @@ int main(int argc, char **argv) {
 	ADD("reserved-call", test_reserved_call);
 	ADD("reserved-call-ends-unheard", test_reserved_call_ends_unheard);
 	ADD("takeover-told", test_takeover_told);
+	ADD("replaced-elsewhere", test_replaced_elsewhere);
 	ADD("resume-media", test_resume_media);
 	ADD("resume-refused", test_resume_refused);
 	ADD("media-timeout", test_media_timeout);

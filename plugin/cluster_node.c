@@ -1,0 +1,104 @@
+#include "cluster_node.h"
+
+#include <unistd.h>
+
+#include <janus/debug.h>
+#include <janus/utils.h>
+
+#include "cluster.h"
+
+static oicall_cluster_redis *redis;
+static oicall_presence *presence;
+static gint64 node_refresh_at;
+static gint64 started_at_ms;
+static char *media_address;
+
+void oicall_cluster_node_start(const oicall_plugin_config *config, oicall_cluster_deliver deliver) {
+	if(config->cluster_redis[0] == '\0')
+		return;
+	/* Default id: unique per process on a host, and a valid id whatever the host name holds. */
+	char *node = config->cluster_instance_id[0] != '\0' ? g_strdup(config->cluster_instance_id) : NULL;
+	if(node == NULL) {
+		char *host = g_strcanon(g_strndup(g_get_host_name(), 40),
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_", '-');
+		node = g_strdup_printf("%s-%d", host, (int)getpid());
+		g_free(host);
+	}
+	char *host = NULL;
+	int port = 0;
+	oicall_cluster_redis_address(config->cluster_redis, &host, &port);
+	redis = oicall_cluster_redis_start(host, port, node, deliver);
+	g_free(host);
+	if(redis != NULL) {
+		presence = oicall_presence_new(node);
+		media_address = g_strdup(config->cluster_media_address);
+		started_at_ms = g_get_real_time() / 1000;
+		node_refresh_at = 0;
+		JANUS_LOG(LOG_INFO, "[oicall] cluster: instance %s, Redis at %s\n", node, config->cluster_redis);
+	}
+	g_free(node);
+}
+
+void oicall_cluster_node_stop(void) {
+	g_clear_pointer(&redis, oicall_cluster_redis_stop);
+	g_clear_pointer(&presence, oicall_presence_free);
+	g_clear_pointer(&media_address, g_free);
+}
+
+static void send_ops(GPtrArray *ops) {
+	if(ops->len > 0)
+		oicall_cluster_redis_presence(redis, ops);
+	else
+		g_ptr_array_unref(ops);
+}
+
+void oicall_cluster_node_registered(const char *user, guint64 session) {
+	if(redis == NULL)
+		return;
+	GPtrArray *ops = oicall_presence_ops_new();
+	oicall_presence_registered(presence, user, session, janus_get_monotonic_time(), g_get_real_time() / 1000, ops);
+	send_ops(ops);
+}
+
+static guint64 session_of(void *ctx, const char *user) {
+	return oicall_registry_session_of(oicall_engine_registry(ctx), user);
+}
+
+void oicall_cluster_node_tick(oicall_engine *engine, gint64 now) {
+	if(redis == NULL)
+		return;
+	GPtrArray *ops = oicall_presence_ops_new();
+	oicall_presence_tick(presence, session_of, engine, now, ops);
+	send_ops(ops);
+	if(now < node_refresh_at)
+		return;
+	node_refresh_at = now + OICALL_CLUSTER_NODE_REFRESH_US;
+	guint calls = 0, peers = 0;
+	GList *list = oicall_engine_calls(engine);
+	for(GList *l = list; l != NULL; l = l->next) {
+		oicall_call *call = l->data;
+		calls++;
+		for(int side = 0; side < call->npeers; side++)
+			peers += call->peers[side].state != OICALL_PEER_OUT;
+	}
+	g_list_free(list);
+	oicall_cluster_redis_node(redis, oicall_cluster_node_record(media_address, calls, peers, started_at_ms));
+}
+
+void oicall_cluster_node_message(oicall_engine *engine, char *text, size_t len, GPtrArray *effects) {
+	const char *error = NULL;
+	oicall_cluster_message *message = oicall_cluster_message_parse(text, len, &error);
+	g_free(text);
+	if(message == NULL) {
+		JANUS_LOG(LOG_WARN, "[oicall] cluster: a message on our channel ignored: %s\n", error);
+		return;
+	}
+	/* OICALL_CLUSTER_REPLACED, the only kind so far: the newest register (theirs) wins. */
+	if(oicall_engine_replaced_elsewhere(engine, message->session, message->user, effects))
+		oicall_presence_lost(presence, message->user);
+	oicall_cluster_message_free(message);
+}
+
+json_t *oicall_cluster_node_list_users(void) {
+	return redis ? oicall_cluster_redis_list_users(redis) : json_pack("{ss}", "error", "No cluster configured");
+}

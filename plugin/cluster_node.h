@@ -1,0 +1,33 @@
+/*
+ * This instance as a member of the cluster (docs/cluster.md), for the
+ * plugin's glue: starts the Redis client when cluster.redis is set, keeps
+ * the node key and the keys of the users registered here in Redis, and
+ * turns what other instances send into effects on local sessions. With no
+ * Redis configured it is off and every function does nothing.
+ * Runs on the message thread, with the engine locked where it takes one;
+ * oicall_cluster_node_list_users on the Admin API's thread.
+ */
+#ifndef OICALL_CLUSTER_NODE_H
+#define OICALL_CLUSTER_NODE_H
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "call_engine.h"
+#include "cluster_redis.h"
+#include "plugin_config.h"
+
+/* Nothing when cluster.redis is empty; if the Redis thread can't start, the log says so and oicall runs alone. */
+void oicall_cluster_node_start(const oicall_plugin_config *config, oicall_cluster_deliver deliver);
+void oicall_cluster_node_stop(void);
+
+/* A session of this instance registered user. */
+void oicall_cluster_node_registered(const char *user, guint64 session);
+/* Refreshes what is due, releases the users gone from here. */
+void oicall_cluster_node_tick(oicall_engine *engine, gint64 now);
+/* A message from another instance (text: taken). */
+void oicall_cluster_node_message(oicall_engine *engine, char *text, size_t len, GPtrArray *effects);
+/* Admin API list-users with cluster: true; an error reply when off. */
+json_t *oicall_cluster_node_list_users(void);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * The plugin's Redis client (docs/cluster.md): a thread of its own holds a
+ * command connection and a subscriber connection (this instance's channel,
+ * oicall:to:{id}), so that neither the message thread nor a media thread
+ * ever waits on Redis. The message thread hands it work through a queue,
+ * fire and forget: what a lost connection drops, the next refresh writes
+ * again. Messages read off the channel go to a callback, on this thread.
+ * While Redis is away it tries again every second.
+ */
+#ifndef OICALL_CLUSTER_REDIS_H
+#define OICALL_CLUSTER_REDIS_H
+
+#include <glib.h>
+#include <jansson.h>
+
+typedef struct oicall_cluster_redis oicall_cluster_redis;
+/* A message off the channel (text: the callback's to g_free), called on the Redis thread. */
+typedef void (*oicall_cluster_deliver)(char *text, size_t len);
+
+/* Connects in the background; NULL if the thread can't start. */
+oicall_cluster_redis *oicall_cluster_redis_start(const char *host, int port, const char *node,
+	oicall_cluster_deliver deliver);
+void oicall_cluster_redis_stop(oicall_cluster_redis *redis);
+
+/* Writes oicall:node:{id} (record: taken). */
+void oicall_cluster_redis_node(oicall_cluster_redis *redis, char *record);
+/* Carries out presence ops (cluster.h; ops: taken). */
+void oicall_cluster_redis_presence(oicall_cluster_redis *redis, GPtrArray *ops);
+/* The cluster's users, { users: [ { userId, node, session, registeredAt } ] }
+ * with those of live instances only, or an error reply; waits up to 5 s.
+ * Never from the message thread. */
+json_t *oicall_cluster_redis_list_users(oicall_cluster_redis *redis);
+
+#endif
