@@ -288,8 +288,8 @@ static gboolean read_channel(oicall_cluster_redis *redis) {
 	while(redisGetReplyFromReader(redis->subscriber, &next) == REDIS_OK && next != NULL) {
 		redisReply *reply = next;
 		/* [ "message", channel, payload ] */
-		if(reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 && reply->element[2]->type == REDIS_REPLY_STRING &&
-				strcmp(reply->element[0]->str, "message") == 0)
+		if(reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 && reply->element[0]->type == REDIS_REPLY_STRING &&
+				reply->element[2]->type == REDIS_REPLY_STRING && strcmp(reply->element[0]->str, "message") == 0)
 			redis->deliver(g_strndup(reply->element[2]->str, reply->element[2]->len), reply->element[2]->len);
 		freeReplyObject(reply);
 		next = NULL;
@@ -299,24 +299,22 @@ static gboolean read_channel(oicall_cluster_redis *redis) {
 
 static void *redis_thread(void *data) {
 	oicall_cluster_redis *redis = data;
-	gboolean up = FALSE, told_down = FALSE;
+	gboolean told_down = FALSE;
 	for(;;) {
 		if(redis->command == NULL && connect_both(redis)) {
 			JANUS_LOG(LOG_INFO, "[oicall] cluster: connected to Redis at %s:%d as %s\n", redis->host, redis->port,
 				redis->node);
-			up = TRUE;
 			told_down = FALSE;
 		} else if(redis->command == NULL && !told_down) {
 			JANUS_LOG(LOG_WARN, "[oicall] cluster: Redis at %s:%d unreachable, trying again every second\n",
 				redis->host, redis->port);
 			told_down = TRUE;
-			up = FALSE;
 		}
 		struct pollfd fds[2] = { { .fd = redis->wake, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
 		if(redis->subscriber != NULL)
 			fds[1].fd = redis->subscriber->fd;
-		/* Down: a second between attempts (a queued job, the exit one included, still wakes us). */
-		if(poll(fds, 2, up ? 1000 : 1000) > 0 && (fds[0].revents & POLLIN)) {
+		/* Down, this is the second between attempts (a queued job, the exit one included, still wakes us). */
+		if(poll(fds, 2, 1000) > 0 && (fds[0].revents & POLLIN)) {
 			guint64 count;
 			if(read(redis->wake, &count, sizeof(count)) < 0 && errno != EAGAIN)
 				JANUS_LOG(LOG_WARN, "[oicall] cluster: wake read failed: %s\n", g_strerror(errno));
@@ -332,8 +330,6 @@ static void *redis_thread(void *data) {
 				disconnect(redis);
 			job_free(j);
 		}
-		if(redis->command == NULL)
-			up = FALSE;
 		if(exit)
 			break;
 	}

@@ -1154,7 +1154,7 @@ static json_t *oicall_handle_admin_message(json_t *message) {
 	if(strcmp(request, "end-call") == 0 || strcmp(request, "kick-user") == 0)
 		return admin_on_plugin_thread(message);
 	if(strcmp(request, "list-users") == 0 && json_is_true(json_object_get(message, "cluster")))
-		return oicall_cluster_node_list_users();
+		return with_error_code(oicall_cluster_node_list_users());
 	gint64 now = janus_get_monotonic_time();
 	json_t *response = NULL;
 	janus_mutex_lock(&engine_mutex);

@@ -1,0 +1,162 @@
+// Several Janus instances as one service through Redis (docs/cluster.md):
+// a redis-server of the test's own (loopback, no persistence) and two
+// instances, each on a veth pair and address of its own in the test's
+// network namespace, reached with real socket.io-client.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { startJanus, sleep } from './lib/janus.js';
+import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
+
+const REDIS_PORT = 16300 + (process.pid % 500);
+const NODE_TTL_MS = 6000;
+const USER_TTL_MS = 30000;
+
+function redisCli(...args) {
+  return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(REDIS_PORT), '--raw', ...args],
+    { encoding: 'utf8', timeout: 5000 }).trim();
+}
+
+const redisJson = (key) => { const v = redisCli('GET', key); return v ? JSON.parse(v) : null; };
+
+// A redis-server that only this test talks to; resolves once it answers.
+async function startRedis() {
+  const proc = spawn('redis-server', ['--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--save', '',
+    '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+  const exited = new Promise((r) => proc.on('exit', r));
+  await waitFor(() => { try { return redisCli('PING') === 'PONG'; } catch { return false; } },
+    { timeoutMs: 10000, what: 'redis-server' });
+  return { proc, stop: async () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); await exited; } };
+}
+
+// Instance i's own veth pair and address (10.213.1i.1), as netns-run.sh makes veth0 for one Janus.
+function instanceLink(i) {
+  const a = `vethc${i}a`, b = `vethc${i}b`;
+  const ip = (...args) => execFileSync('ip', args);
+  try { ip('link', 'del', a); } catch { /* not there yet */ }
+  ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
+  ip('addr', 'add', `10.213.1${i}.1/24`, 'dev', a);
+  ip('addr', 'add', `10.213.1${i}.2/24`, 'dev', b);
+  ip('link', 'set', a, 'up');
+  ip('link', 'set', b, 'up');
+  return { ip: `10.213.1${i}.1`, iceIface: a };
+}
+
+function startInstance(i, id, extra = {}) {
+  const link = instanceLink(i);
+  return startJanus({ ...link, ...extra,
+    plugin: { general: { reconnect_grace: 2 }, cluster: { redis: `127.0.0.1:${REDIS_PORT}`, instance_id: id,
+      media_address: link.ip } } });
+}
+
+const listUsers = async (janus, cluster) => (await janus.admin({ janus: 'message_plugin', plugin: 'janus.plugin.oicall',
+  request: { request: 'list-users', ...(cluster ? { cluster: true } : {}) } })).response;
+
+async function registered(janus, userId) {
+  const socket = await connect(janus.sioUrl);
+  const ack = await emitAck(socket, 'register', { userId });
+  assert.equal(ack.error, undefined, JSON.stringify(ack));
+  return socket;
+}
+
+describe('cluster: presence across instances', { skip: !process.env.OICALL_NETNS && 'needs tests/e2e/netns-run.sh' }, () => {
+  let redis, a, b;
+  const sockets = [];
+  before(async () => {
+    redis = await startRedis();
+    a = await startInstance(1, 'a');
+    b = await startInstance(2, 'b');
+  });
+  after(async () => {
+    for (const s of sockets) s.close();
+    await a?.stop().catch(() => {});
+    await b?.stop().catch(() => {});
+    await redis?.stop();
+  });
+
+  test('each instance keeps its node key with a 6 s TTL', async () => {
+    for (const [id, janus] of [['a', a], ['b', b]]) {
+      const node = await waitFor(() => redisJson(`oicall:node:${id}`), { what: `oicall:node:${id}` });
+      assert.equal(node.mediaAddress, janus.ip);
+      assert.equal(node.calls, 0);
+      assert.ok(node.startedAt > Date.now() - 60000 && node.startedAt <= Date.now());
+      const ttl = Number(redisCli('PTTL', `oicall:node:${id}`));
+      assert.ok(ttl > 0 && ttl <= NODE_TTL_MS, `PTTL ${ttl}`);
+    }
+    // Refreshed every 2 s: never far below the full TTL.
+    await sleep(2500);
+    assert.ok(Number(redisCli('PTTL', 'oicall:node:a')) > NODE_TTL_MS - 3000);
+  });
+
+  test('register writes oicall:user:{userId}; list-users with cluster: true sees every instance', async () => {
+    sockets.push(await registered(a, 'alice'), await registered(b, 'bob'), await registered(b, 42));
+    const alice = redisJson('oicall:user:alice');
+    assert.equal(alice.node, 'a');
+    assert.match(alice.session, /^[0-9]+$/);
+    assert.ok(Math.abs(alice.registeredAt - Date.now()) < 10000);
+    const ttl = Number(redisCli('PTTL', 'oicall:user:alice'));
+    assert.ok(ttl > 0 && ttl <= USER_TTL_MS, `PTTL ${ttl}`);
+    assert.equal(redisJson('oicall:user:42').node, 'b');
+    for (const janus of [a, b]) {
+      const { users } = await listUsers(janus, true);
+      assert.deepEqual(users.map((u) => [u.userId, u.node]).sort(), [['42', 'b'], ['alice', 'a'], ['bob', 'b']]);
+    }
+    // Without cluster: true, each instance answers for itself as before.
+    assert.deepEqual((await listUsers(a)).users.map((u) => u.userId), ['alice']);
+  });
+
+  test('a newer socket of the user on another instance replaces the older one (newest wins)', async () => {
+    const [old] = sockets;
+    const replaced = nextEvent(old, 'replaced');
+    const gone = new Promise((r) => old.once('disconnect', r));
+    const newer = await registered(b, 'alice');
+    sockets.push(newer);
+    assert.deepEqual(await replaced, { reason: 'registered-elsewhere' });
+    await gone;
+    assert.equal(redisJson('oicall:user:alice').node, 'b');
+    await waitFor(async () => (await listUsers(a)).users.length === 0, { what: 'alice gone from a' });
+    // The older instance's cleanup leaves the newer one's key alone.
+    await sleep(1500);
+    assert.equal(redisJson('oicall:user:alice').node, 'b');
+    const { users } = await listUsers(a, true);
+    assert.deepEqual(users.filter((u) => u.userId === 'alice').map((u) => u.node), ['b']);
+  });
+
+  test('a user whose socket goes is removed from Redis', async () => {
+    const socket = await registered(a, 'carol');
+    assert.equal(redisJson('oicall:user:carol').node, 'a');
+    socket.close();
+    await waitFor(() => redisJson('oicall:user:carol') === null, { timeoutMs: 5000, what: 'oicall:user:carol deleted' });
+  });
+
+  test('Redis restarted: each instance writes its keys again', async () => {
+    await redis.stop();
+    // Meanwhile what needs Redis says so at once.
+    const refused = await listUsers(a, true);
+    assert.equal(refused.error, 'The cluster is unavailable: try again');
+    assert.equal(refused.error_code, 492);
+    redis = await startRedis();
+    assert.equal(redisJson('oicall:user:bob'), null);
+    await waitFor(() => redisJson('oicall:node:a') && redisJson('oicall:node:b'), { timeoutMs: 5000, what: 'node keys back' });
+    // User keys come back with their refresh (every 10 s).
+    await waitFor(() => redisJson('oicall:user:bob')?.node === 'b', { timeoutMs: 15000, what: 'oicall:user:bob back' });
+    const { users } = await listUsers(a, true);
+    assert.deepEqual(users.map((u) => [u.userId, u.node]).sort(), [['42', 'b'], ['alice', 'b'], ['bob', 'b']]);
+  });
+
+  test('an instance killed with SIGKILL drops out of list-users within the node TTL', async () => {
+    const killedAt = Date.now();
+    b.process.kill('SIGKILL');
+    await waitFor(async () => (await listUsers(a, true)).users.length === 0,
+      { timeoutMs: NODE_TTL_MS + 3000, what: "b's users gone" });
+    assert.ok(Date.now() - killedAt <= NODE_TTL_MS + 2000);
+    assert.equal(redisJson('oicall:node:b'), null);
+    b.stopped = Promise.resolve('');   // killed on purpose: nothing to check at its exit
+  });
+
+  test('instance a exits cleanly (no crash, no sanitizer report)', async () => {
+    for (const s of sockets) s.close();
+    if (process.env.OICALL_SANITIZERS === '1') await sleep(1500);
+    await a.stop();
+  });
+});
