@@ -10,6 +10,7 @@
 #include <janus/debug.h>
 
 #include "cluster.h"
+#include "handoff.h"
 
 /* Extends a user's key if it still holds our record; writes it again if it
  * is gone (Redis restarted: the registry is rebuilt from the instances). */
@@ -24,20 +25,11 @@ static const char release_script[] =
 
 typedef enum job_kind { JOB_NODE, JOB_PRESENCE, JOB_LIST_USERS, JOB_EXIT } job_kind;
 
-/* A list-users run for a waiting admin thread. */
-typedef struct list_wait {
-	volatile gint refs;         /* the waiter and the job */
-	json_t *result;
-	gboolean done;
-	GMutex mutex;
-	GCond cond;
-} list_wait;
-
 typedef struct job {
 	job_kind kind;
 	char *record;               /* NODE */
 	GPtrArray *ops;             /* PRESENCE */
-	list_wait *wait;            /* LIST_USERS */
+	oicall_handoff *answer;     /* LIST_USERS: the admin thread waits for it */
 } job;
 
 struct oicall_cluster_redis {
@@ -53,31 +45,14 @@ struct oicall_cluster_redis {
 	redisContext *command, *subscriber;
 };
 
-static void list_wait_unref(list_wait *wait) {
-	if(!g_atomic_int_dec_and_test(&wait->refs))
-		return;
-	json_decref(wait->result);
-	g_mutex_clear(&wait->mutex);
-	g_cond_clear(&wait->cond);
-	g_free(wait);
-}
-
-static void list_wait_done(list_wait *wait, json_t *result) {
-	g_mutex_lock(&wait->mutex);
-	wait->result = result;
-	wait->done = TRUE;
-	g_cond_signal(&wait->cond);
-	g_mutex_unlock(&wait->mutex);
-}
-
 static void job_free(job *j) {
 	g_free(j->record);
 	if(j->ops != NULL)
 		g_ptr_array_unref(j->ops);
-	if(j->wait != NULL) {
-		if(!j->wait->done)
-			list_wait_done(j->wait, json_pack("{ss}", "error", "The cluster is unavailable: try again"));
-		list_wait_unref(j->wait);
+	if(j->answer != NULL) {
+		/* Not run (Redis away): an answer that says so (a second give is dropped). */
+		oicall_handoff_give(j->answer, json_pack("{ss}", "error", "The cluster is unavailable: try again"));
+		oicall_handoff_unref(j->answer);
 	}
 	g_free(j);
 }
@@ -273,7 +248,7 @@ static gboolean run_job(oicall_cluster_redis *redis, job *j) {
 	} else if(j->kind == JOB_LIST_USERS) {
 		json_t *users = list_users(redis, &ok);
 		if(ok)
-			list_wait_done(j->wait, users);
+			oicall_handoff_give(j->answer, users);
 		else
 			json_decref(users);
 	}
@@ -397,20 +372,11 @@ void oicall_cluster_redis_presence(oicall_cluster_redis *redis, GPtrArray *ops) 
 }
 
 json_t *oicall_cluster_redis_list_users(oicall_cluster_redis *redis) {
-	list_wait *wait = g_new0(list_wait, 1);
-	wait->refs = 2;
-	g_mutex_init(&wait->mutex);
-	g_cond_init(&wait->cond);
 	job *j = g_new0(job, 1);
 	j->kind = JOB_LIST_USERS;
-	j->wait = wait;
+	j->answer = oicall_handoff_new();
+	oicall_handoff *answer = j->answer;
 	push_job(redis, j);
-	g_mutex_lock(&wait->mutex);
-	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-	while(!wait->done && g_cond_wait_until(&wait->cond, &wait->mutex, deadline))
-		;
-	json_t *result = wait->done ? json_incref(wait->result) : NULL;
-	g_mutex_unlock(&wait->mutex);
-	list_wait_unref(wait);
+	json_t *result = oicall_handoff_wait(answer, 5 * G_USEC_PER_SEC);
 	return result ? result : json_pack("{ss}", "error", "The cluster did not answer within 5 s");
 }

@@ -24,6 +24,7 @@
 #include "../common/settings_janus.h"
 #include "call_engine.h"
 #include "cluster_node.h"
+#include "handoff.h"
 #include "ice_servers.h"
 #include "inspect.h"
 #include "metrics.h"
@@ -54,26 +55,6 @@ typedef enum oicall_message_kind {
 	OICALL_MSG_EXIT,
 } oicall_message_kind;
 
-/* An Admin API request run by the plugin thread while the admin thread waits. */
-typedef struct oicall_admin_job {
-	volatile gint refs;         /* the waiting admin thread and the queued message */
-	json_t *request;
-	json_t *response;
-	gboolean done;
-	GMutex mutex;
-	GCond cond;
-} oicall_admin_job;
-
-static void admin_job_unref(oicall_admin_job *job) {
-	if(job == NULL || !g_atomic_int_dec_and_test(&job->refs))
-		return;
-	json_decref(job->request);
-	json_decref(job->response);
-	g_mutex_clear(&job->mutex);
-	g_cond_clear(&job->cond);
-	g_free(job);
-}
-
 typedef struct oicall_message {
 	oicall_message_kind kind;
 	oicall_session *session;    /* a reference (REQUEST, HANGUP) */
@@ -81,7 +62,7 @@ typedef struct oicall_message {
 	char *transaction;
 	json_t *body;
 	json_t *jsep;
-	oicall_admin_job *job;      /* ADMIN */
+	oicall_handoff *answer;     /* ADMIN: the request is body, the admin thread waits for this */
 	char *text;                 /* CLUSTER */
 	size_t len;
 } oicall_message;
@@ -160,7 +141,7 @@ static oicall_session *session_by_id(guint64 id) {
 static void message_free(oicall_message *msg) {
 	if(msg->session)
 		janus_refcount_decrease(&msg->session->ref);
-	admin_job_unref(msg->job);
+	oicall_handoff_unref(msg->answer);
 	g_free(msg->transaction);
 	g_free(msg->text);
 	json_decref(msg->body);
@@ -838,14 +819,10 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			forget_ice_acks(msg->session_id);
 			break;
 		case OICALL_MSG_ADMIN: {
-			json_t *response = admin_change(msg->job->request, effects, now);
+			json_t *response = admin_change(msg->body, effects, now);
 			dispatch_effects(effects);
-			g_mutex_lock(&msg->job->mutex);
-			msg->job->response = response;
-			msg->job->done = TRUE;
-			g_cond_signal(&msg->job->cond);
-			g_mutex_unlock(&msg->job->mutex);
-			return;     /* message_free drops the message's reference on the job */
+			oicall_handoff_give(msg->answer, response);
+			return;     /* message_free drops the message's reference on the answer */
 		}
 		case OICALL_MSG_CLUSTER:
 			janus_mutex_lock(&engine_mutex);
@@ -1122,22 +1099,13 @@ static json_t *oicall_query_session(janus_plugin_session *handle) {
 
 /* Runs an Admin API request on the plugin thread and waits for its answer. */
 static json_t *admin_on_plugin_thread(json_t *message) {
-	oicall_admin_job *job = g_new0(oicall_admin_job, 1);
-	job->refs = 2;
-	job->request = json_incref(message);
-	g_mutex_init(&job->mutex);
-	g_cond_init(&job->cond);
+	oicall_handoff *answer = oicall_handoff_new();
 	oicall_message *msg = g_new0(oicall_message, 1);
 	msg->kind = OICALL_MSG_ADMIN;
-	msg->job = job;
+	msg->body = json_incref(message);
+	msg->answer = answer;
 	g_async_queue_push(messages, msg);
-	g_mutex_lock(&job->mutex);
-	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-	while(!job->done && g_cond_wait_until(&job->cond, &job->mutex, deadline))
-		;
-	json_t *response = job->done ? json_incref(job->response) : NULL;
-	g_mutex_unlock(&job->mutex);
-	admin_job_unref(job);
+	json_t *response = oicall_handoff_wait(answer, 5 * G_USEC_PER_SEC);
 	if(response == NULL) {
 		JANUS_LOG(LOG_ERR, "[oicall] Admin API request not handled within 5 s\n");
 		return error_reply(OICALL_ERROR_REQUEST_FAILED, "Timed out");
