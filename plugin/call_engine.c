@@ -611,6 +611,18 @@ static char **invitees(oicall_engine *engine, json_t *body, gboolean *room, json
 	return list;
 }
 
+char **oicall_engine_invitees(oicall_engine *engine, const char *request, json_t *body) {
+	json_t *error = NULL;
+	gboolean room = FALSE;
+	char **users = NULL;
+	if(strcmp(request, "start-call") == 0)
+		users = invitees(engine, body, &room, &error);
+	else if(strcmp(request, "add-participants") == 0 && json_object_get(body, "participantIds") != NULL)
+		users = user_list(json_object_get(body, "participantIds"), "participantIds", engine->max_peers - 1, &error);
+	json_decref(error);
+	return users;
+}
+
 /* The user's call that a start-call body repeats, if any (see the header). */
 static oicall_call *repeated_start(oicall_engine *engine, guint64 session, const char *user, char *const *to,
 		const char *call_type, const char *call_id) {

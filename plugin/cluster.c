@@ -175,6 +175,25 @@ char *oicall_cluster_replaced_for(const char *previous, const char *self, const 
 	return text;
 }
 
+char *oicall_cluster_elsewhere(const char *record, const char *self) {
+	char *node = NULL;
+	guint64 session = 0;
+	gint64 at = 0;
+	if(!oicall_cluster_user_record_parse(record, &node, &session, &at) || strcmp(node, self) == 0)
+		g_clear_pointer(&node, g_free);
+	return node;
+}
+
+char *oicall_cluster_refusal(GPtrArray *remote) {
+	if(remote == NULL)
+		return g_strdup("The cluster is unavailable: try again");
+	if(remote->len == 0)
+		return NULL;
+	/* Phase 1 (docs/cluster.md): calls don't span instances yet, and ringing such a user here would never reach them. */
+	return g_strdup_printf("%s is connected to another server of the cluster: calls across servers are not "
+		"available yet", (const char *)g_ptr_array_index(remote, 0));
+}
+
 /* ---- presence ---------------------------------------------------------- */
 
 typedef struct presence_entry {

@@ -66,6 +66,13 @@ void oicall_cluster_message_free(oicall_cluster_message *message);
  * the message's text and sets *channel (both g_free), or NULL. */
 char *oicall_cluster_replaced_for(const char *previous, const char *self, const char *user, char **channel);
 
+/* The instance a user's record names when it is not self (g_free), else NULL. */
+char *oicall_cluster_elsewhere(const char *record, const char *self);
+/* Why a start-call or add-participants is refused after its invitees were
+ * looked up (g_free): remote, the users registered on other live instances
+ * (NULL: Redis could not be asked). NULL when nothing stands in its way. */
+char *oicall_cluster_refusal(GPtrArray *remote);
+
 /* ---- presence: the oicall:user keys this instance owns ---------------- */
 
 typedef enum oicall_presence_op_kind {

@@ -1,5 +1,6 @@
 #include "cluster_node.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include <janus/debug.h>
@@ -97,6 +98,41 @@ void oicall_cluster_node_message(oicall_engine *engine, char *text, size_t len, 
 	if(oicall_engine_replaced_elsewhere(engine, message->session, message->user, effects))
 		oicall_presence_lost(presence, message->user);
 	oicall_cluster_message_free(message);
+}
+
+typedef struct deferred {
+	oicall_cluster_node_resume resume;
+	void *data;
+} deferred;
+
+static void looked_up(void *data, GPtrArray *remote) {
+	deferred *d = data;
+	char *refusal = oicall_cluster_refusal(remote);
+	d->resume(d->data, refusal);
+	g_free(refusal);
+	g_free(d);
+}
+
+gboolean oicall_cluster_node_defer(oicall_engine *engine, const char *request, json_t *body,
+		oicall_cluster_node_resume resume, void *data) {
+	if(redis == NULL || request == NULL || (strcmp(request, "start-call") != 0 && strcmp(request, "add-participants") != 0))
+		return FALSE;
+	char **users = oicall_engine_invitees(engine, request, body);
+	GPtrArray *absent = g_ptr_array_new_with_free_func(g_free);
+	for(guint i = 0; users != NULL && users[i] != NULL; i++) {
+		if(oicall_registry_session_of(oicall_engine_registry(engine), users[i]) == 0)
+			g_ptr_array_add(absent, g_strdup(users[i]));
+	}
+	g_strfreev(users);
+	if(absent->len == 0) {
+		g_ptr_array_unref(absent);
+		return FALSE;
+	}
+	deferred *d = g_new0(deferred, 1);
+	d->resume = resume;
+	d->data = data;
+	oicall_cluster_redis_lookup(redis, absent, looked_up, d);
+	return TRUE;
 }
 
 json_t *oicall_cluster_node_list_users(void) {

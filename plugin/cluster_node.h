@@ -27,6 +27,14 @@ void oicall_cluster_node_registered(const char *user, guint64 session);
 void oicall_cluster_node_tick(oicall_engine *engine, gint64 now);
 /* A message from another instance (text: taken). */
 void oicall_cluster_node_message(oicall_engine *engine, char *text, size_t len, GPtrArray *effects);
+/* Called on the Redis thread when a deferred request may go on: refusal
+ * is NULL, or what to answer it with instead. */
+typedef void (*oicall_cluster_node_resume)(void *data, const char *refusal);
+/* A start-call or add-participants inviting users not registered here must
+ * first be looked up in Redis (a user on another instance can't be called
+ * yet): TRUE when it is deferred, resume then gets data back. Engine locked. */
+gboolean oicall_cluster_node_defer(oicall_engine *engine, const char *request, json_t *body,
+	oicall_cluster_node_resume resume, void *data);
 /* Admin API list-users with cluster: true; an error reply when off. */
 json_t *oicall_cluster_node_list_users(void);
 

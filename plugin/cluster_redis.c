@@ -23,13 +23,16 @@ static const char refresh_script[] =
 static const char release_script[] =
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
-typedef enum job_kind { JOB_NODE, JOB_PRESENCE, JOB_LIST_USERS, JOB_EXIT } job_kind;
+typedef enum job_kind { JOB_NODE, JOB_PRESENCE, JOB_LIST_USERS, JOB_LOOKUP, JOB_EXIT } job_kind;
 
 typedef struct job {
 	job_kind kind;
 	char *record;               /* NODE */
 	GPtrArray *ops;             /* PRESENCE */
 	oicall_handoff *answer;     /* LIST_USERS: the admin thread waits for it */
+	GPtrArray *users;           /* LOOKUP */
+	oicall_cluster_looked_up looked_up;
+	void *data;
 } job;
 
 struct oicall_cluster_redis {
@@ -54,6 +57,10 @@ static void job_free(job *j) {
 		oicall_handoff_give(j->answer, json_pack("{ss}", "error", "The cluster is unavailable: try again"));
 		oicall_handoff_unref(j->answer);
 	}
+	if(j->looked_up != NULL)
+		j->looked_up(j->data, NULL);     /* not run: Redis away */
+	if(j->users != NULL)
+		g_ptr_array_unref(j->users);
 	g_free(j);
 }
 
@@ -231,6 +238,46 @@ static json_t *list_users(oicall_cluster_redis *redis, gboolean *ok) {
 	return json_pack("{so}", "users", users);
 }
 
+/* Which of the users are registered on another live instance (NULL when the connection failed). */
+static GPtrArray *lookup(oicall_cluster_redis *redis, GPtrArray *users) {
+	const char **argv = g_new0(const char *, users->len + 1);
+	size_t *lens = g_new0(size_t, users->len + 1);
+	GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+	argv[0] = "MGET";
+	lens[0] = 4;
+	for(guint i = 0; i < users->len; i++) {
+		g_ptr_array_add(keys, oicall_cluster_user_key(g_ptr_array_index(users, i)));
+		argv[i + 1] = g_ptr_array_index(keys, i);
+		lens[i + 1] = strlen(argv[i + 1]);
+	}
+	redisReply *values = redisCommandArgv(redis->command, (int)users->len + 1, argv, lens);
+	GPtrArray *remote = values ? g_ptr_array_new() : NULL;
+	for(size_t i = 0; values != NULL && values->type == REDIS_REPLY_ARRAY && i < values->elements && i < users->len; i++) {
+		char *node = values->element[i]->type == REDIS_REPLY_STRING ?
+			oicall_cluster_elsewhere(values->element[i]->str, redis->node) : NULL;
+		if(node == NULL)
+			continue;
+		/* A dead instance's users are offline, whatever their keys say until they expire. */
+		char *key = oicall_cluster_node_key(node);
+		const char *exists[] = { "EXISTS", key };
+		redisReply *live = run(redis, 2, exists);
+		if(live == NULL)
+			g_clear_pointer(&remote, g_ptr_array_unref);
+		else if(live->type == REDIS_REPLY_INTEGER && live->integer == 1 && remote != NULL)
+			g_ptr_array_add(remote, g_ptr_array_index(users, i));
+		if(live != NULL)
+			freeReplyObject(live);
+		g_free(key);
+		g_free(node);
+	}
+	if(values != NULL)
+		freeReplyObject(values);
+	g_ptr_array_unref(keys);
+	g_free(argv);
+	g_free(lens);
+	return remote;
+}
+
 /* FALSE when the connection failed. */
 static gboolean run_job(oicall_cluster_redis *redis, job *j) {
 	gboolean ok = TRUE;
@@ -245,6 +292,14 @@ static gboolean run_job(oicall_cluster_redis *redis, job *j) {
 	} else if(j->kind == JOB_PRESENCE) {
 		for(guint i = 0; ok && i < j->ops->len; i++)
 			ok = run_presence(redis, g_ptr_array_index(j->ops, i));
+	} else if(j->kind == JOB_LOOKUP) {
+		GPtrArray *remote = lookup(redis, j->users);
+		ok = remote != NULL;
+		if(ok) {
+			j->looked_up(j->data, remote);
+			j->looked_up = NULL;
+			g_ptr_array_unref(remote);
+		}
 	} else if(j->kind == JOB_LIST_USERS) {
 		json_t *users = list_users(redis, &ok);
 		if(ok)
@@ -368,6 +423,16 @@ void oicall_cluster_redis_presence(oicall_cluster_redis *redis, GPtrArray *ops) 
 	job *j = g_new0(job, 1);
 	j->kind = JOB_PRESENCE;
 	j->ops = ops;
+	push_job(redis, j);
+}
+
+void oicall_cluster_redis_lookup(oicall_cluster_redis *redis, GPtrArray *users, oicall_cluster_looked_up done,
+		void *data) {
+	job *j = g_new0(job, 1);
+	j->kind = JOB_LOOKUP;
+	j->users = users;
+	j->looked_up = done;
+	j->data = data;
 	push_job(redis, j);
 }
 

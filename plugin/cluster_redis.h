@@ -26,6 +26,12 @@ void oicall_cluster_redis_stop(oicall_cluster_redis *redis);
 void oicall_cluster_redis_node(oicall_cluster_redis *redis, char *record);
 /* Carries out presence ops (cluster.h; ops: taken). */
 void oicall_cluster_redis_presence(oicall_cluster_redis *redis, GPtrArray *ops);
+/* Called on the Redis thread with the users of a lookup registered on other
+ * live instances (NULL: Redis could not be asked; freed after the call). */
+typedef void (*oicall_cluster_looked_up)(void *data, GPtrArray *remote);
+/* Looks users (taken: char * freed with the array) up. done is always called, once. */
+void oicall_cluster_redis_lookup(oicall_cluster_redis *redis, GPtrArray *users, oicall_cluster_looked_up done,
+	void *data);
 /* The cluster's users, { users: [ { userId, node, session, registeredAt } ] }
  * with those of live instances only, or an error reply; waits up to 5 s.
  * Never from the message thread. */

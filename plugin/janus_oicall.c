@@ -65,6 +65,8 @@ typedef struct oicall_message {
 	oicall_handoff *answer;     /* ADMIN: the request is body, the admin thread waits for this */
 	char *text;                 /* CLUSTER */
 	size_t len;
+	gboolean looked_up;         /* REQUEST: the cluster was asked about its invitees (cluster_gate) */
+	char *refusal;              /* ... and why it can't go on, or NULL */
 } oicall_message;
 
 static janus_plugin oicall_plugin;
@@ -144,6 +146,7 @@ static void message_free(oicall_message *msg) {
 	oicall_handoff_unref(msg->answer);
 	g_free(msg->transaction);
 	g_free(msg->text);
+	g_free(msg->refusal);
 	json_decref(msg->body);
 	json_decref(msg->jsep);
 	g_free(msg);
@@ -163,6 +166,14 @@ static void cluster_deliver(char *text, size_t len) {
 	msg->kind = OICALL_MSG_CLUSTER;
 	msg->text = text;
 	msg->len = len;
+	g_async_queue_push(messages, msg);
+}
+
+/* From the Redis thread: a request cluster_gate deferred may go on (or is refused). */
+static void cluster_resume(void *data, const char *refusal) {
+	oicall_message *msg = data;
+	msg->looked_up = TRUE;
+	msg->refusal = g_strdup(refusal);
 	g_async_queue_push(messages, msg);
 }
 
@@ -765,13 +776,41 @@ static json_t *admin_change(json_t *request, GPtrArray *effects, gint64 now) {
 	return response ? response : json_pack("{sb}", "success", 1);
 }
 
-static void handle_message(oicall_message *msg, GPtrArray *effects) {
+typedef enum cluster_verdict {
+	CLUSTER_GO,                 /* handle the request */
+	CLUSTER_REFUSED,            /* answered: done with the message */
+	CLUSTER_DEFERRED,           /* the Redis thread queues the message again: don't touch it any more */
+} cluster_verdict;
+
+/* A start-call or add-participants that must wait for the cluster's answer (cluster_node.h). */
+static cluster_verdict cluster_gate(oicall_message *msg, const char *request) {
+	if(msg->refusal != NULL) {
+		json_t *reply = error_reply(OICALL_ERROR_REQUEST_FAILED, msg->refusal);
+		if(msg->jsep != NULL)
+			jsep_refused(msg->session);
+		push_or_hold(msg->session, msg->transaction, reply, NULL);
+		json_decref(reply);
+		return CLUSTER_REFUSED;
+	}
+	if(msg->looked_up)
+		return CLUSTER_GO;
+	janus_mutex_lock(&engine_mutex);
+	gboolean deferred = oicall_cluster_node_defer(engine, request, msg->body, cluster_resume, msg);
+	janus_mutex_unlock(&engine_mutex);
+	return deferred ? CLUSTER_DEFERRED : CLUSTER_GO;
+}
+
+/* Returns TRUE when the message was kept (deferred), FALSE when done with. */
+static gboolean handle_message(oicall_message *msg, GPtrArray *effects) {
 	gint64 now = janus_get_monotonic_time();
 	switch(msg->kind) {
 		case OICALL_MSG_REQUEST: {
 			if(g_atomic_int_get(&msg->session->destroyed))
-				return;
+				return FALSE;
 			const char *request = json_string_value(json_object_get(msg->body, "request"));
+			cluster_verdict verdict = cluster_gate(msg, request);
+			if(verdict != CLUSTER_GO)
+				return verdict == CLUSTER_DEFERRED;
 			expect_ice_ack(msg->session, request, msg->transaction);
 			json_t *gate = json_object_get(msg->body, "jsepGate");
 			if(gate != NULL && msg->jsep == NULL && request != NULL &&
@@ -781,14 +820,14 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 				dispatch_effects(effects);
 				push_or_hold(msg->session, msg->transaction, reply, NULL);
 				json_decref(reply);
-				return;
+				return FALSE;
 			}
 			json_object_del(msg->body, "jsepGate");
 			if(request != NULL && strcmp(request, "accept-call") == 0 && msg->jsep != NULL)
 				msg->session->accept_gate_until = 0;     /* the answer a gate let through is here */
 			if(request != NULL && oicall_ms_handles(msg->session, request, msg->body, msg->jsep)) {
 				oicall_ms_request(msg->session, request, msg->body, msg->jsep, msg->transaction);
-				return;
+				return FALSE;
 			}
 			json_t *reply = handle_request(msg->session, msg->body, msg->jsep, effects);
 			if(msg->jsep != NULL && json_object_get(reply, "error") != NULL)
@@ -797,7 +836,7 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			dispatch_effects(effects);
 			push_or_hold(msg->session, msg->transaction, reply, NULL);
 			json_decref(reply);
-			return;
+			return FALSE;
 		}
 		case OICALL_MSG_HANGUP: {
 			if(msg->session->closing)
@@ -822,7 +861,7 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			json_t *response = admin_change(msg->body, effects, now);
 			dispatch_effects(effects);
 			oicall_handoff_give(msg->answer, response);
-			return;     /* message_free drops the message's reference on the answer */
+			return FALSE;     /* message_free drops the message's reference on the answer */
 		}
 		case OICALL_MSG_CLUSTER:
 			janus_mutex_lock(&engine_mutex);
@@ -831,9 +870,10 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			janus_mutex_unlock(&engine_mutex);
 			break;
 		case OICALL_MSG_EXIT:
-			return;
+			return FALSE;
 	}
 	dispatch_effects(effects);
+	return FALSE;
 }
 
 /* Tells the engine when each side of each active call last sent anything
@@ -872,8 +912,8 @@ static void *message_thread(void *data) {
 		}
 		GPtrArray *effects = oicall_effects_new();
 		if(msg != NULL) {
-			handle_message(msg, effects);
-			message_free(msg);
+			if(!handle_message(msg, effects))
+				message_free(msg);
 			g_ptr_array_set_size(effects, 0);
 		}
 		gint64 now = janus_get_monotonic_time();

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { startJanus, sleep } from './lib/janus.js';
 import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
+import { fakeOffer } from './lib/sdp.js';
 
 const REDIS_PORT = 16300 + (process.pid % 500);
 const NODE_TTL_MS = 6000;
@@ -129,8 +130,30 @@ describe('cluster: presence across instances', { skip: !process.env.OICALL_NETNS
     await waitFor(() => redisJson('oicall:user:carol') === null, { timeoutMs: 5000, what: 'oicall:user:carol deleted' });
   });
 
+  test('a call to a user on another instance is refused, in every dialect (not built yet); others ring as before', async () => {
+    const dave = await registered(a, 'dave');
+    sockets.push(dave);
+    const across = 'bob is connected to another server of the cluster: calls across servers are not available yet';
+    // JSEP (its offer never reaches Janus's core: the jsep gate), mediasoup-style, the room dialect.
+    assert.deepEqual(await emitAck(dave, 'start-call', { toUserId: 'bob', callType: 'audio', jsep: fakeOffer() }),
+      { error: across });
+    assert.deepEqual(await emitAck(dave, 'start-call', { toUserId: 'bob', callType: 'audio' }), { error: across });
+    assert.deepEqual(await emitAck(dave, 'start-call', { toUserIds: ['nobody', 'bob'], callType: 'audio' }), { error: across });
+    // A numeric id is the same user as its string, as on one instance.
+    assert.match((await emitAck(dave, 'start-call', { toUserId: 42, callType: 'audio' })).error, /^42 is connected to another server/);
+    // A user offline everywhere still rings (and is offered the call when they register here).
+    const offline = await emitAck(dave, 'start-call', { toUserId: 'nobody', callType: 'audio', jsep: fakeOffer() });
+    assert.equal(offline.error, undefined, JSON.stringify(offline));
+    assert.deepEqual(await emitAck(dave, 'end-call', { callId: offline.callId }), { success: true });
+    // Bad input is the engine's to answer, as before.
+    assert.match((await emitAck(dave, 'start-call', { toUserIds: 'bob', callType: 'audio' })).error, /toUserIds must be/);
+  });
+
   test('Redis restarted: each instance writes its keys again', async () => {
     await redis.stop();
+    const dave = sockets[sockets.length - 1];
+    assert.deepEqual(await emitAck(dave, 'start-call', { toUserId: 'bob', callType: 'audio', jsep: fakeOffer() }),
+      { error: 'The cluster is unavailable: try again' });
     // Meanwhile what needs Redis says so at once.
     const refused = await listUsers(a, true);
     assert.equal(refused.error, 'The cluster is unavailable: try again');
@@ -147,8 +170,14 @@ describe('cluster: presence across instances', { skip: !process.env.OICALL_NETNS
   test('an instance killed with SIGKILL drops out of list-users within the node TTL', async () => {
     const killedAt = Date.now();
     b.process.kill('SIGKILL');
-    await waitFor(async () => (await listUsers(a, true)).users.length === 0,
+    await waitFor(async () => !(await listUsers(a, true)).users.some((u) => u.node === 'b'),
       { timeoutMs: NODE_TTL_MS + 3000, what: "b's users gone" });
+    assert.deepEqual((await listUsers(a, true)).users.map((u) => [u.userId, u.node]), [['dave', 'a']]);
+    // Its users are offline now: they ring as any offline user.
+    const dave = sockets[sockets.length - 1];
+    const call = await emitAck(dave, 'start-call', { toUserId: 'bob', callType: 'audio', jsep: fakeOffer() });
+    assert.equal(call.error, undefined, JSON.stringify(call));
+    assert.deepEqual(await emitAck(dave, 'end-call', { callId: call.callId }), { success: true });
     assert.ok(Date.now() - killedAt <= NODE_TTL_MS + 2000);
     assert.equal(redisJson('oicall:node:b'), null);
     b.stopped = Promise.resolve('');   // killed on purpose: nothing to check at its exit

@@ -163,6 +163,30 @@ static void test_replaced_for(void) {
 	g_free(theirs);
 }
 
+static void test_lookup_verdicts(void) {
+	char *theirs = oicall_cluster_user_record("b", 9, 1);
+	char *node = oicall_cluster_elsewhere(theirs, "a");
+	g_assert_cmpstr(node, ==, "b");
+	g_free(node);
+	g_assert_null(oicall_cluster_elsewhere(theirs, "b"));
+	g_assert_null(oicall_cluster_elsewhere(NULL, "a"));
+	g_assert_null(oicall_cluster_elsewhere("{}", "a"));
+	g_free(theirs);
+
+	char *refusal = oicall_cluster_refusal(NULL);
+	g_assert_cmpstr(refusal, ==, "The cluster is unavailable: try again");
+	g_free(refusal);
+	GPtrArray *remote = g_ptr_array_new();
+	g_assert_null(oicall_cluster_refusal(remote));
+	g_ptr_array_add(remote, "bob");
+	g_ptr_array_add(remote, "carol");
+	refusal = oicall_cluster_refusal(remote);
+	g_assert_cmpstr(refusal, ==, "bob is connected to another server of the cluster: calls across servers are not "
+		"available yet");
+	g_free(refusal);
+	g_ptr_array_unref(remote);
+}
+
 static guint64 session_of(void *ctx, const char *user) {
 	GHashTable *online = ctx;
 	return GPOINTER_TO_SIZE(g_hash_table_lookup(online, user));
@@ -257,6 +281,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/cluster/records", test_records);
 	g_test_add_func("/cluster/messages", test_messages);
 	g_test_add_func("/cluster/replaced-for", test_replaced_for);
+	g_test_add_func("/cluster/lookup-verdicts", test_lookup_verdicts);
 	g_test_add_func("/cluster/presence", test_presence);
 	return g_test_run();
 }
