@@ -272,6 +272,16 @@ void oicall_presence_tick(oicall_presence *presence, oicall_presence_session_of 
 	}
 }
 
+void oicall_presence_release_all(oicall_presence *presence, GPtrArray *ops) {
+	GHashTableIter iter;
+	gpointer key, value;
+	g_hash_table_iter_init(&iter, presence->users);
+	while(g_hash_table_iter_next(&iter, &key, &value)) {
+		add_op(ops, OICALL_PRESENCE_RELEASE, key, ((presence_entry *)value)->record);
+		g_hash_table_iter_remove(&iter);
+	}
+}
+
 void oicall_presence_lost(oicall_presence *presence, const char *user) {
 	g_hash_table_remove(presence->users, user);
 }

@@ -104,6 +104,8 @@ void oicall_presence_registered(oicall_presence *presence, const char *user, gui
  * the others' keys are refreshed when due. */
 void oicall_presence_tick(oicall_presence *presence, oicall_presence_session_of session_of, void *ctx, gint64 now,
 	GPtrArray *ops);
+/* This instance stops: every key it holds is released. */
+void oicall_presence_release_all(oicall_presence *presence, GPtrArray *ops);
 /* The user registered on another instance: its key is that one's now. */
 void oicall_presence_lost(oicall_presence *presence, const char *user);
 guint oicall_presence_count(oicall_presence *presence);

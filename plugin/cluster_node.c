@@ -40,17 +40,24 @@ void oicall_cluster_node_start(const oicall_plugin_config *config, oicall_cluste
 	g_free(node);
 }
 
-void oicall_cluster_node_stop(void) {
-	g_clear_pointer(&redis, oicall_cluster_redis_stop);
-	g_clear_pointer(&presence, oicall_presence_free);
-	g_clear_pointer(&media_address, g_free);
-}
-
 static void send_ops(GPtrArray *ops) {
 	if(ops->len > 0)
 		oicall_cluster_redis_presence(redis, ops);
 	else
 		g_ptr_array_unref(ops);
+}
+
+void oicall_cluster_node_stop(void) {
+	if(redis != NULL) {
+		/* Gone at once for the others, rather than when the keys expire (queued before the thread's exit). */
+		GPtrArray *ops = oicall_presence_ops_new();
+		oicall_presence_release_all(presence, ops);
+		send_ops(ops);
+		oicall_cluster_redis_node(redis, NULL);
+	}
+	g_clear_pointer(&redis, oicall_cluster_redis_stop);
+	g_clear_pointer(&presence, oicall_presence_free);
+	g_clear_pointer(&media_address, g_free);
 }
 
 void oicall_cluster_node_registered(const char *user, guint64 session) {

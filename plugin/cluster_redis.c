@@ -283,8 +283,8 @@ static gboolean run_job(oicall_cluster_redis *redis, job *j) {
 	gboolean ok = TRUE;
 	if(j->kind == JOB_NODE) {
 		char *ttl = ttl_text(OICALL_CLUSTER_NODE_TTL_MS);
-		const char *argv[] = { "SET", redis->node_key, j->record, "PX", ttl };
-		redisReply *reply = run(redis, 5, argv);
+		const char *argv[] = { j->record ? "SET" : "DEL", redis->node_key, j->record, "PX", ttl };
+		redisReply *reply = run(redis, j->record ? 5 : 2, argv);
 		ok = reply != NULL;
 		if(reply != NULL)
 			freeReplyObject(reply);

@@ -22,7 +22,7 @@ oicall_cluster_redis *oicall_cluster_redis_start(const char *host, int port, con
 	oicall_cluster_deliver deliver);
 void oicall_cluster_redis_stop(oicall_cluster_redis *redis);
 
-/* Writes oicall:node:{id} (record: taken). */
+/* Writes oicall:node:{id} (record: taken), or deletes it (NULL: this instance stops). */
 void oicall_cluster_redis_node(oicall_cluster_redis *redis, char *record);
 /* Carries out presence ops (cluster.h; ops: taken). */
 void oicall_cluster_redis_presence(oicall_cluster_redis *redis, GPtrArray *ops);

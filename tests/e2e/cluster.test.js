@@ -186,6 +186,9 @@ describe('cluster: presence across instances', { skip: !process.env.OICALL_NETNS
   test('instance a exits cleanly (no crash, no sanitizer report)', async () => {
     for (const s of sockets) s.close();
     if (process.env.OICALL_SANITIZERS === '1') await sleep(1500);
+    assert.ok(redisJson('oicall:node:a'));
     await a.stop();
+    // Stopped (not killed): its node key went with it, not up to 6 s later.
+    assert.equal(redisJson('oicall:node:a'), null);
   });
 });

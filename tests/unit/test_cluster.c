@@ -269,6 +269,20 @@ static void test_presence(void) {
 	g_assert_cmpuint(ops->len, ==, 0);
 	g_assert_cmpuint(oicall_presence_count(presence), ==, 0);
 
+	/* Stopping: whatever is held is released. */
+	g_hash_table_insert(online, "erin", GSIZE_TO_POINTER(5));
+	oicall_presence_registered(presence, "erin", 5, now, 1, ops);
+	char *erin_record = g_strdup(((oicall_presence_op *)g_ptr_array_index(ops, 0))->record);
+	g_ptr_array_set_size(ops, 0);
+	oicall_presence_release_all(presence, ops);
+	g_assert_cmpuint(ops->len, ==, 1);
+	op = g_ptr_array_index(ops, 0);
+	g_assert_cmpint(op->kind, ==, OICALL_PRESENCE_RELEASE);
+	g_assert_cmpstr(op->user, ==, "erin");
+	g_assert_cmpstr(op->record, ==, erin_record);
+	g_assert_cmpuint(oicall_presence_count(presence), ==, 0);
+	g_free(erin_record);
+
 	g_free(first_record);
 	g_ptr_array_unref(ops);
 	g_hash_table_destroy(online);
