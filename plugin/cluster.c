@@ -51,6 +51,10 @@ char *oicall_cluster_user_key(const char *user) {
 	return g_strconcat("oicall:user:", user, NULL);
 }
 
+char *oicall_cluster_call_key(const char *call_id) {
+	return g_strconcat("oicall:call:", call_id, NULL);
+}
+
 char *oicall_cluster_channel(const char *node) {
 	return g_strconcat("oicall:to:", node, NULL);
 }
@@ -72,6 +76,14 @@ static char *dump(json_t *value) {
 char *oicall_cluster_node_record(const char *media_address, guint calls, guint peers, gint64 started_at_ms) {
 	return dump(json_pack("{sssisisI}", "mediaAddress", media_address, "calls", (int)calls, "peers", (int)peers,
 		"startedAt", (json_int_t)started_at_ms));
+}
+
+char *oicall_cluster_call_record(const char *host, const char *state, const char *call_type, const char *const *users,
+		guint nusers) {
+	json_t *peers = json_array();
+	for(guint i = 0; i < nusers; i++)
+		json_array_append_new(peers, json_string(users[i]));
+	return dump(json_pack("{ssssss*so}", "host", host, "state", state, "callType", call_type, "peers", peers));
 }
 
 /* A plugin session id as JSON: a decimal string, since JSON numbers stop being exact above 2^53. */
@@ -213,6 +225,7 @@ static void entry_free(presence_entry *entry) {
 }
 
 void oicall_presence_op_free(oicall_presence_op *op) {
+	g_free(op->key);
 	g_free(op->user);
 	g_free(op->record);
 	g_free(op);
@@ -222,12 +235,17 @@ GPtrArray *oicall_presence_ops_new(void) {
 	return g_ptr_array_new_with_free_func((GDestroyNotify)oicall_presence_op_free);
 }
 
-static void add_op(GPtrArray *ops, oicall_presence_op_kind kind, const char *user, const char *record) {
+static void add_key_op(GPtrArray *ops, oicall_presence_op_kind kind, char *key, const char *user, const char *record) {
 	oicall_presence_op *op = g_new0(oicall_presence_op, 1);
 	op->kind = kind;
+	op->key = key;
 	op->user = g_strdup(user);
 	op->record = g_strdup(record);
 	g_ptr_array_add(ops, op);
+}
+
+static void add_op(GPtrArray *ops, oicall_presence_op_kind kind, const char *user, const char *record) {
+	add_key_op(ops, kind, oicall_cluster_user_key(user), user, record);
 }
 
 oicall_presence *oicall_presence_new(const char *node) {
@@ -288,4 +306,59 @@ void oicall_presence_lost(oicall_presence *presence, const char *user) {
 
 guint oicall_presence_count(oicall_presence *presence) {
 	return g_hash_table_size(presence->users);
+}
+
+/* ---- call keys ----------------------------------------------------------- */
+
+struct oicall_call_keys {
+	GHashTable *calls;          /* callId → presence_entry (session unused) */
+};
+
+oicall_call_keys *oicall_call_keys_new(void) {
+	oicall_call_keys *keys = g_new0(oicall_call_keys, 1);
+	keys->calls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)entry_free);
+	return keys;
+}
+
+void oicall_call_keys_free(oicall_call_keys *keys) {
+	if(keys == NULL)
+		return;
+	g_hash_table_destroy(keys->calls);
+	g_free(keys);
+}
+
+void oicall_call_keys_sync(oicall_call_keys *keys, GHashTable *current, gint64 now, GPtrArray *ops) {
+	GHashTableIter iter;
+	gpointer key, value;
+	g_hash_table_iter_init(&iter, keys->calls);
+	while(g_hash_table_iter_next(&iter, &key, &value)) {
+		if(!g_hash_table_contains(current, key)) {
+			add_key_op(ops, OICALL_PRESENCE_RELEASE, oicall_cluster_call_key(key), NULL, ((presence_entry *)value)->record);
+			g_hash_table_iter_remove(&iter);
+		}
+	}
+	g_hash_table_iter_init(&iter, current);
+	while(g_hash_table_iter_next(&iter, &key, &value)) {
+		presence_entry *entry = g_hash_table_lookup(keys->calls, key);
+		if(entry != NULL && strcmp(entry->record, value) == 0 && now < entry->refresh_at)
+			continue;
+		if(entry == NULL) {
+			entry = g_new0(presence_entry, 1);
+			g_hash_table_insert(keys->calls, g_strdup(key), entry);
+		}
+		g_free(entry->record);
+		entry->record = g_strdup(value);
+		entry->refresh_at = now + OICALL_CLUSTER_USER_REFRESH_US;
+		add_key_op(ops, OICALL_PRESENCE_PUT, oicall_cluster_call_key(key), NULL, entry->record);
+	}
+}
+
+void oicall_call_keys_release_all(oicall_call_keys *keys, GPtrArray *ops) {
+	GHashTableIter iter;
+	gpointer key, value;
+	g_hash_table_iter_init(&iter, keys->calls);
+	while(g_hash_table_iter_next(&iter, &key, &value)) {
+		add_key_op(ops, OICALL_PRESENCE_RELEASE, oicall_cluster_call_key(key), NULL, ((presence_entry *)value)->record);
+		g_hash_table_iter_remove(&iter);
+	}
 }

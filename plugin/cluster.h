@@ -18,6 +18,8 @@
 #define OICALL_CLUSTER_NODE_TTL_MS 6000
 #define OICALL_CLUSTER_USER_REFRESH_US (10 * G_USEC_PER_SEC)
 #define OICALL_CLUSTER_USER_TTL_MS 30000
+/* A call's key: rewritten when it changes (checked at most this often), refreshed as a user's. */
+#define OICALL_CLUSTER_CALL_SYNC_US G_USEC_PER_SEC
 
 /* An instance id: 1 to 64 of A-Z a-z 0-9 . _ : - (it goes into key and channel names). */
 gboolean oicall_cluster_id_valid(const char *id);
@@ -31,6 +33,7 @@ void oicall_cluster_redis_address(const char *value, char **host, int *port);
 /* Key and channel names (g_free). */
 char *oicall_cluster_node_key(const char *node);
 char *oicall_cluster_user_key(const char *user);
+char *oicall_cluster_call_key(const char *call_id);
 char *oicall_cluster_channel(const char *node);
 /* The instance a node key names, or NULL when it is not one (g_free). */
 char *oicall_cluster_node_of_key(const char *key);
@@ -42,6 +45,10 @@ char *oicall_cluster_node_record(const char *media_address, guint calls, guint p
  * the text is not such a record (the out fields are then untouched). */
 char *oicall_cluster_user_record(const char *node, guint64 session, gint64 registered_at_ms);
 gboolean oicall_cluster_user_record_parse(const char *text, char **node, guint64 *session, gint64 *registered_at_ms);
+
+/* oicall:call:{callId}'s value (g_free): its host, state, type and the users in it or ringing. */
+char *oicall_cluster_call_record(const char *host, const char *state, const char *call_type, const char *const *users,
+	guint nusers);
 
 /* A message between instances: { kind, from, ... }. */
 typedef enum oicall_cluster_kind {
@@ -76,14 +83,16 @@ char *oicall_cluster_refusal(GPtrArray *remote);
 /* ---- presence: the oicall:user keys this instance owns ---------------- */
 
 typedef enum oicall_presence_op_kind {
-	OICALL_PRESENCE_CLAIM,      /* SET the key (newest wins), tell its previous owner */
+	OICALL_PRESENCE_CLAIM,      /* SET the user's key (newest wins), tell its previous owner */
 	OICALL_PRESENCE_REFRESH,    /* extend it if still ours, write it again if gone (Redis restarted) */
 	OICALL_PRESENCE_RELEASE,    /* delete it if still ours */
+	OICALL_PRESENCE_PUT,        /* SET it (a call's key: only its host writes it) */
 } oicall_presence_op_kind;
 
 typedef struct oicall_presence_op {
 	oicall_presence_op_kind kind;
-	char *user;
+	char *key;
+	char *user;                 /* a user's key's, NULL for a call's */
 	char *record;               /* the value this instance wrote */
 } oicall_presence_op;
 
@@ -109,5 +118,15 @@ void oicall_presence_release_all(oicall_presence *presence, GPtrArray *ops);
 /* The user registered on another instance: its key is that one's now. */
 void oicall_presence_lost(oicall_presence *presence, const char *user);
 guint oicall_presence_count(oicall_presence *presence);
+
+/* ---- the oicall:call keys of the calls this instance hosts ------------ */
+
+typedef struct oicall_call_keys oicall_call_keys;
+oicall_call_keys *oicall_call_keys_new(void);
+void oicall_call_keys_free(oicall_call_keys *keys);
+/* current: callId → record of the calls here now (borrowed). New and changed
+ * calls are put, the others refreshed when due; calls gone are released. */
+void oicall_call_keys_sync(oicall_call_keys *keys, GHashTable *current, gint64 now, GPtrArray *ops);
+void oicall_call_keys_release_all(oicall_call_keys *keys, GPtrArray *ops);
 
 #endif

@@ -10,6 +10,9 @@
 
 static oicall_cluster_redis *redis;
 static oicall_presence *presence;
+static oicall_call_keys *call_keys;
+static gint64 calls_sync_at;
+static char *self;
 static gint64 node_refresh_at;
 static gint64 started_at_ms;
 static char *media_address;
@@ -32,6 +35,9 @@ void oicall_cluster_node_start(const oicall_plugin_config *config, oicall_cluste
 	g_free(host);
 	if(redis != NULL) {
 		presence = oicall_presence_new(node);
+		call_keys = oicall_call_keys_new();
+		calls_sync_at = 0;
+		self = g_strdup(node);
 		media_address = g_strdup(config->cluster_media_address);
 		started_at_ms = g_get_real_time() / 1000;
 		node_refresh_at = 0;
@@ -52,11 +58,14 @@ void oicall_cluster_node_stop(void) {
 		/* Gone at once for the others, rather than when the keys expire (queued before the thread's exit). */
 		GPtrArray *ops = oicall_presence_ops_new();
 		oicall_presence_release_all(presence, ops);
+		oicall_call_keys_release_all(call_keys, ops);
 		send_ops(ops);
 		oicall_cluster_redis_node(redis, NULL);
 	}
 	g_clear_pointer(&redis, oicall_cluster_redis_stop);
 	g_clear_pointer(&presence, oicall_presence_free);
+	g_clear_pointer(&call_keys, oicall_call_keys_free);
+	g_clear_pointer(&self, g_free);
 	g_clear_pointer(&media_address, g_free);
 }
 
@@ -72,11 +81,38 @@ static guint64 session_of(void *ctx, const char *user) {
 	return oicall_registry_session_of(oicall_engine_registry(ctx), user);
 }
 
+/* callId → record of every call here that is not over. */
+static GHashTable *call_records(oicall_engine *engine) {
+	static const char *const states[] = { "ringing", "active", "ended" };
+	GHashTable *records = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	GList *list = oicall_engine_calls(engine);
+	for(GList *l = list; l != NULL; l = l->next) {
+		oicall_call *call = l->data;
+		const char *users[OICALL_MAX_PEERS];
+		guint n = 0;
+		for(int side = 0; side < call->npeers; side++) {
+			if(call->peers[side].state != OICALL_PEER_OUT)
+				users[n++] = call->peers[side].user;
+		}
+		if(call->state != OICALL_CALL_ENDED)
+			g_hash_table_insert(records, call->id, oicall_cluster_call_record(self, states[call->state], call->call_type,
+				users, n));
+	}
+	g_list_free(list);
+	return records;
+}
+
 void oicall_cluster_node_tick(oicall_engine *engine, gint64 now) {
 	if(redis == NULL)
 		return;
 	GPtrArray *ops = oicall_presence_ops_new();
 	oicall_presence_tick(presence, session_of, engine, now, ops);
+	if(now >= calls_sync_at) {
+		calls_sync_at = now + OICALL_CLUSTER_CALL_SYNC_US;
+		GHashTable *current = call_records(engine);
+		oicall_call_keys_sync(call_keys, current, now, ops);
+		g_hash_table_destroy(current);
+	}
 	send_ops(ops);
 	if(now < node_refresh_at)
 		return;
@@ -142,6 +178,6 @@ gboolean oicall_cluster_node_defer(oicall_engine *engine, const char *request, j
 	return TRUE;
 }
 
-json_t *oicall_cluster_node_list_users(void) {
-	return redis ? oicall_cluster_redis_list_users(redis) : json_pack("{ss}", "error", "No cluster configured");
+json_t *oicall_cluster_node_list(gboolean calls) {
+	return redis ? oicall_cluster_redis_list(redis, calls) : json_pack("{ss}", "error", "No cluster configured");
 }

@@ -1,11 +1,12 @@
 /*
  * This instance as a member of the cluster (docs/cluster.md), for the
  * plugin's glue: starts the Redis client when cluster.redis is set, keeps
- * the node key and the keys of the users registered here in Redis, and
+ * the node key and the keys of the users registered and the calls hosted
+ * here in Redis, and
  * turns what other instances send into effects on local sessions. With no
  * Redis configured it is off and every function does nothing.
  * Runs on the message thread, with the engine locked where it takes one;
- * oicall_cluster_node_list_users on the Admin API's thread.
+ * oicall_cluster_node_list on the Admin API's thread.
  */
 #ifndef OICALL_CLUSTER_NODE_H
 #define OICALL_CLUSTER_NODE_H
@@ -35,7 +36,7 @@ typedef void (*oicall_cluster_node_resume)(void *data, const char *refusal);
  * yet): TRUE when it is deferred, resume then gets data back. Engine locked. */
 gboolean oicall_cluster_node_defer(oicall_engine *engine, const char *request, json_t *body,
 	oicall_cluster_node_resume resume, void *data);
-/* Admin API list-users with cluster: true; an error reply when off. */
-json_t *oicall_cluster_node_list_users(void);
+/* Admin API list-users or list-calls with cluster: true; an error reply when off. */
+json_t *oicall_cluster_node_list(gboolean calls);
 
 #endif

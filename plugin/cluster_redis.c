@@ -23,13 +23,14 @@ static const char refresh_script[] =
 static const char release_script[] =
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
-typedef enum job_kind { JOB_NODE, JOB_PRESENCE, JOB_LIST_USERS, JOB_LOOKUP, JOB_EXIT } job_kind;
+typedef enum job_kind { JOB_NODE, JOB_PRESENCE, JOB_LIST, JOB_LOOKUP, JOB_EXIT } job_kind;
 
 typedef struct job {
 	job_kind kind;
 	char *record;               /* NODE */
 	GPtrArray *ops;             /* PRESENCE */
-	oicall_handoff *answer;     /* LIST_USERS: the admin thread waits for it */
+	oicall_handoff *answer;     /* LIST: the admin thread waits for it */
+	const struct list_spec *list;
 	GPtrArray *users;           /* LOOKUP */
 	oicall_cluster_looked_up looked_up;
 	void *data;
@@ -125,7 +126,7 @@ static char *ttl_text(int ms) {
 }
 
 static gboolean run_presence(oicall_cluster_redis *redis, oicall_presence_op *op) {
-	char *key = oicall_cluster_user_key(op->user);
+	const char *key = op->key;
 	char *ttl = ttl_text(OICALL_CLUSTER_USER_TTL_MS);
 	redisReply *reply = NULL;
 	if(op->kind == OICALL_PRESENCE_CLAIM) {
@@ -142,13 +143,15 @@ static gboolean run_presence(oicall_cluster_redis *redis, oicall_presence_op *op
 		}
 		g_free(message);
 		g_free(channel);
+	} else if(op->kind == OICALL_PRESENCE_PUT) {
+		const char *argv[] = { "SET", key, op->record, "PX", ttl };
+		reply = run(redis, 5, argv);
 	} else {
 		gboolean refresh = op->kind == OICALL_PRESENCE_REFRESH;
 		const char *argv[] = { "EVAL", refresh ? refresh_script : release_script, "1", key, op->record, ttl };
 		reply = run(redis, refresh ? 6 : 5, argv);
 	}
 	g_free(ttl);
-	g_free(key);
 	if(reply == NULL)
 		return FALSE;
 	freeReplyObject(reply);
@@ -175,16 +178,40 @@ static GHashTable *live_nodes(oicall_cluster_redis *redis, GHashTable *named, gb
 	return live;
 }
 
-/* Every oicall:user key (SCAN, then MGET per batch); users of instances whose
+/* What a list names: the keys' prefix, the field their records name an
+ * instance in, and the field the key's id goes to in the answer. */
+typedef struct list_spec {
+	const char *prefix, *node_field, *id_field, *answer;
+} list_spec;
+
+static const list_spec users_spec = { "oicall:user:", "node", "userId", "users" };
+static const list_spec calls_spec = { "oicall:call:", "host", "callId", "calls" };
+
+/* A record as listed: its fields (a session id means nothing elsewhere) and the key's id; NULL if not one. */
+static json_t *listed(const list_spec *spec, redisReply *key, redisReply *value) {
+	json_t *record = value->type == REDIS_REPLY_STRING ? json_loadb(value->str, value->len, 0, NULL) : NULL;
+	json_t *id = json_stringn(key->str + strlen(spec->prefix), key->len - strlen(spec->prefix));
+	if(!json_is_object(record) || id == NULL ||
+			!oicall_cluster_id_valid(json_string_value(json_object_get(record, spec->node_field)))) {
+		json_decref(record);
+		json_decref(id);
+		return NULL;
+	}
+	json_object_del(record, "session");
+	json_object_set_new(record, spec->id_field, id);
+	return record;
+}
+
+/* Every key with the prefix (SCAN, then MGET per batch); those naming instances whose
  * node key is gone are left out (they died: their keys just haven't expired). */
-static json_t *list_users(oicall_cluster_redis *redis, gboolean *ok) {
+static json_t *list_keys(oicall_cluster_redis *redis, const list_spec *spec, gboolean *ok) {
 	json_t *found = json_array();
 	GHashTable *named = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	char *cursor = g_strdup("0");
-	const size_t prefix = strlen("oicall:user:");
+	char *pattern = g_strconcat(spec->prefix, "*", NULL);
 	*ok = TRUE;
 	do {
-		const char *argv[] = { "SCAN", cursor, "MATCH", "oicall:user:*", "COUNT", "1000" };
+		const char *argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT", "1000" };
 		redisReply *reply = run(redis, 6, argv);
 		g_clear_pointer(&cursor, g_free);
 		*ok = reply != NULL;
@@ -205,15 +232,11 @@ static json_t *list_users(oicall_cluster_redis *redis, gboolean *ok) {
 			*ok = keys->elements == 0 || values != NULL;
 			for(size_t i = 0; values != NULL && values->type == REDIS_REPLY_ARRAY && i < values->elements &&
 					i < keys->elements; i++) {
-				char *node = NULL;
-				guint64 session = 0;
-				gint64 at = 0;
-				if(values->element[i]->type != REDIS_REPLY_STRING ||
-						!oicall_cluster_user_record_parse(values->element[i]->str, &node, &session, &at))
+				json_t *record = listed(spec, keys->element[i], values->element[i]);
+				if(record == NULL)
 					continue;
-				json_array_append_new(found, json_pack("{s:s%,s:s,s:I}", "userId", keys->element[i]->str + prefix,
-					keys->element[i]->len - prefix, "node", node, "registeredAt", (json_int_t)at));
-				g_hash_table_add(named, node);
+				g_hash_table_add(named, g_strdup(json_string_value(json_object_get(record, spec->node_field))));
+				json_array_append_new(found, record);
 			}
 			if(values != NULL)
 				freeReplyObject(values);
@@ -224,18 +247,19 @@ static json_t *list_users(oicall_cluster_redis *redis, gboolean *ok) {
 			freeReplyObject(reply);
 	} while(*ok && cursor != NULL && strcmp(cursor, "0") != 0);
 	g_free(cursor);
+	g_free(pattern);
 	GHashTable *live = live_nodes(redis, named, ok);
-	json_t *users = json_array();
+	json_t *list = json_array();
 	size_t i;
-	json_t *user;
-	json_array_foreach(found, i, user) {
-		if(g_hash_table_contains(live, json_string_value(json_object_get(user, "node"))))
-			json_array_append(users, user);
+	json_t *entry;
+	json_array_foreach(found, i, entry) {
+		if(g_hash_table_contains(live, json_string_value(json_object_get(entry, spec->node_field))))
+			json_array_append(list, entry);
 	}
 	json_decref(found);
 	g_hash_table_destroy(live);
 	g_hash_table_destroy(named);
-	return json_pack("{so}", "users", users);
+	return json_pack("{so}", spec->answer, list);
 }
 
 /* Which of the users are registered on another live instance (NULL when the connection failed). */
@@ -300,12 +324,12 @@ static gboolean run_job(oicall_cluster_redis *redis, job *j) {
 			j->looked_up = NULL;
 			g_ptr_array_unref(remote);
 		}
-	} else if(j->kind == JOB_LIST_USERS) {
-		json_t *users = list_users(redis, &ok);
+	} else if(j->kind == JOB_LIST) {
+		json_t *list = list_keys(redis, j->list, &ok);
 		if(ok)
-			oicall_handoff_give(j->answer, users);
+			oicall_handoff_give(j->answer, list);
 		else
-			json_decref(users);
+			json_decref(list);
 	}
 	return ok;
 }
@@ -436,9 +460,10 @@ void oicall_cluster_redis_lookup(oicall_cluster_redis *redis, GPtrArray *users, 
 	push_job(redis, j);
 }
 
-json_t *oicall_cluster_redis_list_users(oicall_cluster_redis *redis) {
+json_t *oicall_cluster_redis_list(oicall_cluster_redis *redis, gboolean calls) {
 	job *j = g_new0(job, 1);
-	j->kind = JOB_LIST_USERS;
+	j->kind = JOB_LIST;
+	j->list = calls ? &calls_spec : &users_spec;
 	j->answer = oicall_handoff_new();
 	oicall_handoff *answer = j->answer;
 	push_job(redis, j);

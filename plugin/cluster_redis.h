@@ -24,7 +24,7 @@ void oicall_cluster_redis_stop(oicall_cluster_redis *redis);
 
 /* Writes oicall:node:{id} (record: taken), or deletes it (NULL: this instance stops). */
 void oicall_cluster_redis_node(oicall_cluster_redis *redis, char *record);
-/* Carries out presence ops (cluster.h; ops: taken). */
+/* Carries out presence and call key ops (cluster.h; ops: taken). */
 void oicall_cluster_redis_presence(oicall_cluster_redis *redis, GPtrArray *ops);
 /* Called on the Redis thread with the users of a lookup registered on other
  * live instances (NULL: Redis could not be asked; freed after the call). */
@@ -32,9 +32,10 @@ typedef void (*oicall_cluster_looked_up)(void *data, GPtrArray *remote);
 /* Looks users (taken: char * freed with the array) up. done is always called, once. */
 void oicall_cluster_redis_lookup(oicall_cluster_redis *redis, GPtrArray *users, oicall_cluster_looked_up done,
 	void *data);
-/* The cluster's users, { users: [ { userId, node, session, registeredAt } ] }
- * with those of live instances only, or an error reply; waits up to 5 s.
- * Never from the message thread. */
-json_t *oicall_cluster_redis_list_users(oicall_cluster_redis *redis);
+/* The cluster's users, { users: [ { userId, node, registeredAt } ] }, or
+ * calls, { calls: [ { callId, host, state, callType, peers } ] }, those of
+ * live instances only, or an error reply; waits up to 5 s. Never from the
+ * message thread. */
+json_t *oicall_cluster_redis_list(oicall_cluster_redis *redis, gboolean calls);
 
 #endif

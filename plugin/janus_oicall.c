@@ -1161,8 +1161,9 @@ static json_t *oicall_handle_admin_message(json_t *message) {
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing request");
 	if(strcmp(request, "end-call") == 0 || strcmp(request, "kick-user") == 0)
 		return admin_on_plugin_thread(message);
-	if(strcmp(request, "list-users") == 0 && json_is_true(json_object_get(message, "cluster")))
-		return with_error_code(oicall_cluster_node_list_users());
+	if((strcmp(request, "list-users") == 0 || strcmp(request, "list-calls") == 0) &&
+			json_is_true(json_object_get(message, "cluster")))
+		return with_error_code(oicall_cluster_node_list(strcmp(request, "list-calls") == 0));
 	gint64 now = janus_get_monotonic_time();
 	json_t *response = NULL;
 	janus_mutex_lock(&engine_mutex);

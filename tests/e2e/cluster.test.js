@@ -50,8 +50,10 @@ function startInstance(i, id, extra = {}) {
       media_address: link.ip } } });
 }
 
-const listUsers = async (janus, cluster) => (await janus.admin({ janus: 'message_plugin', plugin: 'janus.plugin.oicall',
-  request: { request: 'list-users', ...(cluster ? { cluster: true } : {}) } })).response;
+const adminList = async (janus, request, cluster) => (await janus.admin({ janus: 'message_plugin',
+  plugin: 'janus.plugin.oicall', request: { request, ...(cluster ? { cluster: true } : {}) } })).response;
+const listUsers = (janus, cluster) => adminList(janus, 'list-users', cluster);
+const listCalls = (janus, cluster) => adminList(janus, 'list-calls', cluster);
 
 async function registered(janus, userId) {
   const socket = await connect(janus.sioUrl);
@@ -147,6 +149,34 @@ describe('cluster: presence across instances', { skip: !process.env.OICALL_NETNS
     assert.deepEqual(await emitAck(dave, 'end-call', { callId: offline.callId }), { success: true });
     // Bad input is the engine's to answer, as before.
     assert.match((await emitAck(dave, 'start-call', { toUserIds: 'bob', callType: 'audio' })).error, /toUserIds must be/);
+  });
+
+  test('each call has an oicall:call key naming its host; list-calls with cluster: true sees every instance', async () => {
+    const dave = sockets[sockets.length - 1];
+    const [bob, n42] = [sockets[1], sockets[2]];
+    // A call ringing on a (dave to someone offline) and one answered on b (bob and 42, both there).
+    const onA = await emitAck(dave, 'start-call', { toUserId: 'nobody', callType: 'video', jsep: fakeOffer({ video: true }) });
+    const ringing = nextEvent(n42, 'incoming-call');
+    const onB = await emitAck(bob, 'start-call', { toUserId: 42, callType: 'audio' });
+    assert.equal(onB.error, undefined, JSON.stringify(onB));
+    assert.equal((await ringing).callId, onB.callId);
+    const expected = [
+      { callId: onA.callId, host: 'a', state: 'ringing', callType: 'video', peers: ['dave', 'nobody'] },
+      { callId: onB.callId, host: 'b', state: 'ringing', callType: 'audio', peers: ['bob', '42'] },
+    ].sort((x, y) => x.host.localeCompare(y.host));
+    const sorted = (calls) => [...calls].sort((x, y) => x.host.localeCompare(y.host));
+    const listsBoth = async (janus) => {
+      try { assert.deepEqual(sorted((await listCalls(janus, true)).calls), expected); return true; } catch { return false; }
+    };
+    for (const janus of [a, b]) await waitFor(() => listsBoth(janus), { timeoutMs: 5000, what: 'both calls listed' });
+    const ttl = Number(redisCli('PTTL', `oicall:call:${onA.callId}`));
+    assert.ok(ttl > 0 && ttl <= USER_TTL_MS, `PTTL ${ttl}`);
+    assert.equal((await listCalls(a)).calls.length, 1);
+    // Ended: its key goes.
+    assert.deepEqual(await emitAck(dave, 'end-call', { callId: onA.callId }), { success: true });
+    assert.deepEqual(await emitAck(bob, 'end-call', { callId: onB.callId }), { success: true });
+    await waitFor(async () => (await listCalls(b, true)).calls.length === 0, { timeoutMs: 5000, what: 'calls gone' });
+    assert.equal(redisJson(`oicall:call:${onA.callId}`), null);
   });
 
   test('Redis restarted: each instance writes its keys again', async () => {

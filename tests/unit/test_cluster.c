@@ -187,6 +187,77 @@ static void test_lookup_verdicts(void) {
 	g_ptr_array_unref(remote);
 }
 
+static void test_call_keys(void) {
+	const char *const users[] = { "a", "b" };
+	char *record = oicall_cluster_call_record("n1", "ringing", "video", users, 2);
+	json_t *parsed = json_loads(record, 0, NULL);
+	g_assert_cmpstr(json_string_value(json_object_get(parsed, "host")), ==, "n1");
+	g_assert_cmpstr(json_string_value(json_object_get(parsed, "state")), ==, "ringing");
+	g_assert_cmpstr(json_string_value(json_object_get(parsed, "callType")), ==, "video");
+	g_assert_cmpuint(json_array_size(json_object_get(parsed, "peers")), ==, 2);
+	g_assert_cmpstr(json_string_value(json_array_get(json_object_get(parsed, "peers"), 1)), ==, "b");
+	json_decref(parsed);
+	char *active = oicall_cluster_call_record("n1", "active", NULL, users, 2);
+	g_assert_null(strstr(active, "callType"));
+
+	oicall_call_keys *keys = oicall_call_keys_new();
+	GHashTable *current = g_hash_table_new(g_str_hash, g_str_equal);
+	GPtrArray *ops = oicall_presence_ops_new();
+	gint64 now = 1000;
+	/* A new call is put. */
+	g_hash_table_insert(current, "c1", record);
+	oicall_call_keys_sync(keys, current, now, ops);
+	g_assert_cmpuint(ops->len, ==, 1);
+	oicall_presence_op *op = g_ptr_array_index(ops, 0);
+	g_assert_cmpint(op->kind, ==, OICALL_PRESENCE_PUT);
+	g_assert_cmpstr(op->key, ==, "oicall:call:c1");
+	g_assert_cmpstr(op->record, ==, record);
+	g_assert_null(op->user);
+	g_ptr_array_set_size(ops, 0);
+	/* Unchanged: nothing until the refresh is due. */
+	oicall_call_keys_sync(keys, current, now + 1, ops);
+	g_assert_cmpuint(ops->len, ==, 0);
+	oicall_call_keys_sync(keys, current, now + OICALL_CLUSTER_USER_REFRESH_US, ops);
+	g_assert_cmpuint(ops->len, ==, 1);
+	g_ptr_array_set_size(ops, 0);
+	/* Changed: put at once. */
+	g_hash_table_insert(current, "c1", active);
+	oicall_call_keys_sync(keys, current, now + OICALL_CLUSTER_USER_REFRESH_US + 1, ops);
+	g_assert_cmpuint(ops->len, ==, 1);
+	g_assert_cmpstr(((oicall_presence_op *)g_ptr_array_index(ops, 0))->record, ==, active);
+	g_ptr_array_set_size(ops, 0);
+	/* Gone: released with the record written last (Redis deletes it only if it still holds that). */
+	g_hash_table_remove(current, "c1");
+	g_hash_table_insert(current, "c2", record);
+	oicall_call_keys_sync(keys, current, now + OICALL_CLUSTER_USER_REFRESH_US + 2, ops);
+	g_assert_cmpuint(ops->len, ==, 2);
+	gboolean released = FALSE, put = FALSE;
+	for(guint i = 0; i < ops->len; i++) {
+		op = g_ptr_array_index(ops, i);
+		if(op->kind == OICALL_PRESENCE_RELEASE) {
+			released = TRUE;
+			g_assert_cmpstr(op->key, ==, "oicall:call:c1");
+			g_assert_cmpstr(op->record, ==, active);
+		} else {
+			put = TRUE;
+			g_assert_cmpstr(op->key, ==, "oicall:call:c2");
+		}
+	}
+	g_assert_true(released && put);
+	g_ptr_array_set_size(ops, 0);
+	/* Stopping: all released. */
+	oicall_call_keys_release_all(keys, ops);
+	g_assert_cmpuint(ops->len, ==, 1);
+	g_assert_cmpint(((oicall_presence_op *)g_ptr_array_index(ops, 0))->kind, ==, OICALL_PRESENCE_RELEASE);
+	g_ptr_array_set_size(ops, 0);
+
+	g_ptr_array_unref(ops);
+	g_hash_table_destroy(current);
+	oicall_call_keys_free(keys);
+	g_free(active);
+	g_free(record);
+}
+
 static guint64 session_of(void *ctx, const char *user) {
 	GHashTable *online = ctx;
 	return GPOINTER_TO_SIZE(g_hash_table_lookup(online, user));
@@ -297,5 +368,6 @@ int main(int argc, char **argv) {
 	g_test_add_func("/cluster/replaced-for", test_replaced_for);
 	g_test_add_func("/cluster/lookup-verdicts", test_lookup_verdicts);
 	g_test_add_func("/cluster/presence", test_presence);
+	g_test_add_func("/cluster/call-keys", test_call_keys);
 	return g_test_run();
 }
