@@ -795,7 +795,10 @@ static cluster_verdict cluster_gate(oicall_message *msg, const char *request) {
 	if(msg->looked_up)
 		return CLUSTER_GO;
 	janus_mutex_lock(&engine_mutex);
-	gboolean deferred = oicall_cluster_node_defer(engine, request, msg->body, cluster_resume, msg);
+	/* The offer a jsep gate let through: its invitees were looked up at the gate. */
+	gboolean gated = msg->jsep != NULL && request != NULL && strcmp(request, "start-call") == 0 &&
+		reserved_call(msg->session, msg->body) != NULL;
+	gboolean deferred = !gated && oicall_cluster_node_defer(engine, request, msg->body, cluster_resume, msg);
 	janus_mutex_unlock(&engine_mutex);
 	return deferred ? CLUSTER_DEFERRED : CLUSTER_GO;
 }
