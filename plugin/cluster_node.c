@@ -6,6 +6,7 @@
 #include <janus/debug.h>
 #include <janus/utils.h>
 
+#include "../common/prom.h"
 #include "cluster.h"
 
 static oicall_cluster_redis *redis;
@@ -176,6 +177,15 @@ gboolean oicall_cluster_node_defer(oicall_engine *engine, const char *request, j
 	d->data = data;
 	oicall_cluster_redis_lookup(redis, absent, looked_up, d);
 	return TRUE;
+}
+
+void oicall_cluster_node_metrics(json_t *families) {
+	if(redis == NULL)
+		return;
+	json_t *up = oicall_prom_family("oicall_cluster_redis_up", "gauge",
+		"1 while this instance is connected to the cluster's Redis, else 0.");
+	oicall_prom_sample(up, oicall_cluster_redis_connected(redis), NULL);
+	json_array_append_new(families, up);
 }
 
 json_t *oicall_cluster_node_list(gboolean calls) {

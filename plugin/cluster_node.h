@@ -36,6 +36,8 @@ typedef void (*oicall_cluster_node_resume)(void *data, const char *refusal);
  * yet): TRUE when it is deferred, resume then gets data back. Engine locked. */
 gboolean oicall_cluster_node_defer(oicall_engine *engine, const char *request, json_t *body,
 	oicall_cluster_node_resume resume, void *data);
+/* Adds the cluster's figures to the plugin's metric families (common/prom.h); nothing when off. */
+void oicall_cluster_node_metrics(json_t *families);
 /* Admin API list-users or list-calls with cluster: true; an error reply when off. */
 json_t *oicall_cluster_node_list(gboolean calls);
 

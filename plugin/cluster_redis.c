@@ -47,6 +47,7 @@ struct oicall_cluster_redis {
 	int wake;                   /* eventfd: a job is queued */
 	GThread *thread;
 	redisContext *command, *subscriber;
+	volatile gint connected;    /* for the metrics */
 };
 
 static void job_free(job *j) {
@@ -88,6 +89,7 @@ static redisReply *run(oicall_cluster_redis *redis, int n, const char **argv) {
 }
 
 static void disconnect(oicall_cluster_redis *redis) {
+	g_atomic_int_set(&redis->connected, 0);
 	g_clear_pointer(&redis->command, redisFree);
 	g_clear_pointer(&redis->subscriber, redisFree);
 }
@@ -118,6 +120,7 @@ static gboolean connect_both(oicall_cluster_redis *redis) {
 		freeReplyObject(reply);
 	if(!ok)
 		disconnect(redis);
+	g_atomic_int_set(&redis->connected, ok);
 	return ok;
 }
 
@@ -434,6 +437,10 @@ void oicall_cluster_redis_stop(oicall_cluster_redis *redis) {
 	g_free(redis->node_key);
 	g_free(redis->channel);
 	g_free(redis);
+}
+
+gboolean oicall_cluster_redis_connected(oicall_cluster_redis *redis) {
+	return g_atomic_int_get(&redis->connected);
 }
 
 void oicall_cluster_redis_node(oicall_cluster_redis *redis, char *record) {

@@ -22,6 +22,8 @@ oicall_cluster_redis *oicall_cluster_redis_start(const char *host, int port, con
 	oicall_cluster_deliver deliver);
 void oicall_cluster_redis_stop(oicall_cluster_redis *redis);
 
+/* Whether both connections to Redis are up now (any thread). */
+gboolean oicall_cluster_redis_connected(oicall_cluster_redis *redis);
 /* Writes oicall:node:{id} (record: taken), or deletes it (NULL: this instance stops). */
 void oicall_cluster_redis_node(oicall_cluster_redis *redis, char *record);
 /* Carries out presence and call key ops (cluster.h; ops: taken). */

@@ -695,6 +695,7 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 	} else if(strcmp(request, "metrics") == 0) {
 		/* From the Socket.IO transport's own handle, for /metrics and /healthz (see metrics.h). */
 		ack = oicall_metrics_snapshot(engine, (guint)g_async_queue_length(messages));
+		oicall_cluster_node_metrics(json_object_get(ack, "metrics"));
 	} else if(strcmp(request, "disconnect") == 0) {
 		/* From the Socket.IO transport: the client is gone, may this handle linger? */
 		guint linger = oicall_engine_disconnect(engine, session->id, effects, now);

@@ -52,6 +52,9 @@ function startInstance(i, id, extra = {}) {
 
 const adminList = async (janus, request, cluster) => (await janus.admin({ janus: 'message_plugin',
   plugin: 'janus.plugin.oicall', request: { request, ...(cluster ? { cluster: true } : {}) } })).response;
+// The gauge on the transport's /metrics page.
+const redisUp = async (janus) => Number((await (await fetch(`${janus.sioUrl}/metrics`)).text())
+  .match(/^oicall_cluster_redis_up (\d+)$/m)?.[1]);
 const listUsers = (janus, cluster) => adminList(janus, 'list-users', cluster);
 const listCalls = (janus, cluster) => adminList(janus, 'list-calls', cluster);
 
@@ -86,6 +89,8 @@ describe('cluster: presence across instances', { skip: !process.env.OICALL_NETNS
       const ttl = Number(redisCli('PTTL', `oicall:node:${id}`));
       assert.ok(ttl > 0 && ttl <= NODE_TTL_MS, `PTTL ${ttl}`);
     }
+    assert.equal(await redisUp(a), 1);
+    assert.equal(await redisUp(b), 1);
     // Refreshed every 2 s: never far below the full TTL.
     await sleep(2500);
     assert.ok(Number(redisCli('PTTL', 'oicall:node:a')) > NODE_TTL_MS - 3000);
@@ -188,7 +193,9 @@ describe('cluster: presence across instances', { skip: !process.env.OICALL_NETNS
     const refused = await listUsers(a, true);
     assert.equal(refused.error, 'The cluster is unavailable: try again');
     assert.equal(refused.error_code, 492);
+    await waitFor(async () => (await redisUp(a)) === 0, { timeoutMs: 5000, what: 'oicall_cluster_redis_up 0' });
     redis = await startRedis();
+    await waitFor(async () => (await redisUp(a)) === 1, { timeoutMs: 5000, what: 'oicall_cluster_redis_up 1' });
     assert.equal(redisJson('oicall:user:bob'), null);
     await waitFor(() => redisJson('oicall:node:a') && redisJson('oicall:node:b'), { timeoutMs: 5000, what: 'node keys back' });
     // User keys come back with their refresh (every 10 s).
