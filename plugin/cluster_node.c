@@ -47,6 +47,10 @@ void oicall_cluster_node_start(const oicall_plugin_config *config, oicall_cluste
 	g_free(node);
 }
 
+gboolean oicall_cluster_node_enabled(void) {
+	return redis != NULL;
+}
+
 static void send_ops(GPtrArray *ops) {
 	if(ops->len > 0)
 		oicall_cluster_redis_presence(redis, ops);

@@ -22,6 +22,8 @@
 void oicall_cluster_node_start(const oicall_plugin_config *config, oicall_cluster_deliver deliver);
 void oicall_cluster_node_stop(void);
 
+/* Whether cluster.redis is set (and the Redis thread runs). */
+gboolean oicall_cluster_node_enabled(void);
 /* A session of this instance registered user. */
 void oicall_cluster_node_registered(const char *user, guint64 session);
 /* Refreshes what is due, releases the users gone from here. */

@@ -793,7 +793,7 @@ static cluster_verdict cluster_gate(oicall_message *msg, const char *request) {
 		json_decref(reply);
 		return CLUSTER_REFUSED;
 	}
-	if(msg->looked_up)
+	if(msg->looked_up || !oicall_cluster_node_enabled())
 		return CLUSTER_GO;
 	janus_mutex_lock(&engine_mutex);
 	/* The offer a jsep gate let through: its invitees were looked up at the gate. */
