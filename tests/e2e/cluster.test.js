@@ -229,3 +229,22 @@ describe('cluster: presence across instances', { skip: !process.env.OICALL_NETNS
     assert.equal(redisJson('oicall:node:a'), null);
   });
 });
+
+describe('cluster: off unless configured', () => {
+  let janus;
+  before(async () => { janus = await startJanus({}); });
+  after(async () => { await janus?.stop().catch(() => {}); });
+
+  test('without cluster.redis, the cluster-wide lists say so and nothing else changes', async () => {
+    const socket = await registered(janus, 'alone');
+    assert.deepEqual(await listUsers(janus, true), { error: 'No cluster configured', error_code: 492 });
+    assert.deepEqual(await listCalls(janus, true), { error: 'No cluster configured', error_code: 492 });
+    assert.deepEqual((await listUsers(janus)).users.map((u) => u.userId), ['alone']);
+    // No figure of a cluster either.
+    assert.doesNotMatch(await (await fetch(`${janus.sioUrl}/metrics`)).text(), /oicall_cluster/);
+    socket.close();
+    await waitFor(async () => (await listUsers(janus)).users.length === 0, { what: 'alone gone' });
+    if (process.env.OICALL_SANITIZERS === '1') await sleep(1500);
+    await janus.stop();
+  });
+});
