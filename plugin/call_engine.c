@@ -611,6 +611,18 @@ static char **invitees(oicall_engine *engine, json_t *body, gboolean *room, json
 	return list;
 }
 
+char **oicall_engine_invitees(oicall_engine *engine, const char *request, json_t *body) {
+	json_t *error = NULL;
+	gboolean room = FALSE;
+	char **users = NULL;
+	if(strcmp(request, "start-call") == 0)
+		users = invitees(engine, body, &room, &error);
+	else if(strcmp(request, "add-participants") == 0 && json_object_get(body, "participantIds") != NULL)
+		users = user_list(json_object_get(body, "participantIds"), "participantIds", engine->max_peers - 1, &error);
+	json_decref(error);
+	return users;
+}
+
 /* The user's call that a start-call body repeats, if any (see the header). */
 static oicall_call *repeated_start(oicall_engine *engine, guint64 session, const char *user, char *const *to,
 		const char *call_type, const char *call_id) {
@@ -1230,6 +1242,15 @@ static guint session_leaves(oicall_engine *engine, guint64 session, gboolean des
 
 guint oicall_engine_disconnect(oicall_engine *engine, guint64 session, GPtrArray *effects, gint64 now) {
 	return session_leaves(engine, session, FALSE, effects, now);
+}
+
+gboolean oicall_engine_replaced_elsewhere(oicall_engine *engine, guint64 session, const char *user,
+		GPtrArray *effects) {
+	if(oicall_registry_session_of(engine->registry, user) != session)
+		return FALSE;
+	add_event(effects, session, "replaced", json_pack("{ss}", "reason", "registered-elsewhere"), NULL);
+	add_effect(effects, OICALL_EFFECT_CLOSE, NULL)->session = session;
+	return TRUE;
 }
 
 void oicall_engine_session_destroyed(oicall_engine *engine, guint64 session, GPtrArray *effects, gint64 now) {

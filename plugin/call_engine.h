@@ -219,6 +219,15 @@ json_t *oicall_engine_check_call(oicall_engine *engine, guint64 session, json_t 
  * many seconds the handle must outlive it (0: no need), or
  * OICALL_LINGER_UNTIL_CALL_ENDS. */
 guint oicall_engine_disconnect(oicall_engine *engine, guint64 session, GPtrArray *effects, gint64 now);
+/* The users a start-call (toUserIds or toUserId) or add-participants
+ * (participantIds) body invites: a NULL-terminated list (g_strfreev), or
+ * NULL when the body is wrong (the request itself then says why). */
+char **oicall_engine_invitees(oicall_engine *engine, const char *request, json_t *body);
+/* The user registered on another instance since: if session is still its
+ * current one here, it hears `replaced` and its client goes, as for a second
+ * tab on this instance. FALSE when it no longer was. */
+gboolean oicall_engine_replaced_elsewhere(oicall_engine *engine, guint64 session, const char *user,
+	GPtrArray *effects);
 /* The session (handle) is destroyed: its media with it. */
 void oicall_engine_session_destroyed(oicall_engine *engine, guint64 session, GPtrArray *effects, gint64 now);
 /* add-participants { callId, participantIds }: a peer that is in invites

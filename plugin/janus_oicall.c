@@ -23,6 +23,8 @@
 #include "../common/auth_token.h"
 #include "../common/settings_janus.h"
 #include "call_engine.h"
+#include "cluster_node.h"
+#include "handoff.h"
 #include "ice_servers.h"
 #include "inspect.h"
 #include "metrics.h"
@@ -49,28 +51,9 @@ typedef enum oicall_message_kind {
 	OICALL_MSG_HANGUP,          /* a session's PeerConnection went down */
 	OICALL_MSG_GONE,            /* a session was destroyed */
 	OICALL_MSG_ADMIN,           /* an Admin API request that changes calls */
+	OICALL_MSG_CLUSTER,         /* a message from another instance (docs/cluster.md) */
 	OICALL_MSG_EXIT,
 } oicall_message_kind;
-
-/* An Admin API request run by the plugin thread while the admin thread waits. */
-typedef struct oicall_admin_job {
-	volatile gint refs;         /* the waiting admin thread and the queued message */
-	json_t *request;
-	json_t *response;
-	gboolean done;
-	GMutex mutex;
-	GCond cond;
-} oicall_admin_job;
-
-static void admin_job_unref(oicall_admin_job *job) {
-	if(job == NULL || !g_atomic_int_dec_and_test(&job->refs))
-		return;
-	json_decref(job->request);
-	json_decref(job->response);
-	g_mutex_clear(&job->mutex);
-	g_cond_clear(&job->cond);
-	g_free(job);
-}
 
 typedef struct oicall_message {
 	oicall_message_kind kind;
@@ -79,7 +62,11 @@ typedef struct oicall_message {
 	char *transaction;
 	json_t *body;
 	json_t *jsep;
-	oicall_admin_job *job;      /* ADMIN */
+	oicall_handoff *answer;     /* ADMIN: the request is body, the admin thread waits for this */
+	char *text;                 /* CLUSTER */
+	size_t len;
+	gboolean looked_up;         /* REQUEST: the cluster was asked about its invitees (cluster_gate) */
+	char *refusal;              /* ... and why it can't go on, or NULL */
 } oicall_message;
 
 static janus_plugin oicall_plugin;
@@ -156,8 +143,10 @@ static oicall_session *session_by_id(guint64 id) {
 static void message_free(oicall_message *msg) {
 	if(msg->session)
 		janus_refcount_decrease(&msg->session->ref);
-	admin_job_unref(msg->job);
+	oicall_handoff_unref(msg->answer);
 	g_free(msg->transaction);
+	g_free(msg->text);
+	g_free(msg->refusal);
 	json_decref(msg->body);
 	json_decref(msg->jsep);
 	g_free(msg);
@@ -168,6 +157,23 @@ static void queue_message(oicall_message_kind kind, oicall_session *session, gui
 	msg->kind = kind;
 	msg->session = session;
 	msg->session_id = session_id;
+	g_async_queue_push(messages, msg);
+}
+
+/* From the Redis thread: what another instance sent us. */
+static void cluster_deliver(char *text, size_t len) {
+	oicall_message *msg = g_new0(oicall_message, 1);
+	msg->kind = OICALL_MSG_CLUSTER;
+	msg->text = text;
+	msg->len = len;
+	g_async_queue_push(messages, msg);
+}
+
+/* From the Redis thread: a request cluster_gate deferred may go on (or is refused). */
+static void cluster_resume(void *data, const char *refusal) {
+	oicall_message *msg = data;
+	msg->looked_up = TRUE;
+	msg->refusal = g_strdup(refusal);
 	g_async_queue_push(messages, msg);
 }
 
@@ -652,8 +658,10 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 			atomic_store(&session->janus_session_id, (guint64)json_integer_value(janus_session));
 			atomic_store(&session->janus_handle_id, (guint64)json_integer_value(janus_handle));
 		}
-		if(json_object_get(ack, "error") == NULL)
+		if(json_object_get(ack, "error") == NULL) {
 			keep_media_session(session);
+			oicall_cluster_node_registered(oicall_engine_user(engine, session->id), session->id);
+		}
 	} else if(strcmp(request, "end-call") == 0) {
 		ack = oicall_engine_end_call(engine, session->id, body, effects, now);
 	} else if(strcmp(request, "leave-call") == 0) {
@@ -687,6 +695,7 @@ static json_t *handle_request(oicall_session *session, json_t *body, json_t *jse
 	} else if(strcmp(request, "metrics") == 0) {
 		/* From the Socket.IO transport's own handle, for /metrics and /healthz (see metrics.h). */
 		ack = oicall_metrics_snapshot(engine, (guint)g_async_queue_length(messages));
+		oicall_cluster_node_metrics(json_object_get(ack, "metrics"));
 	} else if(strcmp(request, "disconnect") == 0) {
 		/* From the Socket.IO transport: the client is gone, may this handle linger? */
 		guint linger = oicall_engine_disconnect(engine, session->id, effects, now);
@@ -768,13 +777,44 @@ static json_t *admin_change(json_t *request, GPtrArray *effects, gint64 now) {
 	return response ? response : json_pack("{sb}", "success", 1);
 }
 
-static void handle_message(oicall_message *msg, GPtrArray *effects) {
+typedef enum cluster_verdict {
+	CLUSTER_GO,                 /* handle the request */
+	CLUSTER_REFUSED,            /* answered: done with the message */
+	CLUSTER_DEFERRED,           /* the Redis thread queues the message again: don't touch it any more */
+} cluster_verdict;
+
+/* A start-call or add-participants that must wait for the cluster's answer (cluster_node.h). */
+static cluster_verdict cluster_gate(oicall_message *msg, const char *request) {
+	if(msg->refusal != NULL) {
+		json_t *reply = error_reply(OICALL_ERROR_REQUEST_FAILED, msg->refusal);
+		if(msg->jsep != NULL)
+			jsep_refused(msg->session);
+		push_or_hold(msg->session, msg->transaction, reply, NULL);
+		json_decref(reply);
+		return CLUSTER_REFUSED;
+	}
+	if(msg->looked_up || !oicall_cluster_node_enabled())
+		return CLUSTER_GO;
+	janus_mutex_lock(&engine_mutex);
+	/* The offer a jsep gate let through: its invitees were looked up at the gate. */
+	gboolean gated = msg->jsep != NULL && request != NULL && strcmp(request, "start-call") == 0 &&
+		reserved_call(msg->session, msg->body) != NULL;
+	gboolean deferred = !gated && oicall_cluster_node_defer(engine, request, msg->body, cluster_resume, msg);
+	janus_mutex_unlock(&engine_mutex);
+	return deferred ? CLUSTER_DEFERRED : CLUSTER_GO;
+}
+
+/* Returns TRUE when the message was kept (deferred), FALSE when done with. */
+static gboolean handle_message(oicall_message *msg, GPtrArray *effects) {
 	gint64 now = janus_get_monotonic_time();
 	switch(msg->kind) {
 		case OICALL_MSG_REQUEST: {
 			if(g_atomic_int_get(&msg->session->destroyed))
-				return;
+				return FALSE;
 			const char *request = json_string_value(json_object_get(msg->body, "request"));
+			cluster_verdict verdict = cluster_gate(msg, request);
+			if(verdict != CLUSTER_GO)
+				return verdict == CLUSTER_DEFERRED;
 			expect_ice_ack(msg->session, request, msg->transaction);
 			json_t *gate = json_object_get(msg->body, "jsepGate");
 			if(gate != NULL && msg->jsep == NULL && request != NULL &&
@@ -784,14 +824,14 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 				dispatch_effects(effects);
 				push_or_hold(msg->session, msg->transaction, reply, NULL);
 				json_decref(reply);
-				return;
+				return FALSE;
 			}
 			json_object_del(msg->body, "jsepGate");
 			if(request != NULL && strcmp(request, "accept-call") == 0 && msg->jsep != NULL)
 				msg->session->accept_gate_until = 0;     /* the answer a gate let through is here */
 			if(request != NULL && oicall_ms_handles(msg->session, request, msg->body, msg->jsep)) {
 				oicall_ms_request(msg->session, request, msg->body, msg->jsep, msg->transaction);
-				return;
+				return FALSE;
 			}
 			json_t *reply = handle_request(msg->session, msg->body, msg->jsep, effects);
 			if(msg->jsep != NULL && json_object_get(reply, "error") != NULL)
@@ -800,7 +840,7 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			dispatch_effects(effects);
 			push_or_hold(msg->session, msg->transaction, reply, NULL);
 			json_decref(reply);
-			return;
+			return FALSE;
 		}
 		case OICALL_MSG_HANGUP: {
 			if(msg->session->closing)
@@ -822,19 +862,22 @@ static void handle_message(oicall_message *msg, GPtrArray *effects) {
 			forget_ice_acks(msg->session_id);
 			break;
 		case OICALL_MSG_ADMIN: {
-			json_t *response = admin_change(msg->job->request, effects, now);
+			json_t *response = admin_change(msg->body, effects, now);
 			dispatch_effects(effects);
-			g_mutex_lock(&msg->job->mutex);
-			msg->job->response = response;
-			msg->job->done = TRUE;
-			g_cond_signal(&msg->job->cond);
-			g_mutex_unlock(&msg->job->mutex);
-			return;     /* message_free drops the message's reference on the job */
+			oicall_handoff_give(msg->answer, response);
+			return FALSE;     /* message_free drops the message's reference on the answer */
 		}
+		case OICALL_MSG_CLUSTER:
+			janus_mutex_lock(&engine_mutex);
+			oicall_cluster_node_message(engine, msg->text, msg->len, effects);
+			msg->text = NULL;
+			janus_mutex_unlock(&engine_mutex);
+			break;
 		case OICALL_MSG_EXIT:
-			return;
+			return FALSE;
 	}
 	dispatch_effects(effects);
+	return FALSE;
 }
 
 /* Tells the engine when each side of each active call last sent anything
@@ -873,8 +916,8 @@ static void *message_thread(void *data) {
 		}
 		GPtrArray *effects = oicall_effects_new();
 		if(msg != NULL) {
-			handle_message(msg, effects);
-			message_free(msg);
+			if(!handle_message(msg, effects))
+				message_free(msg);
 			g_ptr_array_set_size(effects, 0);
 		}
 		gint64 now = janus_get_monotonic_time();
@@ -886,6 +929,7 @@ static void *message_thread(void *data) {
 			note_media_seen();
 		oicall_engine_tick(engine, now, effects);
 		oicall_metrics_track_calls(engine, session_by_id, now);
+		oicall_cluster_node_tick(engine, now);
 		janus_mutex_unlock(&engine_mutex);
 		dispatch_effects(effects);
 		g_ptr_array_unref(effects);
@@ -957,6 +1001,7 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		.dispatch = dispatch_effects };
 	oicall_ms_init(&ms_env);
 	oicall_metrics_init();
+	oicall_cluster_node_start(&config, cluster_deliver);
 	GError *error = NULL;
 	handler_thread = g_thread_try_new("oicall handler", message_thread, NULL, &error);
 	if(error != NULL) {
@@ -967,6 +1012,7 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 		oicall_engine_free(engine);
 		oicall_ms_destroy();
 		oicall_metrics_destroy();
+		oicall_cluster_node_stop();
 		g_async_queue_unref(messages);
 		g_clear_pointer(&ice_acks, g_hash_table_destroy);
 		oicall_settings_clear(oicall_plugin_settings, oicall_plugin_settings_count, &config);
@@ -987,6 +1033,7 @@ static void oicall_destroy(void) {
 	queue_message(OICALL_MSG_EXIT, NULL, 0);
 	g_thread_join(handler_thread);
 	handler_thread = NULL;
+	oicall_cluster_node_stop();
 	janus_mutex_lock(&sessions_mutex);
 	/* Calls still up hold their two sessions in a cycle of relay links: cut it. */
 	GHashTableIter iter;
@@ -1096,22 +1143,13 @@ static json_t *oicall_query_session(janus_plugin_session *handle) {
 
 /* Runs an Admin API request on the plugin thread and waits for its answer. */
 static json_t *admin_on_plugin_thread(json_t *message) {
-	oicall_admin_job *job = g_new0(oicall_admin_job, 1);
-	job->refs = 2;
-	job->request = json_incref(message);
-	g_mutex_init(&job->mutex);
-	g_cond_init(&job->cond);
+	oicall_handoff *answer = oicall_handoff_new();
 	oicall_message *msg = g_new0(oicall_message, 1);
 	msg->kind = OICALL_MSG_ADMIN;
-	msg->job = job;
+	msg->body = json_incref(message);
+	msg->answer = answer;
 	g_async_queue_push(messages, msg);
-	g_mutex_lock(&job->mutex);
-	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-	while(!job->done && g_cond_wait_until(&job->cond, &job->mutex, deadline))
-		;
-	json_t *response = job->done ? json_incref(job->response) : NULL;
-	g_mutex_unlock(&job->mutex);
-	admin_job_unref(job);
+	json_t *response = oicall_handoff_wait(answer, 5 * G_USEC_PER_SEC);
 	if(response == NULL) {
 		JANUS_LOG(LOG_ERR, "[oicall] Admin API request not handled within 5 s\n");
 		return error_reply(OICALL_ERROR_REQUEST_FAILED, "Timed out");
@@ -1127,6 +1165,9 @@ static json_t *oicall_handle_admin_message(json_t *message) {
 		return error_reply(OICALL_ERROR_INVALID_REQUEST, "Missing request");
 	if(strcmp(request, "end-call") == 0 || strcmp(request, "kick-user") == 0)
 		return admin_on_plugin_thread(message);
+	if((strcmp(request, "list-users") == 0 || strcmp(request, "list-calls") == 0) &&
+			json_is_true(json_object_get(message, "cluster")))
+		return with_error_code(oicall_cluster_node_list(strcmp(request, "list-calls") == 0));
 	gint64 now = janus_get_monotonic_time();
 	json_t *response = NULL;
 	janus_mutex_lock(&engine_mutex);

@@ -4,6 +4,7 @@
 
 #include "../common/auth_token.h"
 #include "call_engine.h"
+#include "cluster.h"
 #include "ice_servers.h"
 
 /* A comma-separated list of names, each from the allowed set, no repeats. */
@@ -59,5 +60,8 @@ const oicall_setting_spec oicall_plugin_settings[] = {
 	SECRET("turn", "secret", turn_secret, oicall_auth_secret_valid),
 	OPT("turn", "urls", OICALL_SETTING_STRING, "", 0, 0, turn_urls, oicall_turn_urls_valid),
 	OPT("turn", "lifetime", OICALL_SETTING_UINT, "86400", 60, 604800, turn_lifetime, NULL),
+	OPT("cluster", "redis", OICALL_SETTING_STRING, "", 0, 0, cluster_redis, oicall_cluster_redis_valid),
+	OPT("cluster", "instance_id", OICALL_SETTING_STRING, "", 0, 0, cluster_instance_id, oicall_cluster_instance_valid),
+	OPT("cluster", "media_address", OICALL_SETTING_STRING, "", 0, 0, cluster_media_address, NULL),
 };
 const size_t oicall_plugin_settings_count = G_N_ELEMENTS(oicall_plugin_settings);

@@ -22,6 +22,9 @@ typedef struct oicall_plugin_config {
 	char *turn_secret;          /* coturn's static-auth-secret: iceServers credentials; never logged */
 	char *turn_urls;            /* comma-separated turn:/turns: URLs handed out with them */
 	guint64 turn_lifetime;      /* seconds the handed-out credentials are valid */
+	char *cluster_redis;        /* "HOST:PORT" of the cluster's Redis, "" = no cluster (docs/cluster.md) */
+	char *cluster_instance_id;  /* this instance's id in the cluster, "" = host name and process id */
+	char *cluster_media_address; /* the address this instance's media is reached at, for the others */
 } oicall_plugin_config;
 
 extern const oicall_setting_spec oicall_plugin_settings[];

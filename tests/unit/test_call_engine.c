@@ -813,6 +813,48 @@ static void test_takeover_told(fixture *f, gconstpointer data) {
 	g_assert_null(find(f, OICALL_EFFECT_EVENT, "call-resumed", 0));
 }
 
+/* Whom a start-call or add-participants invites, for the cluster's lookup. */
+static void test_invitees(fixture *f, gconstpointer data) {
+	(void)data;
+	static const struct { const char *request, *body; const char *expected; } cases[] = {
+		{ "start-call", "{\"toUserId\": 42}", "42" },
+		{ "start-call", "{\"toUserIds\": [\"b\", 7, \"b\"], \"toUserId\": \"x\"}", "b,7" },
+		{ "add-participants", "{\"callId\": \"c\", \"participantIds\": [\"c\", \"d\"]}", "c,d" },
+		{ "start-call", "{}", NULL },
+		{ "start-call", "{\"toUserIds\": \"b\"}", NULL },
+		{ "start-call", "{\"toUserId\": true}", NULL },
+		{ "add-participants", "{\"callId\": \"c\"}", NULL },
+		{ "end-call", "{\"toUserId\": \"b\"}", NULL },
+	};
+	for(guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		json_t *body = parse(cases[i].body);
+		char **users = oicall_engine_invitees(f->engine, cases[i].request, body);
+		char *joined = users ? g_strjoinv(",", users) : NULL;
+		g_assert_cmpstr(joined, ==, cases[i].expected);
+		g_free(joined);
+		g_strfreev(users);
+		json_decref(body);
+	}
+}
+
+/* The user registered on another instance: only its current session here hears it and goes. */
+static void test_replaced_elsewhere(fixture *f, gconstpointer data) {
+	(void)data;
+	reg(f, B1, "\"b\"");
+	reg(f, B2, "\"b\"");
+	clear(f);
+	g_assert_false(oicall_engine_replaced_elsewhere(f->engine, B1, "b", f->fx));
+	g_assert_false(oicall_engine_replaced_elsewhere(f->engine, B2, "c", f->fx));
+	g_assert_false(oicall_engine_replaced_elsewhere(f->engine, X, "nobody", f->fx));
+	g_assert_cmpuint(f->fx->len, ==, 0);
+	g_assert_true(oicall_engine_replaced_elsewhere(f->engine, B2, "b", f->fx));
+	oicall_effect *replaced = find(f, OICALL_EFFECT_EVENT, "replaced", B2);
+	g_assert_nonnull(replaced);
+	g_assert_cmpstr(payload_str(replaced, "reason"), ==, "registered-elsewhere");
+	g_assert_cmpuint(find(f, OICALL_EFFECT_CLOSE, NULL, 0)->session, ==, B2);
+	g_assert_cmpuint(f->fx->len, ==, 2);
+}
+
 /* resume-call: the new session takes the media over; the old one's goes and is released. */
 static void test_resume_media(fixture *f, gconstpointer data) {
 	(void)data;
@@ -1133,6 +1175,8 @@ int main(int argc, char **argv) {
 	ADD("reserved-call", test_reserved_call);
 	ADD("reserved-call-ends-unheard", test_reserved_call_ends_unheard);
 	ADD("takeover-told", test_takeover_told);
+	ADD("replaced-elsewhere", test_replaced_elsewhere);
+	ADD("invitees", test_invitees);
 	ADD("resume-media", test_resume_media);
 	ADD("resume-refused", test_resume_refused);
 	ADD("media-timeout", test_media_timeout);

@@ -48,6 +48,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  *  rtpPorts:  its RTP port range, e.g. '20000-40000' (default: 200 ports of its own)
  *  publicIp:  the address announced in its ICE candidates (nat_1_1_mapping)
  *  runtimeArgs: more tools/janus-runtime options, e.g. ['--ice-tcp']
+ *  ip, iceIface: the address it listens and gathers ICE candidates on, and that
+ *             address's interface (default JANUS_IP on veth0), for several
+ *             instances on addresses of their own (the cluster test)
  */
 export async function startJanus(opts = {}) {
   const n = instanceCount++;
@@ -55,11 +58,12 @@ export async function startJanus(opts = {}) {
   // reusePortsOf: a stopped instance whose ports a restart takes over.
   const ports = opts.reusePortsOf ? { ...opts.reusePortsOf.ports } : { http: base, admin: base + 1, sio: base + 2 };
   const dir = mkdtempSync(join(tmpdir(), 'oicall-janus-'));
+  const ip = opts.ip ?? JANUS_IP;
   const args = [dir, '--build', BUILD_DIR, '--http-port', ports.http, '--admin-port', ports.admin,
-    '--sio-port', ports.sio, '--admin-secret', ADMIN_SECRET, '--bind', JANUS_IP,
+    '--sio-port', ports.sio, '--admin-secret', ADMIN_SECRET, '--bind', ip,
     '--rtp-ports', opts.rtpPorts ?? `${20000 + n * 200}-${20199 + n * 200}`,
     '--debug-level', String(process.env.OICALL_JANUS_DEBUG ?? opts.debugLevel ?? 4)];
-  if (process.env.OICALL_NETNS) args.push('--interface', JANUS_IP, '--ice-enforce', ICE_IFACE);
+  if (process.env.OICALL_NETNS) args.push('--interface', ip, '--ice-enforce', opts.iceIface ?? ICE_IFACE);
   if (opts.publicIp) args.push('--public-ip', opts.publicIp);
   // OICALL_EVENT_LOOPS: every test's Janus on shared event loops, as tools/run-server runs it.
   const eventLoops = opts.eventLoops ?? process.env.OICALL_EVENT_LOOPS;
@@ -71,7 +75,7 @@ export async function startJanus(opts = {}) {
   execFileSync(join(ROOT, 'tools/janus-runtime'), args.map(String), { stdio: ['ignore', 'ignore', 'inherit'] });
 
   const transport = { ...(opts.transport || {}) };
-  transport.general = { port: ports.sio, interface: JANUS_IP, ...(transport.general || {}) };
+  transport.general = { port: ports.sio, interface: ip, ...(transport.general || {}) };
   if (opts.demoFolder) transport.general.demo_folder = opts.demoFolder;
   writeFileSync(join(dir, 'janus.transport.socketio.jcfg'), jcfg(transport));
   if (opts.plugin) writeFileSync(join(dir, 'janus.plugin.oicall.jcfg'), jcfg(opts.plugin));
@@ -96,11 +100,11 @@ export async function startJanus(opts = {}) {
   proc.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
   const janus = {
-    dir, ports, ip: JANUS_IP, process: proc, logFile,
-    sioUrl: `http://${JANUS_IP}:${ports.sio}`,
+    dir, ports, ip, process: proc, logFile,
+    sioUrl: `http://${ip}:${ports.sio}`,
     publicSioUrl: `http://${PUBLIC_IP}:${ports.sio}`,
-    httpUrl: `http://${JANUS_IP}:${ports.http}/janus`,
-    adminUrl: `http://${JANUS_IP}:${ports.admin}/admin`,
+    httpUrl: `http://${ip}:${ports.http}/janus`,
+    adminUrl: `http://${ip}:${ports.admin}/admin`,
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
     admin: (request) => adminRequest(janus, request),
     stopped: null,
