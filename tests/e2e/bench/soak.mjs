@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { startJanus, sleep } from '../lib/janus.js';
-import { cpuSeconds, machineJiffies, median, generator, encodedClip } from './common.mjs';
+import { cpuSeconds, machineJiffies, median, generator, encodedClip, rssKiB } from './common.mjs';
 
 const SANITIZERS = process.env.OICALL_SANITIZERS === '1';
 const MINUTES = Number(process.env.SOAK_MINUTES || (SANITIZERS ? 5 : 30));
@@ -30,7 +30,6 @@ const EVENT_LOOPS = Number(process.env.SOAK_EVENT_LOOPS ?? cpus().length);
 const PAIRS_PER_PROCESS = Number(process.env.BENCH_PAIRS_PER_PROCESS || 6);
 const SAMPLE_S = 10;
 
-const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 const MiB = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
 const deferred = () => { let resolve; const promise = new Promise((r) => { resolve = r; }); return { promise, resolve }; };
 // A timer that resolves with value and can be cancelled (so that no long hold outlives the run).
