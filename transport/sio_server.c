@@ -12,7 +12,7 @@
 #include "http_util.h"
 #include "sio_internal.h"
 
-#define TICK_US (100 * LWS_US_PER_MS)
+#define TICK_MS 100
 /* A polling session told to close waits this long for its last GET. */
 #define CLOSING_GRACE_US (5 * G_USEC_PER_SEC)
 #define MAX_PACKETS_PER_PAYLOAD 1024
@@ -166,13 +166,13 @@ static gint compare_deadlines(gconstpointer a, gconstpointer b, gpointer data) {
 	return x < y ? -1 : x > y;
 }
 
-static void run_timers(lws_sorted_usec_list_t *sul);
+static void run_timers(uv_timer_t *timer);
 
-/* Points the lws timer at the soonest deadline. */
+/* Points the timer at the soonest deadline. */
 static void timers_rearm(sio_server *server) {
 	GSequenceIter *first = g_sequence_get_begin_iter(server->timers);
 	if(g_sequence_iter_is_end(first)) {
-		lws_sul_schedule(server->context, 0, &server->timers_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+		uv_timer_stop(&server->timers_timer);
 		server->timers_due = 0;
 		return;
 	}
@@ -180,8 +180,9 @@ static void timers_rearm(sio_server *server) {
 	if(due == server->timers_due)
 		return;
 	server->timers_due = due;
-	lws_sul_schedule(server->context, 0, &server->timers_sul, run_timers,
-		MAX(due - g_get_monotonic_time(), 0));
+	/* Rounded up: a wake-up before the deadline would only set the timer again. */
+	gint64 delay = due - g_get_monotonic_time();
+	uv_timer_start(&server->timers_timer, run_timers, delay > 0 ? (guint64)(delay + 999) / 1000 : 0, 0);
 }
 
 /* Files the connection under its next deadline: after anything that can move it. */
@@ -935,8 +936,8 @@ static void conn_timer(sio_conn *conn, gint64 now) {
 	conn_schedule(conn);
 }
 
-static void run_timers(lws_sorted_usec_list_t *sul) {
-	sio_server *server = lws_container_of(sul, sio_server, timers_sul);
+static void run_timers(uv_timer_t *timer) {
+	sio_server *server = lws_container_of(timer, sio_server, timers_timer);
 	server->timers_due = 0;
 	gint64 now = g_get_monotonic_time();
 	GSequenceIter *first;
@@ -953,8 +954,8 @@ static void run_timers(lws_sorted_usec_list_t *sul) {
 
 /* Sockets whose client is gone (a few, for seconds) and the metrics need no
  * precision; connections have their deadlines (run_timers). */
-static void tick(lws_sorted_usec_list_t *sul) {
-	sio_server *server = lws_container_of(sul, sio_server, tick);
+static void tick(uv_timer_t *timer) {
+	sio_server *server = lws_container_of(timer, sio_server, tick);
 	gint64 now = g_get_monotonic_time();
 	GList *lingering = g_hash_table_get_keys(server->lingering);
 	for(GList *l = lingering; l != NULL; l = l->next)
@@ -962,8 +963,6 @@ static void tick(lws_sorted_usec_list_t *sul) {
 	g_list_free(lingering);
 	if(server->metrics != NULL)
 		sio_metrics_tick(server->metrics, now);
-	if(!g_atomic_int_get(&server->stopping))
-		lws_sul_schedule(server->context, 0, &server->tick, tick, TICK_US);
 }
 
 /* ---- the libwebsockets callback -------------------------------------- */
@@ -1074,6 +1073,8 @@ static gboolean metrics_listen(sio_server *server) {
  * server->context, its pcontext, when it is gone). On the caller's thread,
  * once the service thread is gone. */
 static void context_destroy(sio_server *server) {
+	uv_close((uv_handle_t *)&server->tick, NULL);
+	uv_close((uv_handle_t *)&server->timers_timer, NULL);
 	lws_context_destroy(server->context);
 	uv_run(&server->loop, UV_RUN_DEFAULT);
 	lws_context_destroy(server->context);
@@ -1137,6 +1138,8 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 		info.alpn = "http/1.1";
 	}
 	uv_loop_init(&server->loop);
+	uv_timer_init(&server->loop, &server->tick);
+	uv_timer_init(&server->loop, &server->timers_timer);
 	void *loops[] = { &server->loop };
 	info.options |= LWS_SERVER_OPTION_LIBUV;
 	info.foreign_loops = loops;
@@ -1166,7 +1169,7 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 		server->metrics = sio_metrics_new(config, &metrics_ops, server);
 		server->probe_peer = hooks->peer_open(NULL);
 	}
-	lws_sul_schedule(server->context, 0, &server->tick, tick, TICK_US);
+	uv_timer_start(&server->tick, tick, TICK_MS, TICK_MS);
 	server->thread = g_thread_new("socketio lws", service_thread, server);
 	return server;
 }
@@ -1196,8 +1199,6 @@ void sio_server_stop(sio_server *server) {
 	g_list_free(lingering);
 	if(server->probe_peer != NULL)
 		server->hooks->peer_close(server->probe_peer);
-	lws_sul_schedule(server->context, 0, &server->tick, tick, LWS_SET_TIMER_USEC_CANCEL);
-	lws_sul_schedule(server->context, 0, &server->timers_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	context_destroy(server);
 	inbox_item *item;
 	while((item = g_async_queue_try_pop(server->inbox)) != NULL)

@@ -95,5 +95,15 @@ try {
   process.exitCode = ok ? 0 : 1;
 } finally {
   for (const g of groups) g.child.kill();
+  // The clients leave first, as they would: Janus then stops with few sessions left.
+  const left = Date.now();
+  while (Date.now() - left < 60000) {
+    const t = await janus.admin({ janus: 'query_transport', transport: 'janus.transport.socketio', request: {} }).catch(() => null);
+    if (!t?.response || t.response.sessions === 0) break;
+    await sleep(500);
+  }
+  console.log(`the sockets' Janus sessions were gone ${((Date.now() - left) / 1000).toFixed(1)} s after the clients left`);
+  const stopping = Date.now();
   await janus.stop();
+  console.log(`Janus stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s`);
 }
