@@ -22,8 +22,10 @@ typedef struct sio_server_hooks {
 	void *(*peer_open)(sio_conn *conn);
 	/* Service thread: a Janus API request from a connection (takes the reference). */
 	void (*peer_request)(void *peer, json_t *request);
-	/* Service thread: the connection is gone; the peer must let go of it. */
-	void (*peer_close)(void *peer);
+	/* Service thread: the connection is gone; the peer must let go of it and
+	 * of its Janus session: session_id, or SIO_SESSION_UNKNOWN when one may be
+	 * on its way (0: none). */
+	void (*peer_close)(void *peer, guint64 session_id);
 	/* Service thread: the live connection of a peer, or NULL if it is gone. */
 	sio_conn *(*peer_conn)(void *peer);
 	/* Any thread: drops a reference taken for sio_server_post_*. */

@@ -845,6 +845,12 @@ gint64 sio_socket_next_deadline(sio_socket *socket) {
 	return next;
 }
 
+guint64 sio_socket_janus_session(const sio_socket *socket) {
+	if(socket->session_id == 0 && socket->state == SIO_SOCKET_CONNECTING)
+		return SIO_SESSION_UNKNOWN;
+	return socket->session_id;
+}
+
 gboolean sio_socket_client_gone(sio_socket *socket, gint64 now) {
 	if(socket->state != SIO_SOCKET_CONNECTED) {
 		sio_socket_closed(socket);

@@ -144,6 +144,11 @@ gint64 sio_socket_next_deadline(sio_socket *socket);
  * session can go. */
 gboolean sio_socket_client_gone(sio_socket *socket, gint64 now);
 
+/* The Janus session to end with the socket: its id, 0 when it has none,
+ * SIO_SESSION_UNKNOWN while one is being created. */
+#define SIO_SESSION_UNKNOWN G_MAXUINT64
+guint64 sio_socket_janus_session(const sio_socket *socket);
+
 /* Nothing more goes in or out. Idempotent. */
 void sio_socket_closed(sio_socket *socket);
 
