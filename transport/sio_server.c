@@ -1121,8 +1121,13 @@ sio_server *sio_server_start(const sio_transport_config *config, const sio_serve
 	};
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+	/* No lws "validity" pings: Engine.IO has its heartbeat. lws's default
+	 * pinged every WebSocket idle for 5 minutes, all in the same second, each
+	 * a timer in a sorted list (a third of a core for a minute at 20,000). */
+	static const lws_retry_bo_t no_validity_pings = { .secs_since_valid_ping = 0, .secs_since_valid_hangup = 0 };
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof(info));
+	info.retry_and_idle_policy = &no_validity_pings;
 	info.port = (int)config->port;
 	info.iface = config->interface[0] != '\0' ? config->interface : NULL;
 	info.protocols = server->protocols;

@@ -45,13 +45,15 @@ try {
     groups.push({ child, lines: createInterface({ input: child.stdout }) });
   }
   const next = (group, prefix) => new Promise((resolve, reject) => {
+    const onExit = (code) => reject(new Error(`clients exited ${code}`));
     const onLine = (line) => {
       if (!line.startsWith(`${prefix} `)) return;
       group.lines.off('line', onLine);
+      group.child.off('exit', onExit);
       resolve(JSON.parse(line.slice(prefix.length + 1)));
     };
     group.lines.on('line', onLine);
-    group.child.once('exit', (code) => reject(new Error(`clients exited ${code}`)));
+    group.child.once('exit', onExit);
   });
   // Every group's answer to a command, summed up.
   const ask = async (command) => {
