@@ -134,8 +134,8 @@ int sio_ws_receive(struct lws *wsi, sio_wsi *w, const void *in, size_t len) {
 }
 
 static int ws_write_packet(sio_server *server, struct lws *wsi, const eio_packet *packet) {
-	/* One buffer for every frame (lws copies what the kernel doesn't take):
-	 * kept at the largest frame so far, at most maxPayload and one. */
+	/* One buffer for every frame (lws copies what the kernel doesn't take),
+	 * kept at the size of the largest frame written so far. */
 	GByteArray *frame = server->ws_frame;
 	g_byte_array_set_size(frame, LWS_PRE);
 	gboolean binary = FALSE;

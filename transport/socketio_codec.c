@@ -193,14 +193,8 @@ char *sio_encode(sio_packet_type type, const char *nsp, gint64 ack_id, json_t *d
 		g_string_append(out, nsp);
 		g_string_append_c(out, ',');
 	}
-	if(ack_id >= 0) {
-		char digits[24];
-		int n = 0;
-		for(guint64 v = (guint64)ack_id; n == 0 || v > 0; v /= 10)
-			digits[n++] = (char)('0' + v % 10);
-		while(n > 0)
-			g_string_append_c(out, digits[--n]);
-	}
+	if(ack_id >= 0)
+		g_string_append_printf(out, "%" G_GINT64_FORMAT, ack_id);
 	/* Straight into the packet: no intermediate string. */
 	if(data != NULL)
 		json_dump_callback(data, append_json, out, JSON_COMPACT | JSON_ENCODE_ANY);
