@@ -29,13 +29,14 @@ typedef struct oicall_forward {
 	struct oicall_session *target;
 	int target_mindex;
 	int kind;
-	int pt_map[128];                /* source payload type → target's, -1 drops */
+	int pt_map[128];                /* source payload type → target's, -1 drops, OICALL_PT_UNWRAP_RED (red.h) unwraps */
 	atomic_int paused;              /* a consumer not resumed yet */
 	atomic_int resume;              /* continuity reset wanted after a pause */
 	atomic_llong keyframe_wait;     /* video: since when it waits for the source's next keyframe, 0 if not */
 	gint64 last_pli_us;             /* source's RTP thread only: its last request while waiting */
 	janus_rtp_switching_context context;    /* source's RTP thread only */
 	atomic_ullong packets, bytes;
+	atomic_int pt_out;              /* the payload type of the last packet it sent */
 	atomic_uint remb;               /* the target's last bitrate estimate for this media, and when */
 	atomic_llong remb_us;
 } oicall_forward;

@@ -53,9 +53,10 @@ static json_t *streams(oicall_session *session) {
 			continue;
 		oicall_fanout *set = slot->forwards;
 		if(set != NULL || atomic_load(&slot->packets_in) > 0 || session->role == OICALL_ROLE_SEND_TRANSPORT) {
-			json_t *p = json_pack("{sssisssIsbsIsI}", "type", "producer", "mindex", i, "kind", kind_names[slot->kind],
+			json_t *p = json_pack("{sssisssIsbsIsIsi}", "type", "producer", "mindex", i, "kind", kind_names[slot->kind],
 				"ssrc", (json_int_t)atomic_load(&slot->ssrc_in), "paused", atomic_load(&slot->paused) != 0,
-				"packetsIn", (json_int_t)atomic_load(&slot->packets_in), "bytesIn", (json_int_t)atomic_load(&slot->bytes_in));
+				"packetsIn", (json_int_t)atomic_load(&slot->packets_in), "bytesIn", (json_int_t)atomic_load(&slot->bytes_in),
+				"payloadType", atomic_load(&slot->pt_in));
 			if(set != NULL) {
 				/* Each consumer's forward, and what they took together. */
 				json_t *forwards = json_array();
@@ -63,9 +64,10 @@ static json_t *streams(oicall_session *session) {
 				for(guint f = 0; f < set->len; f++) {
 					oicall_forward *forward = set->forwards[f];
 					json_int_t fp = (json_int_t)atomic_load(&forward->packets), fb = (json_int_t)atomic_load(&forward->bytes);
-					json_array_append_new(forwards, json_pack("{sIsisbsIsIsI}", "targetSession", (json_int_t)forward->target->id,
+					json_array_append_new(forwards, json_pack("{sIsisbsIsIsIsi}", "targetSession", (json_int_t)forward->target->id,
 						"targetMindex", forward->target_mindex, "paused", atomic_load(&forward->paused) != 0,
-						"packets", fp, "bytes", fb, "remb", (json_int_t)atomic_load(&forward->remb)));
+						"packets", fp, "bytes", fb, "remb", (json_int_t)atomic_load(&forward->remb),
+						"payloadType", atomic_load(&forward->pt_out)));
 					packets += fp;
 					bytes += fb;
 				}
@@ -83,11 +85,11 @@ static json_t *streams(oicall_session *session) {
 		if(forward != NULL) {
 			/* The gateway sends with its own SSRC; the source's is shown. */
 			oicall_slot *from = &forward->source->slots[forward->source_mindex];
-			json_t *c = json_pack("{sssisssIsbsIsI}", "type", "consumer", "mindex", i, "kind", kind_names[slot->kind],
+			json_t *c = json_pack("{sssisssIsbsIsIsi}", "type", "consumer", "mindex", i, "kind", kind_names[slot->kind],
 				"sourceSsrc", (json_int_t)atomic_load(&from->ssrc_in),
 				"paused", atomic_load(&from->paused) != 0 || atomic_load(&forward->paused) != 0,
 				"packets", (json_int_t)atomic_load(&forward->packets),
-				"bytes", (json_int_t)atomic_load(&forward->bytes));
+				"bytes", (json_int_t)atomic_load(&forward->bytes), "payloadType", atomic_load(&forward->pt_out));
 			if(slot->codec[0] != '\0')
 				json_object_set_new(c, "codec", json_string(slot->codec));
 			if(slot->id != NULL)

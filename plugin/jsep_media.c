@@ -44,6 +44,72 @@ static int rtx_apt(janus_sdp_mline *m, int pt) {
 	return -1;
 }
 
+/* The codec an Opus RED payload type carries ("a=fmtp:63 111/111": every
+ * block that codec), or -1. */
+static int red_primary(janus_sdp_mline *m, int pt) {
+	char prefix[16];
+	g_snprintf(prefix, sizeof(prefix), "%d ", pt);
+	for(GList *a = m->attributes; a != NULL; a = a->next) {
+		janus_sdp_attribute *attr = a->data;
+		if(attr->name == NULL || attr->value == NULL || strcmp(attr->name, "fmtp") != 0 || !g_str_has_prefix(attr->value, prefix))
+			continue;
+		char **blocks = g_strsplit(attr->value + strlen(prefix), "/", -1);
+		int primary = blocks[0] != NULL && blocks[1] != NULL ? atoi(blocks[0]) : -1;
+		for(guint i = 0; primary >= 0 && blocks[i] != NULL; i++) {
+			if(atoi(blocks[i]) != primary || blocks[i][0] == '\0' || strspn(blocks[i], "0123456789") != strlen(blocks[i]))
+				primary = -1;
+		}
+		g_strfreev(blocks);
+		return primary >= 0 && primary < 128 ? primary : -1;
+	}
+	return -1;
+}
+
+/* What the a=rtpmap of pt says after the number ("opus/48000/2"), or NULL. */
+static const char *rtpmap_of(janus_sdp_mline *m, int pt) {
+	char prefix[16];
+	g_snprintf(prefix, sizeof(prefix), "%d ", pt);
+	for(GList *a = m->attributes; a != NULL; a = a->next) {
+		janus_sdp_attribute *attr = a->data;
+		if(attr->name != NULL && attr->value != NULL && strcmp(attr->name, "rtpmap") == 0 &&
+				g_str_has_prefix(attr->value, prefix))
+			return attr->value + strlen(prefix);
+	}
+	return NULL;
+}
+
+static gboolean is_red(janus_sdp_mline *m, int pt) {
+	const char *rtpmap = rtpmap_of(m, pt);
+	return rtpmap != NULL && g_ascii_strcasecmp(rtpmap, "red/48000/2") == 0;
+}
+
+static gboolean is_opus(janus_sdp_mline *m, int pt) {
+	const char *rtpmap = rtpmap_of(m, pt);
+	return rtpmap != NULL && g_ascii_strncasecmp(rtpmap, "opus/", 5) == 0;
+}
+
+/* The Opus RED payload type of an audio m-line that carries codec pt, or -1. */
+static int red_for(janus_sdp_mline *m, int pt) {
+	if(m->type != JANUS_SDP_AUDIO || !is_opus(m, pt))
+		return -1;
+	for(GList *p = m->ptypes; p != NULL; p = p->next) {
+		int red = GPOINTER_TO_INT(p->data);
+		if(is_red(m, red) && red_primary(m, red) == pt)
+			return red;
+	}
+	return -1;
+}
+
+/* The codec an m-line sends with: its first payload type, or, when that is
+ * Opus RED, the Opus it carries (-1 if that isn't on the m-line). */
+static int codec_in_use(janus_sdp_mline *m) {
+	int pt = GPOINTER_TO_INT(m->ptypes->data);
+	if(m->type != JANUS_SDP_AUDIO || !is_red(m, pt))
+		return pt;
+	int primary = red_primary(m, pt);
+	return g_list_find(m->ptypes, GINT_TO_POINTER(primary)) != NULL && is_opus(m, primary) ? primary : -1;
+}
+
 /* Where codec comes in the comma-separated list, or -1. */
 static int rank_in(const char *list, const char *codec) {
 	char **names = g_strsplit(list, ",", -1);
@@ -96,8 +162,11 @@ static void remove_payload_type(janus_sdp_mline *m, int pt) {
 /* Keeps the configured codecs (and RTX for kept ones), in the configured
  * order: the callee's browser answers in the offer's order, and the
  * gateway's own answer takes the first, so the list is a preference for
- * both. An m-line left with none, or not audio/video, is rejected.
- * Returns how many stay active. */
+ * both. Opus RED of a kept Opus stays too, right before it: a callee that
+ * takes it sends RED, and so does the caller then (the callee's answer is
+ * the caller's); the relay unwraps it for receivers without it (red.h). An
+ * m-line left with none, or not audio/video, is rejected. Returns how many
+ * stay active. */
 static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 	int active = 0;
 	for(GList *l = sdp->m_lines; l != NULL; l = l->next) {
@@ -109,8 +178,8 @@ static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 			continue;
 		}
 		const char *allowed = m->type == JANUS_SDP_AUDIO ? config->audio_codecs : config->video_codecs;
-		GList *keep = NULL, *drop = NULL, *rtx = NULL;
-		/* Sort keys: 2 × the codec's rank; its RTX right after it (+1). */
+		GList *keep = NULL, *drop = NULL, *rtx = NULL, *red = NULL;
+		/* Sort keys: 2 × the codec's rank; its RTX right after it (+1), its RED right before (-1). */
 		int key[128] = { 0 };
 		for(GList *a = m->attributes; a != NULL; a = a->next) {
 			janus_sdp_attribute *attr = a->data;
@@ -120,9 +189,12 @@ static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 			char *codec = rtpmap_codec(attr->value, &pt);
 			if(codec == NULL)
 				continue;
-			int rank = strcmp(codec, "rtx") == 0 ? -1 : rank_in(allowed, codec);
+			gboolean redundant = m->type == JANUS_SDP_AUDIO && strcmp(codec, "red") == 0;
+			int rank = strcmp(codec, "rtx") == 0 || redundant ? -1 : rank_in(allowed, codec);
 			if(strcmp(codec, "rtx") == 0)
 				rtx = g_list_prepend(rtx, GINT_TO_POINTER(pt));
+			else if(redundant)
+				red = g_list_prepend(red, GINT_TO_POINTER(pt));
 			else if(rank >= 0)
 				keep = g_list_prepend(keep, GINT_TO_POINTER(pt));
 			else
@@ -138,9 +210,17 @@ static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 			else
 				key[pt] = key[apt] + 1;
 		}
+		for(GList *r = red; r != NULL; r = r->next) {
+			int pt = GPOINTER_TO_INT(r->data), primary = red_primary(m, pt);
+			if(!is_red(m, pt) || !g_list_find(keep, GINT_TO_POINTER(primary)) || !is_opus(m, primary))
+				drop = g_list_prepend(drop, r->data);
+			else
+				key[pt] = key[primary] - 1;
+		}
 		/* Payload types without an rtpmap (static ones) aren't codecs we relay either. */
 		for(GList *p = m->ptypes; p != NULL; p = p->next) {
-			if(!g_list_find(keep, p->data) && !g_list_find(rtx, p->data) && !g_list_find(drop, p->data))
+			if(!g_list_find(keep, p->data) && !g_list_find(rtx, p->data) && !g_list_find(red, p->data) &&
+					!g_list_find(drop, p->data))
 				drop = g_list_prepend(drop, p->data);
 		}
 		for(GList *d = drop; d != NULL; d = d->next)
@@ -154,6 +234,7 @@ static int restrict_codecs(janus_sdp *sdp, const oicall_plugin_config *config) {
 		g_list_free(keep);
 		g_list_free(drop);
 		g_list_free(rtx);
+		g_list_free(red);
 	}
 	return active;
 }
@@ -237,7 +318,7 @@ void oicall_jsep_codecs(const char *text, char *codecs[2]) {
 		int kind = m->type == JANUS_SDP_AUDIO ? 0 : m->type == JANUS_SDP_VIDEO ? 1 : -1;
 		if(kind < 0 || m->port == 0 || codecs[kind] != NULL || m->ptypes == NULL)
 			continue;
-		const char *name = janus_sdp_get_codec_name(sdp, m->index, GPOINTER_TO_INT(m->ptypes->data));
+		const char *name = janus_sdp_get_codec_name(sdp, m->index, codec_in_use(m));
 		codecs[kind] = name ? g_ascii_strdown(name, -1) : NULL;
 	}
 	janus_sdp_destroy(sdp);
@@ -265,12 +346,19 @@ char *oicall_jsep_gateway_answer(const char *offer, char **error) {
 		janus_sdp_mline *m = l->data;
 		if(m->port == 0 || m->ptypes == NULL)
 			continue;
-		/* The first codec offered, and its RTX: nothing else is answered. */
-		int chosen = GPOINTER_TO_INT(m->ptypes->data);
+		/* The first codec offered, its RTX and its Opus RED if the offer has
+		 * it (then the caller's): nothing else is answered. RED is never the
+		 * codec chosen, and goes only to a peer that offered it. */
+		int chosen = codec_in_use(m);
+		if(chosen < 0) {
+			m->port = 0;
+			continue;
+		}
+		int red = red_for(m, chosen);
 		GList *drop = NULL;
 		for(GList *p = m->ptypes; p != NULL; p = p->next) {
 			int pt = GPOINTER_TO_INT(p->data);
-			if(pt != chosen && rtx_apt(m, pt) != chosen)
+			if(pt != chosen && pt != red && rtx_apt(m, pt) != chosen)
 				drop = g_list_prepend(drop, p->data);
 		}
 		for(GList *d = drop; d != NULL; d = d->next)
@@ -346,7 +434,7 @@ oicall_stream *oicall_jsep_stream(const char *text, int kind, int *mindex) {
 		janus_sdp_mline *m = l->data;
 		if(m->port == 0 || m->ptypes == NULL || (kind == OICALL_KIND_AUDIO ? m->type != JANUS_SDP_AUDIO : m->type != JANUS_SDP_VIDEO))
 			continue;
-		int pt = GPOINTER_TO_INT(m->ptypes->data);
+		int pt = codec_in_use(m);
 		const char *name = janus_sdp_get_codec_name(sdp, m->index, pt);
 		const char *rtpmap = name ? janus_sdp_get_codec_rtpmap(name) : NULL;
 		if(name == NULL || rtpmap == NULL)
@@ -355,6 +443,8 @@ oicall_stream *oicall_jsep_stream(const char *text, int kind, int *mindex) {
 		stream = oicall_stream_new(mid, kind, FALSE);
 		stream->cname = g_strdup("oicall");
 		g_free(mid);
+		/* What it may receive as well, and may send instead (RED of it). */
+		stream->red_pt = stream->red_sent_pt = red_for(m, pt);
 		/* The first codec is the one in use; its RTX, if any. */
 		oicall_codec *codec = g_new0(oicall_codec, 1);
 		codec->mime = g_strdup_printf("%s/%s", kind == OICALL_KIND_AUDIO ? "audio" : "video", name);
@@ -384,9 +474,15 @@ static janus_sdp_mline *group_mline(janus_sdp_mline *like, const oicall_jsep_lin
 	m->c_ipv4 = TRUE;
 	m->c_addr = g_strdup("0.0.0.0");
 	const oicall_codec *c = line->codec;
+	if(line->red_pt >= 0)
+		m->ptypes = g_list_append(m->ptypes, GINT_TO_POINTER(line->red_pt));
 	m->ptypes = g_list_append(m->ptypes, GINT_TO_POINTER(c->pt));
 	janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("mid", "%s", line->mid));
 	janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("rtcp-mux", NULL));
+	if(line->red_pt >= 0) {
+		janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("rtpmap", "%d red/48000/2", line->red_pt));
+		janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("fmtp", "%d %d/%d", line->red_pt, c->pt, c->pt));
+	}
 	char *rtpmap = oicall_codec_rtpmap(c), *fmtp = oicall_codec_fmtp(c);
 	janus_sdp_attribute_add_to_mline(m, janus_sdp_attribute_create("rtpmap", "%s", rtpmap));
 	if(fmtp != NULL)

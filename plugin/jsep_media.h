@@ -25,8 +25,9 @@ char *oicall_jsep_callee_offer(const char *caller_offer, const oicall_plugin_con
 char *oicall_jsep_caller_answer(const char *callee_answer, const char *offer, char **error);
 
 /* The gateway's own answer to an offer it wrote for a callee (whose
- * codecs are the configured ones): the first codec of each m-line and its
- * RTX, directions reversed. For a callee that doesn't use SDP. */
+ * codecs are the configured ones): the first codec of each m-line (Opus
+ * when RED comes first), its RTX and its Opus RED, directions reversed. For
+ * a callee that doesn't use SDP. */
 char *oicall_jsep_gateway_answer(const char *offer, char **error);
 
 /* The gateway's offer to a callee that uses SDP when the caller doesn't:
@@ -39,6 +40,7 @@ typedef struct oicall_jsep_line {
 	int kind;                   /* OICALL_KIND_AUDIO or OICALL_KIND_VIDEO */
 	const char *mid;
 	const oicall_codec *codec;  /* what goes on it (while inactive, what went) */
+	int red_pt;                 /* Opus RED of codec offered before it (the producer's), or -1 */
 	gboolean active;            /* sendonly from the gateway, else inactive */
 } oicall_jsep_line;
 
@@ -51,7 +53,8 @@ char *oicall_jsep_group_offer(const char *base, guint64 version, const oicall_js
 	char **error);
 
 /* The codec in use on the first active m-line of a kind (OICALL_KIND_AUDIO or
- * OICALL_KIND_VIDEO) of a negotiated SDP, as a stream; NULL if there is none. */
+ * OICALL_KIND_VIDEO) of a negotiated SDP, as a stream (for Opus RED, the Opus
+ * it carries, and red_pt and red_sent_pt); NULL if there is none. */
 oicall_stream *oicall_jsep_stream(const char *sdp, int kind, int *mindex);
 
 /* What each m-line carries: OICALL_AUDIO, OICALL_VIDEO, or -1 (rejected,
@@ -59,7 +62,7 @@ oicall_stream *oicall_jsep_stream(const char *sdp, int kind, int *mindex);
 int oicall_jsep_mline_kinds(const char *sdp, int kinds[], int max);
 
 /* The first codec of the first active audio and video m-line ("opus", "vp8"...;
- * NULL when none), lower case, each g_free'd by the caller. */
+ * for RED, the codec it carries; NULL when none), lower case, each g_free'd by the caller. */
 void oicall_jsep_codecs(const char *sdp, char *codecs[2]);
 
 #endif

@@ -97,6 +97,7 @@ typedef struct ms_jsep_line {
 	int kind;
 	char *mid;
 	oicall_codec *codec;        /* what goes (or went) on it: a copy */
+	int red_pt;                 /* the producer's Opus RED, offered before codec when the peer takes RED; else -1 */
 	ms_producer *producer;      /* whose stream it carries; NULL: unused (inactive) until another takes it */
 	gboolean linked;            /* the relay feeds it (from the client's answer on) */
 } ms_jsep_line;

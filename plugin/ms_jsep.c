@@ -18,6 +18,7 @@
 
 #include "jsep_media.h"
 #include "ms_internal.h"
+#include "red.h"
 #include "relay.h"
 
 static GList *peers;    /* ms_jsep_peer *, for their deadlines */
@@ -69,6 +70,14 @@ void ms_jsep_adopt_side(ms_call *ms, int side, guint64 session_id, const char *s
 		oicall_stream *stream = oicall_jsep_stream(sdp, kind, &mindex);
 		if(stream == NULL)
 			continue;
+		/* A side that answered the gateway's offer may send the offer's RED even if its answer left it out. */
+		int offered_mindex = -1;
+		oicall_stream *offered = side != OICALL_CALLER && stream->red_sent_pt < 0 && ms->callee_offer != NULL ?
+			oicall_jsep_stream(ms->callee_offer, kind, &offered_mindex) : NULL;
+		if(offered != NULL && ((oicall_codec *)g_ptr_array_index(offered->codecs, 0))->pt ==
+				((oicall_codec *)g_ptr_array_index(stream->codecs, 0))->pt)
+			stream->red_sent_pt = offered->red_pt;
+		oicall_stream_free(offered);
 		ms->jsep_stream[side][kind] = stream;
 		ms->jsep_mindex[side][kind] = mindex;
 		if(other_jsep || session == NULL)
@@ -180,7 +189,7 @@ static void negotiate(ms_jsep_peer *peer) {
 	json_t *streams = json_array();
 	for(guint i = 0; i < peer->lines->len; i++) {
 		ms_jsep_line *line = g_ptr_array_index(peer->lines, i);
-		lines[i] = (oicall_jsep_line){ line->kind, line->mid, line->codec, line->producer != NULL };
+		lines[i] = (oicall_jsep_line){ line->kind, line->mid, line->codec, line->red_pt, line->producer != NULL };
 		if(line->producer != NULL) {
 			json_t *info = ms_producer_info(ms->call, line->producer);
 			json_object_del(info, "callId");
@@ -243,6 +252,9 @@ static gboolean take_line(ms_jsep_peer *peer, ms_producer *p) {
 	}
 	oicall_codec_free(line->codec);
 	line->codec = oicall_codec_copy(g_ptr_array_index(stream->codecs, 0));
+	/* RED the producer negotiated, as it sends it, to a peer whose browser took RED for its own audio. */
+	oicall_stream *own = peer->owner->jsep_stream[peer->side][OICALL_KIND_AUDIO];
+	line->red_pt = own != NULL && own->red_pt >= 0 ? stream->red_pt : -1;
 	line->producer = p;
 	return TRUE;
 }
@@ -322,8 +334,15 @@ static void link_lines(ms_jsep_peer *peer) {
 		char *codec = oicall_codec_name_lower(line->codec);
 		oicall_relay_describe(target, line->mindex, line->kind, codec, line->producer->id);
 		g_free(codec);
-		/* The m-line has the producer's payload types: they pass unchanged. */
-		line->linked = oicall_relay_connect(source, line->producer->mindex, target, line->mindex, line->kind, NULL, TRUE);
+		/* The m-line has the producer's payload types: they pass unchanged,
+		 * but for RED the peer didn't take, which goes unwrapped. */
+		int map[128];
+		for(int pt = 0; pt < 128; pt++)
+			map[pt] = pt;
+		oicall_stream *stream = ms_producer_stream(peer->owner, line->producer);
+		if(stream != NULL && stream->red_sent_pt >= 0 && stream->red_sent_pt != line->red_pt)
+			map[stream->red_sent_pt] = OICALL_PT_UNWRAP_RED;
+		line->linked = oicall_relay_connect(source, line->producer->mindex, target, line->mindex, line->kind, map, TRUE);
 		if(line->linked)
 			oicall_relay_pause_forward(ms_env.gateway, source, line->producer->mindex, target, line->mindex, FALSE);
 		janus_refcount_decrease(&source->ref);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "red.h"
+
 #define ANCHOR_PT 111
 #define MAX_CODECS 8
 #define MAX_ID_LEN 64
@@ -111,6 +113,7 @@ oicall_stream *oicall_stream_new(const char *mid, int kind, gboolean gateway_sen
 	stream->mid = g_strdup(mid);
 	stream->kind = kind;
 	stream->gateway_sends = gateway_sends;
+	stream->red_pt = stream->red_sent_pt = -1;
 	stream->codecs = g_ptr_array_new_with_free_func((GDestroyNotify)oicall_codec_free);
 	stream->extensions = g_ptr_array_new_with_free_func((GDestroyNotify)extension_free);
 	return stream;
@@ -477,6 +480,8 @@ void oicall_ortc_payload_map(const oicall_stream *producer, const oicall_stream 
 	const oicall_codec *from = g_ptr_array_index(producer->codecs, 0);
 	const oicall_codec *to = g_ptr_array_index(consumer->codecs, 0);
 	map[from->pt] = to->pt;
+	if(producer->red_sent_pt >= 0 && producer->red_sent_pt < 128)
+		map[producer->red_sent_pt] = consumer->red_pt >= 0 && to->pt == from->pt ? consumer->red_pt : OICALL_PT_UNWRAP_RED;
 }
 
 /* ---- SDP ------------------------------------------------------------- */

@@ -56,6 +56,9 @@ typedef struct oicall_stream {
 	GPtrArray *codecs;          /* oicall_codec *, the one in use first */
 	GPtrArray *extensions;      /* oicall_extension * */
 	guint32 ssrc, rtx_ssrc;     /* producer: the client's; consumer: the gateway's */
+	int red_pt;                 /* audio: Opus RED (RFC 2198) of codecs[0] negotiated (the client takes it); -1 without */
+	int red_sent_pt;            /* the RED the client may send: red_pt, or one it was offered and left out of
+	                             * its answer (an answerer may send any offered codec: Chromium does); -1 none */
 	char *cname;
 } oicall_stream;
 
@@ -88,7 +91,9 @@ oicall_stream *oicall_ortc_consumer(const oicall_stream *producer, json_t *consu
 /* The consumer's rtpParameters for create-consumer's answer. */
 json_t *oicall_ortc_consumer_parameters(const oicall_stream *consumer);
 
-/* For each producer payload type, the consumer's (-1: not forwarded). */
+/* For each producer payload type, the consumer's (-1: not forwarded). RED
+ * the producer may send goes as it is to a consumer with RED and the same
+ * primary payload type, unwrapped (OICALL_PT_UNWRAP_RED) to any other. */
 void oicall_ortc_payload_map(const oicall_stream *producer, const oicall_stream *consumer, int map[128]);
 
 /* The router's first codec of a kind, for an SDP offer of the gateway's

@@ -7,6 +7,7 @@
 #include <janus/utils.h>
 
 #include "media_counters.h"
+#include "red.h"
 
 /* A forward holds its two sessions until its last reference goes. */
 static void forward_release(oicall_forward *forward) {
@@ -174,6 +175,7 @@ void oicall_relay_forget(oicall_session *session, int mindex) {
 	atomic_store(&slot->packets_in, 0);
 	atomic_store(&slot->bytes_in, 0);
 	atomic_store(&slot->ssrc_in, 0);
+	atomic_store(&slot->pt_in, 0);
 	atomic_store(&slot->last_packet_us, 0);
 	atomic_store(&slot->keyframe_asks.held, 0);
 }
@@ -319,7 +321,31 @@ static void send_to(janus_callbacks *gateway, oicall_forward *forward, int pt, j
 	header->seq_number = seq;
 	atomic_fetch_add_explicit(&forward->packets, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&forward->bytes, packet->length, memory_order_relaxed);
+	atomic_store_explicit(&forward->pt_out, pt, memory_order_relaxed);
 	oicall_count_relayed(forward->kind, packet->length);
+}
+
+/* A sender's RED packet as plain Opus (its primary block), made once per
+ * packet for every target without RED. Audio packets are far smaller than
+ * the buffer; a larger one is not unwrapped. */
+typedef struct unwrapped {
+	gboolean done;
+	janus_plugin_rtp rtp;       /* length 0: malformed, it goes nowhere */
+	int primary_pt;
+	char buffer[1500];
+} unwrapped;
+
+static void send_unwrapped(janus_callbacks *gateway, oicall_forward *forward, janus_plugin_rtp *packet, unwrapped *plain) {
+	if(!plain->done) {
+		plain->done = TRUE;
+		plain->rtp = *packet;
+		plain->rtp.buffer = plain->buffer;
+		plain->rtp.length = packet->length <= sizeof(plain->buffer) ? (uint16_t)oicall_red_unwrap(
+			(const guint8 *)packet->buffer, packet->length, (guint8 *)plain->buffer, &plain->primary_pt) : 0;
+	}
+	int pt = plain->rtp.length > 0 ? forward->pt_map[plain->primary_pt] : -1;
+	if(pt >= 0 && pt < 128)
+		send_to(gateway, forward, pt, &plain->rtp);
 }
 
 void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_plugin_rtp *packet) {
@@ -332,6 +358,7 @@ void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_p
 	atomic_fetch_add_explicit(&slot->bytes_in, packet->length, memory_order_relaxed);
 	atomic_store_explicit(&slot->last_packet_us, now, memory_order_relaxed);
 	atomic_store_explicit(&slot->ssrc_in, ntohl(header->ssrc), memory_order_relaxed);
+	atomic_store_explicit(&slot->pt_in, header->type, memory_order_relaxed);
 	/* The source's own packets are the clock for a held keyframe request. */
 	if(oicall_keyframe_due(&slot->keyframe_asks, now, KEYFRAME_REQUEST_GAP_US) && keyframe_source(session, packet->mindex))
 		send_keyframe_request(gateway, session, packet->mindex, OICALL_KEYFRAME_START);
@@ -352,6 +379,8 @@ void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_p
 			oicall_holes_clear(slot->holes);
 	}
 	int type = header->type;
+	unwrapped plain;    /* not zeroed: its buffer is only written if a target needs it */
+	plain.done = FALSE;
 	for(guint i = 0; i < set->len; i++) {
 		oicall_forward *forward = set->forwards[i];
 		oicall_session *target = forward->target;
@@ -368,7 +397,10 @@ void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_p
 			if(gate != OICALL_GATE_PASS)
 				continue;
 		}
-		send_to(gateway, forward, pt, packet);
+		if(pt == OICALL_PT_UNWRAP_RED)
+			send_unwrapped(gateway, forward, packet, &plain);
+		else
+			send_to(gateway, forward, pt, packet);
 	}
 	oicall_fanout_unref(set);
 }

@@ -43,6 +43,7 @@ typedef struct oicall_slot {
 	oicall_rtx_loss rtx_loss;       /* video sent from here: retransmissions the receiver lost (its RTCP thread only) */
 	atomic_ullong packets_in, bytes_in;
 	atomic_uint ssrc_in;
+	atomic_int pt_in;               /* the payload type of the last packet (RED or its codec, for one) */
 	atomic_llong last_packet_us;
 } oicall_slot;
 

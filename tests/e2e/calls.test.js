@@ -2,11 +2,12 @@
 // RTCPeerConnection) through janus.plugin.oicall and the Socket.IO transport.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useJanus, sleep } from './lib/janus.js';
+import { useJanus, sleep, callAudioStreams } from './lib/janus.js';
 import { DEMO_FOLDER, demoBrowser, userPage, mediaFlows, bytesOver, videoCodecIs, videoSend, videoSendRate,
   audioLoss, strikeKeyframeFeedback, videoReceiver, requestKeyframe } from './lib/demo.js';
 import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
-import { fakeOffer, fakeAnswer, customOffer, mlineCodecs } from './lib/sdp.js';
+import { fakeOffer, fakeAnswer, customOffer, mlineCodecs, audioRed } from './lib/sdp.js';
+import { audioDecodes } from './lib/browser.js';
 
 const RING_S = 3;
 const GRACE_S = 4;
@@ -38,6 +39,15 @@ async function newCall(browser, janus, a, b, callType = 'video') {
   const alice = await userPage(browser, janus, a);
   const bob = await userPage(browser, janus, b);
   return { alice, bob, ...(await callBetween(alice, bob, callType)) };
+}
+
+// The SDPs Janus holds for a user's PeerConnection (its handle): { local, remote }.
+async function janusSdps(janus, user) {
+  const list = { janus: 'message_plugin', plugin: 'janus.plugin.oicall', request: { request: 'list-users' } };
+  const u = (await janus.admin(list)).response.users.find((x) => x.userId === user);
+  const res = await janus.admin({ janus: 'handle_info', session_id: u.janusSessionId, handle_id: u.janusHandleId });
+  assert.equal(res.janus, 'success', JSON.stringify(res));
+  return res.info.sdps;
 }
 
 async function closePages(...pages) {
@@ -79,13 +89,32 @@ describe('calls between two browsers (JSEP)', () => {
   const activeCall = (a = 'alice', b = 'bob', callType = 'video') => newCall(browser, ctx.janus, a, b, callType);
 
   test('alice calls bob, bob accepts: each decodes the other\'s video and receives audio within 5 s', async () => {
-    const { alice, bob, acceptedAt } = await activeCall();
+    const { alice, bob, callId, acceptedAt } = await activeCall();
     const [a, b] = await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
     const elapsed = Date.now() - acceptedAt;
     assert.ok(elapsed < 5000, `media after ${elapsed} ms`);
     assert.ok(a.framesDecoded > 0 && a.audioPackets > 0 && b.framesDecoded > 0 && b.audioPackets > 0);
     // The default video_codecs (vp8 first) and Chromium's offer (VP8 first) agree.
     await Promise.all([videoCodecIs(alice, 'video/VP8'), videoCodecIs(bob, 'video/VP8')]);
+    // Both browsers offered Opus RED and took it: it is in every SDP Janus holds for the call, first in
+    // the answers (bob's own, the gateway's to alice made from it), so both send RED; the relay passes
+    // it as it is, and each decodes the other's audio.
+    for (const [page, answer] of [[alice, 'local'], [bob, 'remote']]) {
+      const sdps = await janusSdps(ctx.janus, page.user);
+      for (const sdp of [sdps.local, sdps.remote]) {
+        const red = audioRed(sdp);
+        assert.ok(red && red.opus !== null && red.fmtp === `${red.opus}/${red.opus}`, `${page.user}: no Opus RED in\n${sdp}`);
+      }
+      assert.equal(audioRed(sdps[answer]).first, true, `${page.user}: RED is not first in\n${sdps[answer]}`);
+    }
+    // What the gateway gets from each and sends each (call-info: the last packet's payload type) is RED.
+    const { red } = audioRed((await janusSdps(ctx.janus, alice.user)).local);
+    let streams;
+    await waitFor(async () => {
+      streams = await callAudioStreams(ctx.janus, callId);
+      return streams.length === 4 && streams.every((s) => s.payloadType === red);
+    }, { timeoutMs: 5000, what: 'RED in and out' }).catch((e) => { e.message += `: ${JSON.stringify(streams)}`; throw e; });
+    await Promise.all([audioDecodes(alice, 'window.demo.pc'), audioDecodes(bob, 'window.demo.pc')]);
     // Without max_bitrate the senders' estimates go well past the max_bitrate suite's cap.
     const uncapped = (page) => videoSend(page).then((v) => v.availableOutgoingBitrate > 3 * CAPPED_BITRATE);
     await waitFor(async () => (await uncapped(alice)) && (await uncapped(bob)), { timeoutMs: 5000, what: 'uncapped bandwidth estimates' });
@@ -108,7 +137,9 @@ describe('calls between two browsers (JSEP)', () => {
       assert.deepEqual(await emitAck(callee, 'register', 'sdp-b'), { success: true, userId: 'sdp-b' });
       // What Chromium 156 offers, in its order (VP8, H.264, AV1, VP9, RED, ULPFEC; Opus, RED, PCMU).
       const offer = customOffer([
-        { kind: 'audio', codecs: [[111, 'opus/48000/2', 'minptime=10;useinbandfec=1'], [63, 'red/48000/2', '111/111'], [0, 'PCMU/8000']] },
+        { kind: 'audio', codecs: [[111, 'opus/48000/2', 'minptime=10;useinbandfec=1'], [63, 'red/48000/2', '111/111'], [0, 'PCMU/8000'],
+          // Not Chromium's: RED of a codec that goes, or of two codecs at once, goes too.
+          [62, 'red/48000/2', '0/0'], [61, 'red/48000/2', '111/0']] },
         { kind: 'video', codecs: [[96, 'VP8/90000'], [97, 'rtx/90000', 'apt=96'],
           [102, 'H264/90000', 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f'], [103, 'rtx/90000', 'apt=102'],
           [45, 'AV1/90000'], [46, 'rtx/90000', 'apt=45'], [98, 'VP9/90000', 'profile-id=0'], [99, 'rtx/90000', 'apt=98'],
@@ -124,7 +155,9 @@ describe('calls between two browsers (JSEP)', () => {
         const { callId } = await emitAck(caller, 'start-call', { toUserId: 'sdp-b', callType: 'video', jsep: offer });
         const { jsep } = await incoming;
         if (i === 0) {
-          assert.deepEqual(mlineCodecs(jsep.sdp, 'audio').map((c) => c.codec), ['opus']);
+          // Opus with its RED right before it (a callee that takes RED sends it); PCMU goes.
+          assert.deepEqual(mlineCodecs(jsep.sdp, 'audio').map((c) => `${c.pt} ${c.codec}`), ['63 red', '111 opus']);
+          assert.deepEqual(audioRed(jsep.sdp), { red: 63, fmtp: '111/111', opus: 111, first: true });
           const video = mlineCodecs(jsep.sdp, 'video');
           // video_codecs = "vp8,vp9,h264": VP9 moves ahead of H.264, AV1/RED/ULPFEC go.
           assert.deepEqual(video.filter((c) => c.codec !== 'rtx').map((c) => `${c.pt} ${c.codec}`), ['96 VP8', '98 VP9', '102 H264']);

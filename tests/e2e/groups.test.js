@@ -5,9 +5,10 @@
 // rings, declines, cancels, busy invitees, sockets dropping, bad input.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useJanus, sleep } from './lib/janus.js';
+import { useJanus, sleep, callAudioStreams } from './lib/janus.js';
 import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
-import { launchBrowser } from './lib/browser.js';
+import { launchBrowser, audioDecodes } from './lib/browser.js';
+import { audioRed } from './lib/sdp.js';
 import { msPageFolder, msUserPage } from './lib/mediasoup.js';
 import { userPage } from './lib/demo.js';
 
@@ -174,6 +175,63 @@ describe('group calls', () => {
     for (const p of [sd, e]) await p.msc(() => window.msc.leave());
     await waitFor(async () => (await plugin({ request: 'list-calls' })).calls.every((x) => x.callId !== callId), { what: 'the call gone' });
     for (const p of [j1, sd, j2, e]) await p.close();
+  });
+
+  test('JSEP peers with and without Opus RED in a group: RED goes as it is to those that took it, unwrapped to the others; '
+    + 'everyone hears everyone', async () => {
+    const pages = [];
+    for (const user of ['red-a', 'red-b', 'red-c']) pages.push(await userPage(browser, ctx.janus, user));
+    const [ra, rb, plain] = pages;
+    // plain's browser takes no RED (as one without it would): its answers leave it out.
+    await plain.demo(() => {
+      const createAnswer = RTCPeerConnection.prototype.createAnswer;
+      const codecs = RTCRtpReceiver.getCapabilities('audio').codecs.filter((x) => x.mimeType.toLowerCase() !== 'audio/red');
+      RTCPeerConnection.prototype.createAnswer = function createAnswerWithoutRed(...args) {
+        for (const t of this.getTransceivers()) if (!t.stopped && t.receiver.track.kind === 'audio') t.setCodecPreferences(codecs);
+        return createAnswer.apply(this, args);
+      };
+    });
+    const rings = [rb, plain].map((p) => p.nextEvent('incoming-call'));
+    const started = await ra.demo(() => window.demo.call('red-b,red-c', 'audio'));
+    assert.equal(started.error, undefined, JSON.stringify(started));
+    await Promise.all(rings);
+    for (const p of [rb, plain]) assert.equal((await p.demo(() => window.demo.accept())).success, true);
+    // Each page's audio m-lines for the two others, once the gateway has added them.
+    const others = (page) => pages.filter((p) => p !== page).map((p) => p.user).sort();
+    const audioMids = (page) => page.demo(() => Object.entries(window.demo.streams).filter(([, s]) => s.kind === 'audio')
+      .map(([mid, s]) => [mid, s.userId]));
+    for (const page of pages) {
+      await waitFor(async () => JSON.stringify((await audioMids(page)).map(([, u]) => u).sort()) === JSON.stringify(others(page)),
+        { timeoutMs: 20000, what: `${page.user}'s m-lines for the others` });
+    }
+    // What the gateway gets and sends (call-info: the payload type of the last packet in and out): RED from
+    // the two that took it, and as it is between them; Opus to plain, and from plain to the others, whose
+    // m-lines for it carry Opus only (plain's Chromium sends RED all the same: it was offered RED, and an
+    // answerer may send any codec it was offered; the relay unwraps that too).
+    const { red, opus } = audioRed(await ra.demo(() => window.demo.pc.localDescription.sdp));
+    const expected = (s, owner) => (s.user === 'red-c' || owner[s.id] === 'red-c' ? opus : red);
+    let streams;
+    await waitFor(async () => {
+      streams = await callAudioStreams(ctx.janus, started.callId);
+      const owner = Object.fromEntries(streams.filter((s) => s.type === 'producer').map((s) => [s.id, s.user]));
+      return streams.length === 9 && streams.every((s) => (s.type === 'producer' && s.user === 'red-c') || s.payloadType === expected(s, owner));
+    }, { timeoutMs: 5000, what: 'RED and Opus where they belong' }).catch((e) => { e.message += `: ${JSON.stringify(streams)}`; throw e; });
+    // The m-lines the gateway added carry RED to the pages that took it (RED first when its sender sends it), not to plain.
+    for (const page of pages) {
+      const remote = await page.demo(() => window.demo.pc.remoteDescription.sdp);
+      for (const [mid, user] of await audioMids(page)) {
+        const section = remote.split(/\r\n(?=m=)/).find((m) => m.includes(`\r\na=mid:${mid}\r\n`));
+        const carried = audioRed(section);
+        if (page === plain || user === 'red-c') assert.equal(carried, null, `${page.user}'s m-line for ${user}:\n${section}`);
+        else assert.ok(carried?.first, `${page.user}'s m-line for ${user}:\n${section}`);
+      }
+    }
+    // Everyone decodes everyone's audio.
+    await Promise.all(pages.map(async (page) => audioDecodes(page, 'window.demo.pc', (await audioMids(page)).map(([mid]) => mid))));
+    for (const p of pages) assert.equal(await p.demo(() => window.demo.error), '');
+    for (const p of pages) await p.demo(() => window.demo.hangup());
+    await waitFor(async () => (await plugin({ request: 'list-calls' })).calls.every((x) => x.callId !== started.callId), { what: 'the call gone' });
+    for (const p of pages) await p.close();
   });
 
   test('each invitee rings on its own timer; declines, no-answers and the last one left end the call', async () => {

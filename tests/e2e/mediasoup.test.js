@@ -4,9 +4,10 @@
 // resume-consumer; Janus does ICE, DTLS and SRTP.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useJanus, sleep } from './lib/janus.js';
+import { useJanus, sleep, callAudioStreams } from './lib/janus.js';
 import { waitFor } from './lib/sio.js';
-import { launchBrowser } from './lib/browser.js';
+import { launchBrowser, audioDecodes } from './lib/browser.js';
+import { audioRed } from './lib/sdp.js';
 import { mediaFlows, bytesOver, userPage, strikeKeyframeFeedback, videoReceiver } from './lib/demo.js';
 import { msPageFolder, msUserPage, courierClient, producerParameters, connectParameters, mlines, DEVICE_CAPS } from './lib/mediasoup.js';
 
@@ -261,7 +262,8 @@ describe('calls with mediasoup-client', () => {
     await closePages(alice, bob, other.alice, other.bob);
   });
 
-  test('a plain-WebRTC (JSEP) caller and a mediasoup-client callee: media both ways within 5 s of accept', async () => {
+  test('a plain-WebRTC (JSEP) caller and a mediasoup-client callee: media both ways within 5 s of accept; '
+    + 'the caller sends Opus RED, which the callee gets as plain Opus', async () => {
     const alice = await userPage(browser, ctx.janus, 'mix-jsep-a');
     const bob = await msUserPage(browser, ctx.janus, 'mix-ms-b');
     const incoming = bob.nextEvent('incoming-call');
@@ -278,6 +280,20 @@ describe('calls with mediasoup-client', () => {
     await Promise.all([mediaFlows(alice), mediaFlows(bob)]);
     assert.ok(Date.now() - acceptedAt < 5000, `media after ${Date.now() - acceptedAt} ms`);
     assert.deepEqual(await bob.msc(() => window.msc.consumers.map((c) => c.kind).sort()), ['audio', 'video']);
+    // The caller offered RED and the gateway's answer takes it (Opus being the codec chosen): the caller
+    // sends RED, the relay unwraps it, and the mediasoup-client (which can't take RED) decodes Opus.
+    const red = audioRed(event.jsep.sdp);
+    assert.ok(red && red.first && red.fmtp === `${red.opus}/${red.opus}`, event.jsep.sdp);
+    let streams;
+    await waitFor(async () => {
+      streams = await callAudioStreams(ctx.janus, callId);
+      const from = streams.find((s) => s.user === 'mix-jsep-a' && s.type === 'producer');
+      const to = streams.find((s) => s.user === 'mix-ms-b' && s.type === 'consumer');
+      return from?.payloadType === red.red && to?.payloadType > 0 && to.payloadType !== red.red;
+    }, { timeoutMs: 5000, what: 'RED in from the caller, Opus out to the callee' }).catch((e) => { e.message += `: ${JSON.stringify(streams)}`; throw e; });
+    const received = await audioDecodes(bob, 'window.msc.recvTransport._handler._pc');
+    assert.deepEqual(Object.values(received.received).map((r) => r.mimeType), ['audio/opus']);
+    await audioDecodes(alice, 'window.demo.pc');
     const info = await pluginAdmin({ request: 'call-info', callId });
     assert.equal(info.signalling, 'mixed');
     // The JSEP side mutes: the mediasoup side stops receiving that kind.

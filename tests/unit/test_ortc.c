@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../plugin/ortc.h"
+#include "../../plugin/red.h"
 
 #ifndef ORTC_FIXTURES
 #error "ORTC_FIXTURES must name the fixtures' folder (Makefile.am passes $(abs_top_srcdir)/tests/unit/fixtures/ortc)"
@@ -958,6 +959,56 @@ static void test_transport_parameters_anchor(void) {
 	json_decref(sent);
 }
 
+/* An Opus stream with its payload type and RED's (-1 without), negotiated. */
+static oicall_stream *opus_stream(int pt, int red_pt) {
+	oicall_stream *stream = oicall_stream_new("0", OICALL_KIND_AUDIO, FALSE);
+	oicall_codec *c = g_new0(oicall_codec, 1);
+	c->mime = g_strdup("audio/opus");
+	c->pt = pt;
+	c->clock_rate = 48000;
+	c->channels = 2;
+	c->parameters = json_object();
+	c->feedback = json_array();
+	c->rtx_pt = -1;
+	g_ptr_array_add(stream->codecs, c);
+	stream->red_pt = stream->red_sent_pt = red_pt;
+	return stream;
+}
+
+/* RED goes as it is only where the consumer has RED and the same Opus
+ * payload type (its blocks name that one); to others unwrapped. */
+static void test_payload_map_red(void) {
+	oicall_stream *producer = opus_stream(111, 63);
+	int map[128];
+	oicall_stream *same = opus_stream(111, 63), *renumbered = opus_stream(111, 120), *other_opus = opus_stream(100, 63),
+		*plain = opus_stream(100, -1);
+	oicall_ortc_payload_map(producer, same, map);
+	g_assert_cmpint(map[63], ==, 63);
+	g_assert_cmpint(map[111], ==, 111);
+	oicall_ortc_payload_map(producer, renumbered, map);
+	g_assert_cmpint(map[63], ==, 120);
+	oicall_ortc_payload_map(producer, other_opus, map);
+	g_assert_cmpint(map[63], ==, OICALL_PT_UNWRAP_RED);
+	g_assert_cmpint(map[111], ==, 100);
+	oicall_ortc_payload_map(producer, plain, map);
+	g_assert_cmpint(map[63], ==, OICALL_PT_UNWRAP_RED);
+	g_assert_cmpint(map[111], ==, 100);
+	/* A producer without RED: only its Opus goes. */
+	oicall_stream *no_red = opus_stream(111, -1);
+	oicall_ortc_payload_map(no_red, same, map);
+	g_assert_cmpint(map[63], ==, -1);
+	g_assert_cmpint(map[111], ==, 111);
+	/* One that may send RED it didn't negotiate: unwrapped too, and as it is to a consumer with that RED. */
+	no_red->red_sent_pt = 63;
+	oicall_ortc_payload_map(no_red, plain, map);
+	g_assert_cmpint(map[63], ==, OICALL_PT_UNWRAP_RED);
+	oicall_ortc_payload_map(no_red, same, map);
+	g_assert_cmpint(map[63], ==, 63);
+	oicall_stream *all[] = { producer, same, renumbered, other_opus, plain, no_red };
+	for(guint i = 0; i < G_N_ELEMENTS(all); i++)
+		oicall_stream_free(all[i]);
+}
+
 int main(int argc, char **argv) {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/ortc/router-capabilities", test_router_capabilities);
@@ -968,6 +1019,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/ortc/consumer", test_consumer);
 	g_test_add_func("/ortc/consumers-against-acks", test_consumers_against_acks);
 	g_test_add_func("/ortc/consumers-against-core-rtx", test_consumers_against_core_rtx);
+	g_test_add_func("/ortc/payload-map-red", test_payload_map_red);
 	g_test_add_func("/ortc/client-transport", test_client_transport);
 	g_test_add_func("/ortc/transport-parameters", test_transport_parameters);
 	g_test_add_func("/ortc/transport-parameters-anchor", test_transport_parameters_anchor);

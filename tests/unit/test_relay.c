@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "../../plugin/media_counters.h"
+#include "../../plugin/red.h"
 #include "../../plugin/relay.h"
 #include "janus_stubs.h"
 
@@ -17,6 +18,9 @@ typedef struct sent {
 	int mindex, pt;
 	guint16 seq;
 	guint32 value;      /* a PLI's m-line, a REMB's bitrate */
+	guint32 timestamp;  /* RTP: its timestamp, length and payload */
+	int length;
+	char payload[16];
 } sent;
 
 static GArray *rtp, *plis, *rembs;
@@ -29,6 +33,10 @@ static void record(GArray *into, janus_plugin_session *handle, int mindex, int p
 static void fake_relay_rtp(janus_plugin_session *handle, janus_plugin_rtp *packet) {
 	janus_rtp_header *header = (janus_rtp_header *)packet->buffer;
 	record(rtp, handle, packet->mindex, header->type, ntohs(header->seq_number), 0);
+	sent *s = &g_array_index(rtp, sent, rtp->len - 1);
+	s->timestamp = ntohl(header->timestamp);
+	s->length = packet->length;
+	memcpy(s->payload, packet->buffer + RTP_HEADER_SIZE, MIN(packet->length - RTP_HEADER_SIZE, (int)sizeof(s->payload)));
 }
 
 static void fake_send_pli_stream(janus_plugin_session *handle, int mindex) {
@@ -314,6 +322,97 @@ static void test_links(void) {
 	g_assert_cmpint(stub_sessions_freed, ==, 4);
 }
 
+/* An audio packet (payload of len bytes) from source's m-line 0 through the relay. */
+static void send_audio(oicall_session *source, int pt, guint16 seq, const char *payload, int len) {
+	clear_sent();
+	/* Room for the struct's CSRC slots, as in send_rtp. */
+	char buffer[sizeof(janus_rtp_header) + 32] = { 0 };
+	janus_rtp_header *header = (janus_rtp_header *)buffer;
+	header->version = 2;
+	header->type = pt;
+	header->seq_number = htons(seq);
+	header->timestamp = htonl(48000u + 960u * seq);
+	header->ssrc = htonl(1234);
+	memcpy(buffer + RTP_HEADER_SIZE, payload, len);
+	char before[sizeof(buffer)];
+	memcpy(before, buffer, sizeof(buffer));
+	janus_plugin_rtp packet = { .mindex = 0, .video = FALSE, .buffer = buffer, .length = RTP_HEADER_SIZE + len };
+	oicall_relay_rtp(&gateway, source, &packet);
+	g_assert_cmpmem(buffer, sizeof(buffer), before, sizeof(before));
+}
+
+/* Opus RED (63, carrying Opus 111) to a consumer with RED as it is, to
+ * consumers without it unwrapped to the primary block with their own Opus
+ * payload type; plain Opus to every one with its Opus payload type. */
+static void test_red(void) {
+	stub_sessions_freed = 0;
+	oicall_session *source = stub_session_new(1), *red = stub_session_new(2), *plain = stub_session_new(3),
+		*other = stub_session_new(4);
+	oicall_relay_describe(source, 0, OICALL_AUDIO, "opus", "producer");
+	int as_is[128], unwrap[128], renumber[128];
+	for(int pt = 0; pt < 128; pt++)
+		as_is[pt] = unwrap[pt] = renumber[pt] = pt == 111 || pt == 63 ? pt : -1;
+	unwrap[63] = renumber[63] = OICALL_PT_UNWRAP_RED;
+	renumber[111] = 100;
+	g_assert_true(oicall_relay_connect(source, 0, red, 0, OICALL_AUDIO, as_is, FALSE));
+	g_assert_true(oicall_relay_connect(source, 0, plain, 1, OICALL_AUDIO, unwrap, FALSE));
+	g_assert_true(oicall_relay_connect(source, 0, other, 2, OICALL_AUDIO, renumber, FALSE));
+
+	/* The previous packet's 3 bytes, then this one's 4. */
+	const char with_red[] = { (char)(0x80 | 111), 0x03, (char)0xc0, 0x03, 111, 'a', 'b', 'c', 'P', 'Q', 'R', 'S' };
+	send_audio(source, 63, 10, with_red, sizeof(with_red));
+	g_assert_cmpuint(rtp->len, ==, 3);
+	g_assert_cmpint(got(red)->pt, ==, 63);
+	g_assert_cmpint(got(red)->length, ==, RTP_HEADER_SIZE + (int)sizeof(with_red));
+	g_assert_cmpint(got(plain)->pt, ==, 111);
+	g_assert_cmpint(got(plain)->mindex, ==, 1);
+	g_assert_cmpint(got(plain)->length, ==, RTP_HEADER_SIZE + 4);
+	g_assert_cmpmem(got(plain)->payload, 4, "PQRS", 4);
+	g_assert_cmpint(got(other)->pt, ==, 100);
+	g_assert_cmpmem(got(other)->payload, 4, "PQRS", 4);
+	/* Numbering (janus_stubs.c's) as for any packet: the same for all three. */
+	guint16 seq = got(red)->seq;
+	guint32 timestamp = got(red)->timestamp;
+	g_assert_cmpuint(got(plain)->seq, ==, seq);
+	g_assert_cmpuint(got(other)->timestamp, ==, timestamp);
+
+	/* Plain Opus: to the RED consumer too, as Opus. */
+	send_audio(source, 111, 11, "pqrs", 4);
+	g_assert_cmpuint(rtp->len, ==, 3);
+	g_assert_cmpint(got(red)->pt, ==, 111);
+	g_assert_cmpint(got(plain)->pt, ==, 111);
+	g_assert_cmpint(got(other)->pt, ==, 100);
+	g_assert_cmpuint(got(plain)->seq, ==, (guint16)(seq + 1));
+	g_assert_cmpuint(got(plain)->timestamp, ==, got(red)->timestamp);
+	g_assert_cmpuint(got(plain)->timestamp, !=, timestamp);
+
+	/* A block length past the end: only the RED consumer gets it (as it is, it decides); nothing is read past it. */
+	const char past[] = { (char)(0x80 | 111), 0x03, (char)0xc3, (char)0xff, 111, 'a', 'P' };
+	send_audio(source, 63, 12, past, sizeof(past));
+	g_assert_cmpuint(rtp->len, ==, 1);
+	g_assert_true(got(red)->to == red);
+	/* Truncated headers, an empty primary: nothing to unwrap either. */
+	const char truncated[] = { (char)(0x80 | 111), 0x03 };
+	send_audio(source, 63, 13, truncated, sizeof(truncated));
+	g_assert_cmpuint(rtp->len, ==, 1);
+	const char empty_primary[] = { (char)(0x80 | 111), 0x03, (char)0xc0, 0x01, 111, 'a' };
+	send_audio(source, 63, 14, empty_primary, sizeof(empty_primary));
+	g_assert_cmpuint(rtp->len, ==, 1);
+	/* A primary whose payload type the consumer has no mapping for: dropped for it. */
+	const char unknown[] = { 0x12, 'P' };
+	send_audio(source, 63, 15, unknown, sizeof(unknown));
+	g_assert_cmpuint(rtp->len, ==, 1);
+	/* And on: the next good one goes to all, numbered on. */
+	send_audio(source, 63, 16, with_red, sizeof(with_red));
+	g_assert_cmpuint(rtp->len, ==, 3);
+	g_assert_cmpmem(got(other)->payload, 4, "PQRS", 4);
+
+	oicall_session *all[] = { source, red, plain, other };
+	for(guint i = 0; i < G_N_ELEMENTS(all); i++)
+		stub_session_done(all[i]);
+	g_assert_cmpint(stub_sessions_freed, ==, 4);
+}
+
 static void test_limit(void) {
 	stub_sessions_freed = 0;
 	oicall_session *source = stub_session_new(1);
@@ -344,6 +443,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/relay/keyframe-when-ready", test_keyframe_when_ready);
 	g_test_add_func("/relay/links", test_links);
 	g_test_add_func("/relay/limit", test_limit);
+	g_test_add_func("/relay/red", test_red);
 	int rc = g_test_run();
 	g_array_unref(rtp);
 	g_array_unref(plis);

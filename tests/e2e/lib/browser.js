@@ -79,3 +79,60 @@ export async function inboundStats(page, pcExpr) {
     return out;
   }, pcExpr);
 }
+
+// Audio over the given peer connection(s) (a page expression, as above): per
+// inbound audio stream (by mid) its codec (Chromium names Opus for RED too),
+// packets, samples played out and samples concealed.
+export async function audioStats(page, pcExpr) {
+  return page.evaluate(async (expr) => {
+    // eslint-disable-next-line no-eval
+    const value = (0, eval)(expr);
+    const out = { received: {} };
+    for (const pc of (Array.isArray(value) ? value : [value]).filter(Boolean)) {
+      const stats = await pc.getStats();
+      stats.forEach((s) => {
+        if (s.kind !== 'audio') return;
+        const mimeType = stats.get(s.codecId)?.mimeType;
+        if (s.type === 'inbound-rtp') {
+          out.received[s.mid ?? s.ssrc] = { mimeType, packets: s.packetsReceived || 0,
+            samples: s.totalSamplesReceived || 0, concealed: s.concealedSamples || 0 };
+        }
+      });
+    }
+    return out;
+  }, pcExpr);
+}
+
+// Asserts that audio arrives and decodes on every inbound audio stream of the
+// given RTCPeerConnection(s) (those of mids, if given) over a second: packets
+// and samples grow, and few of the new samples are concealed. Audio is decoded
+// only where it is played: its tracks are played first. Returns the later stats.
+export async function audioDecodes(page, pcExpr, mids = null) {
+  await page.evaluate((expr) => {
+    // eslint-disable-next-line no-eval
+    const value = (0, eval)(expr);
+    const tracks = (Array.isArray(value) ? value : [value]).filter(Boolean)
+      .flatMap((pc) => pc.getReceivers().map((r) => r.track).filter((t) => t.kind === 'audio'));
+    const sink = new Audio();
+    sink.srcObject = new MediaStream(tracks);
+    (window.audioSinks ??= []).push(sink);  // kept: a sink collected stops playing
+    return sink.play();
+  }, pcExpr);
+  const pick = (stats) => Object.entries(stats.received).filter(([mid]) => !mids || mids.includes(mid));
+  const first = await audioStats(page, pcExpr);
+  await new Promise((r) => setTimeout(r, 1000));
+  const later = await audioStats(page, pcExpr);
+  const streams = pick(later);
+  if (streams.length === 0 || (mids && streams.length !== mids.length)) {
+    throw new Error(`${page.user}: not every inbound audio stream is there: ${JSON.stringify(later)}`);
+  }
+  for (const [mid, now] of streams) {
+    const before = first.received[mid] ?? { packets: 0, samples: 0, concealed: 0 };
+    const samples = now.samples - before.samples;
+    const concealed = now.concealed - before.concealed;
+    if (now.packets <= before.packets || samples <= 0 || concealed > samples * 0.3) {
+      throw new Error(`${page.user}: audio on mid ${mid} doesn't decode: ${JSON.stringify({ before, now })}`);
+    }
+  }
+  return later;
+}

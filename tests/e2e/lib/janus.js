@@ -136,6 +136,16 @@ export async function adminRequest(janus, request) {
   return res.json();
 }
 
+// A call's audio streams as the plugin's call-info has them, each with its
+// peer's user: [{ user, type: 'producer' | 'consumer', id, payloadType, ... }]
+// (payloadType: of the last packet in from a producer's client, out to a consumer's).
+export async function callAudioStreams(janus, callId) {
+  const request = { request: 'call-info', callId };
+  const info = (await adminRequest(janus, { janus: 'message_plugin', plugin: 'janus.plugin.oicall', request })).response;
+  return info.peers.flatMap((peer) => peer.handles.flatMap((h) => h.streams.filter((s) => s.kind === 'audio')
+    .map((s) => ({ user: peer.userId, ...s }))));
+}
+
 // Janus API over HTTP (the stock transport), for non-Socket.IO clients.
 export async function janusRequest(janus, path, request) {
   const body = { transaction: `t${++transactionCount}`, ...request };

@@ -81,3 +81,15 @@ export function mlineCodecs(sdp, kind) {
     return { pt, codec: rtpmap ? rtpmap.split(' ')[1].split('/')[0] : null, ...(apt ? { apt: Number(apt.split('apt=')[1]) } : {}) };
   });
 }
+
+// Opus RED on an SDP's first audio m-line: { red, fmtp, opus, first } (its
+// payload type, its a=fmtp value, Opus's payload type, whether RED comes
+// first: what a browser then sends with); null without RED.
+export function audioRed(sdp) {
+  const codecs = mlineCodecs(sdp, 'audio');
+  const red = codecs.find((c) => c.codec?.toLowerCase() === 'red');
+  if (!red) return null;
+  const fmtp = sdp.split(/\r?\n/).find((l) => l.startsWith(`a=fmtp:${red.pt} `));
+  return { red: red.pt, fmtp: fmtp?.split(' ')[1] ?? null, opus: codecs.find((c) => c.codec?.toLowerCase() === 'opus')?.pt ?? null,
+    first: codecs[0] === red };
+}
