@@ -3,6 +3,7 @@
  * This file holds the Janus transport callbacks only.
  */
 #include <janus/transports/transport.h>
+#include <janus/config.h>
 #include <janus/debug.h>
 #include <janus/mutex.h>
 #include <janus/refcount.h>
@@ -23,6 +24,8 @@
 static janus_transport sio_transport;
 static janus_transport_callbacks *gateway;
 static sio_transport_config config;
+/* The core's Admin API secret (NULL: none), for the Admin request the transport makes. */
+static char *admin_secret;
 static sio_server *server;
 /* Janus threads post to the server while it exists; destroy waits for them. */
 static GRWLock server_lock;
@@ -35,8 +38,10 @@ static void *peer_open(sio_conn *conn) {
 	return janus_transport_session_create(conn, NULL);
 }
 
-static void peer_request(void *peer, json_t *request) {
-	gateway->incoming_request(&sio_transport, peer, NULL, FALSE, request, NULL);
+static void peer_request(void *peer, json_t *request, gboolean admin) {
+	if(admin && admin_secret != NULL)
+		json_object_set_new(request, "admin_secret", json_string(admin_secret));
+	gateway->incoming_request(&sio_transport, peer, NULL, admin, request, NULL);
 }
 
 static void peer_close(void *peer, guint64 session_id) {
@@ -76,10 +81,29 @@ static const sio_server_hooks hooks = {
 	.peer_unref = peer_unref,
 };
 
+/* Sockets turn their sessions' timeout off with set_session_timeout, which
+ * the core serves on its Admin API only, so with its admin secret: the core
+ * gives a transport no way to it but janus.jcfg, which Janus reads from the
+ * configs folder unless started with -C elsewhere (then the core refuses,
+ * and sessions get keepalives). */
+static char *read_admin_secret(const char *config_path) {
+	char *filename = g_strdup_printf("%s/janus.jcfg", config_path);
+	janus_config *core = g_file_test(filename, G_FILE_TEST_IS_REGULAR) ? janus_config_parse(filename) : NULL;
+	g_free(filename);
+	if(core == NULL)
+		return NULL;
+	janus_config_category *general = janus_config_get(core, NULL, janus_config_type_category, "general");
+	janus_config_item *item = general ? janus_config_get(core, general, janus_config_type_item, "admin_secret") : NULL;
+	char *secret = item != NULL && item->value != NULL ? g_strdup(item->value) : NULL;
+	janus_config_destroy(core);
+	return secret;
+}
+
 static int sio_init(janus_transport_callbacks *callback, const char *config_path) {
 	if(callback == NULL || config_path == NULL)
 		return -1;
 	oicall_settings_load(config_path, SIO_PACKAGE, sio_transport_settings, sio_transport_settings_count, &config);
+	admin_secret = read_admin_secret(config_path);
 	gateway = callback;
 	if(config.enabled) {
 		char *error = NULL;
@@ -88,6 +112,7 @@ static int sio_init(janus_transport_callbacks *callback, const char *config_path
 			JANUS_LOG(LOG_ERR, "%s: %s\n", SIO_PACKAGE, error);
 			g_free(error);
 			oicall_settings_clear(sio_transport_settings, sio_transport_settings_count, &config);
+			g_clear_pointer(&admin_secret, g_free);
 			return -1;
 		}
 		JANUS_LOG(LOG_INFO, "%s: Socket.IO on %s://%s:%" G_GUINT64_FORMAT "%s (plugin %s)\n", SIO_PACKAGE,
@@ -115,6 +140,7 @@ static void sio_destroy(void) {
 	g_rw_lock_writer_unlock(&server_lock);
 	sio_server_stop(stopping);
 	oicall_settings_clear(sio_transport_settings, sio_transport_settings_count, &config);
+	g_clear_pointer(&admin_secret, g_free);
 	JANUS_LOG(LOG_INFO, "%s destroyed\n", SIO_NAME);
 }
 

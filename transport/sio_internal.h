@@ -111,6 +111,7 @@ struct sio_server {
 	struct lws_vhost *metrics_vhost;
 	void *probe_peer;           /* the Janus side of the transport's own session to the plugin */
 	sio_ack_stats *acks;
+	gboolean keepalives_logged; /* the core refused a session's set_session_timeout, which was logged */
 };
 
 /* An Engine.IO request's query (pointers into the buffers). */

@@ -256,7 +256,22 @@ static void socket_send(void *owner, char *packet) {
 
 static void socket_janus(void *owner, json_t *request) {
 	sio_conn *conn = owner;
-	conn->server->hooks->peer_request(conn->peer, request);
+	conn->server->hooks->peer_request(conn->peer, request, FALSE);
+}
+
+static void socket_admin(void *owner, json_t *request) {
+	sio_conn *conn = owner;
+	conn->server->hooks->peer_request(conn->peer, request, TRUE);
+}
+
+/* Once: it is the same for every session, and each costs a keepalive every 15 s. */
+static void socket_keepalives(void *owner, const char *reason) {
+	sio_server *server = ((sio_conn *)owner)->server;
+	if(server->keepalives_logged)
+		return;
+	server->keepalives_logged = TRUE;
+	JANUS_LOG(LOG_WARN, "[socketio] Janus refused set_session_timeout (%s): sessions get keepalives instead; "
+		"the Admin API secret is read from janus.jcfg in the configs folder\n", reason ? reason : "unexpected reply");
 }
 
 static void conn_free(sio_conn *conn);
@@ -282,9 +297,11 @@ static void socket_refused(void *owner) {
 static const sio_socket_ops socket_ops = {
 	.send = socket_send,
 	.janus = socket_janus,
+	.admin = socket_admin,
 	.close = socket_close,
 	.refused = socket_refused,
 	.acked = socket_acked,
+	.keepalives = socket_keepalives,
 };
 
 /* A new session for a client admission counted (takes address). */
@@ -754,7 +771,7 @@ static int handle_engineio_http(struct lws *wsi, sio_wsi *w, int method) {
 
 static void metrics_janus(void *owner, json_t *request) {
 	sio_server *server = owner;
-	server->hooks->peer_request(server->probe_peer, request);
+	server->hooks->peer_request(server->probe_peer, request, FALSE);
 }
 
 static void metrics_respond(void *owner, void *request, unsigned int status, const char *content_type, const char *body) {

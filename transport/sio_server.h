@@ -20,8 +20,10 @@ typedef struct sio_conn sio_conn;
 typedef struct sio_server_hooks {
 	/* Service thread: a connection starts; returns its peer. */
 	void *(*peer_open)(sio_conn *conn);
-	/* Service thread: a Janus API request from a connection (takes the reference). */
-	void (*peer_request)(void *peer, json_t *request);
+	/* Service thread: a Janus API request from a connection (takes the
+	 * reference); admin: an Admin API request, which the hook signs with the
+	 * core's admin secret. */
+	void (*peer_request)(void *peer, json_t *request, gboolean admin);
 	/* Service thread: the connection is gone; the peer must let go of it and
 	 * of its Janus session: session_id, or SIO_SESSION_UNKNOWN when one may be
 	 * on its way (0: none). */

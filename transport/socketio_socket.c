@@ -11,6 +11,7 @@ typedef enum pending_kind {
 	PENDING_ATTACH,
 	PENDING_ATTACH_TRANSPORT,   /* a handle the plugin asked for */
 	PENDING_DISCONNECT,
+	PENDING_SESSION_TIMEOUT,    /* set_session_timeout 0, an Admin API request */
 	PENDING_INTERNAL,           /* keepalive: nobody waits for it */
 	PENDING_EVENT,
 } pending_kind;
@@ -25,6 +26,7 @@ typedef struct sio_pending {
 	char *event;                /* PENDING_EVENT: its name, for the ack counts */
 	json_t *gated;              /* PENDING_EVENT: a gate's request, whose jsep waits for the plugin's yes */
 	char *gated_call;           /* PENDING_EVENT: the call of a request a gate let through */
+	guint64 session_id;         /* PENDING_SESSION_TIMEOUT: the session it is for */
 } sio_pending;
 
 static void pending_free(sio_pending *pending) {
@@ -124,7 +126,10 @@ static sio_pending *submit(sio_socket *socket, json_t *request, pending_kind kin
 		pending->deadline = g_get_monotonic_time() + SIO_REQUEST_TIMEOUT_US;
 	g_hash_table_insert(socket->pending,
 		g_strdup(json_string_value(json_object_get(request, "transaction"))), pending);
-	socket->ops->janus(socket->owner, request);
+	if(kind == PENDING_SESSION_TIMEOUT)
+		socket->ops->admin(socket->owner, request);
+	else
+		socket->ops->janus(socket->owner, request);
 	return pending;
 }
 
@@ -454,12 +459,28 @@ static void setup_failed(sio_socket *socket, const char *what, json_t *message) 
 	}
 }
 
+static gboolean is_success(json_t *message) {
+	return g_strcmp0(json_string_value(json_object_get(message, "janus")), "success") == 0;
+}
+
 static guint64 reply_id(json_t *message) {
-	const char *verb = json_string_value(json_object_get(message, "janus"));
 	json_t *id = json_object_get(json_object_get(message, "data"), "id");
-	if(verb == NULL || strcmp(verb, "success") != 0 || !json_is_integer(id) || json_integer_value(id) <= 0)
+	if(!is_success(message) || !json_is_integer(id) || json_integer_value(id) <= 0)
 		return 0;
 	return (guint64)json_integer_value(id);
+}
+
+/* The session's end is the socket's (its owner destroys it when the socket is
+ * gone), so the core need not time it out: a keepalive per socket every
+ * SIO_KEEPALIVE_US was most of what idle sockets cost. */
+static void turn_timeout_off(sio_socket *socket) {
+	socket->timeout_off = FALSE;
+	char *transaction = new_transaction(socket);
+	json_t *request = sio_bridge_janus("set_session_timeout", socket->session_id, 0, transaction);
+	json_object_set_new(request, "timeout", json_integer(0));
+	sio_pending *pending = submit(socket, request, PENDING_SESSION_TIMEOUT, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
+	pending->session_id = socket->session_id;
+	g_free(transaction);
 }
 
 static void handle_reply(sio_socket *socket, sio_pending *pending, json_t *message) {
@@ -477,6 +498,10 @@ static void handle_reply(sio_socket *socket, sio_pending *pending, json_t *messa
 				submit(socket, attach, PENDING_ATTACH, SIO_ROUTE_MESSAGE, SIO_NO_ACK);
 				g_free(transaction);
 			}
+			/* After the attach: the core answers in order, and the CONNECT
+			 * answer needs only the attach's. Until this one's answer the
+			 * keepalive count runs, as for a core that refuses it. */
+			turn_timeout_off(socket);
 			return;
 		case PENDING_ATTACH:
 			socket->handle_id = reply_id(message);
@@ -499,6 +524,17 @@ static void handle_reply(sio_socket *socket, sio_pending *pending, json_t *messa
 				socket->ops->close(socket->owner, FALSE, "no reason to linger");
 			else
 				socket->linger_deadline = g_get_monotonic_time() + MIN(seconds, SIO_MAX_LINGER_S) * G_USEC_PER_SEC;
+			return;
+		}
+		case PENDING_SESSION_TIMEOUT: {
+			/* (For the current session only: an attach that failed ended the one it was for.) */
+			if(pending->session_id != socket->session_id)
+				return;
+			if(is_success(message))
+				socket->timeout_off = TRUE;
+			else if(socket->ops->keepalives != NULL)
+				socket->ops->keepalives(socket->owner,
+					json_string_value(json_object_get(json_object_get(message, "error"), "reason")));
 			return;
 		}
 		case PENDING_ATTACH_TRANSPORT: {
@@ -806,7 +842,7 @@ gboolean sio_socket_tick(sio_socket *socket, gint64 now) {
 	}
 	if(socket->state == SIO_SOCKET_CONNECTED)
 		expire_requests(socket, now);
-	if((socket->state != SIO_SOCKET_CONNECTED && socket->state != SIO_SOCKET_LINGERING) ||
+	if((socket->state != SIO_SOCKET_CONNECTED && socket->state != SIO_SOCKET_LINGERING) || socket->timeout_off ||
 			now - socket->last_keepalive < SIO_KEEPALIVE_US)
 		return TRUE;
 	if(socket->last_keepalive != 0) {
@@ -831,7 +867,8 @@ gint64 sio_socket_next_deadline(sio_socket *socket) {
 			break;
 	}
 	/* The first keepalive tick only starts the count. */
-	gint64 next = socket->last_keepalive == 0 ? 0 : socket->last_keepalive + SIO_KEEPALIVE_US;
+	gint64 next = socket->timeout_off ? G_MAXINT64 :
+		socket->last_keepalive == 0 ? 0 : socket->last_keepalive + SIO_KEEPALIVE_US;
 	if(socket->state == SIO_SOCKET_LINGERING)
 		return MIN(next, socket->linger_deadline);
 	GHashTableIter iter;

@@ -7,6 +7,13 @@
  * { sid }; each EVENT becomes a Janus request whose reply answers its ack;
  * Janus events become Socket.IO events.
  *
+ * The session never times out in the core (set_session_timeout 0, sent
+ * beside the attach so that the client's CONNECT answer doesn't wait for
+ * it): the socket's lifetime decides, and its owner destroys the session
+ * when the socket is gone (sio_socket_janus_session). A core that refuses
+ * (one without the request, or a wrong admin secret) gets a keepalive every
+ * SIO_KEEPALIVE_US instead.
+ *
  * With full-trickle the core sends its own candidates apart from its SDPs:
  * they go to the client as ice-candidate { callId, candidate } (plus
  * transportId for a transport handle; candidate null once all are out),
@@ -35,7 +42,9 @@
 #define SIO_MAX_IN_FLIGHT 256
 /* Events held while the Janus session is being set up. */
 #define SIO_MAX_EARLY_EVENTS 64
-/* Janus sessions expire without traffic (session_timeout, 60 s by default). */
+/* Janus sessions expire without traffic (session_timeout, 60 s by default):
+ * a socket turns that off for its session (set_session_timeout 0), and sends
+ * a keepalive this often only where the core would not. */
 #define SIO_KEEPALIVE_US (15 * G_USEC_PER_SEC)
 /* The longest a plugin may keep a session after its connection is gone. */
 #define SIO_MAX_LINGER_S 3600
@@ -51,6 +60,9 @@ typedef struct sio_socket_ops {
 	void (*send)(void *owner, char *packet);
 	/* A Janus API request for the core (takes the reference). */
 	void (*janus)(void *owner, json_t *request);
+	/* An Admin API request for the core (takes the reference; the owner adds
+	 * the admin secret): set_session_timeout, which is Admin API only. */
+	void (*admin)(void *owner, json_t *request);
 	/* The connection must end; tell_client: say DISCONNECT first. When
 	 * lingering, this means the Janus session is done with. */
 	void (*close)(void *owner, gboolean tell_client, const char *reason);
@@ -59,6 +71,9 @@ typedef struct sio_socket_ops {
 	/* An ack went out for an event (NULL if its name couldn't be read), with
 	 * its { error } or NULL; for the metrics. Optional. */
 	void (*acked)(void *owner, const char *event, const char *error);
+	/* The core would not turn the session's timeout off (reason: its error,
+	 * or NULL): keepalives keep the session instead. Optional. */
+	void (*keepalives)(void *owner, const char *reason);
 } sio_socket_ops;
 
 /* A socket may send a burst of this many seconds' worth of events at once. */
@@ -91,7 +106,8 @@ typedef struct sio_socket {
 	guint64 next_transaction;
 	GQueue early_events;        /* sio_packet * received while CONNECTING */
 	guint skip_attachments;     /* binary parts of a refused binary event */
-	gint64 last_keepalive;
+	gboolean timeout_off;       /* the core never times the session out: its end is ours, no keepalives */
+	gint64 last_keepalive;      /* until then, or if the core refused */
 	gint64 linger_deadline;
 	gint64 connect_deadline;    /* a NEW socket is closed then (socket.io's connectTimeout); 0 = never */
 	guint event_rate;           /* events a second it may send on average (0: no limit) */
@@ -128,10 +144,10 @@ void sio_socket_janus_message(sio_socket *socket, json_t *message);
  * is this socket's current session. */
 void sio_socket_session_over(sio_socket *socket, guint64 session_id, gboolean timeout);
 
-/* Keepalives for the Janus session; events the plugin did not answer in
- * time; the end of lingering; a client that never sent CONNECT by
- * connect_deadline is closed. FALSE: the socket was closed (ops->close),
- * its owner may be gone. */
+/* Keepalives for the Janus session (unless its timeout is off); events
+ * the plugin did not answer in time; the end of lingering; a client that
+ * never sent CONNECT by connect_deadline is closed. FALSE: the socket was
+ * closed (ops->close), its owner may be gone. */
 gboolean sio_socket_tick(sio_socket *socket, gint64 now);
 
 /* When sio_socket_tick next has something to do (G_MAXINT64: nothing), for

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
-import { useJanus, startJanus } from './lib/janus.js';
+import { useJanus, startJanus, sleep } from './lib/janus.js';
 import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
 import { fakeOffer } from './lib/sdp.js';
 
@@ -155,6 +155,46 @@ describe('Socket.IO clients on janus.transport.socketio', () => {
     for (const s of sockets) s.disconnect();
     await waitFor(async () => (await transportInfo(ctx.janus)).sockets.total === before.sockets.total,
       { what: 'all 200 gone', timeoutMs: 20000 });
+  });
+
+  ctx.cleanExitTest();
+});
+
+describe('idle sockets: the core never times their Janus sessions out', () => {
+  // A 2 s session timeout (the core looks every 2 s): a session the transport
+  // kept alive with keepalives (every 15 s) would go within 4 s.
+  const ctx = useJanus({ janusArgs: ['--session-timeout', '2'] });
+
+  test('registered idle sockets outlive several session timeouts; their sessions have timeout 0 and go with them', async () => {
+    const pluginAdmin = async (request) =>
+      (await ctx.janus.admin({ janus: 'message_plugin', plugin: 'janus.plugin.oicall', request })).response;
+    const sockets = await Promise.all([connect(ctx.janus.sioUrl, { transports: ['websocket'] }),
+      connect(ctx.janus.sioUrl, { transports: ['polling'], upgrade: false })]);
+    const dropped = [];
+    const names = ['idle-ws', 'idle-polling'];
+    for (const [i, socket] of sockets.entries()) {
+      socket.on('disconnect', (reason) => dropped.push(`${names[i]}: ${reason}`));
+      assert.deepEqual(await emitAck(socket, 'register', names[i]), { success: true, userId: names[i] });
+    }
+    const usersOf = async () => (await pluginAdmin({ request: 'list-users' })).users
+      .filter((u) => names.includes(u.userId)).map((u) => ({ userId: u.userId, session: u.janusSessionId, handle: u.janusHandleId }));
+    const users = await usersOf();
+    assert.equal(users.length, 2);
+    for (const user of users) {
+      const info = await ctx.janus.admin({ janus: 'handle_info', session_id: user.session, handle_id: user.handle });
+      assert.equal(info.janus, 'success', JSON.stringify(info));
+      assert.equal(info.info.session_timeout, 0, user.userId);
+    }
+    await sleep(7000);
+    assert.deepEqual(dropped, []);
+    assert.deepEqual(await usersOf(), users, 'still registered, on the same sessions');
+    const sessions = await sessionIds(ctx.janus);
+    for (const user of users) assert.ok(sessions.includes(user.session), user.userId);
+    for (const socket of sockets) socket.disconnect();
+    await waitFor(async () => {
+      const left = await sessionIds(ctx.janus);
+      return users.every((u) => !left.includes(u.session));
+    }, { what: 'their sessions destroyed' });
   });
 
   ctx.cleanExitTest();

@@ -8,6 +8,8 @@
 typedef struct fake {
 	GPtrArray *sent;            /* char * packets to the client */
 	GPtrArray *requests;        /* json_t * Janus requests */
+	GPtrArray *admin;           /* json_t * Admin API requests */
+	char *keepalives;           /* the reason given when set_session_timeout was refused */
 	int closes;
 	int refusals;
 	gboolean told_client;
@@ -21,6 +23,16 @@ static void fake_send(void *owner, char *packet) {
 
 static void fake_janus(void *owner, json_t *request) {
 	g_ptr_array_add(((fake *)owner)->requests, request);
+}
+
+static void fake_admin(void *owner, json_t *request) {
+	g_ptr_array_add(((fake *)owner)->admin, request);
+}
+
+static void fake_keepalives(void *owner, const char *reason) {
+	fake *f = owner;
+	g_free(f->keepalives);
+	f->keepalives = g_strdup(reason ? reason : "(none)");
 }
 
 static void fake_close(void *owner, gboolean tell_client, const char *reason) {
@@ -39,11 +51,14 @@ static void fake_acked(void *owner, const char *event, const char *error) {
 	g_string_append_printf(((fake *)owner)->acks, "%s:%s;", event ? event : "?", error ? error : "");
 }
 
-static const sio_socket_ops ops = { fake_send, fake_janus, fake_close, fake_refused, fake_acked };
+static const sio_socket_ops ops = { fake_send, fake_janus, fake_admin, fake_close, fake_refused, fake_acked,
+	fake_keepalives };
 
 static void fake_init(fake *f) {
 	f->sent = g_ptr_array_new_with_free_func(g_free);
 	f->requests = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+	f->admin = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+	f->keepalives = NULL;
 	f->closes = 0;
 	f->refusals = 0;
 	f->close_reason = NULL;
@@ -53,6 +68,8 @@ static void fake_init(fake *f) {
 static void fake_clear(fake *f) {
 	g_ptr_array_unref(f->sent);
 	g_ptr_array_unref(f->requests);
+	g_ptr_array_unref(f->admin);
+	g_free(f->keepalives);
 	g_free(f->close_reason);
 	g_string_free(f->acks, TRUE);
 }
@@ -89,8 +106,12 @@ static const char *last_sent(fake *f) {
 	return g_ptr_array_index(f->sent, f->sent->len - 1);
 }
 
-/* CONNECT → create → attach → "0{sid}" */
-static sio_socket *connected_socket(fake *f) {
+static const char *verb_of(json_t *request) {
+	return json_string_value(json_object_get(request, "janus"));
+}
+
+/* CONNECT → create → attach (and set_session_timeout beside it, left unanswered) → "0{sid}" */
+static sio_socket *connected_socket_timeout_unanswered(fake *f) {
 	fake_init(f);
 	sio_socket *s = sio_socket_new(&ops, f, "janus.plugin.oicall", NULL);
 	receive(s, "0");
@@ -99,6 +120,7 @@ static sio_socket *connected_socket(fake *f) {
 	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":111}}", transaction_of(create));
 	json_t *attach = last_request(f);
 	g_assert_cmpstr(json_string_value(json_object_get(attach, "janus")), ==, "attach");
+	g_assert_cmpuint(f->admin->len, ==, 1);
 	g_assert_cmpstr(json_string_value(json_object_get(attach, "plugin")), ==, "janus.plugin.oicall");
 	g_assert_cmpint(json_integer_value(json_object_get(attach, "session_id")), ==, 111);
 	g_assert_cmpuint(f->sent->len, ==, 0);
@@ -107,6 +129,15 @@ static sio_socket *connected_socket(fake *f) {
 	char *expected = g_strdup_printf("0{\"sid\":\"%s\"}", s->sid);
 	g_assert_cmpstr(last_sent(f), ==, expected);
 	g_free(expected);
+	return s;
+}
+
+/* ... and the session's timeout off. */
+static sio_socket *connected_socket(fake *f) {
+	sio_socket *s = connected_socket_timeout_unanswered(f);
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"session_id\":111,\"timeout\":0}",
+		transaction_of(g_ptr_array_index(f->admin, 0)));
+	g_assert_true(s->timeout_off);
 	return s;
 }
 
@@ -160,6 +191,16 @@ static void test_setup_failures(void) {
 	json_t *destroy = last_request(&f);
 	g_assert_cmpstr(json_string_value(json_object_get(destroy, "janus")), ==, "destroy");
 	g_assert_cmpint(json_integer_value(json_object_get(destroy, "session_id")), ==, 5);
+	/* The timeout of the session it ended, answered late, says nothing of the next one's. */
+	char *stale = g_strdup(transaction_of(g_ptr_array_index(f.admin, 0)));
+	receive(s, "0");
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":6}}", transaction_of(last_request(&f)));
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"session_id\":5,\"timeout\":0}", stale);
+	g_free(stale);
+	g_assert_false(s->timeout_off);
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":7}}", transaction_of(last_request(&f)));
+	g_assert_cmpint(s->state, ==, SIO_SOCKET_CONNECTED);
+	g_assert_cmpint(sio_socket_next_deadline(s), ==, 0);    /* keepalives until its own answer */
 	done(s, &f);
 }
 
@@ -623,9 +664,55 @@ static void test_session_end(void) {
 	done(s, &f);
 }
 
-static void test_keepalive(void) {
+/* Its session's timeout is turned off beside the attach (the CONNECT answer
+ * doesn't wait for it): from its answer on, no keepalives, connected or lingering. */
+static void test_session_timeout_off(void) {
 	fake f;
-	sio_socket *s = connected_socket(&f);
+	sio_socket *s = connected_socket_timeout_unanswered(&f);
+	json_t *request = g_ptr_array_index(f.admin, 0);
+	g_assert_cmpstr(verb_of(request), ==, "set_session_timeout");
+	g_assert_cmpint(json_integer_value(json_object_get(request, "session_id")), ==, 111);
+	json_t *timeout = json_object_get(request, "timeout");
+	g_assert_true(json_is_integer(timeout) && json_integer_value(timeout) == 0);
+	g_assert_null(json_object_get(request, "handle_id"));
+	guint requests = f.requests->len;
+	gint64 t = g_get_monotonic_time();
+	sio_socket_tick(s, t);      /* the keepalive count runs until the answer */
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"session_id\":111,\"timeout\":0}",
+		transaction_of(request));
+	g_assert_null(f.keepalives);
+	g_assert_cmpuint(g_hash_table_size(s->pending), ==, 0);
+	g_assert_cmpint(sio_socket_next_deadline(s), ==, G_MAXINT64);
+	for(int i = 1; i <= 8; i++)
+		g_assert_true(sio_socket_tick(s, t + i * SIO_KEEPALIVE_US));
+	g_assert_cmpuint(f.requests->len, ==, requests);
+	/* An event's own deadline still counts. */
+	receive(s, "21[\"x\"]");
+	g_assert_cmpint(sio_socket_next_deadline(s), <=, g_get_monotonic_time() + SIO_REQUEST_TIMEOUT_US);
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"p\",\"data\":{}}}",
+		transaction_of(last_request(&f)));
+	g_assert_cmpint(sio_socket_next_deadline(s), ==, G_MAXINT64);
+	requests = f.requests->len;
+	/* Lingering: no keepalives either, and its linger still ends it. */
+	t = g_get_monotonic_time();
+	g_assert_true(sio_socket_client_gone(s, t));
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"janus.plugin.oicall\","
+		"\"data\":{\"linger\":40}}}", transaction_of(last_request(&f)));
+	requests++;
+	g_assert_cmpint(sio_socket_next_deadline(s), ==, s->linger_deadline);
+	g_assert_true(sio_socket_tick(s, t + 30 * G_USEC_PER_SEC));
+	g_assert_cmpuint(f.requests->len, ==, requests);
+	g_assert_false(sio_socket_tick(s, t + 41 * G_USEC_PER_SEC));
+	g_assert_cmpint(f.closes, ==, 1);
+	g_assert_cmpstr(f.close_reason, ==, "linger time over");
+	done(s, &f);
+}
+
+/* Until set_session_timeout's answer, and for good once the core refused it
+ * (one without it, or a wrong admin secret): a keepalive every SIO_KEEPALIVE_US. */
+static void test_keepalive_fallback(void) {
+	fake f;
+	sio_socket *s = connected_socket_timeout_unanswered(&f);
 	guint requests = f.requests->len;
 	gint64 t = 1000 * G_USEC_PER_SEC;
 	/* The first tick starts the count: it is due at once. */
@@ -633,17 +720,29 @@ static void test_keepalive(void) {
 	sio_socket_tick(s, t);
 	g_assert_cmpuint(f.requests->len, ==, requests);
 	g_assert_cmpint(sio_socket_next_deadline(s), ==, t + SIO_KEEPALIVE_US);
+	janus(s, "{\"janus\":\"error\",\"session_id\":111,\"transaction\":\"%s\",\"error\":{\"code\":457,"
+		"\"reason\":\"Unhandled request 'set_session_timeout' at this path\"}}", transaction_of(g_ptr_array_index(f.admin, 0)));
+	g_assert_cmpstr(f.keepalives, ==, "Unhandled request 'set_session_timeout' at this path");
+	g_assert_cmpint(sio_socket_next_deadline(s), ==, t + SIO_KEEPALIVE_US);
 	sio_socket_tick(s, t + SIO_KEEPALIVE_US - 1);
 	g_assert_cmpuint(f.requests->len, ==, requests);
 	sio_socket_tick(s, t + SIO_KEEPALIVE_US);
 	g_assert_cmpuint(f.requests->len, ==, requests + 1);
 	json_t *keepalive = last_request(&f);
-	g_assert_cmpstr(json_string_value(json_object_get(keepalive, "janus")), ==, "keepalive");
+	g_assert_cmpstr(verb_of(keepalive), ==, "keepalive");
 	g_assert_cmpint(json_integer_value(json_object_get(keepalive, "session_id")), ==, 111);
 	/* Its answer is consumed quietly and frees its slot. */
 	guint pending = g_hash_table_size(s->pending);
 	janus(s, "{\"janus\":\"ack\",\"transaction\":\"%s\"}", transaction_of(keepalive));
 	g_assert_cmpuint(g_hash_table_size(s->pending), ==, pending - 1);
+	/* Lingering too. */
+	g_assert_true(sio_socket_client_gone(s, t + SIO_KEEPALIVE_US));
+	janus(s, "{\"janus\":\"success\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":\"janus.plugin.oicall\","
+		"\"data\":{\"keep\":true}}}", transaction_of(last_request(&f)));
+	requests = f.requests->len;
+	sio_socket_tick(s, t + 2 * SIO_KEEPALIVE_US);
+	g_assert_cmpuint(f.requests->len, ==, requests + 1);
+	g_assert_cmpstr(verb_of(last_request(&f)), ==, "keepalive");
 	done(s, &f);
 }
 
@@ -680,7 +779,7 @@ static void test_request_timeout(void) {
 	g_usleep(2000);
 	receive(s, "26[\"answered\"]");
 	guint sent = f.sent->len;
-	sio_socket_tick(s, t + SIO_REQUEST_TIMEOUT_US - 1);     /* (sends a keepalive too) */
+	sio_socket_tick(s, t + SIO_REQUEST_TIMEOUT_US - 1);
 	g_assert_cmpuint(f.sent->len, ==, sent);
 	guint pending = g_hash_table_size(s->pending);
 	/* The first event's time is up; the second still has time. */
@@ -894,7 +993,8 @@ int main(int argc, char **argv) {
 	g_test_add_func("/socket/gateway-candidates", test_gateway_candidates);
 	g_test_add_func("/socket/transport-candidates", test_transport_candidates);
 	g_test_add_func("/socket/linger-kept", test_linger_kept);
-	g_test_add_func("/socket/keepalive", test_keepalive);
+	g_test_add_func("/socket/session-timeout-off", test_session_timeout_off);
+	g_test_add_func("/socket/keepalive-fallback", test_keepalive_fallback);
 	g_test_add_func("/socket/auth", test_auth);
 	g_test_add_func("/socket/request-timeout", test_request_timeout);
 	g_test_add_func("/socket/connect-timeout", test_connect_timeout);
