@@ -92,6 +92,12 @@ static json_t *streams(oicall_session *session) {
 				"bytes", (json_int_t)atomic_load(&forward->bytes), "payloadType", atomic_load(&forward->pt_out));
 			if(slot->codec[0] != '\0')
 				json_object_set_new(c, "codec", json_string(slot->codec));
+			if(slot->kind == OICALL_VIDEO) {
+				/* The playout-delay floor its receiver is told (playout.h), -1 while none was. */
+				json_object_set_new(c, "playoutDelayFloor", json_integer(atomic_load(&slot->playout.floor_ms)));
+				json_object_set_new(c, "rttMs", json_integer(atomic_load(&slot->playout.rtt_ms)));
+				json_object_set_new(c, "lossPercent", json_real(atomic_load(&slot->playout.loss) * 100.0 / 65536));
+			}
 			if(slot->id != NULL)
 				json_object_set_new(c, "id", json_string(slot->id));
 			json_array_append_new(list, c);

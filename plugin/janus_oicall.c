@@ -1251,7 +1251,7 @@ static void oicall_incoming_rtcp(janus_plugin_session *handle, janus_plugin_rtcp
 		return;
 	atomic_store_explicit(&session->last_rx_us, janus_get_monotonic_time(), memory_order_relaxed);
 	oicall_metrics_rtcp_in(packet);
-	oicall_relay_rtcp(gateway, session, packet, (guint32)config.max_bitrate);
+	oicall_relay_rtcp(gateway, session, packet, (guint32)config.max_bitrate, (guint)config.loss_playout_delay);
 }
 
 static janus_plugin oicall_plugin = JANUS_PLUGIN_INIT(

@@ -98,27 +98,31 @@ static gint32 cumulative_lost(const guint8 *block) {
 	return (lost & 0x800000) ? lost - 0x1000000 : lost;
 }
 
-gboolean oicall_rtx_loss_report(oicall_rtx_loss *loss, const char *rtcp, int len) {
+const guint8 *oicall_rtcp_report_block(const char *rtcp, int len, int index) {
 	const guint8 *at = (const guint8 *)rtcp;
-	gboolean more = FALSE;
 	while(len >= 8 && (at[0] >> 6) == 2) {
 		int size = ((at[2] << 8) | at[3]) * 4 + 4, blocks = at[0] & 0x1F, type = at[1];
 		if(size > len)
-			break;
+			return NULL;
 		/* SR: header, sender SSRC and sender info; RR: header and sender SSRC. */
 		int first = type == 200 ? 28 : 8;
-		if((type == 200 || type == 201) && blocks >= 2 && first + 2 * 24 <= size) {
-			/* The core puts the media's block first (janus_rtcp_swap_report_blocks): the next is the RTX stream's. */
-			const guint8 *block = at + first + 24;
-			guint32 ssrc = ((guint32)block[0] << 24) | (block[1] << 16) | (block[2] << 8) | block[3];
-			gint32 lost = cumulative_lost(block);
-			if(ssrc == loss->ssrc && lost > loss->lost)
-				more = TRUE;
-			loss->ssrc = ssrc;
-			loss->lost = lost;
-		}
+		if((type == 200 || type == 201) && blocks > index && first + (index + 1) * 24 <= size)
+			return at + first + index * 24;
 		at += size;
 		len -= size;
 	}
+	return NULL;
+}
+
+gboolean oicall_rtx_loss_report(oicall_rtx_loss *loss, const char *rtcp, int len) {
+	/* The core puts the media's block first (janus_rtcp_swap_report_blocks): the next is the RTX stream's. */
+	const guint8 *block = oicall_rtcp_report_block(rtcp, len, 1);
+	if(block == NULL)
+		return FALSE;
+	guint32 ssrc = ((guint32)block[0] << 24) | (block[1] << 16) | (block[2] << 8) | block[3];
+	gint32 lost = cumulative_lost(block);
+	gboolean more = ssrc == loss->ssrc && lost > loss->lost;
+	loss->ssrc = ssrc;
+	loss->lost = lost;
 	return more;
 }

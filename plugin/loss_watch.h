@@ -50,6 +50,10 @@ typedef struct oicall_rtx_loss {
 	gint32 lost;            /* its cumulative number of packets lost, as last reported */
 } oicall_rtx_loss;
 
+/* Report block `index` (0: the first) of the first sender or receiver report
+ * of an RTCP compound packet that has that many, or NULL. */
+const guint8 *oicall_rtcp_report_block(const char *rtcp, int len, int index);
+
 /* An RTCP compound packet from a receiver of video: TRUE if its report on
  * the RTX stream (a report block after the media one) counts more lost than
  * the last one did. */

@@ -36,6 +36,7 @@ static const struct { int kind; const char *uri; int id; } router_extensions[] =
 	{ OICALL_KIND_AUDIO, "urn:ietf:params:rtp-hdrext:ssrc-audio-level", 10 },
 	{ OICALL_KIND_VIDEO, "urn:3gpp:video-orientation", 11 },
 	{ OICALL_KIND_VIDEO, "urn:ietf:params:rtp-hdrext:toffset", 12 },
+	{ OICALL_KIND_VIDEO, "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay", 14 },
 };
 
 static const char *const kind_names[] = { "audio", "video" };

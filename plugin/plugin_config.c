@@ -54,6 +54,7 @@ const oicall_setting_spec oicall_plugin_settings[] = {
 	OPT("general", "audio_codecs", OICALL_SETTING_STRING, "opus", 0, 0, audio_codecs, audio_codecs_valid),
 	OPT("general", "video_codecs", OICALL_SETTING_STRING, "vp8,vp9,h264", 0, 0, video_codecs, video_codecs_valid),
 	OPT("general", "max_bitrate", OICALL_SETTING_UINT, "0", 0, 100000000, max_bitrate, NULL),
+	OPT("general", "loss_playout_delay", OICALL_SETTING_UINT, "200", 0, 1000, loss_playout_delay, NULL),
 	OPT("general", "events", OICALL_SETTING_BOOL, "true", 0, 0, events, NULL),
 	OPT("auth", "enabled", OICALL_SETTING_STRING, "auto", 0, 0, auth_mode, oicall_auth_mode_valid),
 	SECRET("auth", "secret", auth_secret, oicall_auth_secret_valid),

@@ -16,6 +16,7 @@ typedef struct oicall_plugin_config {
 	char *audio_codecs;         /* comma-separated, preference order */
 	char *video_codecs;
 	guint64 max_bitrate;        /* REMB cap in bit/s, 0 = no cap */
+	guint64 loss_playout_delay; /* ms of playout delay at least for video receivers on a lossy path, 0 = none */
 	gboolean events;            /* notify Janus event handlers */
 	char *auth_mode;            /* "true", "false", "auto" (on when a secret is set): register needs a signed token */
 	char *auth_secret;          /* shared with the backend that mints tokens; never logged */

@@ -16,8 +16,10 @@ static void forward_release(oicall_forward *forward) {
 }
 
 void oicall_relay_init(oicall_session *session) {
-	for(int i = 0; i < OICALL_MAX_SLOTS; i++)
+	for(int i = 0; i < OICALL_MAX_SLOTS; i++) {
 		session->slots[i].kind = -1;
+		oicall_playout_init(&session->slots[i].playout);
+	}
 }
 
 static gboolean valid_mindex(int mindex) {
@@ -178,6 +180,8 @@ void oicall_relay_forget(oicall_session *session, int mindex) {
 	atomic_store(&slot->pt_in, 0);
 	atomic_store(&slot->last_packet_us, 0);
 	atomic_store(&slot->keyframe_asks.held, 0);
+	/* A new stream: the receiver's browser has no floor for it yet. */
+	oicall_playout_init(&slot->playout);
 }
 
 void oicall_relay_unlink(oicall_session *session) {
@@ -216,6 +220,8 @@ static oicall_forward *incoming_of(oicall_session *session, int mindex) {
  * and a receiver whose PeerConnection came up just after its resume-consumer
  * asked waited for the keyframe wait's next retry, half a second later. */
 #define KEYFRAME_REQUEST_GAP_US (350 * 1000)
+/* The playout-delay extension's maximum, in 10 ms: a browser's own default (10 s). */
+#define PLAYOUT_DELAY_MAX 1000
 
 static gboolean keyframe_source(oicall_session *source, int mindex) {
 	return g_atomic_int_get(&source->media_ready) && !g_atomic_int_get(&source->destroyed) &&
@@ -313,7 +319,17 @@ static void send_to(janus_callbacks *gateway, oicall_forward *forward, int pt, j
 	janus_rtp_header_update(header, &forward->context, packet->video, 0);
 	header->type = pt;
 	packet->mindex = forward->target_mindex;
+	int floor = packet->video ? atomic_load_explicit(&forward->target->slots[forward->target_mindex].playout.floor_ms,
+		memory_order_relaxed) : -1;
+	int16_t min_delay = packet->extensions.min_delay, max_delay = packet->extensions.max_delay;
+	if(floor >= 0) {
+		/* In 10 ms; no maximum of our own (10 s, a browser's default). */
+		packet->extensions.min_delay = floor / 10;
+		packet->extensions.max_delay = PLAYOUT_DELAY_MAX;
+	}
 	gateway->relay_rtp(forward->target->handle, packet);
+	packet->extensions.min_delay = min_delay;
+	packet->extensions.max_delay = max_delay;
 	packet->mindex = mindex;
 	header->type = type;
 	header->ssrc = ssrc;
@@ -419,7 +435,7 @@ static void keyframes_for(janus_callbacks *gateway, oicall_session *session) {
 }
 
 void oicall_relay_rtcp(janus_callbacks *gateway, oicall_session *session, janus_plugin_rtcp *packet,
-		guint32 max_bitrate) {
+		guint32 max_bitrate, guint loss_playout_ms) {
 	/* The core names the m-line of a compound packet after its first report
 	 * block, often the audio one even when it carries a video PLI: a 1:1 call
 	 * has one video stream per direction, so any keyframe request is for it. */
@@ -429,6 +445,9 @@ void oicall_relay_rtcp(janus_callbacks *gateway, oicall_session *session, janus_
 	if(incoming == NULL)
 		return;
 	oicall_session *source = incoming->source;
+	if(incoming->kind == OICALL_VIDEO)
+		oicall_playout_report(&session->slots[packet->mindex].playout, packet->buffer, packet->length,
+			oicall_ntp_middle(g_get_real_time()), loss_playout_ms);
 	/* A retransmission this receiver lost is not sent again: it misses a frame. */
 	if(incoming->kind == OICALL_VIDEO &&
 			oicall_rtx_loss_report(&session->slots[packet->mindex].rtx_loss, packet->buffer, packet->length))

@@ -13,6 +13,7 @@
 
 #include "fanout.h"
 #include "loss_watch.h"
+#include "playout.h"
 
 enum { OICALL_AUDIO = 0, OICALL_VIDEO = 1 };
 enum { OICALL_KEYFRAMES_UNKNOWN = 0, OICALL_KEYFRAMES_VP8, OICALL_KEYFRAMES_VP9, OICALL_KEYFRAMES_H264 };
@@ -41,6 +42,7 @@ typedef struct oicall_slot {
 	oicall_holes *holes;            /* video that comes in here: its unrepaired holes (its RTP thread only;
 	                                 * made on the first video packet: a handle has 40 slots, few carry video) */
 	oicall_rtx_loss rtx_loss;       /* video sent from here: retransmissions the receiver lost (its RTCP thread only) */
+	oicall_playout playout;         /* ... and the playout delay its receiver's loss calls for */
 	atomic_ullong packets_in, bytes_in;
 	atomic_uint ssrc_in;
 	atomic_int pt_in;               /* the payload type of the last packet (RED or its codec, for one) */

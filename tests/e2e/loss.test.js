@@ -1,5 +1,6 @@
 // Video under random loss of RTP/RTCP: every receiver, in both dialects,
-// gets retransmissions it can use. In the mediasoup-client flow that takes
+// gets retransmissions it can use, and a playout-delay floor (the RTP header
+// extension) that gives them time to arrive. In the mediasoup-client flow that takes
 // RTX negotiated the same way on both sides of every transport (the core's
 // SDP and the client's, the consumer's ack naming the RTX SSRC the core
 // really sends on); the receiver's getStats() then counts RTX packets on an
@@ -23,6 +24,8 @@ const DELAY_MS = 20;        // each way: a 40 ms round trip
 // Seconds of video under loss: about 3 of every 60 packets a second go per
 // direction, so even a receiver whose video froze for a while has dozens to ask for.
 const LOSSY_SECONDS = 12;
+// ... the last of which show the playout-delay floor in the receivers' jitter buffers.
+const PLAYOUT_SECONDS = 4;
 
 const folder = await msPageFolder();
 const shaping = canShapeTraffic();
@@ -142,23 +145,53 @@ describe(`retransmissions under ${LOSS * 100} % random RTP/RTCP loss`, { skip: !
     (await pc.getStats()).forEach((s) => {
       if (s.type === 'inbound-rtp' && s.kind === 'video') {
         out.push({ ssrc: s.ssrc, rtxSsrc: s.rtxSsrc, retransmittedPacketsReceived: s.retransmittedPacketsReceived ?? 0,
-          nackCount: s.nackCount, packetsLost: s.packetsLost, framesDecoded: s.framesDecoded });
+          nackCount: s.nackCount, packetsLost: s.packetsLost, framesDecoded: s.framesDecoded,
+          jitterBufferDelay: s.jitterBufferDelay, jitterBufferEmittedCount: s.jitterBufferEmittedCount });
       }
     });
     return out;
   }, pcExpr);
 
-  // Loss for LOSSY_SECONDS of media, then every receiver's inbound video.
-  async function underLoss(pages) {
+  // Loss for LOSSY_SECONDS of media, then every receiver's inbound video, with
+  // jitterMs: the mean time its frames spent in the jitter buffer over the
+  // last PLAYOUT_SECONDS of the loss (the playout-delay floor is on by then),
+  // and (callId given) out.floors: the call's playoutFloors while still lossy.
+  async function underLoss(pages, callId) {
     const removeLoss = addLoss(LOSS);
+    const before = {};
+    const out = {};
     try {
-      await sleep(LOSSY_SECONDS * 1000);
+      await sleep((LOSSY_SECONDS - PLAYOUT_SECONDS) * 1000);
+      for (const [page, pcExpr] of pages) before[page.user] = await inboundVideo(page, pcExpr);
+      await sleep(PLAYOUT_SECONDS * 1000);
+      for (const [page, pcExpr] of pages) out[page.user] = await inboundVideo(page, pcExpr);
+      if (callId) out.floors = await playoutFloors(callId);
     } finally {
       removeLoss();
     }
-    const out = {};
-    for (const [page, pcExpr] of pages) out[page.user] = await inboundVideo(page, pcExpr);
+    for (const [page] of pages) {
+      const [a, b] = [out[page.user][0], before[page.user][0]];
+      if (a && b) a.jitterMs = (1000 * (a.jitterBufferDelay - b.jitterBufferDelay)) / (a.jitterBufferEmittedCount - b.jitterBufferEmittedCount);
+    }
     return out;
+  }
+
+  // Every video consumer stream of the call's handles: its playout-delay floor
+  // as the gateway tells the receiver (ms; -1 while none was).
+  async function playoutFloors(callId) {
+    return (await handles(callId)).flatMap((h) => (h.info.plugin_specific?.streams ?? [])
+      .filter((s) => s.type === 'consumer' && s.kind === 'video')
+      .map((s) => ({ handle: `${h.user} ${h.role}`, floor: s.playoutDelayFloor, rttMs: s.rttMs, lossPercent: s.lossPercent })));
+  }
+
+  // A lossy path's receivers hold video at least the configured floor (200 ms by default).
+  function checkPlayoutFloor({ floors, ...inbound }, expectedStreams) {
+    assert.equal(floors.length, expectedStreams, JSON.stringify(floors));
+    for (const f of floors) assert.ok(f.floor >= 200 && f.rttMs > 0, `no playout-delay floor under loss: ${JSON.stringify(floors)}`);
+    for (const [user, [video]] of Object.entries(inbound)) {
+      // 40 ms of round trip and 5 % loss alone keep it well under that (about 60-75 ms).
+      assert.ok(video.jitterMs >= 150, `${user}: video held ${video.jitterMs} ms on average: ${JSON.stringify(video)}`);
+    }
   }
 
   test('mediasoup-client: caller and callee each get usable retransmissions; every transport negotiates RTX on both sides', async () => {
@@ -173,7 +206,7 @@ describe(`retransmissions under ${LOSS * 100} % random RTP/RTCP loss`, { skip: !
     await Promise.all([mediaFlows(alice, { timeoutMs: 10000 }), mediaFlows(bob, { timeoutMs: 10000 })]);
     await retransmitBuffersOn(started.callId);
 
-    const inbound = await underLoss([[alice, 'window.msc.recvTransport._handler._pc'], [bob, 'window.msc.recvTransport._handler._pc']]);
+    const inbound = await underLoss([[alice, 'window.msc.recvTransport._handler._pc'], [bob, 'window.msc.recvTransport._handler._pc']], started.callId);
     for (const page of [alice, bob]) {
       const acks = (await page.msc(() => window.msc.consumerAcks)).filter((a) => a.kind === 'video');
       assert.equal(acks.length, 1, `${page.user}: one video consumer`);
@@ -191,6 +224,7 @@ describe(`retransmissions under ${LOSS * 100} % random RTP/RTCP loss`, { skip: !
     const list = await handles(started.callId);
     assert.deepEqual(list.map((h) => h.role).sort(), ['recv transport', 'recv transport', 'send transport', 'send transport']);
     assert.equal(checkSdps(list), 4);
+    checkPlayoutFloor(inbound, 2);
     await alice.close();
     await bob.close();
   });
@@ -206,7 +240,7 @@ describe(`retransmissions under ${LOSS * 100} % random RTP/RTCP loss`, { skip: !
     await Promise.all([mediaFlows(alice, { timeoutMs: 10000 }), mediaFlows(bob, { timeoutMs: 10000 })]);
     await retransmitBuffersOn(callId);
 
-    const inbound = await underLoss([[alice, 'window.demo.pc'], [bob, 'window.demo.pc']]);
+    const inbound = await underLoss([[alice, 'window.demo.pc'], [bob, 'window.demo.pc']], callId);
     for (const page of [alice, bob]) {
       assert.equal(inbound[page.user].length, 1, JSON.stringify(inbound[page.user]));
       const [video] = inbound[page.user];
@@ -216,6 +250,7 @@ describe(`retransmissions under ${LOSS * 100} % random RTP/RTCP loss`, { skip: !
     const list = await handles(callId);
     assert.deepEqual(list.map((h) => h.role), ['jsep', 'jsep']);
     assert.equal(checkSdps(list), 2);
+    checkPlayoutFloor(inbound, 2);
     await alice.close();
     await bob.close();
   });

@@ -241,7 +241,7 @@ static void test_router_capabilities(void) {
 	g_assert_cmpstr(json_string_value(json_object_get(h264, "profile-level-id")), ==, "42e01f");
 	g_assert_cmpint(json_integer_value(json_object_get(h264, "level-asymmetry-allowed")), ==, 1);
 	json_t *extensions = json_object_get(caps, "headerExtensions");
-	g_assert_cmpuint(json_array_size(extensions), ==, 9);
+	g_assert_cmpuint(json_array_size(extensions), ==, 10);
 	json_t *ext;
 	json_array_foreach(extensions, i, ext) {
 		g_assert_nonnull(json_string_value(json_object_get(ext, "uri")));

@@ -21,12 +21,13 @@ typedef struct sent {
 	guint32 timestamp;  /* RTP: its timestamp, length and payload */
 	int length;
 	char payload[16];
+	int min_delay, max_delay;   /* RTP: the playout-delay extension's, -1 without */
 } sent;
 
 static GArray *rtp, *plis, *rembs;
 
 static void record(GArray *into, janus_plugin_session *handle, int mindex, int pt, guint16 seq, guint32 value) {
-	sent s = { handle->plugin_handle, mindex, pt, seq, value };
+	sent s = { handle->plugin_handle, mindex, pt, seq, value, 0, 0, { 0 }, -1, -1 };
 	g_array_append_val(into, s);
 }
 
@@ -37,6 +38,8 @@ static void fake_relay_rtp(janus_plugin_session *handle, janus_plugin_rtp *packe
 	s->timestamp = ntohl(header->timestamp);
 	s->length = packet->length;
 	memcpy(s->payload, packet->buffer + RTP_HEADER_SIZE, MIN(packet->length - RTP_HEADER_SIZE, (int)sizeof(s->payload)));
+	s->min_delay = packet->extensions.min_delay;
+	s->max_delay = packet->extensions.max_delay;
 }
 
 static void fake_send_pli_stream(janus_plugin_session *handle, int mindex) {
@@ -59,7 +62,7 @@ static void clear_sent(void) {
 
 /* What target got from the last packet; m-line -1 if nothing. */
 static const sent *got(oicall_session *target) {
-	static const sent nothing = { NULL, -1, -1, 0, 0 };
+	static const sent nothing = { NULL, -1, -1, 0, 0, 0, 0, { 0 }, -1, -1 };
 	for(guint i = 0; i < rtp->len; i++) {
 		if(g_array_index(rtp, sent, i).to == target)
 			return &g_array_index(rtp, sent, i);
@@ -83,9 +86,12 @@ static void send_rtp(oicall_session *source, int mindex, int pt, guint16 seq, ch
 	char before[sizeof(buffer)];
 	memcpy(before, buffer, sizeof(buffer));
 	janus_plugin_rtp packet = { .mindex = mindex, .video = TRUE, .buffer = buffer, .length = RTP_HEADER_SIZE + 8 };
+	packet.extensions.min_delay = packet.extensions.max_delay = -1;
 	oicall_relay_rtp(&gateway, source, &packet);
 	g_assert_cmpmem(buffer, sizeof(buffer), before, sizeof(before));
 	g_assert_cmpint(packet.mindex, ==, mindex);
+	g_assert_cmpint(packet.extensions.min_delay, ==, -1);
+	g_assert_cmpint(packet.extensions.max_delay, ==, -1);
 }
 
 static void send_rtcp(oicall_session *from, int mindex, char type, guint32 bitrate, guint32 max_bitrate) {
@@ -93,7 +99,20 @@ static void send_rtcp(oicall_session *from, int mindex, char type, guint32 bitra
 	char buffer[5] = { type };
 	memcpy(buffer + 1, &bitrate, sizeof(bitrate));
 	janus_plugin_rtcp packet = { .mindex = mindex, .video = TRUE, .buffer = buffer, .length = sizeof(buffer) };
-	oicall_relay_rtcp(&gateway, from, &packet, max_bitrate);
+	oicall_relay_rtcp(&gateway, from, &packet, max_bitrate, 0);
+}
+
+/* A receiver's RR on the video it gets on an m-line: fraction lost of 256
+ * over the 10 packets since its last report. */
+static void send_report(oicall_session *from, int mindex, guint8 fraction, guint loss_playout_ms) {
+	static guint32 highest;
+	guint8 buffer[32] = { 0x81, 201, 0, 7 };
+	buffer[8 + 4] = fraction;
+	highest += 10;
+	for(int i = 0; i < 4; i++)
+		buffer[8 + 8 + i] = (guint8)(highest >> (24 - 8 * i));
+	janus_plugin_rtcp packet = { .mindex = mindex, .video = TRUE, .buffer = (char *)buffer, .length = sizeof(buffer) };
+	oicall_relay_rtcp(&gateway, from, &packet, 0, loss_playout_ms);
 }
 
 static oicall_forward *forward_to(oicall_session *source, int mindex, oicall_session *target, int target_mindex) {
@@ -433,6 +452,39 @@ static void test_limit(void) {
 	g_assert_cmpint(stub_sessions_freed, ==, OICALL_MAX_FORWARDS + 2);
 }
 
+/* A receiver whose reports show loss gets a playout-delay floor on its
+ * video; another receiver of the same producer doesn't. */
+static void test_playout_floor(void) {
+	stub_now = 1000 * MS;
+	oicall_session *source = stub_session_new(1), *lossy = stub_session_new(2), *clean = stub_session_new(3);
+	oicall_relay_describe(source, 0, OICALL_VIDEO, "vp8", "producer");
+	g_assert_true(oicall_relay_connect(source, 0, lossy, 1, OICALL_VIDEO, NULL, FALSE));
+	g_assert_true(oicall_relay_connect(source, 0, clean, 1, OICALL_VIDEO, NULL, FALSE));
+	send_rtp(source, 0, 96, 1, STUB_KEYFRAME);
+	g_assert_cmpint(got(lossy)->min_delay, ==, -1);
+	for(int i = 0; i < 10; i++) {
+		send_report(lossy, 1, 26, 200);     /* 10 % */
+		send_report(clean, 1, 0, 200);
+	}
+	send_rtp(source, 0, 96, 2, 'D');
+	g_assert_cmpint(got(lossy)->min_delay, ==, 20);
+	g_assert_cmpint(got(lossy)->max_delay, ==, 1000);
+	g_assert_cmpint(got(clean)->min_delay, ==, -1);
+	/* Configured off: the floor goes back to 0, said explicitly. */
+	for(int i = 0; i < 10; i++)
+		send_report(lossy, 1, 26, 0);
+	send_rtp(source, 0, 96, 3, 'D');
+	g_assert_cmpint(got(lossy)->min_delay, ==, 0);
+	/* An m-line taken over by another stream starts without one. */
+	oicall_relay_forget(lossy, 1);
+	g_assert_cmpint(atomic_load(&lossy->slots[1].playout.floor_ms), ==, -1);
+	stub_sessions_freed = 0;
+	stub_session_done(source);
+	stub_session_done(lossy);
+	stub_session_done(clean);
+	g_assert_cmpint(stub_sessions_freed, ==, 3);
+}
+
 int main(int argc, char **argv) {
 	g_test_init(&argc, &argv, NULL);
 	rtp = g_array_new(FALSE, FALSE, sizeof(sent));
@@ -444,6 +496,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/relay/links", test_links);
 	g_test_add_func("/relay/limit", test_limit);
 	g_test_add_func("/relay/red", test_red);
+	g_test_add_func("/relay/playout-floor", test_playout_floor);
 	int rc = g_test_run();
 	g_array_unref(rtp);
 	g_array_unref(plis);

@@ -1,0 +1,78 @@
+#include "playout.h"
+
+#include "loss_watch.h"
+
+/* Loss (a moving average over windows of packets) above which the path is
+ * lossy, and below which it is clean again: apart, so that the floor doesn't
+ * flap at the threshold. In 1/65536. */
+#define LOSSY (65536 * 2 / 100)
+#define CLEAN (65536 / 100)
+/* Packets a window of loss spans (a second or two of video), and the jump in
+ * sequence numbers past which a stream counts as started over. */
+#define WINDOW_PACKETS 32
+#define JUMP_MAX 10000
+/* Two rounds of repair need about 2.5 round trips (NACK, retransmission, and
+ * the next NACK a round trip later); a floor never goes past a second. */
+#define FLOOR_MAX_MS 1000
+/* Seconds between 1900 (NTP) and 1970. */
+#define NTP_EPOCH_OFFSET 2208988800ULL
+
+void oicall_playout_init(oicall_playout *playout) {
+	atomic_store(&playout->floor_ms, -1);
+	atomic_store(&playout->loss, 0);
+	atomic_store(&playout->rtt_ms, 0);
+	playout->started = FALSE;
+	playout->window = playout->window_lost = 0;
+}
+
+guint32 oicall_ntp_middle(gint64 real_us) {
+	guint64 seconds = (guint64)(real_us / G_USEC_PER_SEC) + NTP_EPOCH_OFFSET;
+	guint64 fraction = ((guint64)(real_us % G_USEC_PER_SEC) << 32) / G_USEC_PER_SEC;
+	return (guint32)(((seconds & 0xFFFF) << 16) | (fraction >> 16));
+}
+
+static guint32 be32(const guint8 *p) {
+	return ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
+}
+
+void oicall_playout_report(oicall_playout *playout, const char *rtcp, int len, guint32 ntp_middle,
+		guint configured_ms) {
+	const guint8 *block = oicall_rtcp_report_block(rtcp, len, 0);
+	if(block == NULL)
+		return;
+	/* Each report's fraction lost covers the packets since the receiver's last
+	 * report, often a few or none (a browser reports with each NACK and each
+	 * transport-wide feedback too): weighed by those packets, windows of
+	 * reports say how lossy the path is; averaging reports would not. */
+	guint32 ssrc = be32(block), highest = be32(block + 8);
+	guint32 packets = highest - playout->highest;
+	if(!playout->started || ssrc != playout->ssrc || packets > JUMP_MAX) {
+		playout->started = TRUE;
+		playout->ssrc = ssrc;
+		playout->window = playout->window_lost = 0;
+	} else {
+		playout->window += packets;
+		playout->window_lost += packets * block[4];
+	}
+	playout->highest = highest;
+	/* RFC 3550 6.4.1: round trip = now - LSR - DLSR, in 1/65536 s. */
+	guint32 lsr = be32(block + 16), dlsr = be32(block + 20);
+	if(lsr != 0) {
+		guint32 rtt = ntp_middle - lsr - dlsr;
+		if(rtt < 65536 * 5)     /* a sane round trip: the clock or the report may be off */
+			atomic_store(&playout->rtt_ms, (guint)(((guint64)rtt * 1000) >> 16));
+	}
+	if(playout->window < WINDOW_PACKETS)
+		return;
+	guint loss = atomic_load(&playout->loss), window_loss = (guint)(((guint64)playout->window_lost << 8) / playout->window);
+	loss = loss - loss / 4 + window_loss / 4;
+	atomic_store(&playout->loss, loss);
+	playout->window = playout->window_lost = 0;
+	int floor = atomic_load(&playout->floor_ms);
+	gboolean lossy = configured_ms > 0 && (loss >= LOSSY || (floor > 0 && loss >= CLEAN));
+	if(lossy)
+		floor = MIN(MAX(configured_ms, atomic_load(&playout->rtt_ms) * 5 / 2), FLOOR_MAX_MS);
+	else if(floor > 0)
+		floor = 0;      /* said explicitly: a browser keeps the last floor it was told */
+	atomic_store(&playout->floor_ms, floor);
+}

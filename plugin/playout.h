@@ -1,0 +1,43 @@
+/*
+ * A playout-delay floor for a receiver of video on a lossy path. A browser
+ * plays a frame as soon as its jitter buffer allows, so a frame that waits for
+ * a retransmission (a NACK and a round trip, twice if the retransmission is
+ * lost too) arrives too late and the picture freezes. While a receiver's
+ * reports show loss, the relay asks its browser (the playout-delay RTP header
+ * extension, http://www.webrtc.org/experiments/rtp-hdrext/playout-delay) to
+ * hold video at least that long, enough for two rounds of repair; once the
+ * loss is gone the floor goes back to 0. Audio follows through lip sync.
+ * Pure: no Janus callbacks, so the unit tests drive it directly.
+ */
+#ifndef OICALL_PLAYOUT_H
+#define OICALL_PLAYOUT_H
+
+#include <stdatomic.h>
+
+#include <glib.h>
+
+/* Video sent from one m-line to its receiver. */
+typedef struct oicall_playout {
+	atomic_int floor_ms;    /* the extension's minimum delay; -1: never sent (the relay adds no extension) */
+	atomic_uint loss;       /* how much of what it is sent it loses, in 1/65536 (written on its RTCP thread only) */
+	/* Its RTCP thread only: the last report's stream and highest sequence
+	 * number, and the packets (and those lost, in 1/256) since loss was updated. */
+	gboolean started;
+	guint32 ssrc, highest;
+	guint window, window_lost;
+	atomic_uint rtt_ms;     /* the last round trip its reports gave, 0 if none did */
+} oicall_playout;
+
+void oicall_playout_init(oicall_playout *playout);
+
+/* The receiver's RTCP compound packet about this video (the core puts its
+ * media's report block first). ntp_middle: the middle 32 bits of the NTP time
+ * now (oicall_ntp_middle). configured_ms: the floor for a lossy path, 0 = off. */
+void oicall_playout_report(oicall_playout *playout, const char *rtcp, int len, guint32 ntp_middle,
+	guint configured_ms);
+
+/* The middle 32 bits of the NTP time of a wall-clock time in µs (RFC 3550's
+ * unit for LSR and DLSR). */
+guint32 oicall_ntp_middle(gint64 real_us);
+
+#endif
