@@ -61,3 +61,16 @@ void oicall_settings_load(const char *config_path, const char *package,
 	g_list_free(items);
 	janus_config_destroy(config);
 }
+
+char *oicall_settings_peek(const char *config_path, const char *package, const char *category, const char *name) {
+	char *filename = g_strdup_printf("%s/%s.jcfg", config_path, package);
+	janus_config *config = g_file_test(filename, G_FILE_TEST_IS_REGULAR) ? janus_config_parse(filename) : NULL;
+	g_free(filename);
+	if(config == NULL)
+		return NULL;
+	janus_config_category *c = janus_config_get(config, NULL, janus_config_type_category, category);
+	janus_config_item *item = c ? janus_config_get(config, c, janus_config_type_item, name) : NULL;
+	char *value = item != NULL && item->value != NULL ? g_strdup(item->value) : NULL;
+	janus_config_destroy(config);
+	return value;
+}

@@ -11,4 +11,9 @@
 void oicall_settings_load(const char *config_path, const char *package,
 	const oicall_setting_spec *specs, size_t count, void *target);
 
+/* One value of another module's config_path/<package>.jcfg (the core's
+ * "janus" included), as it is written there: g_free it; NULL if the file,
+ * the category or the item is missing. Never logged: it may be a secret. */
+char *oicall_settings_peek(const char *config_path, const char *package, const char *category, const char *name);
+
 #endif

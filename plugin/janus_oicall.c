@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include <janus/plugins/plugin.h>
-#include <janus/config.h>
 #include <janus/debug.h>
 #include <janus/mutex.h>
 #include <janus/refcount.h>
@@ -949,17 +948,11 @@ static void ms_reply(oicall_session *session, const char *transaction, json_t *m
 
 /* Whether janus.transport.socketio, configured beside us, checks tokens. */
 static gboolean socketio_checks_tokens(const char *config_path) {
-	char *file = g_strdup_printf("%s/janus.transport.socketio.jcfg", config_path);
-	janus_config *c = g_file_test(file, G_FILE_TEST_IS_REGULAR) ? janus_config_parse(file) : NULL;
-	g_free(file);
-	if(c == NULL)
-		return FALSE;
-	janus_config_category *auth = janus_config_get(c, NULL, janus_config_type_category, "auth");
-	janus_config_item *enabled = auth ? janus_config_get(c, auth, janus_config_type_item, "enabled") : NULL;
-	janus_config_item *secret = auth ? janus_config_get(c, auth, janus_config_type_item, "secret") : NULL;
-	gboolean on = oicall_auth_wanted(enabled && enabled->value ? enabled->value : "auto",
-		secret && secret->value ? secret->value : "");
-	janus_config_destroy(c);
+	char *enabled = oicall_settings_peek(config_path, "janus.transport.socketio", "auth", "enabled");
+	char *secret = oicall_settings_peek(config_path, "janus.transport.socketio", "auth", "secret");
+	gboolean on = oicall_auth_wanted(enabled ? enabled : "auto", secret ? secret : "");
+	g_free(enabled);
+	g_free(secret);
 	return on;
 }
 

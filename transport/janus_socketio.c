@@ -3,7 +3,6 @@
  * This file holds the Janus transport callbacks only.
  */
 #include <janus/transports/transport.h>
-#include <janus/config.h>
 #include <janus/debug.h>
 #include <janus/mutex.h>
 #include <janus/refcount.h>
@@ -24,7 +23,12 @@
 static janus_transport sio_transport;
 static janus_transport_callbacks *gateway;
 static sio_transport_config config;
-/* The core's Admin API secret (NULL: none), for the Admin request the transport makes. */
+/* The core's Admin API secret (NULL: none), for the Admin request the
+ * transport makes: sockets turn their sessions' timeout off with
+ * set_session_timeout, which the core serves on its Admin API only. The core
+ * gives a transport no way to its secret but janus.jcfg, which Janus reads
+ * from the configs folder unless started with -C elsewhere (then the core
+ * refuses, and sessions get keepalives). */
 static char *admin_secret;
 static sio_server *server;
 /* Janus threads post to the server while it exists; destroy waits for them. */
@@ -81,29 +85,11 @@ static const sio_server_hooks hooks = {
 	.peer_unref = peer_unref,
 };
 
-/* Sockets turn their sessions' timeout off with set_session_timeout, which
- * the core serves on its Admin API only, so with its admin secret: the core
- * gives a transport no way to it but janus.jcfg, which Janus reads from the
- * configs folder unless started with -C elsewhere (then the core refuses,
- * and sessions get keepalives). */
-static char *read_admin_secret(const char *config_path) {
-	char *filename = g_strdup_printf("%s/janus.jcfg", config_path);
-	janus_config *core = g_file_test(filename, G_FILE_TEST_IS_REGULAR) ? janus_config_parse(filename) : NULL;
-	g_free(filename);
-	if(core == NULL)
-		return NULL;
-	janus_config_category *general = janus_config_get(core, NULL, janus_config_type_category, "general");
-	janus_config_item *item = general ? janus_config_get(core, general, janus_config_type_item, "admin_secret") : NULL;
-	char *secret = item != NULL && item->value != NULL ? g_strdup(item->value) : NULL;
-	janus_config_destroy(core);
-	return secret;
-}
-
 static int sio_init(janus_transport_callbacks *callback, const char *config_path) {
 	if(callback == NULL || config_path == NULL)
 		return -1;
 	oicall_settings_load(config_path, SIO_PACKAGE, sio_transport_settings, sio_transport_settings_count, &config);
-	admin_secret = read_admin_secret(config_path);
+	admin_secret = oicall_settings_peek(config_path, "janus", "general", "admin_secret");
 	gateway = callback;
 	if(config.enabled) {
 		char *error = NULL;
