@@ -180,8 +180,10 @@ void oicall_relay_forget(oicall_session *session, int mindex) {
 	atomic_store(&slot->pt_in, 0);
 	atomic_store(&slot->last_packet_us, 0);
 	atomic_store(&slot->keyframe_asks.held, 0);
-	/* A new stream: the receiver's browser has no floor for it yet. */
-	oicall_playout_init(&slot->playout);
+	/* A new stream: the receiver's browser has no floor for it yet. What the
+	 * RTCP thread counts starts afresh at the new stream's SSRC. */
+	atomic_store(&slot->playout.floor_ms, -1);
+	atomic_store(&slot->playout.loss, 0);
 }
 
 void oicall_relay_unlink(oicall_session *session) {
