@@ -62,8 +62,12 @@ describe('group call cycles', () => {
     const end = rssKiB(ctx.janus.process.pid);
     const growthPerCall = ((end - warm) * 1024) / (CYCLES - warmup * GROUPS);
     console.log(`Janus RSS after ${warmup * GROUPS} group calls ${warm} KiB, after ${CYCLES} ${end} KiB: ${growthPerCall.toFixed(0)} B per call`);
+    // RSS moves in pages as glibc keeps and reuses freed memory: 400 group calls read 2.4–4.3 kB
+    // each on the same code from run to run (2026-12-05, seven runs, before and after that day's
+    // changes), so 4 kB was a coin toss. A group call that left anything of its own behind would
+    // leave its four peers' sessions (40 m-line slots each), handles and SDPs: far more than 8 kB.
     if (process.env.OICALL_SANITIZERS !== '1')
-      assert.ok(growthPerCall < 4096, `memory grows by ${growthPerCall.toFixed(0)} B per group call`);
+      assert.ok(growthPerCall < 8192, `memory grows by ${growthPerCall.toFixed(0)} B per group call`);
     const sessions = await ctx.janus.admin({ janus: 'list_sessions' });
     assert.equal(sessions.sessions.length, 4 * GROUPS, 'only the sockets\' own sessions remain: every transport\'s is gone');
     const calls = await ctx.janus.admin({ janus: 'message_plugin', plugin: 'janus.plugin.oicall', request: { request: 'list-calls' } });
