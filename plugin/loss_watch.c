@@ -98,6 +98,10 @@ static gint32 cumulative_lost(const guint8 *block) {
 	return (lost & 0x800000) ? lost - 0x1000000 : lost;
 }
 
+guint32 oicall_rtcp_be32(const guint8 *p) {
+	return ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
+}
+
 const guint8 *oicall_rtcp_report_block(const char *rtcp, int len, int index) {
 	const guint8 *at = (const guint8 *)rtcp;
 	while(len >= 8 && (at[0] >> 6) == 2) {
@@ -119,7 +123,7 @@ gboolean oicall_rtx_loss_report(oicall_rtx_loss *loss, const char *rtcp, int len
 	const guint8 *block = oicall_rtcp_report_block(rtcp, len, 1);
 	if(block == NULL)
 		return FALSE;
-	guint32 ssrc = ((guint32)block[0] << 24) | (block[1] << 16) | (block[2] << 8) | block[3];
+	guint32 ssrc = oicall_rtcp_be32(block);
 	gint32 lost = cumulative_lost(block);
 	gboolean more = ssrc == loss->ssrc && lost > loss->lost;
 	loss->ssrc = ssrc;

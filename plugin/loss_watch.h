@@ -53,6 +53,8 @@ typedef struct oicall_rtx_loss {
 /* Report block `index` (0: the first) of the first sender or receiver report
  * of an RTCP compound packet that has that many, or NULL. */
 const guint8 *oicall_rtcp_report_block(const char *rtcp, int len, int index);
+/* A 32-bit field of a report block (network order). */
+guint32 oicall_rtcp_be32(const guint8 *p);
 
 /* An RTCP compound packet from a receiver of video: TRUE if its report on
  * the RTX stream (a report block after the media one) counts more lost than

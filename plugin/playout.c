@@ -31,10 +31,6 @@ guint32 oicall_ntp_middle(gint64 real_us) {
 	return (guint32)(((seconds & 0xFFFF) << 16) | (fraction >> 16));
 }
 
-static guint32 be32(const guint8 *p) {
-	return ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
-}
-
 void oicall_playout_report(oicall_playout *playout, const char *rtcp, int len, guint32 ntp_middle,
 		guint configured_ms) {
 	const guint8 *block = oicall_rtcp_report_block(rtcp, len, 0);
@@ -44,7 +40,7 @@ void oicall_playout_report(oicall_playout *playout, const char *rtcp, int len, g
 	 * report, often a few or none (a browser reports with each NACK and each
 	 * transport-wide feedback too): weighed by those packets, windows of
 	 * reports say how lossy the path is; averaging reports would not. */
-	guint32 ssrc = be32(block), highest = be32(block + 8);
+	guint32 ssrc = oicall_rtcp_be32(block), highest = oicall_rtcp_be32(block + 8);
 	guint32 packets = highest - playout->highest;
 	if(!playout->started || ssrc != playout->ssrc || packets > JUMP_MAX) {
 		playout->started = TRUE;
@@ -56,7 +52,7 @@ void oicall_playout_report(oicall_playout *playout, const char *rtcp, int len, g
 	}
 	playout->highest = highest;
 	/* RFC 3550 6.4.1: round trip = now - LSR - DLSR, in 1/65536 s. */
-	guint32 lsr = be32(block + 16), dlsr = be32(block + 20);
+	guint32 lsr = oicall_rtcp_be32(block + 16), dlsr = oicall_rtcp_be32(block + 20);
 	if(lsr != 0) {
 		guint32 rtt = ntp_middle - lsr - dlsr;
 		if(rtt < 65536 * 5)     /* a sane round trip: the clock or the report may be off */

@@ -447,13 +447,14 @@ void oicall_relay_rtcp(janus_callbacks *gateway, oicall_session *session, janus_
 	if(incoming == NULL)
 		return;
 	oicall_session *source = incoming->source;
-	if(incoming->kind == OICALL_VIDEO)
-		oicall_playout_report(&session->slots[packet->mindex].playout, packet->buffer, packet->length,
-			oicall_ntp_middle(g_get_real_time()), loss_playout_ms);
-	/* A retransmission this receiver lost is not sent again: it misses a frame. */
-	if(incoming->kind == OICALL_VIDEO &&
-			oicall_rtx_loss_report(&session->slots[packet->mindex].rtx_loss, packet->buffer, packet->length))
-		keyframe_for_loss(gateway, source, incoming->source_mindex, janus_get_monotonic_time());
+	if(incoming->kind == OICALL_VIDEO) {
+		oicall_slot *slot = &session->slots[packet->mindex];
+		oicall_playout_report(&slot->playout, packet->buffer, packet->length, oicall_ntp_middle(g_get_real_time()),
+			loss_playout_ms);
+		/* A retransmission this receiver lost is not sent again: it misses a frame. */
+		if(oicall_rtx_loss_report(&slot->rtx_loss, packet->buffer, packet->length))
+			keyframe_for_loss(gateway, source, incoming->source_mindex, janus_get_monotonic_time());
+	}
 	guint32 bitrate = janus_rtcp_get_remb(packet->buffer, packet->length);
 	if(bitrate > 0 && !g_atomic_int_get(&source->destroyed) && g_atomic_int_get(&source->media_ready)) {
 		/* What this session's client says about what it receives goes to that
