@@ -7,6 +7,7 @@
 // bad clients through it.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -265,6 +266,44 @@ describe('HTTP/1.x connection handling', () => {
       if (next.answers[0]?.status === 200) good++;
     }
     assert.equal(good, 60);
+  });
+
+  // The reset as filed: Node >= 19's default agent (and node-fetch on it)
+  // keeps sockets alive, and a request's own "Connection: close" does not
+  // stop it pooling the socket unless the answer says "close" too. An answer
+  // that closed without saying so left a dead socket in the client's pool,
+  // and the client's next request, sent on it within a few ms, was reset.
+  test('a keep-alive client that sends Connection: close is told so in every answer: its next request is never reset', async () => {
+    const { ip, ports } = ctx.janus;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (method, path, body) => new Promise((resolve) => {
+      const req = http.request({ host: ip, port: ports.sio, method, path, agent, headers: { Connection: 'close' } }, (res) => {
+        let text = '';
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode, connection: res.headers.connection, body: text }));
+      });
+      req.on('error', (e) => resolve({ error: e.code ?? e.message }));
+      req.end(body);
+    });
+    const sid = JSON.parse((await send('GET', EIO)).body.slice(1)).sid;
+    const cases = [
+      ['GET', `${EIO}&sid=nosuchsid`], ['POST', `${EIO}&sid=nosuchsid`, '40'], ['GET', '/calls/?EIO=3&transport=polling'],
+      ['GET', '/calls/?EIO=4&transport=pigeon'], ['POST', `${EIO}&sid=${sid}`, 'abc'], ['OPTIONS', EIO],
+      ['GET', '/no/such/file'], ['GET', EIO],
+    ];
+    try {
+      for (let i = 0; i < 48; i++) {
+        const [method, path, body] = cases[i % cases.length];
+        const first = await send(method, path, body);
+        assert.ok(!first.error, `${method} ${path}: ${first.error}`);
+        assert.equal(first.connection, 'close', `${method} ${path} answered ${first.status} without Connection: close`);
+        const next = await send('GET', EIO);
+        assert.equal(next.error, undefined, `the request after ${method} ${path} (${first.status}) was reset`);
+        assert.equal(next.status, 200);
+      }
+    } finally {
+      agent.destroy();
+    }
   });
 
   ctx.cleanExitTest();
