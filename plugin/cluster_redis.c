@@ -10,6 +10,7 @@
 #include <janus/debug.h>
 
 #include "cluster.h"
+#include "cluster_sentinel.h"
 #include "handoff.h"
 
 /* Extends a user's key if it still holds our record; writes it again if it
@@ -37,8 +38,11 @@ typedef struct job {
 } job;
 
 struct oicall_cluster_redis {
-	char *host;
+	char *host;                 /* where Redis is: configured, or the master a Sentinel named last */
 	int port;
+	GPtrArray *sentinels;       /* oicall_redis_address, NULL without Sentinels */
+	char *master;               /* the name they know the master by */
+	guint sentinel;             /* the one to ask first: the last that answered */
 	char *node;
 	char *node_key;
 	char *channel;
@@ -81,9 +85,13 @@ static redisReply *run(oicall_cluster_redis *redis, int n, const char **argv) {
 	for(int i = 0; i < n; i++)
 		lens[i] = strlen(argv[i]);
 	redisReply *reply = redisCommandArgv(redis->command, n, argv, lens);
-	if(reply == NULL)
+	if(reply == NULL) {
 		JANUS_LOG(LOG_WARN, "[oicall] cluster: Redis connection lost: %s\n", redis->command->errstr);
-	else if(reply->type == REDIS_REPLY_ERROR)
+	} else if(reply->type == REDIS_REPLY_ERROR && g_str_has_prefix(reply->str, "READONLY")) {
+		/* A master demoted under us (a failover): as lost, so that the master is looked for again. */
+		JANUS_LOG(LOG_WARN, "[oicall] cluster: Redis at %s:%d is a replica now\n", redis->host, redis->port);
+		g_clear_pointer(&reply, freeReplyObject);
+	} else if(reply->type == REDIS_REPLY_ERROR)
 		JANUS_LOG(LOG_WARN, "[oicall] cluster: Redis refused %s: %s\n", argv[0], reply->str);
 	return reply;
 }
@@ -94,9 +102,8 @@ static void disconnect(oicall_cluster_redis *redis) {
 	g_clear_pointer(&redis->subscriber, redisFree);
 }
 
-static redisContext *connect_one(oicall_cluster_redis *redis) {
-	struct timeval timeout = { 1, 0 };
-	redisContext *c = redisConnectWithTimeout(redis->host, redis->port, timeout);
+static redisContext *connect_to(const char *host, int port, struct timeval timeout) {
+	redisContext *c = redisConnectWithTimeout(host, port, timeout);
 	if(c == NULL || c->err) {
 		if(c != NULL)
 			redisFree(c);
@@ -107,9 +114,51 @@ static redisContext *connect_one(oicall_cluster_redis *redis) {
 	return c;
 }
 
+/* Asks the Sentinels in turn where the master is now, half a second each at
+ * most; FALSE when none could say. */
+static gboolean find_master(oicall_cluster_redis *redis) {
+	struct timeval timeout = { 0, 500000 };
+	for(guint i = 0; i < redis->sentinels->len; i++) {
+		guint at = (redis->sentinel + i) % redis->sentinels->len;
+		oicall_redis_address *sentinel = g_ptr_array_index(redis->sentinels, at);
+		redisContext *c = connect_to(sentinel->host, sentinel->port, timeout);
+		redisReply *reply = c ? redisCommand(c, "SENTINEL get-master-addr-by-name %s", redis->master) : NULL;
+		oicall_redis_address *master = oicall_sentinel_master_of(reply);
+		if(reply != NULL)
+			freeReplyObject(reply);
+		if(c != NULL)
+			redisFree(c);
+		if(master == NULL)
+			continue;
+		if(g_strcmp0(master->host, redis->host) != 0 || master->port != redis->port)
+			JANUS_LOG(LOG_INFO, "[oicall] cluster: Sentinel %s:%d says master %s is at %s:%d\n", sentinel->host,
+				sentinel->port, redis->master, master->host, master->port);
+		g_free(redis->host);
+		redis->host = g_steal_pointer(&master->host);
+		redis->port = master->port;
+		redis->sentinel = at;
+		oicall_redis_address_free(master);
+		return TRUE;
+	}
+	return FALSE;
+}
+
+/* Whether the command connection's server is a master: one a Sentinel named
+ * may have been demoted since, and a replica refuses every write. */
+static gboolean is_master(oicall_cluster_redis *redis) {
+	redisReply *reply = redisCommand(redis->command, "ROLE");
+	gboolean master = oicall_sentinel_role_is_master(reply);
+	if(reply != NULL)
+		freeReplyObject(reply);
+	return master;
+}
+
 static gboolean connect_both(oicall_cluster_redis *redis) {
-	redis->command = connect_one(redis);
-	redis->subscriber = redis->command ? connect_one(redis) : NULL;
+	if(redis->sentinels != NULL && !find_master(redis))
+		return FALSE;
+	struct timeval timeout = { 1, 0 };
+	redis->command = connect_to(redis->host, redis->port, timeout);
+	redis->subscriber = redis->command && is_master(redis) ? connect_to(redis->host, redis->port, timeout) : NULL;
 	if(redis->subscriber == NULL) {
 		disconnect(redis);
 		return FALSE;
@@ -359,12 +408,16 @@ static void *redis_thread(void *data) {
 	gboolean told_down = FALSE;
 	for(;;) {
 		if(redis->command == NULL && connect_both(redis)) {
-			JANUS_LOG(LOG_INFO, "[oicall] cluster: connected to Redis at %s:%d as %s\n", redis->host, redis->port,
-				redis->node);
+			JANUS_LOG(LOG_INFO, "[oicall] cluster: connected to Redis%s at %s:%d as %s\n",
+				redis->sentinels ? " (the master the Sentinels name)" : "", redis->host, redis->port, redis->node);
 			told_down = FALSE;
+		} else if(redis->command == NULL && !told_down && redis->sentinels != NULL) {
+			JANUS_LOG(LOG_WARN, "[oicall] cluster: no master %s the Sentinels name is reachable (last named: %s:%d), "
+				"asking again every second\n", redis->master, redis->host ? redis->host : "none", redis->port);
+			told_down = TRUE;
 		} else if(redis->command == NULL && !told_down) {
-			JANUS_LOG(LOG_WARN, "[oicall] cluster: Redis at %s:%d unreachable, trying again every second\n",
-				redis->host, redis->port);
+			JANUS_LOG(LOG_WARN, "[oicall] cluster: Redis at %s:%d unreachable (or not a master), trying again every "
+				"second\n", redis->host, redis->port);
 			told_down = TRUE;
 		}
 		struct pollfd fds[2] = { { .fd = redis->wake, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
@@ -396,11 +449,15 @@ static void *redis_thread(void *data) {
 
 /* ---- the other threads' side ------------------------------------------ */
 
-oicall_cluster_redis *oicall_cluster_redis_start(const char *host, int port, const char *node,
-		oicall_cluster_deliver deliver) {
+oicall_cluster_redis *oicall_cluster_redis_start(const char *address, const char *sentinels, const char *master,
+		const char *node, oicall_cluster_deliver deliver) {
 	oicall_cluster_redis *redis = g_new0(oicall_cluster_redis, 1);
-	redis->host = g_strdup(host);
-	redis->port = port;
+	if(sentinels != NULL) {
+		redis->sentinels = oicall_cluster_sentinels_parse(sentinels);
+		redis->master = g_strdup(master);
+	} else {
+		oicall_cluster_redis_address(address, &redis->host, &redis->port);
+	}
 	redis->node = g_strdup(node);
 	redis->node_key = oicall_cluster_node_key(node);
 	redis->channel = oicall_cluster_channel(node);
@@ -433,6 +490,9 @@ void oicall_cluster_redis_stop(oicall_cluster_redis *redis) {
 	if(redis->wake >= 0)
 		close(redis->wake);
 	g_free(redis->host);
+	if(redis->sentinels != NULL)
+		g_ptr_array_unref(redis->sentinels);
+	g_free(redis->master);
 	g_free(redis->node);
 	g_free(redis->node_key);
 	g_free(redis->channel);
