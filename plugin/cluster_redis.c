@@ -8,6 +8,7 @@
 
 #include <hiredis/hiredis.h>
 #include <janus/debug.h>
+#include <janus/utils.h>
 
 #include "cluster.h"
 #include "cluster_sentinel.h"
@@ -43,6 +44,8 @@ struct oicall_cluster_redis {
 	GPtrArray *sentinels;       /* oicall_redis_address, NULL without Sentinels */
 	char *master;               /* the name they know the master by */
 	guint sentinel;             /* the one to ask first: the last that answered */
+	redisContext *watch;        /* subscribed to that one's +switch-master, NULL when not */
+	gint64 watch_at;            /* when to try opening it again */
 	char *node;
 	char *node_key;
 	char *channel;
@@ -114,14 +117,15 @@ static redisContext *connect_to(const char *host, int port, struct timeval timeo
 	return c;
 }
 
-/* Asks the Sentinels in turn where the master is now, half a second each at
- * most; FALSE when none could say. */
+/* A Sentinel answers at once or is down: it is not worth a second of the Redis thread. */
+static const struct timeval sentinel_timeout = { 0, 500000 };
+
+/* Asks the Sentinels in turn where the master is now; FALSE when none could say. */
 static gboolean find_master(oicall_cluster_redis *redis) {
-	struct timeval timeout = { 0, 500000 };
 	for(guint i = 0; i < redis->sentinels->len; i++) {
 		guint at = (redis->sentinel + i) % redis->sentinels->len;
 		oicall_redis_address *sentinel = g_ptr_array_index(redis->sentinels, at);
-		redisContext *c = connect_to(sentinel->host, sentinel->port, timeout);
+		redisContext *c = connect_to(sentinel->host, sentinel->port, sentinel_timeout);
 		redisReply *reply = c ? redisCommand(c, "SENTINEL get-master-addr-by-name %s", redis->master) : NULL;
 		oicall_redis_address *master = oicall_sentinel_master_of(reply);
 		if(reply != NULL)
@@ -143,8 +147,43 @@ static gboolean find_master(oicall_cluster_redis *redis) {
 	return FALSE;
 }
 
+/* Follows a switchover at once: without it, a master demoted in a planned
+ * failover (SENTINEL FAILOVER, still up) goes on taking our writes until
+ * Sentinel reconfigures it, some 8 s later. A failed watch is tried again
+ * 10 s later (each try may cost a connect timeout); the retry loop still
+ * follows failovers meanwhile. */
+static void watch_switches(oicall_cluster_redis *redis) {
+	if(redis->sentinels == NULL || redis->watch != NULL || janus_get_monotonic_time() < redis->watch_at)
+		return;
+	redis->watch_at = janus_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	oicall_redis_address *sentinel = g_ptr_array_index(redis->sentinels, redis->sentinel);
+	redis->watch = connect_to(sentinel->host, sentinel->port, sentinel_timeout);
+	redisReply *reply = redis->watch ? redisCommand(redis->watch, "SUBSCRIBE +switch-master") : NULL;
+	if(reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+		g_clear_pointer(&redis->watch, redisFree);
+	if(reply != NULL)
+		freeReplyObject(reply);
+}
+
+/* Reads the watch: TRUE when our master switched (the watch is closed if it failed). */
+static gboolean master_switched(oicall_cluster_redis *redis) {
+	gboolean switched = FALSE;
+	void *next = NULL;
+	if(redisBufferRead(redis->watch) == REDIS_OK) {
+		while(redisGetReplyFromReader(redis->watch, &next) == REDIS_OK && next != NULL) {
+			switched = switched || oicall_sentinel_switched(next, redis->master);
+			freeReplyObject(next);
+			next = NULL;
+		}
+	}
+	if(redis->watch->err != 0)
+		g_clear_pointer(&redis->watch, redisFree);
+	return switched;
+}
+
 /* Whether the command connection's server is a master: one a Sentinel named
- * may have been demoted since, and a replica refuses every write. */
+ * may have been demoted since, and a replica refuses every write. (Not asked
+ * of a configured Redis: some hosted ones refuse ROLE.) */
 static gboolean is_master(oicall_cluster_redis *redis) {
 	redisReply *reply = redisCommand(redis->command, "ROLE");
 	gboolean master = oicall_sentinel_role_is_master(reply);
@@ -158,7 +197,8 @@ static gboolean connect_both(oicall_cluster_redis *redis) {
 		return FALSE;
 	struct timeval timeout = { 1, 0 };
 	redis->command = connect_to(redis->host, redis->port, timeout);
-	redis->subscriber = redis->command && is_master(redis) ? connect_to(redis->host, redis->port, timeout) : NULL;
+	gboolean usable = redis->command != NULL && (redis->sentinels == NULL || is_master(redis));
+	redis->subscriber = usable ? connect_to(redis->host, redis->port, timeout) : NULL;
 	if(redis->subscriber == NULL) {
 		disconnect(redis);
 		return FALSE;
@@ -416,21 +456,31 @@ static void *redis_thread(void *data) {
 				"asking again every second\n", redis->master, redis->host ? redis->host : "none", redis->port);
 			told_down = TRUE;
 		} else if(redis->command == NULL && !told_down) {
-			JANUS_LOG(LOG_WARN, "[oicall] cluster: Redis at %s:%d unreachable (or not a master), trying again every "
-				"second\n", redis->host, redis->port);
+			JANUS_LOG(LOG_WARN, "[oicall] cluster: Redis at %s:%d unreachable, trying again every second\n",
+				redis->host, redis->port);
 			told_down = TRUE;
 		}
-		struct pollfd fds[2] = { { .fd = redis->wake, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+		if(redis->command != NULL)
+			watch_switches(redis);
+		struct pollfd fds[3] = { { .fd = redis->wake, .events = POLLIN }, { .fd = -1, .events = POLLIN },
+			{ .fd = -1, .events = POLLIN } };
 		if(redis->subscriber != NULL)
 			fds[1].fd = redis->subscriber->fd;
+		if(redis->watch != NULL)
+			fds[2].fd = redis->watch->fd;
 		/* Down, this is the second between attempts (a queued job, the exit one included, still wakes us). */
-		if(poll(fds, 2, 1000) > 0 && (fds[0].revents & POLLIN)) {
+		if(poll(fds, 3, 1000) > 0 && (fds[0].revents & POLLIN)) {
 			guint64 count;
 			if(read(redis->wake, &count, sizeof(count)) < 0 && errno != EAGAIN)
 				JANUS_LOG(LOG_WARN, "[oicall] cluster: wake read failed: %s\n", g_strerror(errno));
 		}
 		if(fds[1].revents != 0 && !read_channel(redis))
 			disconnect(redis);
+		if(fds[2].revents != 0 && master_switched(redis) && redis->command != NULL) {
+			JANUS_LOG(LOG_INFO, "[oicall] cluster: the Sentinel switched master %s: asking where it is now\n",
+				redis->master);
+			disconnect(redis);
+		}
 		job *j;
 		gboolean exit = FALSE;
 		while((j = g_async_queue_try_pop(redis->jobs)) != NULL) {
@@ -444,6 +494,7 @@ static void *redis_thread(void *data) {
 			break;
 	}
 	disconnect(redis);
+	g_clear_pointer(&redis->watch, redisFree);
 	return NULL;
 }
 

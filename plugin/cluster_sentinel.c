@@ -81,3 +81,13 @@ gboolean oicall_sentinel_role_is_master(const redisReply *reply) {
 	return reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 && reply->element != NULL &&
 		plain_string(reply->element[0], 6) && strcmp(reply->element[0]->str, "master") == 0;
 }
+
+gboolean oicall_sentinel_switched(const redisReply *reply, const char *master) {
+	if(reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 || reply->element == NULL ||
+			!plain_string(reply->element[0], 7) || strcmp(reply->element[0]->str, "message") != 0 ||
+			!plain_string(reply->element[1], 14) || strcmp(reply->element[1]->str, "+switch-master") != 0 ||
+			!plain_string(reply->element[2], 1024))
+		return FALSE;
+	size_t len = strlen(master);
+	return strncmp(reply->element[2]->str, master, len) == 0 && reply->element[2]->str[len] == ' ';
+}

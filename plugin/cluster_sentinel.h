@@ -36,6 +36,9 @@ GPtrArray *oicall_cluster_sentinels_parse(const char *value);
  * array of its IP and port), or NULL (nil: the Sentinel knows no such
  * master; anything else: a reply not to be used). */
 oicall_redis_address *oicall_sentinel_master_of(const redisReply *reply);
+/* Whether a message on a Sentinel's +switch-master channel ([ "message",
+ * "+switch-master", "NAME OLD-IP OLD-PORT NEW-IP NEW-PORT" ]) is about master. */
+gboolean oicall_sentinel_switched(const redisReply *reply, const char *master);
 /* Whether a ROLE reply says master (a replica, or a master just demoted, says slave). */
 gboolean oicall_sentinel_role_is_master(const redisReply *reply);
 

@@ -18,20 +18,33 @@ const MASTER = BASE, REPLICA = BASE + 1, SENTINEL = BASE + 2;
 // Nothing listens there: the instances must go on to the next Sentinel.
 const NO_SENTINEL = BASE + 3;
 
+// The flags Sentinel shows for the replica on port (undefined: not known).
+function replicaFlags(port) {
+  const lines = redisCli(SENTINEL, 'SENTINEL', 'replicas', 'oicall').split('\n');
+  let entry = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    if (lines[i] === 'name') entry = {};
+    entry[lines[i]] = lines[i + 1];
+    if (entry.port === String(port) && entry.flags) return entry.flags;
+  }
+  return undefined;
+}
+
 const users = async (janus) => (await adminList(janus, 'list-users', true)).users.map((u) => [u.userId, u.node]).sort();
 const up = async (...instances) => (await Promise.all(instances.map(redisUp))).every((v) => v === 1);
 
 describe('cluster: Redis with a replica and Sentinel', { skip: !process.env.OICALL_NETNS && 'needs tests/e2e/netns-run.sh' }, () => {
   let master, replica, sentinel, a, b, dir;
+  const files = (port) => ['--dir', dir, '--dbfilename', `${port}.rdb`];
   const sockets = [];
   before(async () => {
-    master = await startRedis(MASTER);
-    replica = await startRedis(REPLICA, ['--replicaof', '127.0.0.1', String(MASTER)]);
+    // A replica keeps the copy its master sends in a file, and Sentinel rewrites its config: a directory of the test's own.
+    dir = mkdtempSync(join(tmpdir(), 'oicall-sentinel-'));
+    master = await startRedis(MASTER, files(MASTER));
+    replica = await startRedis(REPLICA, [...files(REPLICA), '--replicaof', '127.0.0.1', String(MASTER)]);
     await waitFor(() => /master_link_status:up/.test(redisCli(REPLICA, 'INFO', 'replication')),
       { what: 'the replica in sync' });
-    // Sentinel rewrites its config file: one of the test's own. Quorum 1 (one
-    // Sentinel), down after 1 s: a failover within a few seconds.
-    dir = mkdtempSync(join(tmpdir(), 'oicall-sentinel-'));
+    // Quorum 1 (one Sentinel), down after 1 s: a failover within a few seconds.
     const conf = join(dir, 'sentinel.conf');
     writeFileSync(conf, [`dir ${dir}`, `sentinel monitor oicall 127.0.0.1 ${MASTER} 1`,
       'sentinel down-after-milliseconds oicall 1000', 'sentinel failover-timeout oicall 3000', ''].join('\n'));
@@ -99,13 +112,36 @@ describe('cluster: Redis with a replica and Sentinel', { skip: !process.env.OICA
       /^bob is connected to another server/);
   });
 
+  test('the old master back as a replica, a planned failover (SENTINEL FAILOVER): the instances leave the demoted master at once', async (t) => {
+    await master.stop();
+    master = await startRedis(MASTER, [...files(MASTER), '--replicaof', '127.0.0.1', String(REPLICA)]);
+    await waitFor(() => /master_link_status:up/.test(redisCli(MASTER, 'INFO', 'replication')), { what: 'in sync' });
+    await waitFor(() => replicaFlags(MASTER) === 'slave', { timeoutMs: 15000, what: 'the Sentinel seeing the replica up' });
+    await waitFor(() => { try { return redisCli(SENTINEL, 'SENTINEL', 'FAILOVER', 'oicall') === 'OK'; } catch { return false; } },
+      { timeoutMs: 10000, intervalMs: 200, what: 'SENTINEL FAILOVER accepted' });
+    const startedAt = Date.now();
+    // The demoted master stays up, a master still, until Sentinel reconfigures it (8 s on): only
+    // +switch-master tells the instances to leave it that soon.
+    const moved = (janus) => new RegExp(`switched master oicall[^]*says master oicall is at 127\\.0\\.0\\.1:${MASTER}`)
+      .test(janus.log());
+    await waitFor(async () => moved(a) && moved(b) && await up(a, b), { timeoutMs: 6000, intervalMs: 100,
+      what: 'both instances on the promoted master' });
+    t.diagnostic(`SENTINEL FAILOVER to both instances on the new master: ${Date.now() - startedAt} ms`);
+    assert.match(redisCli(MASTER, 'ROLE'), /^master/);
+    await waitFor(() => redisJson(MASTER, 'oicall:node:a') && redisJson(MASTER, 'oicall:node:b'), { what: 'node keys' });
+    for (const [user, node] of [['alice', 'b'], ['bob', 'b'], ['carol', 'a']])
+      assert.equal(redisJson(MASTER, `oicall:user:${user}`)?.node, node, user);
+    for (const janus of [a, b])
+      assert.deepEqual(await users(janus), [['alice', 'b'], ['bob', 'b'], ['carol', 'a']]);
+  });
+
   test('both instances exit cleanly (no crash, no sanitizer report), deleting their node keys', async () => {
     for (const s of sockets) s.close();
     if (process.env.OICALL_SANITIZERS === '1') await sleep(1500);
     await a.stop();
     await b.stop();
-    assert.equal(redisJson(REPLICA, 'oicall:node:a'), null);
-    assert.equal(redisJson(REPLICA, 'oicall:node:b'), null);
+    assert.equal(redisJson(MASTER, 'oicall:node:a'), null);
+    assert.equal(redisJson(MASTER, 'oicall:node:b'), null);
   });
 });
 

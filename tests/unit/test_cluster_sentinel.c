@@ -177,10 +177,35 @@ static void test_role_reply(void) {
 	g_assert_false(oicall_sentinel_role_is_master(NULL));
 }
 
+static void assert_switched(redisReply *reply, gboolean expected) {
+	g_assert_true(oicall_sentinel_switched(reply, "oicall") == expected);
+	reply_free(reply);
+}
+
+static void test_switch_message(void) {
+	assert_switched(array(3, string("message"), string("+switch-master"), string("oicall 127.0.0.1 6379 127.0.0.1 6380")),
+		TRUE);
+	/* Another master the Sentinel watches, whose name starts as ours or not. */
+	assert_switched(array(3, string("message"), string("+switch-master"), string("oicall2 10.0.0.1 6379 10.0.0.2 6379")),
+		FALSE);
+	assert_switched(array(3, string("message"), string("+switch-master"), string("other 10.0.0.1 6379 10.0.0.2 6379")),
+		FALSE);
+	assert_switched(array(3, string("message"), string("+switch-master"), string("oicall")), FALSE);
+	/* Not a message of that channel, or not of that shape. */
+	assert_switched(array(3, string("subscribe"), string("+switch-master"), of_type(REDIS_REPLY_INTEGER)), FALSE);
+	assert_switched(array(3, string("message"), string("+sdown"), string("oicall 127.0.0.1 6379")), FALSE);
+	assert_switched(array(2, string("message"), string("+switch-master")), FALSE);
+	assert_switched(array(3, string("message"), string("+switch-master"), of_type(REDIS_REPLY_NIL)), FALSE);
+	assert_switched(array(3, string("message"), string("+switch-master"), string_n("oicall\0 1 2 3 4", 14)), FALSE);
+	assert_switched(string("message"), FALSE);
+	assert_switched(NULL, FALSE);
+}
+
 int main(int argc, char **argv) {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/cluster-sentinel/settings", test_settings);
 	g_test_add_func("/cluster-sentinel/master-reply", test_master_reply);
 	g_test_add_func("/cluster-sentinel/role-reply", test_role_reply);
+	g_test_add_func("/cluster-sentinel/switch-message", test_switch_message);
 	return g_test_run();
 }
