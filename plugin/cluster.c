@@ -21,14 +21,15 @@ gboolean oicall_cluster_redis_valid(const char *value, const char **why) {
 		return TRUE;
 	const char *colon = strrchr(value, ':');
 	guint64 port = 0;
-	if(colon == NULL || colon == value || !g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port, NULL)) {
+	if(colon == NULL || colon == value || colon - value > OICALL_CLUSTER_MAX_HOST_LEN ||
+			!g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port, NULL)) {
 		*why = "is not HOST:PORT";
 		return FALSE;
 	}
 	return TRUE;
 }
 
-gboolean oicall_cluster_instance_valid(const char *value, const char **why) {
+gboolean oicall_cluster_name_valid(const char *value, const char **why) {
 	if(value[0] == '\0' || oicall_cluster_id_valid(value))
 		return TRUE;
 	*why = "is not 1 to 64 of A-Z a-z 0-9 . _ : -";

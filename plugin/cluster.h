@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 #define OICALL_CLUSTER_MAX_ID_LEN 64
+/* A host name at most (RFC 1035): a Redis's or a Sentinel's, configured or named by a Sentinel. */
+#define OICALL_CLUSTER_MAX_HOST_LEN 255
 /* What Redis may hand us as one message: far above any message we send. */
 #define OICALL_CLUSTER_MAX_MESSAGE_LEN (256 * 1024)
 #define OICALL_CLUSTER_NODE_REFRESH_US (2 * G_USEC_PER_SEC)
@@ -24,9 +26,10 @@
 /* An instance id: 1 to 64 of A-Z a-z 0-9 . _ : - (it goes into key and channel names). */
 gboolean oicall_cluster_id_valid(const char *id);
 
-/* cluster.redis: "" (no cluster) or HOST:PORT; cluster.instance_id: "" or an id (setting checks). */
+/* cluster.redis: "" (no cluster) or HOST:PORT (a host of at most 255 characters);
+ * cluster.instance_id and cluster.sentinel_master: "" or an id (setting checks). */
 gboolean oicall_cluster_redis_valid(const char *value, const char **why);
-gboolean oicall_cluster_instance_valid(const char *value, const char **why);
+gboolean oicall_cluster_name_valid(const char *value, const char **why);
 /* A valid, non-empty cluster.redis's parts (*host: g_free). */
 void oicall_cluster_redis_address(const char *value, char **host, int *port);
 

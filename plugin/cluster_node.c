@@ -8,6 +8,7 @@
 
 #include "../common/prom.h"
 #include "cluster.h"
+#include "cluster_sentinel.h"
 
 static oicall_cluster_redis *redis;
 static oicall_presence *presence;
@@ -19,7 +20,14 @@ static gint64 started_at_ms;
 static char *media_address;
 
 void oicall_cluster_node_start(const oicall_plugin_config *config, oicall_cluster_deliver deliver) {
-	if(config->cluster_redis[0] == '\0')
+	const char *problem = oicall_cluster_redis_source_problem(config->cluster_redis, config->cluster_sentinels,
+		config->cluster_sentinel_master);
+	if(problem != NULL) {
+		JANUS_LOG(LOG_ERR, "[oicall] cluster: %s: the cluster stays off, oicall runs alone\n", problem);
+		return;
+	}
+	gboolean sentinels = config->cluster_sentinels[0] != '\0';
+	if(config->cluster_redis[0] == '\0' && !sentinels)
 		return;
 	/* Default id: unique per process on a host, and a valid id whatever the host name holds. */
 	char *node = config->cluster_instance_id[0] != '\0' ? g_strdup(config->cluster_instance_id) : NULL;
@@ -29,11 +37,8 @@ void oicall_cluster_node_start(const oicall_plugin_config *config, oicall_cluste
 		node = g_strdup_printf("%s-%d", host, (int)getpid());
 		g_free(host);
 	}
-	char *host = NULL;
-	int port = 0;
-	oicall_cluster_redis_address(config->cluster_redis, &host, &port);
-	redis = oicall_cluster_redis_start(host, port, node, deliver);
-	g_free(host);
+	redis = oicall_cluster_redis_start(config->cluster_redis, sentinels ? config->cluster_sentinels : NULL,
+		config->cluster_sentinel_master, node, deliver);
 	if(redis != NULL) {
 		presence = oicall_presence_new(node);
 		call_keys = oicall_call_keys_new();
@@ -42,7 +47,11 @@ void oicall_cluster_node_start(const oicall_plugin_config *config, oicall_cluste
 		media_address = g_strdup(config->cluster_media_address);
 		started_at_ms = g_get_real_time() / 1000;
 		node_refresh_at = 0;
-		JANUS_LOG(LOG_INFO, "[oicall] cluster: instance %s, Redis at %s\n", node, config->cluster_redis);
+		if(sentinels)
+			JANUS_LOG(LOG_INFO, "[oicall] cluster: instance %s, Redis: master %s of the Sentinels at %s\n", node,
+				config->cluster_sentinel_master, config->cluster_sentinels);
+		else
+			JANUS_LOG(LOG_INFO, "[oicall] cluster: instance %s, Redis at %s\n", node, config->cluster_redis);
 	}
 	g_free(node);
 }

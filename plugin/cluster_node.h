@@ -1,6 +1,7 @@
 /*
  * This instance as a member of the cluster (docs/cluster.md), for the
- * plugin's glue: starts the Redis client when cluster.redis is set, keeps
+ * plugin's glue: starts the Redis client when cluster.redis (or
+ * cluster.sentinels) is set, keeps
  * the node key and the keys of the users registered and the calls hosted
  * here in Redis, and
  * turns what other instances send into effects on local sessions. With no
@@ -18,11 +19,13 @@
 #include "cluster_redis.h"
 #include "plugin_config.h"
 
-/* Nothing when cluster.redis is empty; if the Redis thread can't start, the log says so and oicall runs alone. */
+/* Nothing when neither cluster.redis nor cluster.sentinels is set; if the
+ * settings don't go together or the Redis thread can't start, the log says
+ * so and oicall runs alone. */
 void oicall_cluster_node_start(const oicall_plugin_config *config, oicall_cluster_deliver deliver);
 void oicall_cluster_node_stop(void);
 
-/* Whether cluster.redis is set (and the Redis thread runs). */
+/* Whether the cluster is on (its Redis thread runs). */
 gboolean oicall_cluster_node_enabled(void);
 /* A session of this instance registered user. */
 void oicall_cluster_node_registered(const char *user, guint64 session);

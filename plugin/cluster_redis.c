@@ -8,8 +8,10 @@
 
 #include <hiredis/hiredis.h>
 #include <janus/debug.h>
+#include <janus/utils.h>
 
 #include "cluster.h"
+#include "cluster_sentinel.h"
 #include "handoff.h"
 
 /* Extends a user's key if it still holds our record; writes it again if it
@@ -37,8 +39,13 @@ typedef struct job {
 } job;
 
 struct oicall_cluster_redis {
-	char *host;
+	char *host;                 /* where Redis is: configured, or the master a Sentinel named last */
 	int port;
+	GPtrArray *sentinels;       /* oicall_redis_address, NULL without Sentinels */
+	char *master;               /* the name they know the master by */
+	guint sentinel;             /* the one to ask first: the last that answered */
+	redisContext *watch;        /* subscribed to that one's +switch-master, NULL when not */
+	gint64 watch_at;            /* when to try opening it again */
 	char *node;
 	char *node_key;
 	char *channel;
@@ -81,9 +88,13 @@ static redisReply *run(oicall_cluster_redis *redis, int n, const char **argv) {
 	for(int i = 0; i < n; i++)
 		lens[i] = strlen(argv[i]);
 	redisReply *reply = redisCommandArgv(redis->command, n, argv, lens);
-	if(reply == NULL)
+	if(reply == NULL) {
 		JANUS_LOG(LOG_WARN, "[oicall] cluster: Redis connection lost: %s\n", redis->command->errstr);
-	else if(reply->type == REDIS_REPLY_ERROR)
+	} else if(reply->type == REDIS_REPLY_ERROR && g_str_has_prefix(reply->str, "READONLY")) {
+		/* A master demoted under us (a failover): as lost, so that the master is looked for again. */
+		JANUS_LOG(LOG_WARN, "[oicall] cluster: Redis at %s:%d is a replica now\n", redis->host, redis->port);
+		g_clear_pointer(&reply, freeReplyObject);
+	} else if(reply->type == REDIS_REPLY_ERROR)
 		JANUS_LOG(LOG_WARN, "[oicall] cluster: Redis refused %s: %s\n", argv[0], reply->str);
 	return reply;
 }
@@ -94,9 +105,8 @@ static void disconnect(oicall_cluster_redis *redis) {
 	g_clear_pointer(&redis->subscriber, redisFree);
 }
 
-static redisContext *connect_one(oicall_cluster_redis *redis) {
-	struct timeval timeout = { 1, 0 };
-	redisContext *c = redisConnectWithTimeout(redis->host, redis->port, timeout);
+static redisContext *connect_to(const char *host, int port, struct timeval timeout) {
+	redisContext *c = redisConnectWithTimeout(host, port, timeout);
 	if(c == NULL || c->err) {
 		if(c != NULL)
 			redisFree(c);
@@ -107,9 +117,88 @@ static redisContext *connect_one(oicall_cluster_redis *redis) {
 	return c;
 }
 
+/* A Sentinel answers at once or is down: it is not worth a second of the Redis thread. */
+static const struct timeval sentinel_timeout = { 0, 500000 };
+
+/* Asks the Sentinels in turn where the master is now; FALSE when none could say. */
+static gboolean find_master(oicall_cluster_redis *redis) {
+	for(guint i = 0; i < redis->sentinels->len; i++) {
+		guint at = (redis->sentinel + i) % redis->sentinels->len;
+		oicall_redis_address *sentinel = g_ptr_array_index(redis->sentinels, at);
+		redisContext *c = connect_to(sentinel->host, sentinel->port, sentinel_timeout);
+		redisReply *reply = c ? redisCommand(c, "SENTINEL get-master-addr-by-name %s", redis->master) : NULL;
+		oicall_redis_address *master = oicall_sentinel_master_of(reply);
+		if(reply != NULL)
+			freeReplyObject(reply);
+		if(c != NULL)
+			redisFree(c);
+		if(master == NULL)
+			continue;
+		if(g_strcmp0(master->host, redis->host) != 0 || master->port != redis->port)
+			JANUS_LOG(LOG_INFO, "[oicall] cluster: Sentinel %s:%d says master %s is at %s:%d\n", sentinel->host,
+				sentinel->port, redis->master, master->host, master->port);
+		g_free(redis->host);
+		redis->host = g_steal_pointer(&master->host);
+		redis->port = master->port;
+		redis->sentinel = at;
+		oicall_redis_address_free(master);
+		return TRUE;
+	}
+	return FALSE;
+}
+
+/* Follows a switchover at once: without it, a master demoted in a planned
+ * failover (SENTINEL FAILOVER, still up) goes on taking our writes until
+ * Sentinel reconfigures it, some 8 s later. A failed watch is tried again
+ * 10 s later (each try may cost a connect timeout); the retry loop still
+ * follows failovers meanwhile. */
+static void watch_switches(oicall_cluster_redis *redis) {
+	if(redis->sentinels == NULL || redis->watch != NULL || janus_get_monotonic_time() < redis->watch_at)
+		return;
+	redis->watch_at = janus_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	oicall_redis_address *sentinel = g_ptr_array_index(redis->sentinels, redis->sentinel);
+	redis->watch = connect_to(sentinel->host, sentinel->port, sentinel_timeout);
+	redisReply *reply = redis->watch ? redisCommand(redis->watch, "SUBSCRIBE +switch-master") : NULL;
+	if(reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+		g_clear_pointer(&redis->watch, redisFree);
+	if(reply != NULL)
+		freeReplyObject(reply);
+}
+
+/* Reads the watch: TRUE when our master switched (the watch is closed if it failed). */
+static gboolean master_switched(oicall_cluster_redis *redis) {
+	gboolean switched = FALSE;
+	void *next = NULL;
+	if(redisBufferRead(redis->watch) == REDIS_OK) {
+		while(redisGetReplyFromReader(redis->watch, &next) == REDIS_OK && next != NULL) {
+			switched = switched || oicall_sentinel_switched(next, redis->master);
+			freeReplyObject(next);
+			next = NULL;
+		}
+	}
+	if(redis->watch->err != 0)
+		g_clear_pointer(&redis->watch, redisFree);
+	return switched;
+}
+
+/* Whether the command connection's server is a master: one a Sentinel named
+ * may have been demoted since, and a replica refuses every write. (Not asked
+ * of a configured Redis: some hosted ones refuse ROLE.) */
+static gboolean is_master(oicall_cluster_redis *redis) {
+	redisReply *reply = redisCommand(redis->command, "ROLE");
+	gboolean master = oicall_sentinel_role_is_master(reply);
+	if(reply != NULL)
+		freeReplyObject(reply);
+	return master;
+}
+
 static gboolean connect_both(oicall_cluster_redis *redis) {
-	redis->command = connect_one(redis);
-	redis->subscriber = redis->command ? connect_one(redis) : NULL;
+	if(redis->sentinels != NULL && !find_master(redis))
+		return FALSE;
+	struct timeval timeout = { 1, 0 };
+	redis->command = connect_to(redis->host, redis->port, timeout);
+	gboolean usable = redis->command != NULL && (redis->sentinels == NULL || is_master(redis));
+	redis->subscriber = usable ? connect_to(redis->host, redis->port, timeout) : NULL;
 	if(redis->subscriber == NULL) {
 		disconnect(redis);
 		return FALSE;
@@ -359,25 +448,39 @@ static void *redis_thread(void *data) {
 	gboolean told_down = FALSE;
 	for(;;) {
 		if(redis->command == NULL && connect_both(redis)) {
-			JANUS_LOG(LOG_INFO, "[oicall] cluster: connected to Redis at %s:%d as %s\n", redis->host, redis->port,
-				redis->node);
+			JANUS_LOG(LOG_INFO, "[oicall] cluster: connected to Redis%s at %s:%d as %s\n",
+				redis->sentinels ? " (the master the Sentinels name)" : "", redis->host, redis->port, redis->node);
 			told_down = FALSE;
+		} else if(redis->command == NULL && !told_down && redis->sentinels != NULL) {
+			JANUS_LOG(LOG_WARN, "[oicall] cluster: no master %s the Sentinels name is reachable (last named: %s:%d), "
+				"asking again every second\n", redis->master, redis->host ? redis->host : "none", redis->port);
+			told_down = TRUE;
 		} else if(redis->command == NULL && !told_down) {
 			JANUS_LOG(LOG_WARN, "[oicall] cluster: Redis at %s:%d unreachable, trying again every second\n",
 				redis->host, redis->port);
 			told_down = TRUE;
 		}
-		struct pollfd fds[2] = { { .fd = redis->wake, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+		if(redis->command != NULL)
+			watch_switches(redis);
+		struct pollfd fds[3] = { { .fd = redis->wake, .events = POLLIN }, { .fd = -1, .events = POLLIN },
+			{ .fd = -1, .events = POLLIN } };
 		if(redis->subscriber != NULL)
 			fds[1].fd = redis->subscriber->fd;
+		if(redis->watch != NULL)
+			fds[2].fd = redis->watch->fd;
 		/* Down, this is the second between attempts (a queued job, the exit one included, still wakes us). */
-		if(poll(fds, 2, 1000) > 0 && (fds[0].revents & POLLIN)) {
+		if(poll(fds, 3, 1000) > 0 && (fds[0].revents & POLLIN)) {
 			guint64 count;
 			if(read(redis->wake, &count, sizeof(count)) < 0 && errno != EAGAIN)
 				JANUS_LOG(LOG_WARN, "[oicall] cluster: wake read failed: %s\n", g_strerror(errno));
 		}
 		if(fds[1].revents != 0 && !read_channel(redis))
 			disconnect(redis);
+		if(fds[2].revents != 0 && master_switched(redis) && redis->command != NULL) {
+			JANUS_LOG(LOG_INFO, "[oicall] cluster: the Sentinel switched master %s: asking where it is now\n",
+				redis->master);
+			disconnect(redis);
+		}
 		job *j;
 		gboolean exit = FALSE;
 		while((j = g_async_queue_try_pop(redis->jobs)) != NULL) {
@@ -391,16 +494,21 @@ static void *redis_thread(void *data) {
 			break;
 	}
 	disconnect(redis);
+	g_clear_pointer(&redis->watch, redisFree);
 	return NULL;
 }
 
 /* ---- the other threads' side ------------------------------------------ */
 
-oicall_cluster_redis *oicall_cluster_redis_start(const char *host, int port, const char *node,
-		oicall_cluster_deliver deliver) {
+oicall_cluster_redis *oicall_cluster_redis_start(const char *address, const char *sentinels, const char *master,
+		const char *node, oicall_cluster_deliver deliver) {
 	oicall_cluster_redis *redis = g_new0(oicall_cluster_redis, 1);
-	redis->host = g_strdup(host);
-	redis->port = port;
+	if(sentinels != NULL) {
+		redis->sentinels = oicall_cluster_sentinels_parse(sentinels);
+		redis->master = g_strdup(master);
+	} else {
+		oicall_cluster_redis_address(address, &redis->host, &redis->port);
+	}
 	redis->node = g_strdup(node);
 	redis->node_key = oicall_cluster_node_key(node);
 	redis->channel = oicall_cluster_channel(node);
@@ -433,6 +541,9 @@ void oicall_cluster_redis_stop(oicall_cluster_redis *redis) {
 	if(redis->wake >= 0)
 		close(redis->wake);
 	g_free(redis->host);
+	if(redis->sentinels != NULL)
+		g_ptr_array_unref(redis->sentinels);
+	g_free(redis->master);
 	g_free(redis->node);
 	g_free(redis->node_key);
 	g_free(redis->channel);

@@ -5,7 +5,9 @@
  * ever waits on Redis. The message thread hands it work through a queue,
  * fire and forget: what a lost connection drops, the next refresh writes
  * again. Messages read off the channel go to a callback, on this thread.
- * While Redis is away it tries again every second.
+ * While Redis is away it tries again every second; with Sentinels, each
+ * attempt asks them where the master is first, so that a failover is
+ * followed within a second or two of its end.
  */
 #ifndef OICALL_CLUSTER_REDIS_H
 #define OICALL_CLUSTER_REDIS_H
@@ -17,9 +19,12 @@ typedef struct oicall_cluster_redis oicall_cluster_redis;
 /* A message off the channel (text: the callback's to g_free), called on the Redis thread. */
 typedef void (*oicall_cluster_deliver)(char *text, size_t len);
 
-/* Connects in the background; NULL if the thread can't start. */
-oicall_cluster_redis *oicall_cluster_redis_start(const char *host, int port, const char *node,
-	oicall_cluster_deliver deliver);
+/* Connects in the background to address (a valid cluster.redis) or, when
+ * sentinels (a valid cluster.sentinels) is not NULL, to the master they name
+ * for master: asked again at each (re)connect, the server checked with ROLE
+ * (plugin/cluster_sentinel.h). NULL if the thread can't start. */
+oicall_cluster_redis *oicall_cluster_redis_start(const char *address, const char *sentinels, const char *master,
+	const char *node, oicall_cluster_deliver deliver);
 void oicall_cluster_redis_stop(oicall_cluster_redis *redis);
 
 /* Whether both connections to Redis are up now (any thread). */

@@ -5,6 +5,7 @@
 #include "../common/auth_token.h"
 #include "call_engine.h"
 #include "cluster.h"
+#include "cluster_sentinel.h"
 #include "ice_servers.h"
 
 /* A comma-separated list of names, each from the allowed set, no repeats. */
@@ -62,7 +63,9 @@ const oicall_setting_spec oicall_plugin_settings[] = {
 	OPT("turn", "urls", OICALL_SETTING_STRING, "", 0, 0, turn_urls, oicall_turn_urls_valid),
 	OPT("turn", "lifetime", OICALL_SETTING_UINT, "86400", 60, 604800, turn_lifetime, NULL),
 	OPT("cluster", "redis", OICALL_SETTING_STRING, "", 0, 0, cluster_redis, oicall_cluster_redis_valid),
-	OPT("cluster", "instance_id", OICALL_SETTING_STRING, "", 0, 0, cluster_instance_id, oicall_cluster_instance_valid),
+	OPT("cluster", "sentinels", OICALL_SETTING_STRING, "", 0, 0, cluster_sentinels, oicall_cluster_sentinels_valid),
+	OPT("cluster", "sentinel_master", OICALL_SETTING_STRING, "", 0, 0, cluster_sentinel_master, oicall_cluster_name_valid),
+	OPT("cluster", "instance_id", OICALL_SETTING_STRING, "", 0, 0, cluster_instance_id, oicall_cluster_name_valid),
 	OPT("cluster", "media_address", OICALL_SETTING_STRING, "", 0, 0, cluster_media_address, NULL),
 };
 const size_t oicall_plugin_settings_count = G_N_ELEMENTS(oicall_plugin_settings);

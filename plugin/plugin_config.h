@@ -24,6 +24,8 @@ typedef struct oicall_plugin_config {
 	char *turn_urls;            /* comma-separated turn:/turns: URLs handed out with them */
 	guint64 turn_lifetime;      /* seconds the handed-out credentials are valid */
 	char *cluster_redis;        /* "HOST:PORT" of the cluster's Redis, "" = no cluster (docs/cluster.md) */
+	char *cluster_sentinels;    /* or "HOST:PORT,..." of the Sentinels that watch its master (not both) */
+	char *cluster_sentinel_master; /* the name the Sentinels know that master by */
 	char *cluster_instance_id;  /* this instance's id in the cluster, "" = host name and process id */
 	char *cluster_media_address; /* the address this instance's media is reached at, for the others */
 } oicall_plugin_config;

@@ -4,66 +4,23 @@
 // network namespace, reached with real socket.io-client.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
 import { startJanus, sleep } from './lib/janus.js';
-import { connect, emitAck, nextEvent, waitFor } from './lib/sio.js';
+import { emitAck, nextEvent, waitFor } from './lib/sio.js';
 import { fakeOffer } from './lib/sdp.js';
+import * as shared from './lib/cluster.js';
+import { adminList, redisUp, registered } from './lib/cluster.js';
 
 const REDIS_PORT = 16300 + (process.pid % 500);
 const NODE_TTL_MS = 6000;
 const USER_TTL_MS = 30000;
 
-function redisCli(...args) {
-  return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(REDIS_PORT), '--raw', ...args],
-    { encoding: 'utf8', timeout: 5000 }).trim();
-}
+const redisCli = (...args) => shared.redisCli(REDIS_PORT, ...args);
+const redisJson = (key) => shared.redisJson(REDIS_PORT, key);
+const startRedis = () => shared.startRedis(REDIS_PORT);
+const startInstance = (i, id) => shared.startInstance(i, id, { redis: `127.0.0.1:${REDIS_PORT}` });
 
-const redisJson = (key) => { const v = redisCli('GET', key); return v ? JSON.parse(v) : null; };
-
-// A redis-server that only this test talks to; resolves once it answers.
-async function startRedis() {
-  const proc = spawn('redis-server', ['--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--save', '',
-    '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
-  const exited = new Promise((r) => proc.on('exit', r));
-  await waitFor(() => { try { return redisCli('PING') === 'PONG'; } catch { return false; } },
-    { timeoutMs: 10000, what: 'redis-server' });
-  return { proc, stop: async () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); await exited; } };
-}
-
-// Instance i's own veth pair and address (10.213.1i.1), as netns-run.sh makes veth0 for one Janus.
-function instanceLink(i) {
-  const a = `vethc${i}a`, b = `vethc${i}b`;
-  const ip = (...args) => execFileSync('ip', args);
-  try { ip('link', 'del', a); } catch { /* not there yet */ }
-  ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
-  ip('addr', 'add', `10.213.1${i}.1/24`, 'dev', a);
-  ip('addr', 'add', `10.213.1${i}.2/24`, 'dev', b);
-  ip('link', 'set', a, 'up');
-  ip('link', 'set', b, 'up');
-  return { ip: `10.213.1${i}.1`, iceIface: a };
-}
-
-function startInstance(i, id, extra = {}) {
-  const link = instanceLink(i);
-  return startJanus({ ...link, ...extra,
-    plugin: { general: { reconnect_grace: 2 }, cluster: { redis: `127.0.0.1:${REDIS_PORT}`, instance_id: id,
-      media_address: link.ip } } });
-}
-
-const adminList = async (janus, request, cluster) => (await janus.admin({ janus: 'message_plugin',
-  plugin: 'janus.plugin.oicall', request: { request, ...(cluster ? { cluster: true } : {}) } })).response;
-// The gauge on the transport's /metrics page.
-const redisUp = async (janus) => Number((await (await fetch(`${janus.sioUrl}/metrics`)).text())
-  .match(/^oicall_cluster_redis_up (\d+)$/m)?.[1]);
 const listUsers = (janus, cluster) => adminList(janus, 'list-users', cluster);
 const listCalls = (janus, cluster) => adminList(janus, 'list-calls', cluster);
-
-async function registered(janus, userId) {
-  const socket = await connect(janus.sioUrl);
-  const ack = await emitAck(socket, 'register', { userId });
-  assert.equal(ack.error, undefined, JSON.stringify(ack));
-  return socket;
-}
 
 describe('cluster: presence across instances', { skip: !process.env.OICALL_NETNS && 'needs tests/e2e/netns-run.sh' }, () => {
   let redis, a, b;

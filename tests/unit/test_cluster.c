@@ -35,10 +35,10 @@ static void test_ids_and_keys(void) {
 	g_assert_cmpstr(host, ==, "redis.local");
 	g_assert_cmpint(port, ==, 6380);
 	g_free(host);
-	g_assert_true(oicall_cluster_instance_valid("", &why));
-	g_assert_true(oicall_cluster_instance_valid("janus-a", &why));
+	g_assert_true(oicall_cluster_name_valid("", &why));
+	g_assert_true(oicall_cluster_name_valid("janus-a", &why));
 	why = NULL;
-	g_assert_false(oicall_cluster_instance_valid("janus a", &why));
+	g_assert_false(oicall_cluster_name_valid("janus a", &why));
 	g_assert_nonnull(why);
 
 	char *key = oicall_cluster_node_key("a");
