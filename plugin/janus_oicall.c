@@ -73,6 +73,7 @@ static janus_callbacks *gateway;
 static oicall_plugin_config config;
 /* With auth on: the secret register tokens are checked with; NULL when off. */
 static char *auth_secret;
+static guint resend_gap;           /* what heavy loss adds to a playout floor (playout.h) */
 static volatile gint initialized, stopping;
 
 static GHashTable *sessions;        /* janus_plugin_session * → oicall_session * */
@@ -946,6 +947,23 @@ static void ms_reply(oicall_session *session, const char *transaction, json_t *m
 	json_decref(message);
 }
 
+/* What heavy loss adds to a video receiver's playout floor (playout.h): the
+ * core resends a lost retransmission only if it keeps packets long enough,
+ * which its media.min_nack_queue (200 ms unless set) decides. */
+static guint core_resend_gap(const char *config_path) {
+	char *text = oicall_settings_peek(config_path, "janus", "media", "min_nack_queue");
+	guint64 queue = 200;
+	if(text != NULL && !g_ascii_string_to_unsigned(text, 10, 0, 1000, &queue, NULL))
+		queue = 200;
+	g_free(text);
+	guint gap = oicall_playout_resend_gap((guint)queue);
+	if(gap == 0 && config.loss_playout_delay > 0)
+		JANUS_LOG(LOG_WARN, "%s: the core keeps packets for retransmission %" G_GUINT64_FORMAT " ms: a retransmission "
+			"lost on its way is never sent again and video freezes more on lossy paths; set media.min_nack_queue = 500 "
+			"in janus.jcfg\n", OICALL_NAME, queue);
+	return gap;
+}
+
 /* Whether janus.transport.socketio, configured beside us, checks tokens. */
 static gboolean socketio_checks_tokens(const char *config_path) {
 	char *enabled = oicall_settings_peek(config_path, "janus.transport.socketio", "auth", "enabled");
@@ -977,6 +995,7 @@ static int oicall_init(janus_callbacks *callback, const char *config_path) {
 	else if(config.turn_secret[0] != '\0')
 		JANUS_LOG(LOG_INFO, "%s: handing out TURN credentials valid %" G_GUINT64_FORMAT " s for %s\n", OICALL_NAME,
 			config.turn_lifetime, config.turn_urls);
+	resend_gap = core_resend_gap(config_path);
 	ice_acks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	sessions = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)session_destroy);
 	sessions_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
@@ -1244,7 +1263,8 @@ static void oicall_incoming_rtcp(janus_plugin_session *handle, janus_plugin_rtcp
 		return;
 	atomic_store_explicit(&session->last_rx_us, janus_get_monotonic_time(), memory_order_relaxed);
 	oicall_metrics_rtcp_in(packet);
-	oicall_relay_rtcp(gateway, session, packet, (guint32)config.max_bitrate, (guint)config.loss_playout_delay);
+	oicall_relay_rtcp(gateway, session, packet, (guint32)config.max_bitrate, (guint)config.loss_playout_delay,
+		resend_gap);
 }
 
 static janus_plugin oicall_plugin = JANUS_PLUGIN_INIT(

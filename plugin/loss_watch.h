@@ -6,8 +6,10 @@
  *   filled in time (the core NACKs a hole twice, 12 ms and 155 ms after it
  *   sees it, then gives up): every receiver misses that frame;
  * - downstream: a receiver's RTCP report on the RTX stream the core sends it
- *   counts more packets lost (the core answers a receiver's NACK for a packet
- *   once, and keeps it only ~200 ms: a lost retransmission is not repaired).
+ *   counts more packets lost (the core resends a packet no sooner than 200 ms
+ *   after its last retransmission, and only if it keeps packets longer than
+ *   its default 200 ms: asked at once, the keyframe or that second
+ *   retransmission, whichever comes first, repairs the picture).
  * Pure: no Janus callbacks, so the unit tests drive it directly.
  */
 #ifndef OICALL_LOSS_WATCH_H

@@ -7,6 +7,14 @@
  * flap at the threshold. In 1/65536. */
 #define LOSSY (65536 * 2 / 100)
 #define CLEAN (65536 / 100)
+/* Heavy loss, and back to merely lossy: at 6 % a packet needs a second
+ * retransmission (the first one, or the NACK for it, lost) a few times a
+ * second at 15 frames a second. */
+#define HEAVY (65536 * 6 / 100)
+#define MODERATE (65536 * 4 / 100)
+/* The margin the core's packets must outlive the resend gap by (a round trip
+ * and the receiver's next NACK). */
+#define RESEND_MARGIN_MS 100
 /* Packets a window of loss spans (a second or two of video), and the jump in
  * sequence numbers past which a stream counts as started over. */
 #define WINDOW_PACKETS 32
@@ -22,7 +30,12 @@ void oicall_playout_init(oicall_playout *playout) {
 	atomic_store(&playout->loss, 0);
 	atomic_store(&playout->rtt_ms, 0);
 	playout->started = FALSE;
+	playout->heavy = FALSE;
 	playout->window = playout->window_lost = 0;
+}
+
+guint oicall_playout_resend_gap(guint min_nack_queue_ms) {
+	return min_nack_queue_ms >= OICALL_RESEND_GAP_MS + RESEND_MARGIN_MS ? OICALL_RESEND_GAP_MS : 0;
 }
 
 guint32 oicall_ntp_middle(gint64 real_us) {
@@ -32,7 +45,7 @@ guint32 oicall_ntp_middle(gint64 real_us) {
 }
 
 void oicall_playout_report(oicall_playout *playout, const char *rtcp, int len, guint32 ntp_middle,
-		guint configured_ms) {
+		guint configured_ms, guint resend_gap_ms) {
 	const guint8 *block = oicall_rtcp_report_block(rtcp, len, 0);
 	if(block == NULL)
 		return;
@@ -66,9 +79,11 @@ void oicall_playout_report(oicall_playout *playout, const char *rtcp, int len, g
 	playout->window = playout->window_lost = 0;
 	int floor = atomic_load(&playout->floor_ms);
 	gboolean lossy = configured_ms > 0 && (loss >= LOSSY || (floor > 0 && loss >= CLEAN));
-	if(lossy)
-		floor = MIN(MAX(configured_ms, atomic_load(&playout->rtt_ms) * 5 / 2), FLOOR_MAX_MS);
-	else if(floor > 0)
+	playout->heavy = lossy && (loss >= HEAVY || (playout->heavy && loss >= MODERATE));
+	if(lossy) {
+		guint repair = atomic_load(&playout->rtt_ms) * 5 / 2 + (playout->heavy ? resend_gap_ms : 0);
+		floor = MIN(MAX(configured_ms, repair), FLOOR_MAX_MS);
+	} else if(floor > 0)
 		floor = 0;      /* said explicitly: a browser keeps the last floor it was told */
 	atomic_store(&playout->floor_ms, floor);
 }

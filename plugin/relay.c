@@ -437,7 +437,7 @@ static void keyframes_for(janus_callbacks *gateway, oicall_session *session) {
 }
 
 void oicall_relay_rtcp(janus_callbacks *gateway, oicall_session *session, janus_plugin_rtcp *packet,
-		guint32 max_bitrate, guint loss_playout_ms) {
+		guint32 max_bitrate, guint loss_playout_ms, guint resend_gap_ms) {
 	/* The core names the m-line of a compound packet after its first report
 	 * block, often the audio one even when it carries a video PLI: a 1:1 call
 	 * has one video stream per direction, so any keyframe request is for it. */
@@ -450,8 +450,8 @@ void oicall_relay_rtcp(janus_callbacks *gateway, oicall_session *session, janus_
 	if(incoming->kind == OICALL_VIDEO) {
 		oicall_slot *slot = &session->slots[packet->mindex];
 		oicall_playout_report(&slot->playout, packet->buffer, packet->length, oicall_ntp_middle(g_get_real_time()),
-			loss_playout_ms);
-		/* A retransmission this receiver lost is not sent again: it misses a frame. */
+			loss_playout_ms, resend_gap_ms);
+		/* A retransmission this receiver lost: its frame is late at best (loss_watch.h). */
 		if(oicall_rtx_loss_report(&slot->rtx_loss, packet->buffer, packet->length))
 			keyframe_for_loss(gateway, source, incoming->source_mindex, janus_get_monotonic_time());
 	}

@@ -46,9 +46,9 @@ void oicall_relay_pause_forward(janus_callbacks *gateway, oicall_session *source
 /* RTP and RTCP callbacks of a session. */
 void oicall_relay_rtp(janus_callbacks *gateway, oicall_session *session, janus_plugin_rtp *packet);
 /* loss_playout_ms: the playout-delay floor for video receivers on a lossy
- * path (playout.h), 0 = none. */
+ * path, 0 = none; resend_gap_ms: what heavy loss adds to it (playout.h). */
 void oicall_relay_rtcp(janus_callbacks *gateway, oicall_session *session, janus_plugin_rtcp *packet,
-	guint32 max_bitrate, guint loss_playout_ms);
+	guint32 max_bitrate, guint loss_playout_ms, guint resend_gap_ms);
 
 /* The session's PeerConnection is up: keyframes for both directions that
  * can flow now, and its own sending bitrate capped if configured. */

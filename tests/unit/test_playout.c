@@ -34,7 +34,7 @@ static int rr(guint8 *buf, guint8 fraction, guint32 lsr, guint32 dlsr) {
 static void reports(oicall_playout *p, int count, guint8 fraction, guint configured) {
 	guint8 buf[32];
 	for(int i = 0; i < count; i++)
-		oicall_playout_report(p, (char *)buf, rr(buf, fraction, 0, 0), 0, configured);
+		oicall_playout_report(p, (char *)buf, rr(buf, fraction, 0, 0), 0, configured, 0);
 }
 
 static void test_clean_path(void) {
@@ -52,10 +52,10 @@ static void test_clean_path(void) {
 	 * empty reports in between is 10 % loss. */
 	guint8 buf[32];
 	for(int i = 0; i < 12 && atomic_load(&p.floor_ms) < 0; i++) {
-		oicall_playout_report(&p, (char *)buf, rr(buf, 26, 0, 0), 0, CONFIGURED);
+		oicall_playout_report(&p, (char *)buf, rr(buf, 26, 0, 0), 0, CONFIGURED, 0);
 		for(int empty = 0; empty < 5; empty++) {
 			highest -= PER_REPORT;
-			oicall_playout_report(&p, (char *)buf, rr(buf, 0, 0, 0), 0, CONFIGURED);
+			oicall_playout_report(&p, (char *)buf, rr(buf, 0, 0, 0), 0, CONFIGURED, 0);
 		}
 	}
 	g_assert_cmpint(atomic_load(&p.floor_ms), ==, CONFIGURED);
@@ -96,27 +96,62 @@ static void test_round_trip(void) {
 	/* LSR 300 ms ago, held 100 ms by the receiver: 200 ms round trip, floor 2.5 × that. */
 	guint32 lsr = now - 65536 * 3 / 10, dlsr = 65536 / 10;
 	for(int i = 0; i < 10; i++)
-		oicall_playout_report(&p, (char *)buf, rr(buf, 26, lsr, dlsr), now, CONFIGURED);
+		oicall_playout_report(&p, (char *)buf, rr(buf, 26, lsr, dlsr), now, CONFIGURED, 0);
 	g_assert_cmpuint(atomic_load(&p.rtt_ms), >=, 199);
 	g_assert_cmpuint(atomic_load(&p.rtt_ms), <=, 200);
 	g_assert_cmpint(atomic_load(&p.floor_ms), >=, 497);
 	g_assert_cmpint(atomic_load(&p.floor_ms), <=, 500);
 	/* A round trip past belief (a clock step, a bad report) is ignored; never above a second anyway. */
-	oicall_playout_report(&p, (char *)buf, rr(buf, 26, now - 65536 * 9, 0), now, CONFIGURED);
+	oicall_playout_report(&p, (char *)buf, rr(buf, 26, now - 65536 * 9, 0), now, CONFIGURED, 0);
 	g_assert_cmpuint(atomic_load(&p.rtt_ms), <=, 200);
 	for(int i = 0; i < 4; i++)
-		oicall_playout_report(&p, (char *)buf, rr(buf, 26, now - 65536 * 4, 0), now, CONFIGURED);
+		oicall_playout_report(&p, (char *)buf, rr(buf, 26, now - 65536 * 4, 0), now, CONFIGURED, 0);
 	g_assert_cmpint(atomic_load(&p.floor_ms), ==, 1000);
 	/* Another stream on the m-line (a new SSRC) starts its count afresh. */
 	guint8 other[32];
 	rr(other, 255, 0, 0);
 	other[11] = 2;
-	oicall_playout_report(&p, (char *)other, 32, now, CONFIGURED);
+	oicall_playout_report(&p, (char *)other, 32, now, CONFIGURED, 0);
 	g_assert_cmpuint(p.ssrc, ==, 2);
 	g_assert_cmpuint(p.window, ==, 0);
 	/* The NTP middle bits: seconds' low 16 bits and the fraction's high 16. */
 	g_assert_cmphex(oicall_ntp_middle(0), ==, (guint32)((2208988800ULL & 0xFFFF) << 16));
 	g_assert_cmphex(oicall_ntp_middle(G_USEC_PER_SEC / 2) & 0xFFFF, ==, 0x8000);
+}
+
+static void test_heavy_loss(void) {
+	oicall_playout p;
+	oicall_playout_init(&p);
+	guint8 buf[32];
+	guint32 now = oicall_ntp_middle((gint64)1700000000 * G_USEC_PER_SEC + 250000);
+	/* A 40 ms round trip: 3 % loss asks for the configured floor (2.5 round trips are less)... */
+	guint32 lsr = now - 65536 * 4 / 100;
+	for(int i = 0; i < 20; i++)
+		oicall_playout_report(&p, (char *)buf, rr(buf, 8, lsr, 0), now, CONFIGURED, OICALL_RESEND_GAP_MS);
+	g_assert_cmpint(atomic_load(&p.floor_ms), ==, CONFIGURED);
+	/* ...10 % adds the core's wait between two retransmissions to the 2.5 round trips. */
+	for(int i = 0; i < 20; i++)
+		oicall_playout_report(&p, (char *)buf, rr(buf, 26, lsr, 0), now, CONFIGURED, OICALL_RESEND_GAP_MS);
+	g_assert_cmpint(atomic_load(&p.floor_ms), >=, 295);
+	g_assert_cmpint(atomic_load(&p.floor_ms), <=, 300);
+	/* 5 % (between 4 and 6): still heavy; 3 %: back to the lossy floor. */
+	for(int i = 0; i < 30; i++)
+		oicall_playout_report(&p, (char *)buf, rr(buf, 13, lsr, 0), now, CONFIGURED, OICALL_RESEND_GAP_MS);
+	g_assert_cmpint(atomic_load(&p.floor_ms), >=, 295);
+	for(int i = 0; i < 30; i++)
+		oicall_playout_report(&p, (char *)buf, rr(buf, 8, lsr, 0), now, CONFIGURED, OICALL_RESEND_GAP_MS);
+	g_assert_cmpint(atomic_load(&p.floor_ms), ==, CONFIGURED);
+	/* A core that never resends (gap 0): heavy loss asks no more than lossy. */
+	oicall_playout q;
+	oicall_playout_init(&q);
+	for(int i = 0; i < 20; i++)
+		oicall_playout_report(&q, (char *)buf, rr(buf, 26, lsr, 0), now, CONFIGURED, 0);
+	g_assert_cmpint(atomic_load(&q.floor_ms), ==, CONFIGURED);
+	/* Whether the core resends: it must keep a packet past the gap and a round trip. */
+	g_assert_cmpuint(oicall_playout_resend_gap(200), ==, 0);
+	g_assert_cmpuint(oicall_playout_resend_gap(299), ==, 0);
+	g_assert_cmpuint(oicall_playout_resend_gap(300), ==, OICALL_RESEND_GAP_MS);
+	g_assert_cmpuint(oicall_playout_resend_gap(500), ==, OICALL_RESEND_GAP_MS);
 }
 
 static void test_bad_reports(void) {
@@ -126,16 +161,16 @@ static void test_bad_reports(void) {
 	int len = rr(buf, 255, 0, 0);
 	/* Truncated, no block, not RTCP, empty: nothing changes, nothing read past the end. */
 	for(int i = 0; i < 20; i++) {
-		oicall_playout_report(&p, (char *)buf, len - 4, 0, CONFIGURED);
-		oicall_playout_report(&p, (char *)buf, 3, 0, CONFIGURED);
-		oicall_playout_report(&p, NULL, 0, 0, CONFIGURED);
+		oicall_playout_report(&p, (char *)buf, len - 4, 0, CONFIGURED, 0);
+		oicall_playout_report(&p, (char *)buf, 3, 0, CONFIGURED, 0);
+		oicall_playout_report(&p, NULL, 0, 0, CONFIGURED, 0);
 	}
 	buf[0] = 0x80;      /* an RR without blocks */
 	for(int i = 0; i < 20; i++)
-		oicall_playout_report(&p, (char *)buf, 8, 0, CONFIGURED);
+		oicall_playout_report(&p, (char *)buf, 8, 0, CONFIGURED, 0);
 	buf[0] = 0x41;      /* not version 2 */
 	for(int i = 0; i < 20; i++)
-		oicall_playout_report(&p, (char *)buf, len, 0, CONFIGURED);
+		oicall_playout_report(&p, (char *)buf, len, 0, CONFIGURED, 0);
 	g_assert_cmpint(atomic_load(&p.floor_ms), ==, -1);
 	g_assert_cmpuint(atomic_load(&p.loss), ==, 0);
 }
@@ -145,6 +180,7 @@ int main(int argc, char **argv) {
 	g_test_add_func("/playout/clean_path", test_clean_path);
 	g_test_add_func("/playout/lossy_path", test_lossy_path);
 	g_test_add_func("/playout/round_trip", test_round_trip);
+	g_test_add_func("/playout/heavy_loss", test_heavy_loss);
 	g_test_add_func("/playout/bad_reports", test_bad_reports);
 	return g_test_run();
 }

@@ -99,7 +99,7 @@ static void send_rtcp(oicall_session *from, int mindex, char type, guint32 bitra
 	char buffer[5] = { type };
 	memcpy(buffer + 1, &bitrate, sizeof(bitrate));
 	janus_plugin_rtcp packet = { .mindex = mindex, .video = TRUE, .buffer = buffer, .length = sizeof(buffer) };
-	oicall_relay_rtcp(&gateway, from, &packet, max_bitrate, 0);
+	oicall_relay_rtcp(&gateway, from, &packet, max_bitrate, 0, 0);
 }
 
 /* A receiver's RR on the video it gets on an m-line: fraction lost of 256
@@ -112,7 +112,7 @@ static void send_report(oicall_session *from, int mindex, guint8 fraction, guint
 	for(int i = 0; i < 4; i++)
 		buffer[8 + 8 + i] = (guint8)(highest >> (24 - 8 * i));
 	janus_plugin_rtcp packet = { .mindex = mindex, .video = TRUE, .buffer = (char *)buffer, .length = sizeof(buffer) };
-	oicall_relay_rtcp(&gateway, from, &packet, 0, loss_playout_ms);
+	oicall_relay_rtcp(&gateway, from, &packet, 0, loss_playout_ms, OICALL_RESEND_GAP_MS);
 }
 
 static oicall_forward *forward_to(oicall_session *source, int mindex, oicall_session *target, int target_mindex) {
