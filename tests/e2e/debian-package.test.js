@@ -91,6 +91,8 @@ describe('the Debian package', { skip: why ?? false }, () => {
     const sioUrl = `http://${JANUS_IP}:8501`;
     await waitFor(async () => (await fetch(`${sioUrl}/healthz`)).status === 200, { timeoutMs: 30000, what: `healthz\n${log}` });
     assert.match(log, /janus\.plugin\.oicall/);
+    // Debian's janus.jcfg leaves media.min_nack_queue at the core's 200 ms: the plugin says what to set.
+    assert.match(log, /set media\.min_nack_queue = 500 in janus\.jcfg/);
     // The demo page as installed, from a page server of its own (a secure origin).
     const site = await serveStatic({}, '/usr/share/oicall');
     const browser = await launchBrowser();
