@@ -338,7 +338,7 @@ int oicall_jsep_mline_kinds(const char *text, int kinds[], int max) {
 	return n;
 }
 
-char *oicall_jsep_gateway_answer(const char *offer, char **error) {
+char *oicall_jsep_gateway_answer(const char *offer, gboolean keep_red, char **error) {
 	janus_sdp *sdp = parse(offer, "offer", error);
 	if(sdp == NULL)
 		return NULL;
@@ -347,14 +347,15 @@ char *oicall_jsep_gateway_answer(const char *offer, char **error) {
 		if(m->port == 0 || m->ptypes == NULL)
 			continue;
 		/* The first codec offered, its RTX and its Opus RED if the offer has
-		 * it (then the caller's): nothing else is answered. RED is never the
-		 * codec chosen, and goes only to a peer that offered it. */
+		 * it (then the caller's) and someone may receive it: nothing else is
+		 * answered. RED is never the codec chosen, and goes only to a peer
+		 * that offered it. */
 		int chosen = codec_in_use(m);
 		if(chosen < 0) {
 			m->port = 0;
 			continue;
 		}
-		int red = red_for(m, chosen);
+		int red = keep_red ? red_for(m, chosen) : -1;
 		GList *drop = NULL;
 		for(GList *p = m->ptypes; p != NULL; p = p->next) {
 			int pt = GPOINTER_TO_INT(p->data);

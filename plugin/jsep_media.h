@@ -26,9 +26,9 @@ char *oicall_jsep_caller_answer(const char *callee_answer, const char *offer, ch
 
 /* The gateway's own answer to an offer it wrote for a callee (whose
  * codecs are the configured ones): the first codec of each m-line (Opus
- * when RED comes first), its RTX and its Opus RED, directions reversed. For
- * a callee that doesn't use SDP. */
-char *oicall_jsep_gateway_answer(const char *offer, char **error);
+ * when RED comes first), its RTX and, with keep_red, its Opus RED,
+ * directions reversed. For a callee that doesn't use SDP, or a group. */
+char *oicall_jsep_gateway_answer(const char *offer, gboolean keep_red, char **error);
 
 /* The gateway's offer to a callee that uses SDP when the caller doesn't:
  * one audio m-line and, unless video_codec is NULL, one video m-line. */

@@ -653,10 +653,12 @@ static void accept_call(oicall_session *session, json_t *body, json_t *jsep, con
 			error = g_strdup("Your transports for this call are not ready: wait for incoming-call");
 	}
 	/* A JSEP caller is answered by the gateway itself when it isn't linked to
-	 * one SDP callee (a mediasoup-style callee, or any group), once. */
+	 * one SDP callee (a mediasoup-style callee, or any group), once. Opus RED
+	 * only in a group, where JSEP peers may take it: a mediasoup-style callee
+	 * can't, and the caller would send nearly twice the audio for nothing. */
 	if(ack == NULL && error == NULL && ms->jsep_caller && (call->group || answer == NULL) && ms->caller_answer == NULL) {
 		g_free(caller_answer);
-		if((caller_answer = oicall_jsep_gateway_answer(ms->callee_offer, &error)) == NULL)
+		if((caller_answer = oicall_jsep_gateway_answer(ms->callee_offer, call->group, &error)) == NULL)
 			code = ERROR_FAILED;
 	} else if(call != NULL && call->group) {
 		g_clear_pointer(&caller_answer, g_free);
