@@ -32,59 +32,49 @@ static char *rtpmap_codec(const char *value, int *pt) {
 	return g_ascii_strdown(name, slash ? (gssize)(slash - name) : -1);
 }
 
-/* The apt= of an RTX fmtp line for pt, or -1. */
-static int rtx_apt(janus_sdp_mline *m, int pt) {
-	char prefix[16];
-	g_snprintf(prefix, sizeof(prefix), "%d apt=", pt);
+/* What follows "<pt> <after>" in the first a=<name> of an m-line that starts
+ * so ("a=fmtp:97 apt=96": "96" for fmtp, 97, "apt="), or NULL. */
+static const char *pt_attribute(janus_sdp_mline *m, const char *name, int pt, const char *after) {
+	char prefix[32];
+	g_snprintf(prefix, sizeof(prefix), "%d %s", pt, after);
 	for(GList *a = m->attributes; a != NULL; a = a->next) {
 		janus_sdp_attribute *attr = a->data;
-		if(attr->name && attr->value && strcmp(attr->name, "fmtp") == 0 && g_str_has_prefix(attr->value, prefix))
-			return atoi(attr->value + strlen(prefix));
-	}
-	return -1;
-}
-
-/* The codec an Opus RED payload type carries ("a=fmtp:63 111/111": every
- * block that codec), or -1. */
-static int red_primary(janus_sdp_mline *m, int pt) {
-	char prefix[16];
-	g_snprintf(prefix, sizeof(prefix), "%d ", pt);
-	for(GList *a = m->attributes; a != NULL; a = a->next) {
-		janus_sdp_attribute *attr = a->data;
-		if(attr->name == NULL || attr->value == NULL || strcmp(attr->name, "fmtp") != 0 || !g_str_has_prefix(attr->value, prefix))
-			continue;
-		char **blocks = g_strsplit(attr->value + strlen(prefix), "/", -1);
-		int primary = blocks[0] != NULL && blocks[1] != NULL ? atoi(blocks[0]) : -1;
-		for(guint i = 0; primary >= 0 && blocks[i] != NULL; i++) {
-			if(atoi(blocks[i]) != primary || blocks[i][0] == '\0' || strspn(blocks[i], "0123456789") != strlen(blocks[i]))
-				primary = -1;
-		}
-		g_strfreev(blocks);
-		return primary >= 0 && primary < 128 ? primary : -1;
-	}
-	return -1;
-}
-
-/* What the a=rtpmap of pt says after the number ("opus/48000/2"), or NULL. */
-static const char *rtpmap_of(janus_sdp_mline *m, int pt) {
-	char prefix[16];
-	g_snprintf(prefix, sizeof(prefix), "%d ", pt);
-	for(GList *a = m->attributes; a != NULL; a = a->next) {
-		janus_sdp_attribute *attr = a->data;
-		if(attr->name != NULL && attr->value != NULL && strcmp(attr->name, "rtpmap") == 0 &&
+		if(attr->name != NULL && attr->value != NULL && strcmp(attr->name, name) == 0 &&
 				g_str_has_prefix(attr->value, prefix))
 			return attr->value + strlen(prefix);
 	}
 	return NULL;
 }
 
+/* The apt= of an RTX fmtp line for pt, or -1. */
+static int rtx_apt(janus_sdp_mline *m, int pt) {
+	const char *apt = pt_attribute(m, "fmtp", pt, "apt=");
+	return apt != NULL ? atoi(apt) : -1;
+}
+
+/* The codec an Opus RED payload type carries ("a=fmtp:63 111/111": every
+ * block that codec), or -1. */
+static int red_primary(janus_sdp_mline *m, int pt) {
+	const char *fmtp = pt_attribute(m, "fmtp", pt, "");
+	if(fmtp == NULL)
+		return -1;
+	char **blocks = g_strsplit(fmtp, "/", -1);
+	int primary = blocks[0] != NULL && blocks[1] != NULL ? atoi(blocks[0]) : -1;
+	for(guint i = 0; primary >= 0 && blocks[i] != NULL; i++) {
+		if(atoi(blocks[i]) != primary || blocks[i][0] == '\0' || strspn(blocks[i], "0123456789") != strlen(blocks[i]))
+			primary = -1;
+	}
+	g_strfreev(blocks);
+	return primary >= 0 && primary < 128 ? primary : -1;
+}
+
 static gboolean is_red(janus_sdp_mline *m, int pt) {
-	const char *rtpmap = rtpmap_of(m, pt);
+	const char *rtpmap = pt_attribute(m, "rtpmap", pt, "");
 	return rtpmap != NULL && g_ascii_strcasecmp(rtpmap, "red/48000/2") == 0;
 }
 
 static gboolean is_opus(janus_sdp_mline *m, int pt) {
-	const char *rtpmap = rtpmap_of(m, pt);
+	const char *rtpmap = pt_attribute(m, "rtpmap", pt, "");
 	return rtpmap != NULL && g_ascii_strncasecmp(rtpmap, "opus/", 5) == 0;
 }
 
