@@ -952,13 +952,11 @@ static void ms_reply(oicall_session *session, const char *transaction, json_t *m
  * which its media.min_nack_queue (200 ms unless set) decides. */
 static guint core_resend_gap(const char *config_path) {
 	char *text = oicall_settings_peek(config_path, "janus", "media", "min_nack_queue");
-	guint64 queue = 200;
-	if(text != NULL && !g_ascii_string_to_unsigned(text, 10, 0, 1000, &queue, NULL))
-		queue = 200;
+	guint queue = oicall_playout_nack_queue_ms(text);
 	g_free(text);
-	guint gap = oicall_playout_resend_gap((guint)queue);
+	guint gap = oicall_playout_resend_gap(queue);
 	if(gap == 0 && config.loss_playout_delay > 0)
-		JANUS_LOG(LOG_WARN, "%s: the core keeps packets for retransmission %" G_GUINT64_FORMAT " ms: a retransmission "
+		JANUS_LOG(LOG_WARN, "%s: the core keeps packets for retransmission %u ms: a retransmission "
 			"lost on its way is never sent again and video freezes more on lossy paths; set media.min_nack_queue = 500 "
 			"in janus.jcfg\n", OICALL_NAME, queue);
 	return gap;

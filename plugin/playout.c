@@ -15,6 +15,10 @@
 /* The margin the core's packets must outlive the resend gap by (a round trip
  * and the receiver's next NACK). */
 #define RESEND_MARGIN_MS 100
+/* The core's media.min_nack_queue unless set, and its cap (ice.c's
+ * DEFAULT_MIN_NACK_QUEUE and DEFAULT_MAX_NACK_QUEUE). */
+#define CORE_NACK_QUEUE_MS 200
+#define CORE_NACK_QUEUE_MAX_MS 1000
 /* Packets a window of loss spans (a second or two of video), and the jump in
  * sequence numbers past which a stream counts as started over. */
 #define WINDOW_PACKETS 32
@@ -32,6 +36,13 @@ void oicall_playout_init(oicall_playout *playout) {
 	playout->started = FALSE;
 	playout->heavy = FALSE;
 	playout->window = playout->window_lost = 0;
+}
+
+guint oicall_playout_nack_queue_ms(const char *min_nack_queue) {
+	guint64 queue = 0;
+	if(min_nack_queue == NULL || !g_ascii_string_to_unsigned(min_nack_queue, 10, 0, G_MAXUINT16, &queue, NULL))
+		return CORE_NACK_QUEUE_MS;
+	return (guint)MIN(queue, CORE_NACK_QUEUE_MAX_MS);
 }
 
 guint oicall_playout_resend_gap(guint min_nack_queue_ms) {

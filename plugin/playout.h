@@ -47,6 +47,11 @@ void oicall_playout_init(oicall_playout *playout);
 void oicall_playout_report(oicall_playout *playout, const char *rtcp, int len, guint32 ntp_middle,
 	guint configured_ms, guint resend_gap_ms);
 
+/* How long the core keeps packets for retransmission (ms) given the text of
+ * janus.jcfg's media.min_nack_queue (NULL: unset): 200 unless set, at most
+ * 1000, as the Janus 1.1 core takes it. */
+guint oicall_playout_nack_queue_ms(const char *min_nack_queue);
+
 /* The resend gap for oicall_playout_report given the core's media.min_nack_queue
  * (ms; the core keeps a packet that long at least): 0 if a packet is gone
  * before the gap is over, with a round trip's margin. */

@@ -152,6 +152,14 @@ static void test_heavy_loss(void) {
 	g_assert_cmpuint(oicall_playout_resend_gap(299), ==, 0);
 	g_assert_cmpuint(oicall_playout_resend_gap(300), ==, OICALL_RESEND_GAP_MS);
 	g_assert_cmpuint(oicall_playout_resend_gap(500), ==, OICALL_RESEND_GAP_MS);
+	/* janus.jcfg's media.min_nack_queue as the core takes it: 200 unless set, capped at 1000. */
+	g_assert_cmpuint(oicall_playout_nack_queue_ms(NULL), ==, 200);
+	g_assert_cmpuint(oicall_playout_nack_queue_ms("500"), ==, 500);
+	g_assert_cmpuint(oicall_playout_nack_queue_ms("0"), ==, 0);
+	g_assert_cmpuint(oicall_playout_nack_queue_ms("1500"), ==, 1000);
+	g_assert_cmpuint(oicall_playout_resend_gap(oicall_playout_nack_queue_ms("1500")), ==, OICALL_RESEND_GAP_MS);
+	g_assert_cmpuint(oicall_playout_nack_queue_ms("-1"), ==, 200);
+	g_assert_cmpuint(oicall_playout_nack_queue_ms("lots"), ==, 200);
 }
 
 static void test_bad_reports(void) {
